@@ -1,0 +1,80 @@
+# ontrack — `make help` lists every target.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PLAN   ?= pingyang-2025-2027
+REGION ?= pingyang
+AS_OF  ?= latest
+FORMAT ?= html,pdf
+
+PLAN_INPUTS     := $(wildcard data/raw/plans/*)
+PROGRESS_INPUTS := $(shell find data/raw/progress -type f 2>/dev/null)
+LIB_SOURCES     := $(shell find lib/ontrack -type f -name '*.py' 2>/dev/null)
+
+.PHONY: help setup system-deps data targets progress briefing render-all test lint format bench lab clean
+
+help:  ## List every target with a one-line description
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
+
+setup: $(STAMP)  ## Create .venv and install the suite (and chromium, fonts-noto-cjk where missing)
+
+system-deps:  ## Install the Debian packages the suite needs, only where missing (needs root)
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1 || missing="$$missing chromium"; \
+	fc-list :lang=zh 2>/dev/null | grep -qi 'Noto Sans CJK' || missing="$$missing fonts-noto-cjk"; \
+	command -v pdftoppm >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
+	python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing="$$missing python3-venv"; \
+	if [ -z "$$missing" ]; then echo "system packages: all present"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	else echo "WARNING: please install:$$missing (PDF briefings and Chinese charts need them)"; fi
+
+$(STAMP): pyproject.toml
+	@$(MAKE) --no-print-directory system-deps
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -e ".[dev]"
+	@touch $(STAMP)
+
+data/processed/targets.csv: $(STAMP) $(PLAN_INPUTS) $(LIB_SOURCES)
+	$(BIN)/ontrack targets
+
+data/processed/progress.csv: $(STAMP) $(PROGRESS_INPUTS) $(LIB_SOURCES)
+	$(BIN)/ontrack ingest
+
+targets: data/processed/targets.csv  ## Parse the plan documents into data/processed/targets.csv (+ .xlsx, quality report)
+progress: data/processed/progress.csv  ## Read data/raw/progress/ into data/processed/progress.csv (+ cleaning log)
+data: targets progress  ## Build all processed data
+
+briefing: data  ## Set up (first time) and render the default briefing (Pingyang county) to HTML and PDF
+	$(BIN)/ontrack render --plan $(PLAN) --region $(REGION) --as-of $(AS_OF) --format $(FORMAT)
+
+render-all: data  ## Render every region's briefing of the default plans (what cron runs)
+	$(BIN)/ontrack render-all --as-of $(AS_OF)
+
+test: $(STAMP)  ## Run lint and the whole test suite (renders a briefing end to end)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest -q
+
+lint: $(STAMP)  ## ruff check and format check (notebooks too)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)  ## Format code and notebooks, strip notebook outputs
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+	$(BIN)/nbstripout notebooks/*.ipynb
+
+bench: data  ## Benchmark: forecast, scale run, briefing and render-all timings
+	$(PY) -m ontrack.bench
+
+lab: $(STAMP) data  ## Open JupyterLab on the suite
+	$(BIN)/jupyter lab notebooks/
+
+clean:  ## Remove derived data and reports (never data/raw)
+	rm -rf data/processed/* reports/* .pytest_cache .ruff_cache

@@ -1,0 +1,59 @@
+"""The `ontrack` command: one subcommand per stage.
+
+Each stage module provides ``add_arguments(parser)`` and ``run(args) -> int``. Only the module of
+the command being run is imported, so `ontrack --help` and light commands start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from .errors import OntrackError
+
+#: command → (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "targets": ("ontrack.targets", "parse the plan documents into data/processed/targets.csv"),
+    "template": ("ontrack.progress.template", "write a fill-in progress workbook for a plan and year"),
+    "demo": ("ontrack.progress.demo", "generate the illustrative (示例数据) progress reports"),
+    "ingest": ("ontrack.progress.ingest", "read progress spreadsheets into data/processed/progress.csv"),
+    "forecast": ("ontrack.forecast.cli", "probability that each target is met (attainment table)"),
+    "backtest": ("ontrack.forecast.backtest", "rolling-origin evaluation of the forecast vs baselines"),
+    "render": ("ontrack.briefing.render", "render one briefing to HTML/PDF"),
+    "render-all": ("ontrack.briefing.render_all", "render every region's briefing (for cron)"),
+}
+
+
+def build_parser(command: str | None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ontrack", description=__doc__.splitlines()[0])
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"ontrack {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module, help_) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_, description=help_)
+        if name == command:
+            importlib.import_module(module).add_arguments(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    command = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(command if command in COMMANDS else None)
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 2
+    try:
+        return int(importlib.import_module(COMMANDS[args.command][0]).run(args) or 0)
+    except OntrackError as exc:
+        print(f"ontrack {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

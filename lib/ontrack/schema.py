@@ -1,0 +1,80 @@
+"""The tables of the data contract as pandera schemas, checked on every write.
+
+Column meanings: docs/data-contracts.md. Extra columns are allowed (the contract may be
+extended), the contract's columns are required with these types and ranges.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pandera.pandas as pa
+
+from .errors import OntrackError
+
+_MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+TARGETS = pa.DataFrameSchema(
+    {
+        "plan_id": pa.Column(str),
+        "region_id": pa.Column(str),
+        "indicator_id": pa.Column(str),
+        "year_start": pa.Column(int, pa.Check.in_range(2000, 2100)),
+        "year_end": pa.Column(int, pa.Check.in_range(2000, 2100)),
+        "level": pa.Column(str, pa.Check.isin(["baseline", "stretch"])),
+        "value": pa.Column(float, pa.Check.ge(0)),
+        "unit": pa.Column(str),
+        "source": pa.Column(str),
+        "quote": pa.Column(str),
+    },
+    checks=[pa.Check(lambda d: d["year_end"] >= d["year_start"], error="year_end < year_start")],
+    strict=False,
+    coerce=True,
+    name="targets",
+)
+
+PROGRESS = pa.DataFrameSchema(
+    {
+        "region_id": pa.Column(str),
+        "indicator_id": pa.Column(str),
+        "month": pa.Column(str, pa.Check.str_matches(_MONTH)),
+        "value": pa.Column(float, nullable=False),
+        "source": pa.Column(str),
+    },
+    unique=["region_id", "indicator_id", "month"],
+    strict=False,
+    coerce=True,
+    name="progress",
+)
+
+ATTAINMENT = pa.DataFrameSchema(
+    {
+        "plan_id": pa.Column(str),
+        "region_id": pa.Column(str),
+        "indicator_id": pa.Column(str),
+        "year_start": pa.Column(int),
+        "year_end": pa.Column(int),
+        "level": pa.Column(str, pa.Check.isin(["baseline", "stretch"])),
+        "target": pa.Column(float),
+        "actual_to_date": pa.Column(float),
+        "p_meet": pa.Column(float, pa.Check.in_range(0, 1)),
+        "proj_p10": pa.Column(float),
+        "proj_p50": pa.Column(float),
+        "proj_p90": pa.Column(float),
+        "required_per_month": pa.Column(float),
+        "linear_pace": pa.Column(str, pa.Check.isin(["ahead", "behind"])),
+        "rag": pa.Column(str, pa.Check.isin(["green", "amber", "red"])),
+    },
+    strict=False,
+    coerce=True,
+    name="attainment",
+)
+
+
+def validate(df: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFrame:
+    """Validate ``df`` against ``schema``; raise one readable OntrackError listing every failure."""
+    try:
+        return schema.validate(df, lazy=True)
+    except (pa.errors.SchemaErrors, pa.errors.SchemaError) as exc:
+        cases = getattr(exc, "failure_cases", None)
+        detail = str(exc) if cases is None else cases.head(20).to_string()
+        raise OntrackError(f"the {schema.name} table breaks its contract:\n{detail}") from None
