@@ -1,0 +1,255 @@
+"""Stage 1a: every plan's targets in one table, data/processed/targets.csv, and its quality report.
+
+``ontrack targets [--lucheng-split even|city] [--out-dir DIR]`` writes targets.csv (UTF-8 with
+BOM), targets.xlsx (a targets sheet and a quality sheet), quality_report.csv and
+quality_report.md. Columns: docs/data-contracts.md, plus measure, assumed, document, section,
+address (see ontrack.plans).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from . import fileio, quality
+from .errors import InputError, OntrackError
+from .paths import PLANS_DIR, TARGETS_CSV
+from .plans import KEY, ROW_COLUMNS, ParsedPlan, parse_lucheng, parse_pingyang, read_sheet
+from .plans.lucheng import SPLITS
+from .plans.sheet import SUFFIX
+from .registry import INDICATORS, PLANS, REGIONS, region_name
+from .schema import TARGETS, validate
+
+#: Plans read from their published document by a parser of their own (others: targets sheets).
+PARSERS: dict[str, Callable[..., ParsedPlan]] = {
+    "pingyang-2025-2027": parse_pingyang,
+    "lucheng-2025-2027": parse_lucheng,
+}
+
+
+@dataclass
+class TargetsBuild:
+    """The targets table, the documents it was read from, and the quality findings."""
+
+    targets: pd.DataFrame
+    documents: list[ParsedPlan]
+    findings: pd.DataFrame
+
+
+def parse_plans(plans_dir: Path = PLANS_DIR, lucheng_split: str = "city") -> list[ParsedPlan]:
+    """Read every plan in ``plans_dir``: the parsed documents, then every ``*.targets.csv``."""
+    plans_dir = Path(plans_dir)
+    if lucheng_split not in SPLITS:
+        raise InputError("lucheng_split", f"unknown value {lucheng_split!r}", " or ".join(SPLITS))
+    if not plans_dir.is_dir():
+        raise InputError(str(plans_dir), "plans folder not found")
+    out: list[ParsedPlan] = []
+    for plan_id, parser in PARSERS.items():
+        path = plans_dir / PLANS[plan_id].document
+        if not path.is_file():
+            raise InputError(
+                str(path),
+                f"the document of {plan_id} is missing",
+                "the published text (data/raw/plans/README.md)",
+            )
+        if (plans_dir / f"{plan_id}{SUFFIX}").exists():
+            raise InputError(
+                f"{plan_id}{SUFFIX}",
+                f"{plan_id} is already read from {path.name}",
+                "one source per plan",
+            )
+        if parser is parse_lucheng:
+            out.append(parser(path, split=lucheng_split))
+        else:
+            out.append(parser(path))
+    for sheet in sorted(plans_dir.glob(f"*{SUFFIX}")):
+        out.append(read_sheet(sheet))
+    return out
+
+
+def _order(df: pd.DataFrame) -> pd.DataFrame:
+    plans = {p: i for i, p in enumerate(PLANS)}
+    regions = {r: i for i, r in enumerate(REGIONS)}
+    inds = {k: i for i, k in enumerate(INDICATORS)}
+    key = pd.DataFrame(
+        {
+            "p": df.plan_id.map(plans).fillna(len(plans)),
+            "pid": df.plan_id,
+            "r": df.region_id.map(regions).fillna(len(regions)),
+            "rid": df.region_id,
+            "i": df.indicator_id.map(inds).fillna(len(inds)),
+            "iid": df.indicator_id,
+            "span": df.year_end - df.year_start,
+            "y": df.year_start,
+            "lv": df.level,
+        }
+    )
+    order = key.sort_values(list(key.columns), kind="stable").index
+    return df.loc[order].reset_index(drop=True)
+
+
+def assemble(documents: list[ParsedPlan]) -> pd.DataFrame:
+    """One validated targets table from the parsed plans (contract columns first)."""
+    frames = [d.rows for d in documents if not d.rows.empty]
+    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=ROW_COLUMNS)
+    df = _order(df[ROW_COLUMNS])
+    dup = df[df.duplicated(KEY, keep=False)]
+    if not dup.empty:
+        raise OntrackError(f"duplicate target keys:\n{dup[[*KEY, 'source']].to_string()}")
+    df = validate(df, TARGETS)
+    df["assumed"] = df["assumed"].astype(bool)
+    return df
+
+
+def build(plans_dir: Path = PLANS_DIR, lucheng_split: str = "city") -> TargetsBuild:
+    """Parse every plan, assemble the targets table and check its quality."""
+    documents = parse_plans(plans_dir, lucheng_split)
+    targets = assemble(documents)
+    return TargetsBuild(targets, documents, quality.check_targets(targets, documents))
+
+
+def build_targets(plans_dir: Path = PLANS_DIR, lucheng_split: str = "city") -> pd.DataFrame:
+    """The targets of every plan in ``plans_dir``, validated against ontrack.schema.TARGETS."""
+    return assemble(parse_plans(plans_dir, lucheng_split))
+
+
+def write_outputs(result: TargetsBuild, out_dir: Path) -> dict[str, Path]:
+    """Write targets.csv/.xlsx and quality_report.csv/.md into ``out_dir``."""
+    out_dir = Path(out_dir)
+    return {
+        "targets.csv": fileio.write_csv(result.targets, out_dir / "targets.csv"),
+        "targets.xlsx": fileio.write_xlsx(
+            {"targets": result.targets, "quality": result.findings}, out_dir / "targets.xlsx"
+        ),
+        "quality_report.csv": fileio.write_csv(result.findings, out_dir / "quality_report.csv"),
+        "quality_report.md": fileio.write_text(
+            out_dir / "quality_report.md", quality.quality_markdown(result.findings)
+        ),
+    }
+
+
+def load_targets(path: Path = TARGETS_CSV) -> pd.DataFrame:
+    """The processed targets table; built (with defaults) and written first if it is missing."""
+    path = Path(path)
+    if not path.is_file():
+        write_outputs(build(), path.parent)
+    try:
+        df = fileio.read_csv(
+            path,
+            dtype={"plan_id": str, "region_id": str, "indicator_id": str},
+            keep_default_na=False,
+        )
+    except (OSError, ValueError) as exc:
+        raise InputError(str(path), f"unreadable targets table ({exc})") from None
+    missing = [c for c in KEY if c not in df.columns]
+    if missing:
+        raise InputError(str(path), f"missing columns {missing}", "docs/data-contracts.md")
+    if "assumed" in df:
+        df["assumed"] = df["assumed"].astype(str).str.lower().isin(["true", "1", "yes"])
+    return validate(df, TARGETS)
+
+
+# --- display helpers (for the notebooks) --------------------------------------------------------
+
+
+def targets_table(targets: pd.DataFrame, plan: str) -> pd.DataFrame:
+    """The targets of one plan, in readable columns (region and indicator names, years)."""
+    t = targets[targets.plan_id == plan]
+    if t.empty:
+        raise InputError(
+            "plan", f"no targets for {plan!r}", ", ".join(sorted(set(targets.plan_id)))
+        )
+    return pd.DataFrame(
+        {
+            "region": t.region_id.map(region_name),
+            "indicator": t.indicator_id,
+            "years": [
+                f"{a}" if a == b else f"{a}–{b}"
+                for a, b in zip(t.year_start, t.year_end, strict=True)
+            ],
+            "level": t.level,
+            "value": t.value,
+            "unit": t.unit,
+            "measure": t.measure,
+            "assumed": t.assumed,
+            "source": t.source,
+        }
+    ).reset_index(drop=True)
+
+
+def target_matrix(
+    targets: pd.DataFrame, plan: str, indicator: str, level: str = "baseline"
+) -> pd.DataFrame:
+    """Regions × years of one indicator (yearly columns, then the multi-year ones)."""
+    t = targets[
+        (targets.plan_id == plan) & (targets.indicator_id == indicator) & (targets.level == level)
+    ]
+    if t.empty:
+        raise InputError(
+            "indicator",
+            f"no {level} targets for {indicator!r} in {plan!r}",
+            ", ".join(sorted(set(targets[targets.plan_id == plan].indicator_id))),
+        )
+    t = _order(t.reset_index(drop=True))
+    cols = [f"{a}" if a == b else f"{a}–{b}" for a, b in zip(t.year_start, t.year_end, strict=True)]
+    m = pd.DataFrame({"region": t.region_id.map(region_name), "years": cols, "value": t.value})
+    out = m.pivot(index="region", columns="years", values="value")
+    out = out.reindex(
+        index=list(dict.fromkeys(m.region)),
+        columns=sorted(set(cols), key=lambda c: (len(c) > 4, c)),
+    )
+    out.columns.name = f"{indicator} ({t.unit.iloc[0]})"
+    return out
+
+
+def summary(result: TargetsBuild) -> str:
+    """Rows per plan and findings per severity, for the command line."""
+    per_plan = result.targets.groupby("plan_id", sort=False).size()
+    assumed = result.targets.groupby("plan_id", sort=False).assumed.sum()
+    lines = [f"targets: {len(result.targets)} rows"]
+    for plan, n in per_plan.items():
+        lines.append(f"  {plan}: {n} rows ({int(assumed[plan])} assumed)")
+    counts = result.findings.severity.value_counts()
+    lines.append(
+        f"quality: {len(result.findings)} findings ("
+        + ", ".join(f"{int(counts.get(s, 0))} {s}" for s in quality.SEVERITIES)
+        + ")"
+    )
+    return "\n".join(lines)
+
+
+# --- command line -------------------------------------------------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--lucheng-split",
+        choices=SPLITS,
+        default="city",
+        help="yearly split of Lucheng's three-year totals (assumption): 'city' = the city "
+        "plan's 300/400/500 shape (default), 'even' = a third each year",
+    )
+    parser.add_argument(
+        "--plans-dir",
+        type=Path,
+        default=PLANS_DIR,
+        help="folder of plan documents and targets sheets (default data/raw/plans)",
+    )
+    parser.add_argument(
+        "--out-dir",
+        type=Path,
+        default=TARGETS_CSV.parent,
+        help="where to write targets.csv etc. (default data/processed)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    result = build(args.plans_dir, args.lucheng_split)
+    paths = write_outputs(result, args.out_dir)
+    print(summary(result))
+    print("wrote " + ", ".join(str(p) for p in paths.values()))
+    return 0
