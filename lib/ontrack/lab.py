@@ -1,0 +1,974 @@
+"""The scenario lab: explore what-ifs for one plan and region while you think.
+
+A :class:`Lab` loads the targets and progress once, fits the forecast once and keeps the baseline
+attainment. Every change (a pace factor, a pipeline project, a target override) is validated,
+then only the scenario is re-simulated with the same seed, so baseline and scenario differ by the
+scenario alone (common random numbers), not by Monte-Carlo noise. The scenario is saved as the
+YAML that ``ontrack forecast --scenario`` and ``ontrack render --scenario`` read.
+
+The widget layer (:func:`widget`, in :mod:`ontrack.lab_widgets`) only calls the public methods
+here, so everything it does can be done, and is tested, without widgets.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import re
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import paths
+from .errors import InputError, InputErrors
+from .registry import (
+    CORE_INDICATORS,
+    INDICATORS,
+    PLANS,
+    REGIONS,
+    indicator_name,
+    match_region,
+    normalize_text,
+    region_name,
+)
+
+KEY = ["plan_id", "region_id", "indicator_id", "year_start", "year_end", "level"]
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_PROJECT_FIELDS = ("region", "indicator", "month", "amount", "probability", "label")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _month_index(month: str) -> int:
+    y, m = month.split("-")
+    return int(y) * 12 + int(m) - 1
+
+
+def _month_str(index: int) -> str:
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def _number(value: Any, where: str) -> float:
+    """``value`` as a finite float, or an InputError naming ``where``."""
+    if isinstance(value, bool):
+        raise InputError(where, f"{value!r} is not a number", "a number")
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise InputError(where, f"{value!r} is not a number", "a number") from None
+    if not math.isfinite(x):
+        raise InputError(where, f"{value!r} is not a finite number", "a finite number")
+    return x
+
+
+def _forecast():
+    """The forecast module (imported lazily: it is the slow, heavy part)."""
+    from . import forecast
+
+    return forecast
+
+
+def _scenario_module():
+    from .forecast import scenario
+
+    return scenario
+
+
+# --------------------------------------------------------------------------- the lab
+
+
+class Lab:
+    """What-if analysis for one plan and region (and its townships).
+
+    ``as_of`` is ``"latest"`` (the last month with progress in the region or its townships) or a
+    ``YYYY-MM`` month. ``targets`` / ``progress`` default to ``data/processed/targets.csv`` and
+    ``data/processed/progress.csv``; pass DataFrames (or paths) to work on other data.
+    """
+
+    def __init__(
+        self,
+        plan: str,
+        region: str,
+        as_of: str = "latest",
+        n_sims: int = 10_000,
+        seed: int = 0,
+        *,
+        targets: pd.DataFrame | str | os.PathLike | None = None,
+        progress: pd.DataFrame | str | os.PathLike | None = None,
+        name: str = "scenario",
+        description: str = "",
+    ) -> None:
+        self.plan = str(plan)
+        self.n_sims = int(_number(n_sims, "n_sims"))
+        if self.n_sims < 100:
+            raise InputError("n_sims", f"{n_sims} draws are too few", "at least 100")
+        self.seed = int(_number(seed, "seed"))
+        self.name = str(name)
+        self.description = str(description)
+        self.timings: list[dict[str, Any]] = []
+
+        t0 = time.perf_counter()
+        all_targets = self._load_targets(targets)
+        plan_targets = all_targets[all_targets["plan_id"] == self.plan]
+        if plan_targets.empty:
+            plans = sorted(all_targets["plan_id"].astype(str).unique())
+            raise InputError("plan", f"no targets for plan {plan!r}", f"one of {', '.join(plans)}")
+        self.progress = self._load_progress(progress)
+        self.region = self._resolve_region_arg(region, plan_targets)
+        self.regions = self._scope(plan_targets)
+        #: every target loaded: they inform the forecast's prior (pooled pace ratios), exactly
+        #: as in `ontrack forecast`; only ``targets`` (the lab's region) are simulated.
+        self.all_targets = all_targets
+        self.targets = plan_targets[plan_targets["region_id"].isin(self.regions)].reset_index(
+            drop=True
+        )
+        self.years = self._plan_years(plan_targets)
+        self.as_of = self._resolve_as_of(as_of)
+        self._record("load", "targets and progress read", time.perf_counter() - t0)
+
+        fc = _forecast()
+        t0 = time.perf_counter()
+        self.fitted = fc.fit(self.progress, self.as_of)
+        self._record("fit", "forecast model fitted (once)", time.perf_counter() - t0)
+
+        t0 = time.perf_counter()
+        self._base_params = self._params(None)
+        self.baseline = self._simulate(None)
+        self._record("baseline", "baseline simulated (once)", time.perf_counter() - t0)
+        if self.baseline.empty:
+            raise InputError(
+                "progress",
+                f"no progress covers the targets of {self.region} in plan {self.plan}",
+                "monthly progress rows for the region or its townships",
+            )
+        self.indicators = self._indicators()
+
+        self._pace: list[dict[str, Any]] = []
+        self._pipeline: list[dict[str, Any]] = []
+        self._overrides: list[dict[str, Any]] = []
+        self._deferred = False
+        self._dirty = False
+        self.scenario_table = self.baseline
+        self._baseline_traj: dict[tuple, pd.DataFrame] = {}
+
+    # ------------------------------------------------------------------ loading
+
+    @staticmethod
+    def _load_targets(targets) -> pd.DataFrame:
+        if isinstance(targets, pd.DataFrame):
+            return targets.copy()
+        if targets is None:
+            from .targets import load_targets
+
+            return load_targets()
+        from .fileio import read_csv
+
+        if not Path(targets).exists():
+            raise InputError(str(targets), "file not found", "a targets CSV (ontrack targets)")
+        return read_csv(targets)
+
+    @staticmethod
+    def _load_progress(progress) -> pd.DataFrame:
+        if isinstance(progress, pd.DataFrame):
+            return progress.copy()
+        from .fileio import read_csv
+
+        path = Path(progress) if progress is not None else paths.PROGRESS_CSV
+        if not path.exists():
+            raise InputError(str(path), "file not found", "the progress table (run `make data`)")
+        return read_csv(path, dtype={"month": str, "region_id": str, "indicator_id": str})
+
+    def _resolve_region_arg(self, region: str, plan_targets: pd.DataFrame) -> str:
+        known = set(plan_targets["region_id"].astype(str))
+        if region in known:
+            return region
+        rid = match_region(str(region))
+        if rid in known:
+            return rid
+        raise InputError(
+            "region",
+            f"{region!r} has no targets in plan {self.plan}",
+            f"one of {', '.join(sorted(known))}",
+        )
+
+    def _scope(self, plan_targets: pd.DataFrame) -> list[str]:
+        """The lab's region first, then its townships that have targets, in registry order."""
+        present = list(dict.fromkeys(plan_targets["region_id"].astype(str)))
+        subs = [
+            r
+            for r in present
+            if r != self.region
+            and (
+                (r in REGIONS and REGIONS[r].parent == self.region)
+                or (r not in REGIONS and r.startswith(self.region + "-"))
+            )
+        ]
+        order = {r: i for i, r in enumerate(REGIONS)}
+        subs.sort(key=lambda r: (order.get(r, len(order)), r))
+        return [self.region, *subs]
+
+    def _plan_years(self, plan_targets: pd.DataFrame) -> tuple[int, ...]:
+        if self.plan in PLANS:
+            return tuple(PLANS[self.plan].years)
+        lo, hi = int(plan_targets["year_start"].min()), int(plan_targets["year_end"].max())
+        return tuple(range(lo, hi + 1))
+
+    def _resolve_as_of(self, as_of: str) -> str:
+        as_of = str(as_of).strip()
+        months = self.progress.loc[self.progress["region_id"].isin(self.regions), "month"]
+        if as_of in ("", "latest"):
+            if months.empty:
+                raise InputError(
+                    "progress",
+                    f"no progress rows for {self.region} or its townships",
+                    "monthly progress (run `make data`)",
+                )
+            return str(max(months.astype(str)))
+        if not _MONTH.match(as_of):
+            raise InputError("as_of", f"{as_of!r} is not a month", "'latest' or YYYY-MM")
+        return as_of
+
+    def _indicators(self) -> list[str]:
+        """Indicators the forecast covers here (core ones first, in registry order)."""
+        found = set(self.baseline["indicator_id"].astype(str))
+        order = list(CORE_INDICATORS) + [i for i in INDICATORS if i not in CORE_INDICATORS]
+        return [i for i in order if i in found] + sorted(found - set(order))
+
+    # ------------------------------------------------------------------ months
+
+    @property
+    def first_month(self) -> str:
+        """The first month a scenario can change: the month after as_of (within the plan)."""
+        start = max(_month_index(self.as_of) + 1, min(self.years) * 12)
+        return _month_str(start)
+
+    @property
+    def last_month(self) -> str:
+        return f"{max(self.years)}-12"
+
+    def months(self) -> list[str]:
+        """Months a pace change or a project may fall in: after as_of, up to the plan's end."""
+        lo, hi = _month_index(self.first_month), _month_index(self.last_month)
+        return [_month_str(i) for i in range(lo, hi + 1)]
+
+    # ------------------------------------------------------------------ validation
+
+    def _check_region(self, region: Any, where: str, star: bool = False) -> str:
+        r = str(region).strip()
+        if star and r in ("*", "all", "全部"):
+            return "*"
+        if r in self.regions:
+            return r
+        rid = match_region(r)
+        if rid in self.regions:
+            return rid
+        allowed = (["*"] if star else []) + self.regions
+        raise InputError(where, f"unknown region {region!r}", f"one of {', '.join(allowed)}")
+
+    def _check_indicator(self, indicator: Any, where: str, star: bool = False) -> str:
+        i = str(indicator).strip()
+        if star and i in ("*", "all", "全部"):
+            return "*"
+        if i in self.indicators:
+            return i
+        key = normalize_text(i)
+        for ind in self.indicators:
+            if normalize_text(indicator_name(ind)) == key:
+                return ind
+        allowed = (["*"] if star else []) + self.indicators
+        raise InputError(
+            where,
+            f"unknown indicator {indicator!r} (or no forecast for it here)",
+            f"one of {', '.join(allowed)}",
+        )
+
+    def _check_month(self, month: Any, where: str) -> str:
+        m = str(month).strip()
+        if not _MONTH.match(m):
+            raise InputError(where, f"{month!r} is not a month", "YYYY-MM, e.g. 2026-09")
+        if int(m[:4]) not in self.years:
+            raise InputError(
+                where,
+                f"{m} is outside the plan's years {min(self.years)}–{max(self.years)}",
+                f"a month from {self.first_month} to {self.last_month}",
+            )
+        if _month_index(m) <= _month_index(self.as_of):
+            raise InputError(
+                where,
+                f"{m} is not after as_of {self.as_of} (the past is already in the progress data)",
+                f"a month from {self.first_month} to {self.last_month}",
+            )
+        return m
+
+    # ------------------------------------------------------------------ scenario state
+
+    @property
+    def pace(self) -> list[dict[str, Any]]:
+        return copy.deepcopy(self._pace)
+
+    @property
+    def pipeline(self) -> list[dict[str, Any]]:
+        return copy.deepcopy(self._pipeline)
+
+    @property
+    def overrides(self) -> list[dict[str, Any]]:
+        return copy.deepcopy(self._overrides)
+
+    def scenario_dict(self) -> dict[str, Any]:
+        """The scenario as the plain dict of the scenario YAML."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "pace": copy.deepcopy(self._pace),
+            "pipeline": copy.deepcopy(self._pipeline),
+            "targets": copy.deepcopy(self._overrides),
+        }
+
+    @property
+    def scenario(self):
+        """The current scenario (an ``ontrack.forecast.scenario.Scenario``)."""
+        return _scenario_module().load_scenario(self.scenario_dict())
+
+    def is_empty(self) -> bool:
+        return not (self._pace or self._pipeline or self._overrides)
+
+    def pace_factor(self, region: str, indicator: str) -> tuple[float, str]:
+        """The factor and from-month set for exactly this region × indicator (1.0 if none)."""
+        for p in self._pace:
+            if p["region"] == region and p["indicator"] == indicator:
+                return float(p["factor"]), str(p["from"])
+        return 1.0, self.first_month
+
+    # ------------------------------------------------------------------ changes
+
+    @contextmanager
+    def _change(self, what: str) -> Iterator[None]:
+        """Apply a change to the scenario state; re-simulate; undo it if anything fails."""
+        saved = (copy.deepcopy(self._pace), copy.deepcopy(self._pipeline))
+        saved += (copy.deepcopy(self._overrides), self.name, self.description)
+        try:
+            yield
+            if self._deferred:
+                self._dirty = True
+            else:
+                self._recompute(what)
+        except BaseException:
+            self._pace, self._pipeline, self._overrides, self.name, self.description = saved
+            raise
+
+    @contextmanager
+    def batch(self, what: str = "batch of changes") -> Iterator[Lab]:
+        """Make several changes, re-simulating once at the end."""
+        outer = self._deferred
+        self._deferred = True
+        try:
+            yield self
+        finally:
+            self._deferred = outer
+        if not outer and self._dirty:
+            self._recompute(what)
+
+    def set_pace(
+        self, region: str, indicator: str, from_month: str | None = None, factor: float = 1.0
+    ) -> None:
+        """Future monthly pace of ``region`` × ``indicator`` (``'*'`` for all) × ``factor``.
+
+        Applies from ``from_month`` (default: the month after as_of). One entry per region ×
+        indicator: setting it again replaces it. A county's factor applies to its townships too.
+        Where rules overlap, the forecast uses the one with the latest ``from`` and, for the
+        same ``from``, the later in the list; the lab keeps the list ordered from general
+        (``'*'``) to specific (a township, one indicator), so the specific rule wins ties. A
+        factor of 1 is dropped unless it overrides a more general rule.
+        """
+        region = self._check_region(region, "pace region", star=True)
+        indicator = self._check_indicator(indicator, "pace indicator", star=True)
+        from_month = self._check_month(
+            self.first_month if from_month in (None, "") else from_month, "pace from-month"
+        )
+        factor = _number(factor, "pace factor")
+        if factor < 0:
+            raise InputError("pace factor", f"{factor:g} is negative", "a factor ≥ 0 (1 = as now)")
+        with self._change(f"pace {region} × {indicator} = {factor:g} from {from_month}"):
+            self._pace = [
+                p for p in self._pace if (p["region"], p["indicator"]) != (region, indicator)
+            ]
+            self._pace.append(
+                {"region": region, "indicator": indicator, "from": from_month, "factor": factor}
+            )
+            self._pace = self._tidy_pace(self._pace)
+
+    def _specificity(self, rule: dict[str, Any]) -> int:
+        r = 0 if rule["region"] == "*" else 1 if rule["region"] == self.region else 2
+        return 2 * r + (rule["indicator"] != "*")
+
+    def _overlaps(self, a: dict[str, Any], b: dict[str, Any]) -> bool:
+        ra, rb = a["region"], b["region"]
+        region = "*" in (ra, rb) or ra == rb or self.region in (ra, rb)
+        return region and (
+            "*" in (a["indicator"], b["indicator"]) or a["indicator"] == b["indicator"]
+        )
+
+    def _tidy_pace(self, rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """General rules first (stable); drop factor-1 rules that override nothing."""
+        rules = sorted(rules, key=self._specificity)
+        keep = []
+        for k, rule in enumerate(rules):
+            if rule["factor"] == 1.0 and not any(
+                o["factor"] != 1.0
+                and self._specificity(o) < self._specificity(rule)
+                and self._overlaps(rule, o)
+                for o in rules[:k]
+            ):
+                continue
+            keep.append(rule)
+        return keep
+
+    def clear_pace(self) -> None:
+        """Remove every pace change."""
+        with self._change("pace cleared"):
+            self._pace = []
+
+    def _check_project(self, fields: dict[str, Any]) -> dict[str, Any]:
+        unknown = set(fields) - set(_PROJECT_FIELDS)
+        if unknown:
+            raise InputError(
+                "project",
+                f"unknown field(s) {', '.join(sorted(unknown))}",
+                ", ".join(_PROJECT_FIELDS),
+            )
+        missing = [f for f in _PROJECT_FIELDS[:5] if fields.get(f) in (None, "")]
+        if missing:
+            raise InputError("project", f"missing {', '.join(missing)}", ", ".join(_PROJECT_FIELDS))
+        region = self._check_region(fields["region"], "project region")
+        indicator = self._check_indicator(fields["indicator"], "project indicator")
+        month = self._check_month(fields["month"], "project month")
+        amount = _number(fields["amount"], "project amount")
+        if amount <= 0:
+            unit = INDICATORS[indicator].unit if indicator in INDICATORS else "the indicator's unit"
+            raise InputError(
+                "project amount", f"{amount:g} is not positive", f"a positive amount in {unit}"
+            )
+        probability = _number(fields["probability"], "project probability")
+        if not 0 <= probability <= 1:
+            raise InputError(
+                "project probability", f"{probability:g} is outside 0..1", "a probability in 0..1"
+            )
+        label = str(fields.get("label") or "").strip()
+        return {
+            "region": region,
+            "indicator": indicator,
+            "month": month,
+            "amount": amount,
+            "probability": probability,
+            "label": label or f"{region_name(region)} {indicator_name(indicator)} {month}",
+        }
+
+    def add_project(
+        self,
+        region: str,
+        indicator: str,
+        month: str,
+        amount: float,
+        probability: float = 1.0,
+        label: str = "",
+    ) -> int:
+        """Add a pipeline project (e.g. a building completing in ``month``); returns its index."""
+        project = self._check_project(
+            {
+                "region": region,
+                "indicator": indicator,
+                "month": month,
+                "amount": amount,
+                "probability": probability,
+                "label": label,
+            }
+        )
+        with self._change(f"project added: {project['label']}"):
+            self._pipeline.append(project)
+        return len(self._pipeline) - 1
+
+    def _check_index(self, index: Any) -> int:
+        if isinstance(index, bool) or not isinstance(index, int):
+            raise InputError("project", f"{index!r} is not a project number", "an integer")
+        if not 0 <= index < len(self._pipeline):
+            n = len(self._pipeline)
+            raise InputError(
+                "project",
+                f"no project number {index}",
+                f"0..{n - 1}" if n else "add a project first",
+            )
+        return index
+
+    def edit_project(self, index: int, **fields: Any) -> None:
+        """Change some fields of pipeline project ``index`` (e.g. ``month='2027-03'``)."""
+        index = self._check_index(index)
+        project = self._check_project({**self._pipeline[index], **fields})
+        with self._change(f"project {index} edited: {', '.join(sorted(fields))}"):
+            self._pipeline[index] = project
+
+    def remove_project(self, index: int) -> None:
+        """Remove pipeline project ``index``."""
+        index = self._check_index(index)
+        with self._change(f"project {index} removed"):
+            del self._pipeline[index]
+
+    def target_keys(self) -> pd.DataFrame:
+        """The target rows a scenario can override (those the forecast covers here)."""
+        return self.baseline[[*KEY, "target"]].reset_index(drop=True)
+
+    def override_target(
+        self,
+        region: str,
+        indicator: str,
+        year_start: int,
+        year_end: int | None = None,
+        level: str = "baseline",
+        value: float | None = None,
+    ) -> None:
+        """Replace one target's value in the scenario (``value=None`` removes the override)."""
+        region = self._check_region(region, "target region")
+        indicator = self._check_indicator(indicator, "target indicator")
+        y0 = int(_number(year_start, "target year_start"))
+        y1 = y0 if year_end in (None, "") else int(_number(year_end, "target year_end"))
+        level = str(level).strip()
+        keys = self.target_keys()
+        hit = keys[
+            (keys["region_id"] == region)
+            & (keys["indicator_id"] == indicator)
+            & (keys["year_start"].astype(int) == y0)
+            & (keys["year_end"].astype(int) == y1)
+            & (keys["level"] == level)
+        ]
+        if hit.empty:
+            span = f"{y0}" if y0 == y1 else f"{y0}–{y1}"
+            raise InputError(
+                "target",
+                f"plan {self.plan} has no {level} target for {region} {indicator} {span}",
+                "one of the rows of lab.target_keys()",
+            )
+        if value is not None:
+            v = _number(value, "target value")
+            if v < 0:
+                raise InputError("target value", f"{v:g} is negative", "a target ≥ 0")
+        entry = {
+            "plan": self.plan,
+            "region": region,
+            "indicator": indicator,
+            "year_start": y0,
+            "year_end": y1,
+            "level": level,
+        }
+        what = f"target {region} {indicator} {y0}-{y1} {level}"
+        with self._change(f"{what} = {value}" if value is not None else f"{what} restored"):
+            self._overrides = [o for o in self._overrides if {k: o[k] for k in entry} != entry]
+            if value is not None:
+                self._overrides.append({**entry, "value": v})
+
+    def set_name(self, name: str, description: str | None = None) -> None:
+        """Name (and describe) the scenario; the briefing shows both."""
+        name = str(name).strip()
+        if not name:
+            raise InputError("scenario name", "is empty", "a short name, e.g. 鳌江两栋楼推迟")
+        self.name = name
+        if description is not None:
+            self.description = str(description)
+
+    def reset(self) -> None:
+        """Back to the baseline (an empty scenario)."""
+        with self._change("reset"):
+            self._pace, self._pipeline, self._overrides = [], [], []
+
+    def apply(
+        self,
+        pace: Iterable[dict] = (),
+        pipeline: Iterable[dict] = (),
+        targets: Iterable[dict] = (),
+        *,
+        name: str | None = None,
+        description: str | None = None,
+    ) -> None:
+        """Apply plain lists of changes (notebook parameters, a loaded scenario) in one go.
+
+        Each entry goes through the same method a widget calls (:meth:`set_pace`,
+        :meth:`add_project`, :meth:`override_target`); every bad entry is reported, naming it
+        (``pipeline[1] ...``), and nothing is applied if any entry is bad.
+        """
+        errors: list[InputError] = []
+
+        def run(where: str, fn, kwargs: Any, allowed: tuple[str, ...]) -> None:
+            if not isinstance(kwargs, dict):
+                errors.append(InputError(where, f"{kwargs!r} is not a mapping", "a dict"))
+                return
+            extra = set(kwargs) - set(allowed)
+            if extra:
+                errors.append(
+                    InputError(
+                        where, f"unknown key(s) {', '.join(sorted(extra))}", ", ".join(allowed)
+                    )
+                )
+                return
+            try:
+                fn(**kwargs)
+            except InputError as exc:
+                errors.append(InputError(f"{where} {exc.where}", exc.problem, exc.expected))
+            except TypeError as exc:
+                errors.append(InputError(where, str(exc), ", ".join(allowed)))
+
+        def pace_entry(region="*", indicator="*", factor=1.0, **kw):
+            self.set_pace(region, indicator, kw.get("from", kw.get("from_month")), factor)
+
+        def target_entry(plan=None, region=None, indicator=None, year_start=None, **kw):
+            if plan not in (None, self.plan):
+                raise InputError("plan", f"{plan!r} is not the lab's plan", self.plan)
+            self.override_target(region, indicator, year_start, **kw)
+
+        saved = (copy.deepcopy(self._pace), copy.deepcopy(self._pipeline))
+        saved += (copy.deepcopy(self._overrides), self.name, self.description)
+        with self.batch("parameters applied"):
+            if name is not None:
+                run(
+                    "name",
+                    self.set_name,
+                    {"name": name, "description": description},
+                    ("name", "description"),
+                )
+            elif description is not None:
+                self.description = str(description)
+            for i, p in enumerate(pace or ()):
+                run(
+                    f"pace[{i}]",
+                    pace_entry,
+                    p,
+                    ("region", "indicator", "from", "from_month", "factor"),
+                )
+            for i, p in enumerate(pipeline or ()):
+                run(f"pipeline[{i}]", self.add_project, p, _PROJECT_FIELDS)
+            for i, t in enumerate(targets or ()):
+                run(
+                    f"targets[{i}]",
+                    target_entry,
+                    t,
+                    ("plan", "region", "indicator", "year_start", "year_end", "level", "value"),
+                )
+            if errors:
+                self._pace, self._pipeline, self._overrides, self.name, self.description = saved
+                self._dirty = False
+        if errors:
+            raise errors[0] if len(errors) == 1 else InputErrors(errors)
+
+    def load(self, path_or_dict: str | os.PathLike | dict) -> None:
+        """Replace the lab's scenario by a saved one (validated like every other change)."""
+        sc = _scenario_module().load_scenario(path_or_dict)
+        d = sc.to_dict()
+        with self.batch("scenario loaded"):
+            self.reset()
+            self.apply(
+                d.get("pace") or [],
+                d.get("pipeline") or [],
+                d.get("targets") or [],
+                name=d.get("name") or self.name,
+                description=d.get("description") or "",
+            )
+
+    # ------------------------------------------------------------------ simulation
+
+    def _params(self, scenario) -> dict:
+        """Per-series posteriors; they depend on the targets, so only on the target overrides."""
+        if scenario is not None and not scenario.targets and hasattr(self, "_base_params"):
+            return self._base_params
+        from .forecast.scenario import apply_target_overrides
+        from .forecast.simulate import prepare_targets, series_params
+
+        t = prepare_targets(apply_target_overrides(prepare_targets(self.all_targets), scenario))
+        return series_params(self.fitted, t)
+
+    def _simulate(self, scenario) -> pd.DataFrame:
+        table = _forecast().simulate_attainment(
+            self.fitted,
+            self.targets,
+            scenario=scenario,
+            n_sims=self.n_sims,
+            seed=self.seed,
+            params=self._params(scenario),
+        )
+        return table[table["region_id"].isin(self.regions)].reset_index(drop=True)
+
+    def _recompute(self, what: str) -> None:
+        self._dirty = False
+        t0 = time.perf_counter()
+        if self.is_empty():
+            self.scenario_table = self.baseline
+            self._record(what, "nothing (empty scenario = baseline)", time.perf_counter() - t0)
+            return
+        self.scenario_table = self._simulate(self.scenario)
+        self._record(
+            what, f"scenario re-simulated ({self.n_sims:,} draws)", time.perf_counter() - t0
+        )
+
+    def _record(self, change: str, recomputed: str, seconds: float) -> None:
+        self.timings.append({"change": change, "recomputed": recomputed, "seconds": seconds})
+
+    def timings_table(self) -> pd.DataFrame:
+        """What was recomputed for each change and how long it took."""
+        return pd.DataFrame(self.timings, columns=["change", "recomputed", "seconds"])
+
+    # ------------------------------------------------------------------ results
+
+    def results(self) -> pd.DataFrame:
+        """Baseline and scenario side by side for the lab's region and its townships.
+
+        One row per target the forecast covers: p_meet and proj_p50 of both, and the change.
+        """
+        b = self.baseline
+        s = self.scenario_table
+        cols = ["target", "actual_to_date", "p_meet", "proj_p10", "proj_p50", "proj_p90", "rag"]
+        m = b[KEY + cols].merge(
+            s[KEY + [c for c in cols if c in s.columns]],
+            on=KEY,
+            how="left",
+            suffixes=("_baseline", "_scenario"),
+        )
+        m["p_meet_change"] = m["p_meet_scenario"] - m["p_meet_baseline"]
+        m["proj_p50_change"] = m["proj_p50_scenario"] - m["proj_p50_baseline"]
+        m.insert(2, "region", m["region_id"].map(region_name))
+        m.insert(4, "indicator", m["indicator_id"].map(indicator_name))
+        order = {r: i for i, r in enumerate(self.regions)}
+        iorder = {r: i for i, r in enumerate(self.indicators)}
+        m = m.sort_values(
+            ["region_id", "indicator_id", "year_start", "year_end", "level"],
+            key=lambda c: (
+                c.map(order)
+                if c.name == "region_id"
+                else c.map(iorder)
+                if c.name == "indicator_id"
+                else c
+            ),
+        )
+        keep = [
+            *KEY[:2],
+            "region",
+            "indicator_id",
+            "indicator",
+            *KEY[3:],
+            "target_baseline",
+            "target_scenario",
+            "actual_to_date_baseline",
+            "p_meet_baseline",
+            "p_meet_scenario",
+            "p_meet_change",
+            "proj_p50_baseline",
+            "proj_p50_scenario",
+            "proj_p50_change",
+            "rag_baseline",
+            "rag_scenario",
+        ]
+        out = m[keep].rename(columns={"actual_to_date_baseline": "actual_to_date"})
+        return out.reset_index(drop=True)
+
+    def changed(self, tol: float = 1e-9) -> pd.DataFrame:
+        """The rows of :meth:`results` the scenario changes."""
+        r = self.results()
+        moved = (r["p_meet_change"].abs() > tol) | (r["proj_p50_change"].abs() > tol)
+        moved |= (r["target_scenario"] - r["target_baseline"]).abs() > tol
+        return r[moved].reset_index(drop=True)
+
+    def _trajectory(self, region: str, indicator: str, year: int, scenario) -> pd.DataFrame:
+        return _forecast().trajectories(
+            self.fitted,
+            self.all_targets,
+            self.plan,
+            region,
+            indicator,
+            year,
+            scenario=scenario,
+            n_sims=self.n_sims,
+            seed=self.seed,
+        )
+
+    def trajectory_figure(
+        self, indicator: str | None = None, year: int | None = None, region: str | None = None
+    ):
+        """Running total vs target for one indicator and year: baseline fan vs scenario fan.
+
+        Defaults: the first indicator, the year of the first month after as_of, the lab's region.
+        """
+        # pyplot (not a bare Figure) so that Jupyter's inline backend knows how to show it; the
+        # figure is closed at once so that it is shown once, as the value returned.
+        import matplotlib.pyplot as plt
+
+        region = self._check_region(region or self.region, "chart region")
+        indicator = self._check_indicator(indicator or self.indicators[0], "chart indicator")
+        default_year = min(int(self.first_month[:4]), max(self.years))
+        year = int(_number(year or default_year, "chart year"))
+        if year not in self.years:
+            raise InputError("chart year", f"{year} is not a plan year", f"one of {self.years}")
+        t0 = time.perf_counter()
+        key = (region, indicator, year)
+        if key not in self._baseline_traj:
+            self._baseline_traj[key] = self._trajectory(region, indicator, year, None)
+        base = self._baseline_traj[key]
+        scen = base if self.is_empty() else self._trajectory(region, indicator, year, self.scenario)
+
+        tgt = float(base["target"].iloc[0]) if "target" in base.columns else None
+        tgt_s = float(scen["target"].iloc[0]) if "target" in scen.columns else None
+
+        with _cjk_rc():
+            fig = plt.figure(figsize=(7.5, 4.2), dpi=100)
+            plt.close(fig)
+            ax = fig.add_subplot()
+            x = list(range(len(base)))
+            ax.fill_between(
+                x,
+                base["p10"],
+                base["p90"],
+                color="#9e9e9e",
+                alpha=0.30,
+                label="基线 baseline p10–p90",
+            )
+            ax.plot(x, base["p50"], color="#616161", lw=1.5, ls="--", label="基线 baseline p50")
+            if scen is not base:
+                ax.fill_between(
+                    x,
+                    scen["p10"],
+                    scen["p90"],
+                    color="#1f77b4",
+                    alpha=0.25,
+                    label=f"情景 {self.name} p10–p90",
+                )
+                ax.plot(x, scen["p50"], color="#1f77b4", lw=2, label=f"情景 {self.name} p50")
+            if "actual" in base.columns:
+                ax.plot(
+                    x, base["actual"], color="black", lw=2.2, marker="o", ms=3, label="实际 actual"
+                )
+            if tgt is not None:
+                ax.axhline(tgt, color="#d62728", lw=1.2, label=f"目标 target {tgt:g}")
+            if tgt_s is not None and tgt_s != tgt:
+                ax.axhline(
+                    tgt_s,
+                    color="#d62728",
+                    lw=1.2,
+                    ls=":",
+                    label=f"情景目标 scenario target {tgt_s:g}",
+                )
+            ax.set_xticks(x)
+            ax.set_xticklabels([str(m)[-2:] for m in base["month"]])
+            unit = INDICATORS[indicator].unit if indicator in INDICATORS else ""
+            ax.set_xlabel(f"{year} 月份 month")
+            ax.set_ylabel(f"累计 running total ({unit})" if unit else "累计 running total")
+            ax.set_title(
+                f"{region_name(region)} · {indicator_name(indicator)} · {year}"
+                f"  (as of {self.as_of})"
+            )
+            ax.legend(fontsize=8, loc="upper left")
+            ax.grid(alpha=0.3)
+            fig.tight_layout()
+        self._record(
+            f"chart {region} {indicator} {year}", "trajectories simulated", time.perf_counter() - t0
+        )
+        return fig
+
+    # ------------------------------------------------------------------ saving
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the scenario YAML read by ``ontrack forecast/render --scenario``."""
+        path = Path(path)
+        if path.suffix.lower() not in (".yml", ".yaml"):
+            raise InputError("scenario path", f"{path.name!r} is not a .yml/.yaml file", "*.yml")
+        t0 = time.perf_counter()
+        _scenario_module().save_scenario(self.scenario, path)
+        self._record(f"saved {path.name}", "nothing (file written)", time.perf_counter() - t0)
+        return path
+
+    def __repr__(self) -> str:
+        return (
+            f"Lab(plan={self.plan!r}, region={self.region!r}, as_of={self.as_of!r}, "
+            f"n_sims={self.n_sims}, pace={len(self._pace)}, pipeline={len(self._pipeline)}, "
+            f"targets={len(self._overrides)})"
+        )
+
+
+# --------------------------------------------------------------------------- charts
+
+
+@contextmanager
+def _cjk_rc() -> Iterator[None]:
+    """Matplotlib settings for Chinese labels, only inside the block (no global side effects)."""
+    import matplotlib as mpl
+    from matplotlib import font_manager
+
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    cjk = [
+        n
+        for n in (
+            "Noto Sans CJK SC",
+            "Noto Serif CJK SC",
+            "Source Han Sans SC",
+            "WenQuanYi Zen Hei",
+            "Microsoft YaHei",
+            "SimHei",
+            "PingFang SC",
+        )
+        if n in names
+    ]
+    # Concrete family names (not "sans-serif"): text keeps them after the block, at draw time.
+    with mpl.rc_context({"font.family": [*cjk, "DejaVu Sans"], "axes.unicode_minus": False}):
+        yield
+
+
+# --------------------------------------------------------------------------- widgets, bench
+
+
+def widget(lab: Lab):
+    """The interactive JupyterLab UI for ``lab`` (see :mod:`ontrack.lab_widgets`)."""
+    from .lab_widgets import build
+
+    return build(lab)
+
+
+def bench_lab(
+    plan: str = "pingyang-2025-2027",
+    region: str = "pingyang",
+    as_of: str = "latest",
+    n_sims: int = 10_000,
+) -> list[tuple[str, float, str]]:
+    """Timings of the lab on the processed data: (what, seconds, note) for `make bench`."""
+    t0 = time.perf_counter()
+    lab = Lab(plan, region, as_of, n_sims=n_sims)
+    total = time.perf_counter() - t0
+    by = {t["change"]: t["seconds"] for t in lab.timings}
+    out = [
+        ("lab: open (load + fit + baseline)", total, f"{plan} {region} as of {lab.as_of}"),
+        ("lab: fit", by.get("fit", float("nan")), "once per lab"),
+        ("lab: baseline", by.get("baseline", float("nan")), f"{n_sims:,} draws, once"),
+    ]
+    sub = lab.regions[1] if len(lab.regions) > 1 else lab.region
+    ind = lab.indicators[0]
+    month = lab.months()[min(len(lab.months()) - 1, 3)]
+    changes = [
+        ("pace", lambda: lab.set_pace(sub, ind, None, 1.2)),
+        ("project", lambda: lab.add_project(sub, ind, month, 1.0, 0.8, "bench")),
+        ("edit project", lambda: lab.edit_project(0, probability=0.5)),
+    ]
+    for name, fn in changes:
+        t0 = time.perf_counter()
+        fn()
+        out.append(
+            (
+                f"lab: one change ({name})",
+                time.perf_counter() - t0,
+                f"scenario only, {n_sims:,} draws",
+            )
+        )
+    t0 = time.perf_counter()
+    lab.trajectory_figure(ind, int(month[:4]), sub)
+    out.append(("lab: trajectory chart", time.perf_counter() - t0, "baseline + scenario fans"))
+    return out
+
+
+__all__ = ["KEY", "Lab", "bench_lab", "widget"]

@@ -1,0 +1,376 @@
+"""The scenario lab: logic (no widgets), the widget layer, the headless notebook, the hand-over.
+
+The unit tests use a small hand-made plan (平阳县 and two townships, two indicators) so that the
+expected effects can be worked out by hand; the end-to-end test runs the lab notebook with
+papermill and hands the saved scenario to the briefing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from ontrack.errors import InputError, InputErrors
+from ontrack.fileio import write_csv
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = ROOT / "notebooks" / "05_scenario_lab.ipynb"
+PLAN = "pingyang-2025-2027"
+AOJIANG, XIAOJIANG = "pingyang-aojiang", "pingyang-xiaojiang"
+AS_OF = "2026-09"
+N = 2_000  # draws: enough for the tests, fast
+
+
+def _targets() -> pd.DataFrame:
+    """Yearly targets 2025–2027 for the county and two townships (values are illustrative)."""
+    rows = []
+    values = {
+        # region: {indicator: (2025, 2026, 2027)}
+        "pingyang": {"space": (6, 8, 10), "firms": (60, 60, 60)},
+        AOJIANG: {"space": (3, 4, 5), "firms": (30, 30, 30)},
+        XIAOJIANG: {"space": (3, 4, 5), "firms": (30, 30, 30)},
+    }
+    for region, by_ind in values.items():
+        for ind, vals in by_ind.items():
+            for year, v in zip((2025, 2026, 2027), vals, strict=True):
+                rows.append(
+                    {
+                        "plan_id": PLAN,
+                        "region_id": region,
+                        "indicator_id": ind,
+                        "year_start": year,
+                        "year_end": year,
+                        "level": "baseline",
+                        "value": float(v),
+                        "unit": "万平方米" if ind == "space" else "个",
+                        "source": "test",
+                        "quote": "test",
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def _progress() -> pd.DataFrame:
+    """Monthly progress 2025-01 … 2026-09 for the two townships (the county is their sum).
+
+    firms: 2 a month in 鳌江, 3 a month in 萧江; space: one 1.5 万㎡ building every 4th month.
+    So up to 2026-09: 鳌江 firms 2026 = 9 × 2 = 18; space 2026 = months 4, 8 → 2 × 1.5 = 3.0.
+    """
+    rows = []
+    for y, last in ((2025, 12), (2026, 9)):
+        for m in range(1, last + 1):
+            month = f"{y}-{m:02d}"
+            for region, firms in ((AOJIANG, 2.0), (XIAOJIANG, 3.0)):
+                rows.append((region, "firms", month, firms))
+                rows.append((region, "space", month, 1.5 if m % 4 == 0 else 0.0))
+    df = pd.DataFrame(rows, columns=["region_id", "indicator_id", "month", "value"])
+    df["source"] = "test"
+    return df
+
+
+@pytest.fixture(scope="module")
+def base_lab():
+    from ontrack.lab import Lab
+
+    return Lab(PLAN, "pingyang", AS_OF, n_sims=N, seed=0, targets=_targets(), progress=_progress())
+
+
+@pytest.fixture
+def lab(base_lab):
+    """A fresh (empty) scenario on the shared fit: each test starts from the baseline."""
+    base_lab.reset()
+    base_lab.name, base_lab.description = "scenario", ""
+    return base_lab
+
+
+def _row(results: pd.DataFrame, region: str, indicator: str, year: int) -> pd.Series:
+    r = results[
+        (results["region_id"] == region)
+        & (results["indicator_id"] == indicator)
+        & (results["year_start"] == year)
+        & (results["year_end"] == year)
+        & (results["level"] == "baseline")
+    ]
+    assert len(r) == 1, r
+    return r.iloc[0]
+
+
+# ----------------------------------------------------------------------------- logic
+
+
+def test_lab_covers_the_region_and_its_townships(lab):
+    assert lab.regions == ["pingyang", AOJIANG, XIAOJIANG]
+    assert lab.as_of == AS_OF
+    # the month after as_of, to the plan's last December
+    assert lab.months()[0] == "2026-10" and lab.months()[-1] == "2027-12"
+    assert len(lab.months()) == 15  # 2026-10..12 (3) + 2027 (12)
+    # an empty scenario is the baseline
+    r = lab.results()
+    assert (r["p_meet_change"] == 0).all() and (r["proj_p50_change"] == 0).all()
+
+
+def test_actual_to_date_is_read_off_the_progress(lab):
+    r = lab.results()
+    # 鳌江 firms 2026: 9 months × 2 = 18; space 2026: April and August, 1.5 each = 3.0
+    assert _row(r, AOJIANG, "firms", 2026)["actual_to_date"] == pytest.approx(18.0)
+    assert _row(r, AOJIANG, "space", 2026)["actual_to_date"] == pytest.approx(3.0)
+
+
+def test_a_certain_project_shifts_the_median_by_exactly_its_amount(lab):
+    before = lab.results()
+    lab.add_project(AOJIANG, "space", "2026-11", 2.5, 1.0, "鳌江 B 栋")
+    after = lab.results()
+    # probability 1: every draw of 鳌江's 2026 total gets +2.5, so every quantile moves by 2.5
+    row = _row(after, AOJIANG, "space", 2026)
+    assert row["proj_p50_scenario"] - row["proj_p50_baseline"] == pytest.approx(2.5, abs=1e-9)
+    assert row["proj_p50_change"] == pytest.approx(2.5, abs=1e-9)
+    assert row["p_meet_scenario"] >= row["p_meet_baseline"]
+    # the baseline columns did not move (the baseline is reused, not re-simulated)
+    pd.testing.assert_frame_equal(
+        before[["p_meet_baseline", "proj_p50_baseline"]],
+        after[["p_meet_baseline", "proj_p50_baseline"]],
+    )
+    # other years and the other township are untouched by a November 2026 project in 鳌江
+    assert _row(after, AOJIANG, "space", 2027)["proj_p50_change"] == pytest.approx(0, abs=1e-9)
+    assert _row(after, XIAOJIANG, "space", 2026)["proj_p50_change"] == pytest.approx(0, abs=1e-9)
+
+
+def test_pace_zero_leaves_only_what_is_already_achieved(lab):
+    lab.set_pace(XIAOJIANG, "firms", "2026-10", 0.0)
+    row = _row(lab.results(), XIAOJIANG, "firms", 2026)
+    # nothing more from October: the 2026 total stays at 9 months × 3 = 27 < 30 → cannot meet
+    assert row["proj_p50_scenario"] == pytest.approx(27.0)
+    assert row["p_meet_scenario"] == pytest.approx(0.0)
+
+
+def test_slipping_a_project_into_next_year_moves_it_between_years(lab):
+    i = lab.add_project(AOJIANG, "space", "2026-12", 2.0, 1.0, "鳌江 A 栋")
+    lab.edit_project(i, month="2027-02")  # "what if it slips to next year?"
+    r = lab.results()
+    assert _row(r, AOJIANG, "space", 2026)["proj_p50_change"] == pytest.approx(0, abs=1e-9)
+    assert _row(r, AOJIANG, "space", 2027)["proj_p50_change"] == pytest.approx(2.0, abs=1e-9)
+    lab.remove_project(i)
+    assert lab.pipeline == []
+    assert (lab.results()["proj_p50_change"] == 0).all()
+
+
+def test_target_override_changes_the_target_and_the_probability(lab):
+    lab.override_target(XIAOJIANG, "firms", 2026, 2026, "baseline", 0.0)
+    row = _row(lab.results(), XIAOJIANG, "firms", 2026)
+    # a target of 0 is met by any total ≥ 0
+    assert row["target_baseline"] == 30 and row["target_scenario"] == 0
+    assert row["p_meet_scenario"] == pytest.approx(1.0)
+    lab.override_target(XIAOJIANG, "firms", 2026, 2026, "baseline", None)  # restore
+    assert lab.overrides == []
+
+
+def test_each_change_re_simulates_the_scenario_only(lab, monkeypatch):
+    import ontrack.forecast as fc
+
+    def no_fit(*a, **k):
+        raise AssertionError("the lab must not fit again")
+
+    monkeypatch.setattr(fc, "fit", no_fit)
+    fitted, baseline = lab.fitted, lab.baseline
+    n = len(lab.timings)
+    lab.set_pace("*", "firms", None, 1.2)
+    lab.add_project(AOJIANG, "firms", "2027-01", 5, 0.5, "x")
+    assert lab.fitted is fitted and lab.baseline is baseline
+    new = lab.timings[n:]
+    assert [t["recomputed"].startswith("scenario re-simulated") for t in new] == [True, True]
+    assert all(t["seconds"] < 5 for t in new)
+
+
+# ----------------------------------------------------------------------------- validation
+
+
+@pytest.mark.parametrize(
+    ("call", "where", "words"),
+    [
+        (lambda lab: lab.add_project(AOJIANG, "space", "2027-01", -3, 1.0), "amount", "-3"),
+        (lambda lab: lab.add_project(AOJIANG, "space", "2028-02", 1, 1.0), "month", "2025–2027"),
+        (lambda lab: lab.add_project(AOJIANG, "space", "2024-12", 1, 1.0), "month", "2025–2027"),
+        (lambda lab: lab.add_project(AOJIANG, "space", "2026-05", 1, 1.0), "month", "as_of"),
+        (lambda lab: lab.add_project(AOJIANG, "space", "2026-13", 1, 1.0), "month", "YYYY-MM"),
+        (lambda lab: lab.add_project(AOJIANG, "space", "2027-01", 1, 1.2), "probability", "0..1"),
+        (lambda lab: lab.add_project(AOJIANG, "space", "2027-01", 1, -0.1), "probability", "0..1"),
+        (lambda lab: lab.add_project("lucheng", "space", "2027-01", 1, 1), "region", "lucheng"),
+        (lambda lab: lab.add_project(AOJIANG, "jobs", "2027-01", 1, 1), "indicator", "jobs"),
+        (lambda lab: lab.set_pace(AOJIANG, "firms", "2027-01", -0.5), "factor", "-0.5"),
+        (lambda lab: lab.set_pace(AOJIANG, "firms", "2029-01", 1.5), "from-month", "2025–2027"),
+        (lambda lab: lab.override_target(AOJIANG, "firms", 2026, value=-1), "value", "-1"),
+        (lambda lab: lab.override_target(AOJIANG, "firms", 2030, value=1), "target", "2030"),
+        (lambda lab: lab.edit_project(7, amount=1), "project", "7"),
+    ],
+)
+def test_every_setter_names_the_bad_input(lab, call, where, words):
+    before = lab.scenario
+    with pytest.raises(InputError) as exc:
+        call(lab)
+    assert where in exc.value.where
+    assert words in str(exc.value)
+    assert lab.scenario == before  # nothing half-applied
+
+
+def test_apply_reports_every_bad_entry_and_applies_nothing(lab):
+    with pytest.raises(InputErrors) as exc:
+        lab.apply(
+            pace=[{"region": XIAOJIANG, "indicator": "firms", "from": "2026-10", "factor": 1.5}],
+            pipeline=[
+                {"region": AOJIANG, "indicator": "space", "month": "2027-03", "amount": -1},
+                {
+                    "region": AOJIANG,
+                    "indicator": "space",
+                    "month": "2027-03",
+                    "amount": 1,
+                    "probability": 2,
+                },
+            ],
+        )
+    text = str(exc.value)
+    assert "pipeline[0] project amount" in text and "pipeline[1] project probability" in text
+    assert lab.is_empty()
+
+
+def test_names_are_accepted_as_written(lab):
+    lab.add_project("鳌江", "新增孵化空间面积", "2027-03", 1.0, 0.5, "")
+    (p,) = lab.pipeline
+    assert (p["region"], p["indicator"]) == (AOJIANG, "space")
+
+
+# ----------------------------------------------------------------------------- saving
+
+
+def test_save_then_load_gives_the_same_scenario(lab, tmp_path):
+    from ontrack.forecast.scenario import load_scenario
+
+    lab.set_name("鳌江推迟", "鳌江 two buildings slip to 2027; 萧江 +20%")
+    lab.set_pace(XIAOJIANG, "*", "2026-10", 1.2)
+    lab.add_project(AOJIANG, "space", "2027-03", 1.5, 0.9, "鳌江 A 栋")
+    lab.override_target("pingyang", "space", 2026, 2026, "baseline", 7.0)
+    path = lab.save(tmp_path / "s.yml")
+    loaded = load_scenario(path)
+    assert loaded == lab.scenario
+    assert loaded.name == "鳌江推迟"
+    assert loaded.pipeline[0].amount == 1.5 and loaded.pipeline[0].probability == 0.9
+    # and a second lab loading it reproduces the same state
+    lab2_state = (lab.pace, lab.pipeline, lab.overrides)
+    lab.reset()
+    lab.load(path)
+    assert (lab.pace, lab.pipeline, lab.overrides) == lab2_state
+
+
+def test_trajectory_figure_shows_both_fans(lab):
+    lab.add_project(AOJIANG, "space", "2026-11", 2.5, 1.0, "B")
+    fig = lab.trajectory_figure("space", 2026, AOJIANG)
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert any("基线" in t for t in labels) and any("情景" in t for t in labels)
+    assert any("目标" in t for t in labels)
+
+
+def test_bench_lab_reports_fit_and_one_change(monkeypatch):
+    import ontrack.lab as lab_mod
+
+    real = lab_mod.Lab
+
+    def small_lab(plan, region, as_of, n_sims):
+        return real(plan, region, AS_OF, n_sims=n_sims, targets=_targets(), progress=_progress())
+
+    monkeypatch.setattr(lab_mod, "Lab", small_lab)
+    rows = lab_mod.bench_lab(PLAN, "pingyang", AS_OF, n_sims=N)
+    names = [r[0] for r in rows]
+    assert "lab: fit" in names and any(n.startswith("lab: one change") for n in names)
+    assert all(isinstance(s, float) and s >= 0 and isinstance(note, str) for _, s, note in rows)
+
+
+# ----------------------------------------------------------------------------- widgets
+
+
+def test_widgets_call_the_lab_and_show_errors_in_red(lab, tmp_path):
+    from ontrack.lab import widget
+
+    box = widget(lab)
+    ui = box.ui
+    # a bad project: the message appears in red next to the inputs, nothing is added
+    ui.p_region.value, ui.p_indicator.value, ui.p_month.value = AOJIANG, "space", "2027-02"
+    ui.p_amount.value, ui.p_prob.value = -3.0, 1.0
+    ui.p_buttons[0].click()
+    assert "color:#c62828" in ui.p_err.value and "amount" in ui.p_err.value
+    assert "Traceback" not in ui.p_err.value and lab.pipeline == []
+    # a good one is added and listed
+    ui.p_amount.value = 2.0
+    ui.p_buttons[0].click()
+    assert ui.p_err.value == "" and len(lab.pipeline) == 1 and len(ui.p_list.options) == 1
+    # a slider sets the pace of its region × indicator
+    slider, frm, _err = ui.pace_controls[(XIAOJIANG, "firms")]
+    slider.value = 1.5
+    assert lab.pace == [
+        {"region": XIAOJIANG, "indicator": "firms", "from": frm.value, "factor": 1.5}
+    ]
+    # save
+    ui.s_name.value = "widget test"
+    ui.s_path.value = str(tmp_path / "w.yml")
+    ui.s_button.click()
+    assert (tmp_path / "w.yml").exists() and "saved" in ui.s_err.value
+    ui.s_path.value = str(tmp_path / "w.txt")
+    ui.s_button.click()
+    assert "color:#c62828" in ui.s_err.value
+
+
+# ----------------------------------------------------------------------------- end to end
+
+
+def _run_notebook(tmp_path: Path, **params) -> Path:
+    import papermill as pm
+
+    out = tmp_path / "05_scenario_lab.out.ipynb"
+    pm.execute_notebook(
+        str(NOTEBOOK),
+        str(out),
+        parameters=params,
+        kernel_name="python3",
+        cwd=str(tmp_path),
+        progress_bar=False,
+    )
+    assert Path(params["scenario_out"]).exists()
+    return out
+
+
+def test_notebook_runs_headless_and_saves_the_scenario(tmp_path):
+    from ontrack.forecast.scenario import load_scenario
+
+    targets_csv, progress_csv = tmp_path / "targets.csv", tmp_path / "progress.csv"
+    write_csv(_targets(), targets_csv)
+    write_csv(_progress(), progress_csv)
+    out = tmp_path / "scenario.yml"
+    pipeline = [
+        {
+            "region": AOJIANG,
+            "indicator": "space",
+            "month": "2026-11",
+            "amount": 2.5,
+            "probability": 1.0,
+            "label": "鳌江 B 栋",
+        }
+    ]
+    _run_notebook(
+        tmp_path,
+        plan=PLAN,
+        region="pingyang",
+        as_of=AS_OF,
+        n_sims=N,
+        scenario_name="鳌江提前",
+        pace=[{"region": XIAOJIANG, "indicator": "firms", "from": "2026-10", "factor": 1.5}],
+        pipeline=pipeline,
+        scenario_out=str(out),
+        use_widgets=False,
+        targets_csv=str(targets_csv),
+        progress_csv=str(progress_csv),
+    )
+    sc = load_scenario(out)
+    assert sc.name == "鳌江提前"
+    assert [p.to_dict() for p in sc.pipeline] == pipeline
+    assert [p.to_dict() for p in sc.pace] == [
+        {"region": XIAOJIANG, "indicator": "firms", "from": "2026-10", "factor": 1.5}
+    ]
