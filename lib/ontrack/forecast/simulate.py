@@ -1,0 +1,545 @@
+"""Simulation: draws of what is still to come, per series, joined into target probabilities.
+
+For each series (region, indicator) the months after its last report are simulated to the
+December of the last year any of its targets needs:
+
+1. a level ``lambda ~ Gamma(posterior)`` per draw (parameter uncertainty, shared by all months of
+   the draw, so a slow region stays slow across years);
+2. for each stretch of months between check points (December ends and the month before a window
+   starts) one exact draw of the stretch's total, because the families are closed under sums of
+   months with a shared level: NB1 (Poisson of a gamma), Poisson, and compound Poisson with gamma
+   sizes (number of completions ~ Poisson, their total ~ Gamma(N kappa, m / kappa));
+3. scenario pipeline projects as Bernoulli(probability) x amount in their month, and pace factors
+   multiplying the expected monthly amounts.
+
+Every series has its own random stream, keyed by (seed, region, indicator): results do not
+depend on the row order of the inputs or on which other regions are in the run, and a scenario
+re-uses the baseline's draws (common random numbers), so differences between scenarios are the
+scenario's effect, not Monte-Carlo noise. A county whose progress is the sum of its townships is
+simulated as the sum of its townships' draws, so township and county never contradict.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from .model import Fitted, month_index, month_label
+from .scenario import Scenario, apply_target_overrides, as_scenario
+from .verdicts import RAG, RagThresholds, eurostat_class, linear_pace, rag, seasonal_share
+
+#: prior shape of the level where regions cannot be pooled (CV 0.71: wide)
+DEFAULT_A0 = 2.0
+#: minimum months of exposure for a region to inform the pooled pace ratio
+MIN_POOL_MONTHS = 6.0
+_BIG_SHAPE = 1e10
+
+TARGET_COLUMNS = [
+    "plan_id",
+    "region_id",
+    "indicator_id",
+    "year_start",
+    "year_end",
+    "level",
+    "value",
+]
+
+
+def prepare_targets(targets: pd.DataFrame) -> pd.DataFrame:
+    """Check and order the targets table; keep only flow targets (stock ones are not forecast)."""
+    missing = set(TARGET_COLUMNS) - set(targets.columns)
+    if missing:
+        raise InputError("targets", f"missing column(s) {sorted(missing)}")
+    t = targets.copy()
+    for c in ("plan_id", "region_id", "indicator_id", "level"):
+        t[c] = t[c].astype(str)
+    try:
+        t["year_start"] = t["year_start"].astype(int)
+        t["year_end"] = t["year_end"].astype(int)
+        t["value"] = pd.to_numeric(t["value"]).astype(float)
+    except (ValueError, TypeError):
+        raise InputError("targets", "year_start, year_end or value is not a number") from None
+    if "measure" in t.columns:
+        t = t[t["measure"].fillna("flow").astype(str).str.lower() != "stock"]
+    if "assumed" not in t.columns:
+        t["assumed"] = False
+    t["assumed"] = t["assumed"].fillna(False).astype(bool)
+    t = t.sort_values(["plan_id", "region_id", "indicator_id", "year_start", "year_end", "level"])
+    return t.reset_index(drop=True)
+
+
+def _stream(seed: int, region: str, indicator: str, k: int) -> np.random.Generator:
+    key = zlib.crc32(f"{region}|{indicator}".encode())
+    return np.random.default_rng([int(seed), key, k])
+
+
+@dataclass
+class SeriesParams:
+    """Everything needed to simulate one leaf series."""
+
+    region_id: str
+    indicator_id: str
+    nature: str
+    last_idx: int
+    shape: float  # gamma posterior of the level (per unit of season)
+    rate: float
+    d: float  # dispersion unit (variance / mean)
+    m: float  # lumpy: mean completion size
+    kappa: float
+    season: np.ndarray
+    method: str
+
+    @property
+    def mean(self) -> float:
+        return self.shape / self.rate if self.rate > 0 else 0.0
+
+
+def _target_pace(t: pd.DataFrame, as_of_year: int) -> float:
+    """Monthly pace a series' targets ask for (baseline yearly target of the as-of year first)."""
+    if t.empty:
+        return float("nan")
+    b = t[t["level"] == "baseline"]
+    b = b if len(b) else t
+    yearly = (b["year_end"] == b["year_start"]).to_numpy()
+    dist = np.abs(b["year_start"].to_numpy() - as_of_year)
+    order = np.lexsort((dist, ~yearly))
+    row = b.iloc[order[0]]
+    return float(row["value"]) / (12.0 * (int(row["year_end"]) - int(row["year_start"]) + 1))
+
+
+def series_params(fitted: Fitted, targets: pd.DataFrame) -> dict[tuple[str, str], SeriesParams]:
+    """Posterior of each leaf series' level, with the empirical-Bayes prior from the targets."""
+    s = fitted.series
+    as_year = fitted.as_of_idx // 12
+    tg = {k: g for k, g in targets.groupby(["region_id", "indicator_id"], sort=True)}
+    leaf = s[s["kind"] == "leaf"]
+    out: dict[tuple[str, str], SeriesParams] = {}
+    for ind, rows in leaf.groupby("indicator_id", sort=True):
+        pool = fitted.pooled[ind]
+        r0 = np.array(
+            [_target_pace(tg.get((r, ind), targets.iloc[:0]), as_year) for r in rows["region_id"]]
+        )
+        lam = rows["lam_hat"].to_numpy()
+        E = rows["E"].to_numpy()
+        Yw, Ew = rows["Yw"].to_numpy(), rows["Ew"].to_numpy()
+        if pool.nature == "count":
+            d = np.full(len(rows), pool.phi)
+        elif pool.nature == "small_count":
+            d = np.ones(len(rows))
+        else:
+            d = pool.theta * lam
+        # pooled pace ratio (observed / target pace) and its spread between regions
+        use = (r0 > 0) & (E >= MIN_POOL_MONTHS) & np.isfinite(r0)
+        rho_bar, a0 = 1.0, DEFAULT_A0
+        if use.any():
+            rho_bar = float(Yw[use].sum() / (Ew[use] * r0[use]).sum())
+            rho_bar = rho_bar if rho_bar > 0 else 1.0
+        if use.sum() >= 3:
+            rho = lam[use] / r0[use]
+            wgt = E[use] / E[use].sum()
+            var_b = float((wgt * (rho - (wgt * rho).sum()) ** 2).sum())
+            within = float((wgt * d[use] * rho / (E[use] * r0[use] + 1e-300)).sum())
+            cv2 = max(var_b - within, 0.0) / rho_bar**2
+            a0 = float(np.clip(1.0 / cv2, 1.0, 50.0)) if cv2 > 0 else 50.0
+        for j, (_, row) in enumerate(rows.iterrows()):
+            has_hist = row["n_months"] > 0
+            if np.isfinite(r0[j]):
+                m0, a = rho_bar * r0[j], a0
+            elif has_hist:
+                m0, a = lam[j], 0.5
+            else:
+                m0, a = 0.0, 0.5
+            lam_ref = (Yw[j] + 3 * m0) / (Ew[j] + 3) if (Ew[j] + 3) > 0 else m0
+            dj = pool.theta * lam_ref if pool.nature == "lumpy" else float(d[j])
+            if dj <= 1e-12 * max(lam_ref, 1e-300) or dj <= 0:
+                # no dispersion: the level is known exactly
+                level = Yw[j] / Ew[j] if Ew[j] > 0 else m0
+                shape, rate = _BIG_SHAPE, _BIG_SHAPE / level if level > 0 else np.inf
+            elif m0 > 0:
+                shape, rate = a + Yw[j] / dj, a / m0 + Ew[j] / dj
+            elif Yw[j] > 0:
+                shape, rate = Yw[j] / dj, Ew[j] / dj
+            else:
+                shape, rate = 0.0, 1.0
+            method = (
+                f"{pool.family}+pooled({pool.n_series})"
+                if has_hist
+                else ("prior" if not pool.has_history else f"prior+pooled({pool.n_series})")
+            )
+            out[(row["region_id"], ind)] = SeriesParams(
+                region_id=row["region_id"],
+                indicator_id=ind,
+                nature=pool.nature,
+                last_idx=int(row["last_idx"]),
+                shape=float(shape),
+                rate=float(rate),
+                d=float(dj),
+                m=float(pool.q * lam_ref),
+                kappa=float(pool.kappa),
+                season=pool.season,
+                method=method,
+            )
+    return out
+
+
+def _factors(sc: Scenario | None, p: SeriesParams, months: np.ndarray, parents: tuple[str, ...]):
+    if sc is None or not sc.pace:
+        return np.ones(len(months))
+    return np.array(
+        [sc.pace_factor(p.region_id, p.indicator_id, month_label(int(m)), parents) for m in months]
+    )
+
+
+def _draw_level(p: SeriesParams, n: int, rng: np.random.Generator) -> np.ndarray:
+    if p.shape >= _BIG_SHAPE or not np.isfinite(p.rate):
+        return np.full(n, p.mean)
+    if p.shape <= 0:
+        return np.zeros(n)
+    return rng.gamma(p.shape, 1.0 / p.rate, n)
+
+
+def _draw_amount(p: SeriesParams, mu: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One draw of a stretch's total given its expected amount ``mu`` (array over draws)."""
+    if p.nature == "small_count":
+        return rng.poisson(mu).astype(float)
+    if p.nature == "lumpy":
+        if p.m <= 1e-12 * max(float(mu.max(initial=0.0)), 1e-300):
+            return mu.copy()
+        n_events = rng.poisson(mu / p.m)
+        return rng.gamma(n_events * p.kappa, p.m / p.kappa)
+    d = p.d
+    if d > 1 + 1e-9:
+        return rng.poisson(rng.gamma(mu / (d - 1.0), d - 1.0)).astype(float)
+    if d > 1e-9:
+        return d * rng.poisson(mu / d)
+    return mu.copy()
+
+
+def simulate_series(
+    p: SeriesParams,
+    checkpoints: np.ndarray,
+    as_of_idx: int,
+    *,
+    scenario: Scenario | None,
+    n_sims: int,
+    seed: int,
+    parents: tuple[str, ...] = (),
+    monthly: bool = False,
+) -> np.ndarray:
+    """Cumulative simulated amount after the series' last report, at each check point.
+
+    Returns an array (len(checkpoints), n_sims); a check point on or before the last report is 0.
+    With ``monthly`` the check points are taken to be consecutive months and drawn one by one.
+    """
+    cps = np.asarray(checkpoints, int)
+    out = np.zeros((len(cps), n_sims))
+    end = int(cps.max(initial=p.last_idx))
+    if end <= p.last_idx:
+        return out
+    months = np.arange(p.last_idx + 1, end + 1)
+    sm = p.season[months % 12] * _factors(scenario, p, months, parents)
+    cum_s = np.concatenate([[0.0], np.cumsum(sm)])
+    pos = np.clip(cps - p.last_idx, 0, len(months))  # months simulated up to each check point
+    rng = _stream(seed, p.region_id, p.indicator_id, 1 if monthly else 0)
+    lam = _draw_level(p, n_sims, rng)
+    prev, total = 0, np.zeros(n_sims)
+    for k, q in enumerate(pos):
+        if q > prev:
+            seg = cum_s[q] - cum_s[prev]
+            total = total + _draw_amount(p, lam * seg, rng)
+            prev = q
+        out[k] = total
+    if scenario is not None and scenario.pipeline:
+        add_pipeline(out, cps, scenario, p.region_id, p.indicator_id, as_of_idx, seed, p.last_idx)
+    return out
+
+
+def add_pipeline(
+    out: np.ndarray,
+    cps: np.ndarray,
+    scenario: Scenario,
+    region: str,
+    indicator: str,
+    as_of_idx: int,
+    seed: int,
+    last_idx: int,
+) -> None:
+    """Add the scenario's pipeline projects of one series (in place) to cumulative draws."""
+    items = [
+        it
+        for it in scenario.pipeline
+        if it.region == region
+        and it.indicator == indicator
+        and month_index(it.month) > max(as_of_idx, last_idx)
+    ]
+    if not items:
+        return
+    rng = _stream(seed, region, indicator, 2)
+    for it in sorted(items, key=lambda x: (x.month, x.amount, x.probability, x.label)):
+        t = month_index(it.month)
+        hit = (rng.random(out.shape[1]) < it.probability) * it.amount
+        out[cps >= t] += hit[None, :]
+
+
+def _family(fitted: Fitted, region: str, indicator: str) -> tuple[str, ...]:
+    """Leaf regions whose draws make up a series (itself, or its townships)."""
+    kids = fitted.children.get((region, indicator))
+    if kids is None:
+        return (region,)
+    leaves: list[str] = []
+    for c in kids:
+        leaves.extend(_family(fitted, c, indicator))
+    return tuple(leaves)
+
+
+def _parents_of(fitted: Fitted, region: str, indicator: str) -> tuple[str, ...]:
+    out = []
+    for (par, ind), kids in fitted.children.items():
+        if ind == indicator and region in kids:
+            out.append(par)
+            out.extend(_parents_of(fitted, par, indicator))
+    return tuple(out)
+
+
+def _actual(fitted: Fitted, k: int, start_idx: int, end_idx: int) -> float:
+    a = max(start_idx, fitted.start_idx) - fitted.start_idx
+    b = min(end_idx, fitted.as_of_idx) - fitted.start_idx
+    if b < a:
+        return 0.0
+    return float(fitted.values[k, a : b + 1].sum())
+
+
+def simulate_attainment(
+    fitted: Fitted,
+    targets: pd.DataFrame,
+    *,
+    scenario: Scenario | dict | str | None = None,
+    n_sims: int = 10_000,
+    seed: int = 0,
+    rag_thresholds: RagThresholds = RAG,
+    params: dict | None = None,
+) -> pd.DataFrame:
+    """The attainment table for every target whose region and indicator have progress."""
+    sc = as_scenario(scenario)
+    t = prepare_targets(apply_target_overrides(prepare_targets(targets), sc))
+    if params is None:
+        params = series_params(fitted, t)
+    s = fitted.series
+    covered = {
+        (r, i)
+        for r, i, n in zip(s["region_id"], s["indicator_id"], s["n_months"], strict=True)
+        if n > 0 or (r, i) in fitted.children
+    }
+    t = t[[(r, i) in covered for r, i in zip(t["region_id"], t["indicator_id"], strict=True)]]
+    rows = []
+    a_idx = fitted.as_of_idx
+    for (region, ind), tg in t.groupby(["region_id", "indicator_id"], sort=True):
+        k = fitted.row(region, ind)
+        leaves = _family(fitted, region, ind)
+        ws = tg["year_start"].to_numpy() * 12
+        we = tg["year_end"].to_numpy() * 12 + 11
+        cps = np.unique(np.concatenate([we, ws - 1]))
+        total = np.zeros((len(cps), n_sims))
+        methods = []
+        for leaf in leaves:
+            p = params.get((leaf, ind))
+            if p is None:
+                continue
+            total += simulate_series(
+                p,
+                cps,
+                a_idx,
+                scenario=sc,
+                n_sims=n_sims,
+                seed=seed,
+                parents=_parents_of(fitted, leaf, ind),
+            )
+            methods.append(p.method)
+        if sc is not None and sc.pipeline and leaves != (region,):
+            last = int(s.loc[k, "last_idx"])
+            add_pipeline(total, cps, sc, region, ind, a_idx, seed, last)
+        method = methods[0] if len(set(methods)) == 1 else "mixed:" + "|".join(sorted(set(methods)))
+        if len(leaves) > 1 or leaves[0] != region:
+            method = f"sum of {len(leaves)} sub-regions: {method}"
+        pos = {int(c): j for j, c in enumerate(cps)}
+        season = fitted.pooled[ind].season
+        for _, tr in tg.iterrows():
+            ys, ye = int(tr["year_start"]), int(tr["year_end"])
+            w0, w1 = ys * 12, ye * 12 + 11
+            fut = total[pos[w1]] - total[pos[w0 - 1]]
+            actual = _actual(fitted, k, w0, w1)
+            proj = actual + fut
+            target = float(tr["value"])
+            n_total = w1 - w0 + 1
+            elapsed = int(np.clip(a_idx - w0 + 1, 0, n_total))
+            months_left = max(w1 - a_idx, 0)
+            gap = max(target - actual, 0.0)
+            required = gap / months_left if months_left > 0 else gap
+            trailing = float(s.loc[k, "trailing_rate"])
+            observed = actual / elapsed if elapsed > 0 else trailing
+            pace_ratio = observed / required if required > 0 else np.inf
+            share = seasonal_share(season, w0, w1, a_idx)
+            if share > 0:
+                seas_proj = actual / share
+            else:
+                seas_proj = actual + (trailing if np.isfinite(trailing) else 0.0) * n_total
+            q10, q50, q90 = np.quantile(proj, [0.1, 0.5, 0.9])
+            rows.append(
+                {
+                    "plan_id": tr["plan_id"],
+                    "region_id": region,
+                    "indicator_id": ind,
+                    "year_start": ys,
+                    "year_end": ye,
+                    "level": tr["level"],
+                    "target": target,
+                    "actual_to_date": actual,
+                    "p_meet": float(np.mean(proj >= target - 1e-9 * max(1.0, abs(target)))),
+                    "proj_p10": float(q10),
+                    "proj_p50": float(q50),
+                    "proj_p90": float(q90),
+                    "required_per_month": float(required),
+                    "as_of": fitted.as_of,
+                    "months_left": months_left,
+                    "share_done": actual / target if target > 0 else 1.0,
+                    "share_time": elapsed / n_total,
+                    "pace_ratio": float(pace_ratio),
+                    "seasonal_proj": float(seas_proj),
+                    "method": method,
+                    "assumed": bool(tr.get("assumed", False)),
+                    "illustrative": bool(s.loc[k, "illustrative"]),
+                    "scenario": sc.name if sc is not None else "baseline",
+                }
+            )
+    cols = [
+        "plan_id",
+        "region_id",
+        "indicator_id",
+        "year_start",
+        "year_end",
+        "level",
+        "target",
+        "actual_to_date",
+        "p_meet",
+        "proj_p10",
+        "proj_p50",
+        "proj_p90",
+        "required_per_month",
+        "linear_pace",
+        "rag",
+        "as_of",
+        "months_left",
+        "share_done",
+        "share_time",
+        "pace_ratio",
+        "eurostat_class",
+        "seasonal_proj",
+        "seasonal_verdict",
+        "method",
+        "assumed",
+        "illustrative",
+        "scenario",
+    ]
+    if not rows:
+        return pd.DataFrame(columns=cols)
+    out = pd.DataFrame(rows)
+    out["linear_pace"] = linear_pace(out["share_done"], out["share_time"])
+    out["rag"] = rag(out["p_meet"], rag_thresholds)
+    out["eurostat_class"] = eurostat_class(out["pace_ratio"])
+    out["seasonal_verdict"] = np.where(
+        out["seasonal_proj"] >= out["target"] - 1e-9, "ahead", "behind"
+    )
+    out = out[cols].sort_values(
+        ["plan_id", "region_id", "indicator_id", "year_start", "year_end", "level"]
+    )
+    return out.reset_index(drop=True)
+
+
+def trajectories(
+    fitted: Fitted,
+    targets: pd.DataFrame,
+    plan_id: str,
+    region_id: str,
+    indicator_id: str,
+    year: int,
+    *,
+    scenario: Scenario | dict | str | None = None,
+    n_sims: int = 10_000,
+    seed: int = 0,
+    level: str = "baseline",
+) -> pd.DataFrame:
+    """Monthly running-total quantiles of one target's window (the projection fan).
+
+    The target is the plan's yearly target for ``year`` if there is one, else the window
+    containing ``year``. Columns: month, p10, p50, p90, actual (NaN after the last report),
+    target. Months up to the last report carry the actual running total in every column.
+    """
+    sc = as_scenario(scenario)
+    t = prepare_targets(apply_target_overrides(prepare_targets(targets), sc))
+    sel = t[
+        (t["plan_id"] == plan_id)
+        & (t["region_id"] == region_id)
+        & (t["indicator_id"] == indicator_id)
+        & (t["year_start"] <= year)
+        & (t["year_end"] >= year)
+    ]
+    if sel.empty:
+        raise InputError(
+            "trajectories", f"no target for {plan_id} / {region_id} / {indicator_id} / {year}"
+        )
+    lv = sel[sel["level"] == level]
+    sel = lv if len(lv) else sel
+    sel = sel.assign(_len=sel["year_end"] - sel["year_start"]).sort_values("_len")
+    tr = sel.iloc[0]
+    w0, w1 = int(tr["year_start"]) * 12, int(tr["year_end"]) * 12 + 11
+    k = fitted.row(region_id, indicator_id)
+    if k is None:
+        raise InputError("trajectories", f"no progress for {region_id} / {indicator_id}")
+    params = series_params(fitted, t)
+    months = np.arange(w0, w1 + 1)
+    cps = np.concatenate([[w0 - 1], months])
+    total = np.zeros((len(cps), n_sims))
+    for leaf in _family(fitted, region_id, indicator_id):
+        p = params.get((leaf, indicator_id))
+        if p is None:
+            continue
+        total += simulate_series(
+            p,
+            cps,
+            fitted.as_of_idx,
+            scenario=sc,
+            n_sims=n_sims,
+            seed=seed,
+            parents=_parents_of(fitted, leaf, indicator_id),
+            monthly=True,
+        )
+    if sc is not None and sc.pipeline and _family(fitted, region_id, indicator_id) != (region_id,):
+        add_pipeline(
+            total,
+            cps,
+            sc,
+            region_id,
+            indicator_id,
+            fitted.as_of_idx,
+            seed,
+            int(fitted.series.loc[k, "last_idx"]),
+        )
+    fut = total[1:] - total[0][None, :]
+    actual_cum = np.array([_actual(fitted, k, w0, m) for m in months])
+    proj = actual_cum[:, None] + fut
+    q = np.quantile(proj, [0.1, 0.5, 0.9], axis=1)
+    last = int(fitted.series.loc[k, "last_idx"])
+    return pd.DataFrame(
+        {
+            "month": [month_label(int(m)) for m in months],
+            "p10": q[0],
+            "p50": q[1],
+            "p90": q[2],
+            "actual": np.where(months <= min(last, fitted.as_of_idx), actual_cum, np.nan),
+            "target": float(tr["value"]),
+        }
+    )
