@@ -1,0 +1,332 @@
+"""Working out a sheet's layout from its words, never from fixed cell addresses.
+
+Two layouts cover what monitoring offices and the suite's own template produce:
+
+* **wide report** (督查 sheet): regions down a column (found as the column whose cells name the
+  most known regions), one or two header rows above them (an indicator name merged over
+  年度目标 / 累计完成 / 完成率, or month columns 1月 … 12月 under a sheet-level indicator), title
+  rows above that naming the period (2026年1-9月, 第三季度, 截至9月底) and 填报单位 / 填报日期;
+* **tidy** (long) table: columns region / indicator / month / value [/ basis / unit].
+
+Each value column is described by a :class:`Column`: which indicator, which unit, which months.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from openpyxl.utils import get_column_letter
+
+from ..registry import match_region, normalize_text
+from .log import CleaningLog
+from .periods import Period, find_year, parse_date, parse_period
+from .units import find_unit, match_indicator, suggest_indicators
+from .values import ValueProblem, parse_cell
+
+#: Words in a region column's header cell.
+REGION_HEADER_WORDS = (
+    "区域",
+    "地区",
+    "乡镇",
+    "镇街",
+    "单位名称",
+    "单位",
+    "县市区",
+    "地方",
+    "region",
+)
+#: Row labels meaning "the total of the rows above".
+TOTAL_WORDS = frozenset(
+    {"合计", "总计", "小计", "汇总", "全县", "全区", "全市", "全县合计", "合计数"}
+)
+#: Row labels of notes under a table.
+NOTE_PREFIXES = (
+    "注",
+    "备注",
+    "说明",
+    "填表人",
+    "审核",
+    "制表",
+    "联系人",
+    "数据来源",
+    "负责人",
+    "填报人",
+)
+#: Column headers that are not achieved values.
+SKIP_COLUMN_WORDS = (
+    "序号",
+    "备注",
+    "说明",
+    "完成率",
+    "完成比例",
+    "进度",
+    "比例",
+    "占比",
+    "目标",
+    "任务",
+    "计划",
+    "排名",
+    "联系人",
+    "电话",
+    "同比",
+    "增幅",
+    "增速",
+    "差额",
+    "缺口",
+    "合计",
+    "小计",
+    "总计",
+    "全年",
+    "得分",
+    "评价",
+    "责任",
+)
+CUMULATIVE_WORDS = ("累计", "截至", "截止", "累积")
+MONTHLY_WORDS = ("本月", "当月", "月度新增", "单月")
+
+
+def cell_ref(row: int, col: int) -> str:
+    """'F7' for 0-based row 6, column 5."""
+    return f"{get_column_letter(col + 1)}{row + 1}"
+
+
+def text(v: object) -> str:
+    """A cell as normalized text ('' for empty)."""
+    if v is None:
+        return ""
+    if isinstance(v, float) and v != v:
+        return ""
+    return normalize_text(v)
+
+
+def load_grid(ws) -> list[list]:
+    """The sheet's values as rows of cells, merged ranges filled with their top-left value."""
+    grid = [list(r) for r in ws.iter_rows(values_only=True)]
+    width = max((len(r) for r in grid), default=0)
+    for r in grid:
+        r.extend([None] * (width - len(r)))
+    for rng in ws.merged_cells.ranges:
+        v = ws.cell(rng.min_row, rng.min_col).value
+        for r in range(rng.min_row - 1, min(rng.max_row, len(grid))):
+            for c in range(rng.min_col - 1, min(rng.max_col, width)):
+                grid[r][c] = v
+    return grid
+
+
+@dataclass
+class Column:
+    """One column of achieved values."""
+
+    col: int
+    header: str
+    indicator_id: str
+    unit: str | None
+    period: Period  # with year
+
+
+@dataclass
+class Sheet:
+    """A wide report's layout."""
+
+    region_col: int
+    first_data_row: int
+    header_rows: list[int]
+    titles: list[str]
+    columns: list[Column] = field(default_factory=list)
+    reported: dt.date | None = None
+
+
+def is_total_label(label: str) -> bool:
+    return label in TOTAL_WORDS or (label.endswith(("合计", "总计")) and len(label) <= 6)
+
+
+def _is_region_label(label: str) -> bool:
+    return bool(label) and (match_region(label) is not None or is_total_label(label))
+
+
+def _find_region_col(grid: list[list]) -> int | None:
+    best, best_n = None, 0
+    width = len(grid[0]) if grid else 0
+    for c in range(width):
+        n = sum(1 for row in grid if _is_region_label(text(row[c])))
+        if n > best_n:
+            best, best_n = c, n
+    return best
+
+
+def _is_number(v: object) -> bool:
+    try:
+        return parse_cell(v)[0] is not None
+    except ValueProblem:
+        return False
+
+
+def _sheet_context(titles: list[str], sheet: str, file: str) -> tuple[Period | None, int | None]:
+    """The period and year a sheet is about: title rows first, then sheet name, then file name."""
+    period = None
+    for t in [*titles, sheet, file]:
+        p = parse_period(t)
+        if p is not None:
+            period = p
+            break
+    year = period.year if period and period.year else None
+    if year is None:
+        for t in [*titles, sheet, file]:
+            year = find_year(t)
+            if year:
+                break
+    return period, year
+
+
+def detect(grid: list[list], file: str, sheet: str, log: CleaningLog) -> Sheet | None:
+    """The layout of a wide report sheet, or None when the sheet holds no region table.
+
+    Problems a user must fix (no period, unknown indicator, undeterminable unit) go to ``log``.
+    """
+    if not grid:
+        return None
+    rc = _find_region_col(grid)
+    if rc is None:
+        if any(_is_number(v) for row in grid for v in row):
+            log.error(
+                file,
+                sheet,
+                "",
+                "no region column found (no cell names a known region)",
+                "a column of region names such as 昆阳镇 / 鳌江 / 经开区",
+            )
+        else:
+            log.info(file, sheet, "", "sheet skipped: no table of regions")
+        return None
+    first_match = next(r for r, row in enumerate(grid) if _is_region_label(text(row[rc])))
+    # header: from the row holding the region column's header word down to the first region row
+    h = None
+    for r in range(first_match - 1, -1, -1):
+        t = text(grid[r][rc])
+        if (
+            any(w in t for w in REGION_HEADER_WORDS)
+            and len(t) <= 8
+            and not any(x in t for x in ("填报", ":", "："))
+        ):
+            h = r
+            while h > 0 and text(grid[h - 1][rc]) == t:  # merged over two header rows
+                h -= 1
+            break
+    if h is not None:
+        header_word = text(grid[h][rc])
+        first_data = h + 1
+        while first_data < len(grid) and text(grid[first_data][rc]) in ("", header_word):
+            first_data += 1
+        header_rows = list(range(h, first_data))
+    else:
+        first_data = first_match
+        header_rows = []
+        r = first_match - 1
+        while r >= 0 and len(header_rows) < 2:
+            vals = {text(v) for v in grid[r] if text(v)}
+            if len(vals) <= 1 or any(v.startswith("填报") for v in vals):
+                break
+            header_rows.insert(0, r)
+            r -= 1
+    top = header_rows[0] if header_rows else first_data
+    titles: list[str] = []
+    reported = None
+    for r in range(top):
+        for v in dict.fromkeys(grid[r]):  # merged titles repeat; keep one
+            t = text(v)
+            if t:
+                titles.append(t)
+                if "填报日期" in t or "日期" in t or isinstance(v, (dt.date, dt.datetime)):
+                    reported = reported or parse_date(v)
+    sheet_period, sheet_year = _sheet_context(titles, sheet, file)
+    sheet_cumulative = any(w in t for t in [*titles, sheet] for w in CUMULATIVE_WORDS)
+    sheet_monthly = any(w in t for t in [*titles, sheet] for w in MONTHLY_WORDS)
+    sheet_ind, sheet_unit = None, None
+    for t in [sheet, *titles]:
+        if sheet_ind is None:
+            sheet_ind = match_indicator(t)
+            if sheet_ind and find_unit(t):
+                sheet_unit = find_unit(t)
+    for t in titles:
+        m = re.search(r"(?:计量)?单位[:：](.+)", t)
+        if m and find_unit(m.group(1)):
+            sheet_unit = find_unit(m.group(1))
+    layout = Sheet(rc, first_data, header_rows, titles, reported=reported)
+    width = len(grid[0])
+    data_rows = grid[first_data:]
+    for c in range(width):
+        if c == rc:
+            continue
+        parts = list(dict.fromkeys(text(grid[r][c]) for r in header_rows if text(grid[r][c])))
+        header = " / ".join(parts)
+        ref = cell_ref(header_rows[-1] if header_rows else first_data, c)
+        has_numbers = any(_is_number(row[c]) for row in data_rows)
+        if not parts:
+            if has_numbers:
+                log.flag(file, sheet, ref, "column without a header not read")
+            continue
+        ind = next((i for i in (match_indicator(p) for p in parts) if i), None)
+        col_period = next((p for p in (parse_period(x) for x in parts) if p), None)
+        joined = "".join(parts)
+        skip_text = re.sub(r"\d{1,2}\s*[-~]?\s*\d{0,2}月", "", joined)
+        if any(w in skip_text for w in SKIP_COLUMN_WORDS) and not any(
+            w in skip_text for w in ("累计完成", "本月完成", "当月完成")
+        ):
+            # a 年度目标 / 完成率 / 序号 / 备注 column: not achieved values
+            if ind is None and col_period is None and not any(w in joined for w in ("序号",)):
+                log.info(file, sheet, ref, f"column '{header}' not read")
+            continue
+        if ind is None:
+            ind = sheet_ind
+        if ind is None:
+            if col_period is not None or has_numbers:
+                log.error(
+                    file,
+                    sheet,
+                    ref,
+                    f"unknown indicator '{header}'",
+                    "one of: " + ", ".join(suggest_indicators(parts[0]) or ["space", "firms"]),
+                )
+            continue
+        unit = next((u for u in (find_unit(p) for p in parts) if u), None) or sheet_unit
+        cumulative = any(w in joined for w in CUMULATIVE_WORDS)
+        monthly = any(w in joined for w in MONTHLY_WORDS)
+        period = col_period or sheet_period
+        if period is None:
+            log.error(
+                file,
+                sheet,
+                ref,
+                f"no period found for '{header}'",
+                "a title such as 2026年1-9月 or month columns 1月 … 12月",
+            )
+            continue
+        year = period.year or (col_period and sheet_year) or sheet_year
+        if year is None:
+            log.error(
+                file,
+                sheet,
+                ref,
+                f"no year found for '{header}'",
+                "a title, sheet or file name with the year, such as 2026年",
+            )
+            continue
+        period = period.with_year(year)
+        if cumulative or (not monthly and sheet_cumulative and not sheet_monthly):
+            period = period.as_ytd()
+        elif monthly:
+            period = Period(year, period.end, period.end, False)
+        elif period.single and period.end > 1 and col_period is None:
+            log.error(
+                file,
+                sheet,
+                ref,
+                f"'{header}' for {period.label()}: cannot tell whether it is that month alone or "
+                "the year-to-date total",
+                "累计 (year to date) or 本月 / 当月 (the month alone) in the title or header",
+            )
+            continue
+        layout.columns.append(Column(c, header, ind, unit, period))
+    return layout
