@@ -119,12 +119,20 @@ class Lab:
         if plan_targets.empty:
             plans = sorted(all_targets["plan_id"].astype(str).unique())
             raise InputError("plan", f"no targets for plan {plan!r}", f"one of {', '.join(plans)}")
-        self.progress = self._load_progress(progress)
         self.region = self._resolve_region_arg(region, plan_targets)
         self.regions = self._scope(plan_targets)
-        #: every target loaded: they inform the forecast's prior (pooled pace ratios), exactly
-        #: as in `ontrack forecast`; only ``targets`` (the lab's region) are simulated.
-        self.all_targets = all_targets
+        # The same inputs as the briefing (ontrack.briefing.data): the plan's targets inform the
+        # forecast's prior (pooled pace ratios) and the progress of the plan's regions its fit,
+        # so the lab's numbers equal the briefing's for the same scenario, draws and seed.
+        plan_regions = set(plan_targets["region_id"].astype(str))
+        if self.plan in PLANS:
+            plan_regions.add(PLANS[self.plan].region_id)
+        progress_all = self._load_progress(progress)
+        self.progress = progress_all[
+            progress_all["region_id"].astype(str).isin(plan_regions)
+        ].reset_index(drop=True)
+        #: every target of the plan (for the prior); ``targets``: the lab's regions (simulated)
+        self.plan_targets = plan_targets.reset_index(drop=True)
         self.targets = plan_targets[plan_targets["region_id"].isin(self.regions)].reset_index(
             drop=True
         )
@@ -163,15 +171,15 @@ class Lab:
     def _load_targets(targets) -> pd.DataFrame:
         if isinstance(targets, pd.DataFrame):
             return targets.copy()
-        if targets is None:
+        if targets is None or str(targets) == "":
             from .targets import load_targets
 
             return load_targets()
-        from .fileio import read_csv
+        from .targets import load_targets
 
         if not Path(targets).exists():
             raise InputError(str(targets), "file not found", "a targets CSV (ontrack targets)")
-        return read_csv(targets)
+        return load_targets(Path(targets))
 
     @staticmethod
     def _load_progress(progress) -> pd.DataFrame:
@@ -182,7 +190,12 @@ class Lab:
         path = Path(progress) if progress is not None else paths.PROGRESS_CSV
         if not path.exists():
             raise InputError(str(path), "file not found", "the progress table (run `make data`)")
-        return read_csv(path, dtype={"month": str, "region_id": str, "indicator_id": str})
+        df = read_csv(path, dtype={"month": str, "region_id": str, "indicator_id": str})
+        if "illustrative" in df:  # as the briefing reads it: "True"/"False" text → bool
+            df["illustrative"] = (
+                df["illustrative"].astype(str).str.lower().isin(["true", "1", "yes"])
+            )
+        return df
 
     def _resolve_region_arg(self, region: str, plan_targets: pd.DataFrame) -> str:
         known = set(plan_targets["region_id"].astype(str))
@@ -221,12 +234,12 @@ class Lab:
 
     def _resolve_as_of(self, as_of: str) -> str:
         as_of = str(as_of).strip()
-        months = self.progress.loc[self.progress["region_id"].isin(self.regions), "month"]
+        months = self.progress["month"]
         if as_of in ("", "latest"):
             if months.empty:
                 raise InputError(
                     "progress",
-                    f"no progress rows for {self.region} or its townships",
+                    f"no progress rows for the regions of plan {self.plan}",
                     "monthly progress (run `make data`)",
                 )
             return str(max(months.astype(str)))
@@ -685,7 +698,7 @@ class Lab:
         from .forecast.scenario import apply_target_overrides
         from .forecast.simulate import prepare_targets, series_params
 
-        t = prepare_targets(apply_target_overrides(prepare_targets(self.all_targets), scenario))
+        t = prepare_targets(apply_target_overrides(prepare_targets(self.plan_targets), scenario))
         return series_params(self.fitted, t)
 
     def _simulate(self, scenario) -> pd.DataFrame:
@@ -781,7 +794,7 @@ class Lab:
     def _trajectory(self, region: str, indicator: str, year: int, scenario) -> pd.DataFrame:
         return _forecast().trajectories(
             self.fitted,
-            self.all_targets,
+            self.plan_targets,
             self.plan,
             region,
             indicator,
