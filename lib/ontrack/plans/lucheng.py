@@ -187,6 +187,7 @@ def parse_lucheng(path: Path, split: str = "city", city_sheet: Path | None = Non
     if city_sheet is None:
         city_sheet = path.parent / f"{CITY_PLAN_ID}.targets.csv"
     shares, texts, desc = _shares(split, years, city_sheet, doc)
+    source_of_shares = Path(city_sheet).name if split == "city" else "lucheng_split='even'"
     assumed: list[dict] = []
     for g in goals:
         if g["indicator_id"] not in SPLIT_INDICATORS:
@@ -217,6 +218,7 @@ def parse_lucheng(path: Path, split: str = "city", city_sheet: Path | None = Non
             f"{len(assumed)} yearly rows of {', '.join(SPLIT_INDICATORS)} are assumptions: the "
             f"three-year totals split by {desc}.",
             f"{doc} 二、工作目标",
+            source_of_shares,
         )
     )
     return ParsedPlan(PLAN_ID, doc, rows, values_frame(goals + tasks), notes, number, years)

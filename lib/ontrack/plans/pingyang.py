@@ -26,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import InputError
-from ..registry import children, match_region
+from ..registry import children, match_region, region_name
 from ._common import (
     BodySpec,
     ParsedPlan,
@@ -323,7 +323,9 @@ def _annex2(cells: list[tuple[int, str]], section: str, doc: str, years: tuple[i
     if missing:
         raise InputError(
             where,
-            f"township rows missing: {', '.join(missing)} (table truncated?)",
+            "township rows missing: "
+            + ", ".join(f"{region_name(r)} ({r})" for r in missing)
+            + " (table truncated?)",
             "a row for each of the 9 townships and 全县",
         )
     return values
@@ -397,7 +399,8 @@ def parse_pingyang(path: Path) -> ParsedPlan:
             "derived township totals",
             f"{len(derived)} township three-year rows are derived as the sum of the township's "
             f"yearly rows in {s2} (the table gives no three-year column).",
-            f"{doc} {s2}",
+            f"{doc} {s2} (yearly columns)",
+            "targets.csv: township rows 2025–2027 (quote 'derived: …')",
         )
     ]
     return ParsedPlan(

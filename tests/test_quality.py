@@ -1,0 +1,150 @@
+"""Quality findings on the plan documents (ontrack.quality)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from ontrack.quality import check_targets, plan_findings, quality_markdown
+from ontrack.targets import build
+
+ROOT = Path(__file__).resolve().parents[1]
+PLANS = ROOT / "data" / "raw" / "plans"
+PY = "pingyang-2025-2027"
+LU = "lucheng-2025-2027"
+
+
+@pytest.fixture(scope="module")
+def findings():
+    return build(PLANS).findings
+
+
+def of(findings, check, plan=None):
+    f = findings[findings.check == check]
+    return f if plan is None else f[f.plan_id == plan]
+
+
+def test_documents_have_no_contradiction(findings):
+    assert (findings.severity == "error").sum() == 0
+
+
+def test_every_finding_cites_two_places(findings):
+    assert (findings.place_a.str.len() > 0).all()
+    assert (findings.place_b.str.len() > 0).all()
+
+
+def test_townships_vs_county_all_checked_and_passed(findings):
+    f = of(findings, "townships vs county", PY)
+    # 5 indicators × 3 years of 附件2, every one consistent
+    assert len(f) == 15 and (f.severity == "info").all()
+    space25 = f[f.message.str.contains("2025 新增孵化空间面积")].iloc[0]
+    # 2+3+2+1+3+2+1+1+1 = 16 = 全县 16
+    assert (space25.value_a, space25.value_b) == (16, 16)
+    assert "2+3+2+1+3+2+1+1+1" in space25.message
+
+
+def test_annex1_totals_checked(findings):
+    f = of(findings, "total vs sum of years", PY)
+    assert len(f) == 6 and (f.severity == "info").all()  # 6 indicators of 附件1
+    talent = f[f.message.str.contains("创新创业人才")].iloc[0]
+    assert talent.value_a == 6000 and "2000 + 2000 + 2000" in talent.message
+    # the city sheet: 1200 = 300 + 400 + 500
+    assert of(findings, "total vs sum of years", "wenzhou-2025-2027").value_a.tolist() == [1200]
+
+
+def test_talent_body_vs_table(findings):
+    f = of(findings, "same target in two places", PY)
+    w = f[f.severity == "warning"]
+    assert len(w) == 1  # only talent disagrees
+    t = w.iloc[0]
+    assert (t.value_a, t.value_b) == (6000, 5000)  # 附件1 总计 6000 vs body 超5000人
+    assert "附件1" in t.place_a and "一、目标要求" in t.place_b
+    assert "keeps 6000" in t.message
+    # the agreeing pairs are reported as checked: 附件1 vs 附件2 全县 for 4 indicators × 3 years
+    # (12) + body vs 附件1: space 70, tech_firms 100, firms 200 × 3 years (5) = 17
+    assert (f.severity == "info").sum() == 17
+
+
+def test_incubators_20_body_vs_annex2_sum(findings):
+    f = of(findings, "body vs table sum", PY)
+    assert len(f) == 1
+    t = f.iloc[0]
+    # body 新建温州市"20"孵化器3家以上 vs 附件2 全县 2 + 1 + 1 = 4
+    assert t.severity == "warning" and (t.value_a, t.value_b) == (3, 4)
+    assert "2 + 1 + 1 = 4" in t.message
+
+
+def test_same_numbers_different_names(findings):
+    f = of(findings, "same numbers, different names", PY)
+    assert len(f) == 1
+    t = f.iloc[0]
+    # 附件1 新建成新质孵化器 2/1/1 vs 附件2 新增温州"20"孵化器 2/1/1
+    assert t.value_a == "2/1/1" == t.value_b
+    assert "新建成新质孵化器" in t.message and "附件1" in t.place_a and "附件2" in t.place_b
+
+
+def test_unit_inconsistencies(findings):
+    f = of(findings, "unit inconsistency", PY)
+    pairs = {(r.value_a, r.value_b) for r in f.itertuples()}
+    # talent: (个) in both tables, 人 in the body; firms: (个) in the tables, 家 in the body
+    assert pairs == {("个", "人"), ("个", "家")}
+    assert (f.severity == "warning").all()
+
+
+def test_lucheng_findings(findings):
+    empty = of(findings, "attachment empty", LU)
+    assert len(empty) == 1 and empty.iloc[0].severity == "warning"
+    # 二、工作目标 vs 三、重点工作: 7 totals, all equal
+    same = of(findings, "same target in two places", LU)
+    assert len(same) == 7 and (same.severity == "info").all()
+    adds = of(findings, "assumed split adds up", LU)
+    assert len(adds) == 7 and (adds.severity == "info").all()
+
+
+def test_stock_vs_flow_across_plans(findings):
+    f = of(findings, "stock vs flow across plans")
+    assert "省级及以上孵化器" in " ".join(f.message)
+
+
+def test_mismatches_are_errors(tmp_path):
+    d = tmp_path / "plans"
+    shutil.copytree(PLANS, d)
+    doc = d / "pingyang-2025-2027.txt"
+    lines = doc.read_text(encoding="utf-8").split("\n")
+    assert lines[124 - 1] == "70" and lines[230 - 1] == "2"
+    lines[124 - 1] = "71"  # 附件1 space 总计: 71 ≠ 16 + 22 + 32 = 70
+    lines[230 - 1] = "3"  # 昆阳 2025 space: townships 3+3+2+1+3+2+1+1+1 = 17 ≠ 全县 16
+    doc.chmod(0o644)
+    doc.write_text("\n".join(lines), encoding="utf-8")
+    f = build(d).findings
+    err = f[f.severity == "error"]
+    assert set(err.check) == {"total vs sum of years", "townships vs county"}
+    tot = err[err.check == "total vs sum of years"].iloc[0]
+    assert (tot.value_a, tot.value_b) == (71, 70)
+    town = err[err.check == "townships vs county"].iloc[0]
+    assert (town.value_a, town.value_b) == (17, 16)
+    # and the body's 70 now disagrees with 附件1's 71
+    same = f[(f.check == "same target in two places") & (f.severity == "warning")]
+    assert {(r.value_a, r.value_b) for r in same.itertuples()} >= {(71, 70)}
+
+
+def test_duplicate_keys_are_errors():
+    t = build(PLANS).targets
+    dup = pd.concat([t, t.iloc[[0]]], ignore_index=True)
+    f = check_targets(dup)
+    assert f[f.check == "duplicate key"].severity.tolist() == ["error"]
+
+
+def test_plan_findings_and_markdown(findings):
+    py = plan_findings(findings, PY)
+    assert set(py.plan_id) <= {PY, ""}
+    md = quality_markdown(findings)
+    assert md.startswith("# Data quality")
+    n_warn = (findings.severity == "warning").sum()
+    assert f"| warning | {n_warn} |" in md
+    assert f"## warning ({n_warn})" in md
+    assert "\\|" in md  # the '|' of Lucheng's empty table is escaped
+    # every finding is one table line
+    assert md.count("\n| ") >= len(findings)
