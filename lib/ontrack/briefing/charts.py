@@ -1,0 +1,310 @@
+"""Charts of a briefing as embedded PNG images (no pyplot state, nothing fetched).
+
+Figures are drawn on ``matplotlib.figure.Figure`` objects (not pyplot), saved to PNG in memory
+and returned as ``<img src="data:image/png;base64,...">`` so the HTML stays self-contained.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import warnings
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from .. import registry
+from .narrative import active_rows, fmt_pct, period_label
+from .tables import Html, esc, unit_of
+
+DPI = 160
+C_ACTUAL = "#1f3a5f"
+C_FAN = "#7fa7d3"
+C_TARGET = "#c0392b"
+C_STRETCH = "#e67e22"
+DEMO = "示例数据"
+
+
+def _png(fig: Figure) -> str:
+    buf = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a missing glyph must never print into a report
+        fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def img(fig: Figure, alt: str, cls: str = "chart") -> str:
+    return f'<img class="{cls}" alt="{esc(alt)}" src="data:image/png;base64,{_png(fig)}">'
+
+
+def _months(y0: int, y1: int) -> list[str]:
+    return [f"{y}-{m:02d}" for y in range(y0, y1 + 1) for m in range(1, 13)]
+
+
+def _watermark(ax, illustrative: bool) -> None:
+    if illustrative:
+        ax.text(
+            0.5,
+            0.5,
+            DEMO,
+            transform=ax.transAxes,
+            fontsize=30,
+            color="#999999",
+            alpha=0.25,
+            ha="center",
+            va="center",
+            rotation=20,
+            zorder=0,
+        )
+        ax.text(
+            0.99,
+            0.02,
+            DEMO,
+            transform=ax.transAxes,
+            fontsize=8,
+            color="#b03a2e",
+            ha="right",
+            va="bottom",
+        )
+
+
+def _chart_rows(att: pd.DataFrame, region: str, indicator: str, as_of: str) -> pd.DataFrame:
+    """The region's target rows for the indicator: yearly for the as-of year, else multi-year."""
+    rows = active_rows(att, region, as_of)
+    rows = rows[rows["indicator_id"] == indicator]
+    yearly = rows[rows["year_start"] == rows["year_end"]]
+    return yearly if not yearly.empty else rows
+
+
+def indicator_chart(
+    att: pd.DataFrame,
+    traj: pd.DataFrame,
+    progress: pd.DataFrame,
+    region: str,
+    indicator: str,
+    as_of: str,
+    lang: str = "zh",
+    illustrative: bool = False,
+) -> Figure | None:
+    """Running total against the target and 高线, with the projection fan to December."""
+    rows = _chart_rows(att, region, indicator, as_of)
+    if rows.empty:
+        return None
+    base = rows[rows["level"] == "baseline"]
+    ref = base.iloc[0] if not base.empty else rows.iloc[0]
+    y0, y1 = int(ref["year_start"]), int(ref["year_end"])
+    months = _months(y0, y1)
+    x = np.arange(1, len(months) + 1)
+    idx = {m: i for i, m in enumerate(months)}
+    unit = unit_of(indicator)
+
+    fig = Figure(figsize=(4.4, 2.8))
+    ax = fig.add_subplot()
+    t = pd.DataFrame()
+    if traj is not None and not traj.empty:
+        t = traj[(traj["region_id"] == region) & (traj["indicator_id"] == indicator)]
+        if "year_start" in t and "year_end" in t:
+            t = t[(t["year_start"] == y0) & (t["year_end"] == y1)]
+        if "level" in t:
+            t = t[t["level"] == ref["level"]]
+        t = t[t["month"].isin(idx)].drop_duplicates("month").sort_values("month")
+    if not t.empty:
+        xt = t["month"].map(idx).to_numpy() + 1
+        fut = (t["month"] >= as_of).to_numpy()
+        if fut.any():
+            ax.fill_between(
+                xt[fut],
+                t["p10"][fut],
+                t["p90"][fut],
+                color=C_FAN,
+                alpha=0.45,
+                lw=0,
+                label="80%区间" if lang == "zh" else "80% range",
+            )
+            ax.plot(
+                xt[fut],
+                t["p50"][fut],
+                color=C_FAN,
+                lw=1.6,
+                ls="--",
+                label="预计（中位数）" if lang == "zh" else "projection (median)",
+            )
+        act = t[t["month"] <= as_of]
+        if "actual" in act and act["actual"].notna().any():
+            ax.plot(
+                act["month"].map(idx) + 1,
+                act["actual"],
+                color=C_ACTUAL,
+                lw=2,
+                marker="o",
+                ms=2.5,
+                label="累计完成" if lang == "zh" else "running total",
+            )
+    else:  # no trajectories: running total from progress, projection range at the end
+        p = progress[(progress["region_id"] == region) & (progress["indicator_id"] == indicator)]
+        p = p[p["month"].isin(idx) & (p["month"] <= as_of)].sort_values("month")
+        if not p.empty:
+            ax.plot(
+                p["month"].map(idx) + 1,
+                p["value"].cumsum(),
+                color=C_ACTUAL,
+                lw=2,
+                marker="o",
+                ms=2.5,
+                label="累计完成" if lang == "zh" else "running total",
+            )
+        ax.errorbar(
+            [len(months)],
+            [ref["proj_p50"]],
+            yerr=[[ref["proj_p50"] - ref["proj_p10"]], [ref["proj_p90"] - ref["proj_p50"]]],
+            fmt="o",
+            color=C_FAN,
+            capsize=3,
+            label="预计期末" if lang == "zh" else "projected",
+        )
+    for _, r in rows.iterrows():
+        stretch = r["level"] == "stretch"
+        lab = (
+            ("高线" if stretch else "目标")
+            if lang == "zh"
+            else ("stretch" if stretch else "target")
+        )
+        ax.axhline(
+            r["target"],
+            color=C_STRETCH if stretch else C_TARGET,
+            lw=1.2,
+            ls=":" if stretch else "-",
+            label=f"{lab} {r['target']:g}",
+        )
+    ax.axvline(idx.get(as_of, len(months) - 1) + 1, color="#888888", lw=0.8, ls="-", alpha=0.6)
+    step = 1 if len(months) <= 12 else 6
+    ticks = x[::step] if step > 1 else x
+    if len(months) <= 12:
+        labels = [f"{int(m[5:])}月" if lang == "zh" else m[5:] for m in months]
+    else:
+        labels = [m for m in months][::step]
+    ax.set_xticks(ticks, labels, fontsize=7)
+    ax.set_xlim(0.5, len(months) + 0.5)
+    ax.set_ylim(bottom=0)
+    ax.tick_params(axis="y", labelsize=7)
+    name = registry.indicator_name(indicator, lang)
+    pm = base.iloc[0]["p_meet"] if not base.empty else ref["p_meet"]
+    ptxt = (
+        f"完成概率 {fmt_pct(pm, prob=True)}"
+        if lang == "zh"
+        else f"P(meet) {fmt_pct(pm, prob=True)}"
+    )
+    ax.set_title(f"{name}（{unit}）\n{period_label(y0, y1, lang)} · {ptxt}", fontsize=9, loc="left")
+    ax.legend(fontsize=6.5, loc="upper left", frameon=False)
+    _watermark(ax, illustrative)
+    fig.tight_layout()
+    return fig
+
+
+def indicator_charts(
+    att: pd.DataFrame,
+    traj: pd.DataFrame,
+    progress: pd.DataFrame,
+    region: str,
+    as_of: str,
+    lang: str = "zh",
+    illustrative: bool = False,
+) -> Html:
+    """One chart per core indicator (those with targets for the region), in a grid."""
+    cells = []
+    for ind in registry.CORE_INDICATORS:
+        fig = indicator_chart(att, traj, progress, region, ind, as_of, lang, illustrative)
+        if fig is not None:
+            cells.append(f"<figure>{img(fig, registry.indicator_name(ind, lang))}</figure>")
+    if not cells:
+        return Html(
+            "<p class='note'>" + ("暂无图表数据。" if lang == "zh" else "No chart data.") + "</p>"
+        )
+    return Html(f'<div class="charts">{"".join(cells)}</div>')
+
+
+def heatmap(
+    att: pd.DataFrame,
+    region: str,
+    parent: str,
+    as_of: str,
+    lang: str = "zh",
+    illustrative: bool = False,
+) -> Html:
+    """Townships × indicators by p_meet (baseline targets of the as-of year), region marked."""
+    import seaborn as sns
+
+    y = int(as_of[:4])
+    towns = [r for r in registry.children(parent) if r in set(att["region_id"])]
+    towns += sorted(set(att["region_id"]) - set(towns) - {parent} - set(registry.REGIONS))
+    rows = att[att["region_id"].isin(towns) & (att["level"] == "baseline")]
+    rows = rows[(rows["year_start"] <= y) & (rows["year_end"] >= y)]
+    if rows.empty:
+        msg = "暂无乡镇（街道）数据。" if lang == "zh" else "No township data."
+        return Html(f"<p class='note'>{msg}</p>")
+    rows = rows.assign(_multi=(rows["year_end"] != rows["year_start"]).astype(int)).sort_values(
+        "_multi"
+    )
+    rows = rows.drop_duplicates(["region_id", "indicator_id"])
+    inds = [i for i in registry.INDICATORS if i in set(rows["indicator_id"])]
+    inds += sorted(set(rows["indicator_id"]) - set(inds))
+    towns = [t for t in towns if t in set(rows["region_id"])]
+    mat = rows.pivot(index="region_id", columns="indicator_id", values="p_meet").reindex(
+        index=towns, columns=inds
+    )
+    annot = mat.map(lambda v: "—" if pd.isna(v) else fmt_pct(v, prob=True))
+    fig = Figure(figsize=(1.15 * len(inds) + 1.6, 0.38 * len(towns) + 1.3))
+    ax = fig.add_subplot()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sns.heatmap(
+            mat.astype(float),
+            ax=ax,
+            vmin=0,
+            vmax=1,
+            cmap="RdYlGn",
+            annot=annot,
+            fmt="",
+            annot_kws={"fontsize": 8},
+            linewidths=0.5,
+            linecolor="white",
+            cbar_kws={"label": "完成概率" if lang == "zh" else "P(meet)", "shrink": 0.8},
+        )
+    short = {
+        i: (
+            registry.INDICATORS[i].name_zh.replace("新增", "").replace("新培育", "")
+            if lang == "zh"
+            else registry.indicator_name(i, "en")
+        )
+        if i in registry.INDICATORS
+        else i
+        for i in inds
+    }
+    ax.set_xticks(
+        np.arange(len(inds)) + 0.5, [short[i] for i in inds], rotation=25, ha="right", fontsize=7.5
+    )
+    names = [
+        ("▶ " if t == region else "")
+        + (
+            registry.REGIONS[t].short_zh
+            if lang == "zh" and t in registry.REGIONS
+            else registry.region_name(t, lang)
+        )
+        for t in towns
+    ]
+    ax.set_yticks(np.arange(len(towns)) + 0.5, names, rotation=0, fontsize=8)
+    for lab, t in zip(ax.get_yticklabels(), towns, strict=True):
+        if t == region:
+            lab.set_fontweight("bold")
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    title = (
+        f"各乡镇{y}年目标完成概率"
+        if lang == "zh"
+        else f"Probability of meeting {y} targets, by township"
+    )
+    ax.set_title(title, fontsize=9, loc="left")
+    _watermark(ax, illustrative)
+    fig.tight_layout()
+    return Html(f'<figure class="heatmap">{img(fig, title, "heatmap")}</figure>')

@@ -1,0 +1,185 @@
+"""Export an executed briefing notebook to offline HTML (nbconvert) and A4 PDF (headless Chromium).
+
+The HTML has no code, prompts or stderr, embeds its images, fetches nothing (no require.js,
+MathJax or mermaid CDN: see templates/briefing/index.html.j2) and declares ``lang="zh-CN"`` so
+that Chromium picks simplified-Chinese glyph shapes. The PDF is printed from that same HTML.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from ..errors import OntrackError
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+CSS = TEMPLATES / "briefing" / "briefing.css"
+HTML_LANG = {"zh": "zh-CN", "en": "en"}
+PAGE_FOOTER = {
+    "zh": '"第 " counter(page) " 页 / 共 " counter(pages) " 页"',
+    "en": '"Page " counter(page) " of " counter(pages)',
+}
+
+_EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
+_CSS_URL = re.compile(r"""(?:url\(\s*["']?\s*(?:https?:)?//|@import)""", re.IGNORECASE)
+
+
+def external_refs(html: str) -> list[str]:
+    """Every src/href/url()/@import that would fetch from an address (empty = offline)."""
+    hits = [m.group(0) for m in _EXTERNAL.finditer(html)]
+    hits += [m.group(0) for m in _CSS_URL.finditer(html)]
+    return hits
+
+
+def stylesheet(lang: str = "zh") -> str:
+    """The briefing CSS with the A4 page footer (page numbers) in the briefing's language."""
+    footer = PAGE_FOOTER.get(lang, PAGE_FOOTER["en"])
+    page = (
+        "@page { @bottom-center { content: " + footer + "; font-size: 8pt; color: #666;"
+        ' font-family: "Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei",'
+        " sans-serif; } }\n"
+    )
+    return CSS.read_text(encoding="utf-8") + "\n" + page
+
+
+def _prune(nb, lang: str):
+    """Keep only what a reader should see: drop dev/other-language cells, empty code cells,
+    stderr streams and error outputs."""
+    drop_tags = {"dev", "remove"} | {f"lang-{x}" for x in HTML_LANG if x != lang}
+    cells = []
+    for cell in nb.cells:
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if tags & drop_tags or "parameters" in tags or "injected-parameters" in tags:
+            continue
+        if cell.cell_type == "code":
+            cell.outputs = [
+                o
+                for o in cell.get("outputs", [])
+                if o.get("output_type") != "error"
+                and not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+            ]
+            if not cell.outputs:
+                continue
+        cells.append(cell)
+    nb.cells = cells
+    return nb
+
+
+def export_html(nb, lang: str = "zh", title: str = "") -> str:
+    """Offline HTML of an executed notebook (a copy is pruned; ``nb`` is left as it is)."""
+    import copy
+
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(
+        template_name="briefing",
+        extra_template_basedirs=[str(TEMPLATES)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    exporter.language_code = lang if lang in HTML_LANG else "zh"
+    resources = {
+        "html_lang": HTML_LANG.get(lang, "zh-CN"),
+        "briefing_css": stylesheet(lang),
+        "briefing_title": title,
+    }
+    body, _ = exporter.from_notebook_node(_prune(copy.deepcopy(nb), lang), resources=resources)
+    refs = external_refs(body)
+    if refs:
+        raise OntrackError(f"the briefing HTML would fetch from the network: {refs[:3]}")
+    return body
+
+
+# ---------------------------------------------------------------------------- browser
+_NAMES = (
+    "chromium",
+    "chromium-browser",
+    "google-chrome",
+    "google-chrome-stable",
+    "chrome",
+    "msedge",
+    "microsoft-edge",
+    "microsoft-edge-stable",
+    "brave-browser",
+)
+_PATHS = (
+    r"C:\Program Files\Google\Chrome\Application\chrome.exe",
+    r"C:\Program Files (x86)\Google\Chrome\Application\chrome.exe",
+    r"C:\Program Files (x86)\Microsoft\Edge\Application\msedge.exe",
+    r"C:\Program Files\Microsoft\Edge\Application\msedge.exe",
+    "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
+    "/Applications/Chromium.app/Contents/MacOS/Chromium",
+    "/Applications/Microsoft Edge.app/Contents/MacOS/Microsoft Edge",
+    "/snap/bin/chromium",
+)
+
+
+def find_browser() -> str:
+    """A Chromium-family browser for printing PDFs (env ONTRACK_BROWSER overrides)."""
+    env = os.environ.get("ONTRACK_BROWSER")
+    if env:
+        found = shutil.which(env) or (env if Path(env).is_file() else None)
+        if not found:
+            raise OntrackError(f"ONTRACK_BROWSER={env!r} is not an executable browser")
+        return found
+    for name in _NAMES:
+        found = shutil.which(name)
+        if found:
+            return found
+    local = os.environ.get("LOCALAPPDATA")
+    extra = [rf"{local}\Google\Chrome\Application\chrome.exe"] if local else []
+    for p in (*_PATHS, *extra):
+        if Path(p).is_file():
+            return p
+    raise OntrackError(
+        "no Chromium-family browser found to print the PDF: install chromium (Debian/Ubuntu: "
+        "apt-get install chromium), Google Chrome or Microsoft Edge, or set ONTRACK_BROWSER to "
+        "its path; or render with --format html"
+    )
+
+
+def print_pdf(
+    html_path: str | os.PathLike, pdf_path: str | os.PathLike, timeout: float = 180
+) -> Path:
+    """Print an HTML file to an A4 PDF (size and page numbers come from the CSS @page)."""
+    browser = find_browser()
+    html_path, pdf_path = Path(html_path).resolve(), Path(pdf_path).resolve()
+    with tempfile.TemporaryDirectory(prefix="ontrack-chromium-") as profile:
+        cmd = [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--no-default-browser-check",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-extensions",
+            "--disable-dev-shm-usage",
+            "--mute-audio",
+            f"--user-data-dir={profile}",
+            f"--print-to-pdf={pdf_path}",
+            "--no-pdf-header-footer",
+            html_path.as_uri(),
+        ]
+        try:
+            proc = subprocess.run(
+                cmd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
+            )
+        except subprocess.TimeoutExpired:
+            raise OntrackError(
+                f"{browser} did not finish printing the PDF within {timeout:.0f} s"
+            ) from None
+    if proc.returncode != 0 or not pdf_path.is_file() or pdf_path.stat().st_size == 0:
+        tail = (proc.stderr or "").strip().splitlines()[-3:]
+        raise OntrackError(
+            f"{browser} failed to print the PDF (exit {proc.returncode}): {' | '.join(tail)}"
+        )
+    return pdf_path

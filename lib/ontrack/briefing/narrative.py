@@ -1,0 +1,220 @@
+"""The headline paragraph of a briefing, in plain Chinese (or English), from the numbers.
+
+Rules (so that the sentences can be checked by hand):
+
+* Targets assessed: the region's attainment rows whose years include the as-of year.
+* Sentence 1 counts the baseline targets by RAG colour (colours with no target are left out).
+* If any baseline target is amber or red, the biggest risk is the one with the lowest p_meet
+  (ties: lower share of the target done); sentence 2 gives its target, what is done and the
+  probability, sentence 3 the pace needed: (target − done) / months left, compared with the
+  average so far, done / months elapsed since the target period began.
+* Then, if there are 高线 (stretch) targets, how many of them are likely to be met.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from .. import registry
+
+RAG_ORDER = ("green", "amber", "red")
+RAG_ZH = {"green": "绿", "amber": "黄", "red": "红"}
+RAG_MEANING_ZH = {"green": "预计能完成", "amber": "有风险", "red": "完成困难"}
+RAG_EN = {"green": "green", "amber": "amber", "red": "red"}
+RAG_MEANING_EN = {"green": "likely met", "amber": "at risk", "red": "unlikely"}
+UNIT_EN = {"万平方米": "×10,000 m²", "个": "", "人": "people", "家": "", "项": "", "场次": "events"}
+
+
+def fmt_num(x: float) -> str:
+    """Readable number: ≥100 → whole with thousands separators; ≥10 → 1 decimal; else 2."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "—"
+    if math.isinf(x):
+        return "∞"
+    ax = abs(x)
+    if ax >= 100:
+        return f"{x:,.0f}"
+    s = f"{x:.1f}" if ax >= 10 else f"{x:.2f}"
+    s = s.rstrip("0").rstrip(".")
+    return "0" if s in ("-0", "") else s
+
+
+def fmt_pct(p: float, lang: str = "zh", prob: bool = False) -> str:
+    """A share as a whole percent (half up); a probability (``prob``) under 1% / over 99% as
+    '<1%' / '>99%' (a simulation cannot say 'never' or 'certainly')."""
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "—"
+    if not prob:
+        return f"{int(p * 100 + 0.5)}%"
+    if p < 0.01:
+        return "<1%"
+    if p > 0.99:
+        return ">99%"
+    return f"{int(p * 100 + 0.5)}%"
+
+
+def prob_phrase(p: float, lang: str = "zh") -> str:
+    """'按现有趋势完成的概率约为35%' (under 1%: '几乎不可能完成'; over 99%: '几乎肯定能完成')."""
+    if lang == "zh":
+        if p < 0.01:
+            return "按现有趋势几乎不可能完成（概率不足1%）"
+        if p > 0.99:
+            return "按现有趋势几乎肯定能完成（概率超过99%）"
+        return f"按现有趋势完成的概率约为{fmt_pct(p, prob=True)}"
+    if p < 0.01:
+        return "at the current trend it is almost certainly missed (probability under 1%)"
+    if p > 0.99:
+        return "at the current trend it is almost certainly met (probability over 99%)"
+    return f"the probability of meeting it at the current trend is about {fmt_pct(p, prob=True)}"
+
+
+def fmt_unit(value: float, unit: str, lang: str = "zh") -> str:
+    """'8.8万平方米' / '8.8 ×10,000 m²'."""
+    if lang == "zh":
+        return f"{fmt_num(value)}{unit}"
+    u = UNIT_EN.get(unit, unit)
+    return f"{fmt_num(value)} {u}".strip()
+
+
+def month_label(as_of: str, lang: str = "zh") -> str:
+    y, m = int(as_of[:4]), int(as_of[5:7])
+    if lang == "zh":
+        return f"{y}年{m}月"
+    return pd.Timestamp(year=y, month=m, day=1).strftime("%B %Y")
+
+
+def period_label(year_start: int, year_end: int, lang: str = "zh") -> str:
+    """'2026年' or '2025—2027年累计'."""
+    if lang == "zh":
+        return f"{year_start}年" if year_start == year_end else f"{year_start}—{year_end}年累计"
+    return f"{year_start}" if year_start == year_end else f"{year_start}–{year_end} cumulative"
+
+
+def active_rows(att: pd.DataFrame, region: str, as_of: str) -> pd.DataFrame:
+    """The region's targets whose years include the as-of year."""
+    y = int(as_of[:4])
+    sel = (att["region_id"] == region) & (att["year_start"] <= y) & (att["year_end"] >= y)
+    return att.loc[sel].copy()
+
+
+def months_elapsed(year_start: int, as_of: str) -> int:
+    """Months from January of year_start up to and including the as-of month."""
+    return (int(as_of[:4]) - int(year_start)) * 12 + int(as_of[5:7])
+
+
+def months_left(year_end: int, as_of: str) -> int:
+    """Months after the as-of month up to December of year_end."""
+    return (int(year_end) - int(as_of[:4])) * 12 + 12 - int(as_of[5:7])
+
+
+def _unit(row: pd.Series, targets: pd.DataFrame | None) -> str:
+    if "unit" in row and isinstance(row["unit"], str):
+        return row["unit"]
+    ind = registry.INDICATORS.get(row["indicator_id"])
+    return ind.unit if ind else ""
+
+
+def biggest_risk(rows: pd.DataFrame) -> pd.Series | None:
+    """The amber/red baseline row with the lowest p_meet (ties: lower share done), or None."""
+    base = rows[(rows["level"] == "baseline") & rows["rag"].isin(["amber", "red"])]
+    if base.empty:
+        return None
+    share = base["actual_to_date"] / base["target"].where(base["target"] > 0)
+    order = base.assign(_share=share.fillna(1.0)).sort_values(["p_meet", "_share"], kind="stable")
+    return order.iloc[0]
+
+
+def headline(att: pd.DataFrame, region: str, as_of: str, lang: str = "zh") -> str:
+    """The headline paragraph for ``region`` (see the module docstring for the rules)."""
+    rows = active_rows(att, region, as_of)
+    name = registry.region_name(region, lang)
+    when = month_label(as_of, lang)
+    base = rows[rows["level"] == "baseline"]
+    if base.empty:
+        if lang == "zh":
+            return f"截至{when}，{name}暂无可评估的目标（没有对应的进度数据）。"
+        return f"As of {when}, {name} has no target that can be assessed (no progress data)."
+    counts = {c: int((base["rag"] == c).sum()) for c in RAG_ORDER}
+    n = len(base)
+    parts: list[str] = []
+    if lang == "zh":
+        words = {
+            "green": "预计能够完成（绿色）",
+            "amber": "存在风险（黄色）",
+            "red": "完成困难（红色）",
+        }
+        if counts["green"] == n:
+            s1 = f"截至{when}，{name}纳入评估的{n}项目标（基线）预计全部能够完成（绿色）。"
+        else:
+            parts = [f"{counts[c]}项{words[c]}" for c in RAG_ORDER if counts[c]]
+            s1 = f"截至{when}，{name}纳入评估的{n}项目标（基线）中，" + "、".join(parts) + "。"
+    else:
+        words = {
+            "green": "likely to be met (green)",
+            "amber": "at risk (amber)",
+            "red": "unlikely to be met (red)",
+        }
+        if counts["green"] == n:
+            s1 = f"As of {when}, all {n} baseline targets of {name} are likely to be met (green)."
+        else:
+            parts = [f"{counts[c]} {words[c]}" for c in RAG_ORDER if counts[c]]
+            joined = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+            s1 = f"As of {when}, of the {n} baseline targets of {name}: {joined}."
+    out = [s1]
+    risk = biggest_risk(rows)
+    if risk is not None:
+        out += _risk_sentences(risk, as_of, lang)
+    stretch = rows[rows["level"] == "stretch"]
+    if not stretch.empty:
+        k = int((stretch["p_meet"] >= 0.5).sum())
+        if lang == "zh":
+            out.append(f"{len(stretch)}项高线目标中，{k}项完成的可能性在一半以上。")
+        else:
+            out.append(
+                f"Of the {len(stretch)} stretch (高线) targets, {k} have an even or better chance."
+            )
+    return "".join(out) if lang == "zh" else " ".join(out)
+
+
+def _risk_sentences(r: pd.Series, as_of: str, lang: str) -> list[str]:
+    unit = _unit(r, None)
+    ind = registry.indicator_name(r["indicator_id"], lang)
+    period = period_label(int(r["year_start"]), int(r["year_end"]), lang)
+    target, done, p = float(r["target"]), float(r["actual_to_date"]), float(r["p_meet"])
+    share = done / target if target > 0 else 1.0
+    left = months_left(int(r["year_end"]), as_of)
+    elapsed = months_elapsed(int(r["year_start"]), as_of)
+    need = max(target - done, 0.0) / left if left > 0 else max(target - done, 0.0)
+    so_far = done / elapsed if elapsed > 0 else 0.0
+    if lang == "zh":
+        s2 = (
+            f"风险最大的是“{ind}”：{period}目标{fmt_unit(target, unit)}，目前已完成"
+            f"{fmt_unit(done, unit)}（{fmt_pct(share)}），{prob_phrase(p)}。"
+        )
+        if left <= 0:
+            s3 = f"目标期已结束，尚差{fmt_unit(target - done, unit)}。"
+        elif so_far > 0:
+            s3 = (
+                f"要完成目标，剩余{left}个月平均每月需完成{fmt_unit(need, unit)}，"
+                f"是此前月均（{fmt_unit(so_far, unit)}）的{need / so_far:.1f}倍。"
+            )
+        else:
+            s3 = f"要完成目标，剩余{left}个月平均每月需完成{fmt_unit(need, unit)}，而此前尚无进展。"
+        return [s2, s3]
+    s2 = (
+        f"The biggest risk is {ind}: the {period} target is {fmt_unit(target, unit, 'en')}, "
+        f"{fmt_unit(done, unit, 'en')} done so far ({fmt_pct(share, 'en')}); "
+        f"{prob_phrase(p, 'en')}."
+    )
+    if left <= 0:
+        s3 = f"The target period is over; {fmt_unit(target - done, unit, 'en')} short."
+    else:
+        need_s, so_far_s = fmt_unit(need, unit, "en"), fmt_unit(so_far, unit, "en")
+        s3 = f"To meet it, each of the remaining {left} months must add {need_s} on average"
+        if so_far > 0:
+            s3 += f", {need / so_far:.1f} times the monthly average so far ({so_far_s})."
+        else:
+            s3 += "; nothing has been done so far."
+    return [s2, s3]

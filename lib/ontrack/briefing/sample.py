@@ -1,0 +1,193 @@
+"""A small, made-up plan dataset (示例数据) for tests and benchmarks of the briefing alone.
+
+It follows the contracts (targets, progress, attainment + extras, trajectories) so that the
+briefing can be rendered without running the other stages. Every row is marked illustrative.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from .data import BriefingData, code_version
+
+PLAN = "pingyang-2025-2027"
+AS_OF = "2026-09"
+REGIONS = ("pingyang", "pingyang-kunyang", "pingyang-aojiang", "pingyang-shuitou")
+#: county yearly targets for 2026 (baseline, stretch) and units
+COUNTY = {
+    "space": (25.0, 30.0, "万平方米"),
+    "firms": (300.0, 350.0, "个"),
+    "talent": (3000.0, 3500.0, "人"),
+    "tech_firms": (40.0, 45.0, "家"),
+    "incubators_20": (1.0, 2.0, "家"),
+}
+#: share of the county target per township, and each region's completion pace (share of
+#: the yearly target done by September)
+SHARE = {
+    "pingyang": 1.0,
+    "pingyang-kunyang": 0.4,
+    "pingyang-aojiang": 0.35,
+    "pingyang-shuitou": 0.25,
+}
+PACE = {
+    "space": 0.35,
+    "firms": 0.8,
+    "talent": 0.7,
+    "tech_firms": 0.68,
+    "incubators_20": 0.0,
+}
+TILT = {"pingyang": 1.0, "pingyang-kunyang": 1.15, "pingyang-aojiang": 0.9, "pingyang-shuitou": 0.8}
+THRESHOLDS = (0.8, 0.5)  # green ≥ 0.8 > amber ≥ 0.5 > red
+
+
+def _phi(x: float) -> float:
+    return 0.5 * (1 + math.erf(x / math.sqrt(2)))
+
+
+def sample_data(as_of: str = AS_OF) -> BriefingData:
+    """Illustrative data for the Pingyang plan (county + 3 townships), as of September 2026."""
+    trows, prows, arows, jrows = [], [], [], []
+    year = int(as_of[:4])
+    k = int(as_of[5:])
+    for r in REGIONS:
+        for ind, (base, stretch, unit) in COUNTY.items():
+            target = (
+                round(base * SHARE[r], 1)
+                if ind != "incubators_20"
+                else (1.0 if r == "pingyang" else 0.0)
+            )
+            levels = [("baseline", target)]
+            if r == "pingyang":
+                levels.append(("stretch", stretch))
+            for level, value in levels:
+                trows.append(
+                    dict(
+                        plan_id=PLAN,
+                        region_id=r,
+                        indicator_id=ind,
+                        year_start=year,
+                        year_end=year,
+                        level=level,
+                        value=value,
+                        unit=unit,
+                        source="附件2 平阳县大孵化器集群建设任务分解表",
+                        quote=f"{value:g}",
+                    )
+                )
+            # monthly progress: an even pace (one completion in month 6 for lumpy space)
+            done = round(target * min(PACE[ind] * TILT[r], 1.5), 1)
+            monthly = [done / k] * k
+            for m, v in enumerate(monthly, start=1):
+                prows.append(
+                    dict(
+                        region_id=r,
+                        indicator_id=ind,
+                        month=f"{year}-{m:02d}",
+                        value=v,
+                        source="示例数据",
+                        illustrative=True,
+                    )
+                )
+            left = 12 - k
+            pace = done / k
+            for level, value in levels:
+                p50 = done + pace * left * 1.3  # a year-end rush of 30 %
+                sd = max(0.12 * p50, 0.3)
+                p_meet = 1 - _phi((value - p50) / sd) if value > 0 else 1.0
+                p_meet = round(min(max(p_meet, 0.0), 1.0), 3)
+                rag = (
+                    "green"
+                    if p_meet >= THRESHOLDS[0]
+                    else "amber"
+                    if p_meet >= THRESHOLDS[1]
+                    else "red"
+                )
+                share_done = done / value if value else 1.0
+                share_time = k / 12
+                required = max(value - done, 0) / left if left else 0.0
+                arows.append(
+                    dict(
+                        plan_id=PLAN,
+                        region_id=r,
+                        indicator_id=ind,
+                        year_start=year,
+                        year_end=year,
+                        level=level,
+                        target=value,
+                        actual_to_date=done,
+                        p_meet=p_meet,
+                        proj_p10=p50 - 1.28 * sd,
+                        proj_p50=p50,
+                        proj_p90=p50 + 1.28 * sd,
+                        required_per_month=required,
+                        linear_pace="ahead" if share_done >= share_time else "behind",
+                        rag=rag,
+                        as_of=as_of,
+                        months_left=left,
+                        share_done=share_done,
+                        share_time=share_time,
+                        pace_ratio=required / pace if pace else float("inf"),
+                        eurostat_class="on_track"
+                        if share_done >= 0.95 * share_time
+                        else "acceleration_needed"
+                        if share_done >= 0.6 * share_time
+                        else "limited",
+                        seasonal_verdict="on_track" if p_meet >= 0.5 else "behind",
+                        method="sample",
+                        assumed=False,
+                        illustrative=True,
+                        scenario="baseline",
+                    )
+                )
+            running = 0.0
+            for m in range(1, 13):
+                if m <= k:
+                    running += pace
+                    jrows.append(
+                        dict(
+                            region_id=r,
+                            indicator_id=ind,
+                            year_start=year,
+                            year_end=year,
+                            month=f"{year}-{m:02d}",
+                            p10=running,
+                            p50=running,
+                            p90=running,
+                            actual=running,
+                        )
+                    )
+                else:
+                    frac = (m - k) / left
+                    p50 = done + pace * left * 1.3 * frac
+                    sd = max(0.12 * p50, 0.3) * frac
+                    jrows.append(
+                        dict(
+                            region_id=r,
+                            indicator_id=ind,
+                            year_start=year,
+                            year_end=year,
+                            month=f"{year}-{m:02d}",
+                            p10=max(done, p50 - 1.28 * sd),
+                            p50=p50,
+                            p90=p50 + 1.28 * sd,
+                            actual=float("nan"),
+                        )
+                    )
+    return BriefingData(
+        plan=PLAN,
+        as_of=as_of,
+        scenario="",
+        n_sims=1000,
+        seed=0,
+        targets=pd.DataFrame(trows),
+        progress=pd.DataFrame(prows),
+        attainment=pd.DataFrame(arows),
+        trajectories=pd.DataFrame(jrows),
+        quality=None,
+        cleaning=None,
+        inputs={"sample": "0"},
+        code=code_version(),
+        scenario_meta={},
+    )

@@ -1,0 +1,433 @@
+# ruff: noqa: E501  (long Chinese/English sentences read better unbroken)
+"""HTML tables and text sections of a briefing (escaped, styled by templates/briefing CSS)."""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .. import paths, registry
+from .narrative import (
+    RAG_MEANING_EN,
+    RAG_MEANING_ZH,
+    RAG_ZH,
+    active_rows,
+    fmt_num,
+    fmt_pct,
+    month_label,
+    period_label,
+)
+
+
+class Html(str):
+    """A piece of HTML that Jupyter displays as HTML (and nbconvert exports as such)."""
+
+    def _repr_html_(self) -> str:
+        return str(self)
+
+
+def esc(x: Any) -> str:
+    return html.escape("" if x is None else str(x))
+
+
+def _t(lang: str, zh: str, en: str) -> str:
+    return zh if lang == "zh" else en
+
+
+def _is_true(v: Any) -> bool:
+    if isinstance(v, str):
+        return v.strip().lower() in ("true", "1", "yes")
+    try:
+        return bool(v) and not (isinstance(v, float) and math.isnan(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def _order(df: pd.DataFrame) -> pd.DataFrame:
+    ind_order = {k: i for i, k in enumerate(registry.INDICATORS)}
+    return (
+        df.assign(
+            _i=df["indicator_id"].map(ind_order).fillna(len(ind_order)),
+            _multi=(df["year_end"] != df["year_start"]).astype(int),
+            _lvl=(df["level"] != "baseline").astype(int),
+        )
+        .sort_values(["_i", "indicator_id", "_multi", "_lvl"], kind="stable")
+        .drop(columns=["_i", "_multi", "_lvl"])
+    )
+
+
+def unit_of(indicator_id: str, targets: pd.DataFrame | None = None) -> str:
+    ind = registry.INDICATORS.get(indicator_id)
+    if ind:
+        return ind.unit
+    if targets is not None and "unit" in targets:
+        u = targets.loc[targets["indicator_id"] == indicator_id, "unit"]
+        if not u.empty:
+            return str(u.iloc[0])
+    return ""
+
+
+def rag_chip(rag: str, lang: str) -> str:
+    label = (
+        RAG_ZH.get(rag, rag) + " " + RAG_MEANING_ZH.get(rag, "")
+        if lang == "zh"
+        else (RAG_MEANING_EN.get(rag, rag))
+    )
+    return f'<span class="rag rag-{esc(rag)}">{esc(label)}</span>'
+
+
+def illustrative_badge(lang: str) -> str:
+    return f'<span class="demo-badge">{_t(lang, "示例数据", "示例数据 illustrative data")}</span>'
+
+
+def targets_table(att: pd.DataFrame, region: str, as_of: str, lang: str, targets=None) -> Html:
+    """Targets with actual to date, projection, p_meet, required monthly pace and RAG colour."""
+    rows = _order(active_rows(att, region, as_of))
+    if rows.empty:
+        return Html(f'<p class="note">{_t(lang, "暂无可评估的目标。", "No target to assess.")}</p>')
+    done_h = _t(lang, f"已完成（截至{int(as_of[5:])}月）", f"Done to {month_label(as_of, 'en')}")
+    head = [
+        _t(lang, "指标（单位）", "Indicator (unit)"),
+        _t(lang, "期间", "Period"),
+        _t(lang, "档次", "Level"),
+        _t(lang, "目标", "Target"),
+        done_h,
+        _t(lang, "完成率", "Share done"),
+        _t(lang, "预计期末（80%区间）", "Projected (80% range)"),
+        _t(lang, "完成概率", "P(meet)"),
+        _t(lang, "每月需完成", "Needed per month"),
+        _t(lang, "状态", "Status"),
+    ]
+    any_assumed = False
+    body = []
+    for _, r in rows.iterrows():
+        unit = unit_of(r["indicator_id"], targets)
+        name = registry.indicator_name(r["indicator_id"], lang)
+        assumed = "assumed" in r and _is_true(r["assumed"])
+        any_assumed |= assumed
+        level = {"baseline": _t(lang, "基准", "baseline"), "stretch": _t(lang, "高线", "stretch")}
+        share = r["actual_to_date"] / r["target"] if r["target"] > 0 else float("nan")
+        proj = (
+            f'{fmt_num(r["proj_p50"])}<span class="range">'
+            f"（{fmt_num(r['proj_p10'])}–{fmt_num(r['proj_p90'])}）</span>"
+        )
+        cells = [
+            f"{esc(name)}<span class='unit'>（{esc(unit)}）</span>" if unit else esc(name),
+            esc(period_label(int(r["year_start"]), int(r["year_end"]), lang)),
+            esc(level.get(r["level"], r["level"])),
+            esc(fmt_num(r["target"])) + ("<sup>*</sup>" if assumed else ""),
+            esc(fmt_num(r["actual_to_date"])),
+            esc(fmt_pct(share) if not math.isnan(share) else "—"),
+            proj,
+            f"<b>{esc(fmt_pct(r['p_meet'], prob=True))}</b>",
+            esc(fmt_num(r["required_per_month"])),
+            rag_chip(r["rag"], lang),
+        ]
+        cls = "stretch" if r["level"] == "stretch" else ""
+        body.append(f'<tr class="{cls}">' + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    note = ""
+    if any_assumed:
+        note = _t(
+            lang,
+            "<p class='note'><sup>*</sup> 年度目标为假设的分解值（原计划只给出三年累计目标），见“假设”一节。</p>",
+            "<p class='note'><sup>*</sup> Yearly split assumed (the plan gives three-year totals only); see Assumptions.</p>",
+        )
+    thead = "".join(f"<th>{esc(h)}</th>" for h in head)
+    return Html(
+        f'<table class="targets"><thead><tr>{thead}</tr></thead><tbody>{"".join(body)}</tbody></table>{note}'
+    )
+
+
+EUROSTAT_ZH = {
+    "on_track": "基本按期",
+    "acceleration_needed": "需要加速",
+    "limited": "进展有限",
+    "limited_progress": "进展有限",
+    "moving_away": "背离目标",
+}
+EUROSTAT_EN = {
+    "on_track": "on track",
+    "acceleration_needed": "acceleration needed",
+    "limited": "limited progress",
+    "limited_progress": "limited progress",
+    "moving_away": "moving away",
+}
+SEASONAL_ZH = {
+    "on_track": "正常",
+    "ahead": "超前",
+    "behind": "滞后",
+    "green": "正常",
+    "red": "滞后",
+}
+
+
+def verdicts_disagree(r: pd.Series) -> bool:
+    """True when the simple verdicts (时间过半任务过半, Eurostat class) and the RAG disagree."""
+    prob_ok = r["rag"] == "green"
+    simple_ok = r["linear_pace"] == "ahead"
+    if simple_ok != prob_ok:
+        return True
+    cls = r.get("eurostat_class")
+    return isinstance(cls, str) and cls in EUROSTAT_ZH and (cls == "on_track") != prob_ok
+
+
+def verdicts_table(att: pd.DataFrame, region: str, as_of: str, lang: str) -> Html:
+    """The simple verdicts beside the probabilities, for the baseline targets where they disagree."""
+    rows = _order(active_rows(att, region, as_of))
+    rows = rows[rows["level"] == "baseline"]
+    if rows.empty:
+        return Html("")
+    dis = rows[rows.apply(verdicts_disagree, axis=1)]
+    if dis.empty:
+        return Html(
+            "<p>"
+            + _t(
+                lang,
+                "简单判断（时间过半任务过半、Eurostat分类）与概率判断一致。",
+                "The simple verdicts (time-vs-share rule, Eurostat class) agree with the probabilities.",
+            )
+            + "</p>"
+        )
+    head = [
+        _t(lang, "指标", "Indicator"),
+        _t(lang, "期间", "Period"),
+        _t(lang, "概率判断", "Probability"),
+        _t(lang, "时间过半任务过半", "Time vs share"),
+        _t(lang, "Eurostat分类", "Eurostat class"),
+        _t(lang, "为何不同", "Why they differ"),
+    ]
+    body = []
+    for _, r in dis.iterrows():
+        ahead = r["linear_pace"] == "ahead"
+        share_done = r.get("share_done", r["actual_to_date"] / r["target"] if r["target"] else 1.0)
+        share_time = r.get("share_time", float("nan"))
+        lp = _t(lang, "超前" if ahead else "滞后", "ahead" if ahead else "behind")
+        if isinstance(share_time, float) and not math.isnan(share_time):
+            lp += _t(
+                lang,
+                f"（完成{fmt_pct(share_done)}，时间过{fmt_pct(share_time)}）",
+                f" ({fmt_pct(share_done)} done, {fmt_pct(share_time)} of time)",
+            )
+        cls = r.get("eurostat_class")
+        cls_s = (
+            (EUROSTAT_ZH if lang == "zh" else EUROSTAT_EN).get(cls, cls)
+            if isinstance(cls, str)
+            else "—"
+        )
+        if ahead and r["rag"] != "green":
+            why = _t(
+                lang,
+                "已完成的比例不低于已过的时间，但按月度规律和波动，剩余月份的增量仍可能不够。",
+                "The share done keeps up with time, but at the usual monthly pattern the rest may fall short.",
+            )
+        elif not ahead and r["rag"] == "green":
+            why = _t(
+                lang,
+                "进度慢于时间，但该指标通常在年底集中完成（年底冲刺），预计仍能完成。",
+                "Behind the calendar, but this indicator usually completes late in the year.",
+            )
+        else:
+            why = _t(
+                lang,
+                "Eurostat分类只看平均增速，不考虑季节规律和不确定性。",
+                "The Eurostat class uses average growth only, without seasonality or uncertainty.",
+            )
+        cells = [
+            esc(registry.indicator_name(r["indicator_id"], lang)),
+            esc(period_label(int(r["year_start"]), int(r["year_end"]), lang)),
+            f"{esc(fmt_pct(r['p_meet'], prob=True))} {rag_chip(r['rag'], lang)}",
+            esc(lp),
+            esc(cls_s),
+            esc(why),
+        ]
+        body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    thead = "".join(f"<th>{esc(h)}</th>" for h in head)
+    return Html(
+        f'<table class="verdicts"><thead><tr>{thead}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+    )
+
+
+def scenario_section(scenario: str, meta: dict, n_sims: int, seed: int, lang: str) -> Html:
+    """Which scenario the projections assume."""
+    sims = _t(
+        lang, f"模拟{n_sims:,}次，随机种子{seed}。", f"{n_sims:,} simulated paths, seed {seed}."
+    )
+    if not scenario:
+        text = _t(
+            lang,
+            "基准情景：按各地已有进度和月度规律外推，未叠加任何额外假设。",
+            "Baseline: the progress so far and the usual monthly pattern, with no added assumptions.",
+        )
+        return Html(f"<p>{esc(text)}{esc(sims)}</p>")
+    desc = next((meta[k] for k in ("description", "title", "name") if k in meta), "")
+    items = "".join(
+        f"<li><b>{esc(k)}</b>：{esc(v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))[:300]}</li>"
+        for k, v in meta.items()
+        if k not in ("description",)
+    )
+    head = _t(lang, f"情景文件：{Path(scenario).name}", f"Scenario file: {Path(scenario).name}")
+    return Html(f"<p>{esc(head)}。{esc(desc)} {esc(sims)}</p><ul class='scenario'>{items}</ul>")
+
+
+def _small_table(df: pd.DataFrame, max_rows: int, lang: str) -> str:
+    shown = df.head(max_rows)
+    thead = "".join(f"<th>{esc(c)}</th>" for c in shown.columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{esc('' if pd.isna(v) else v)}</td>" for v in row) + "</tr>"
+        for row in shown.itertuples(index=False)
+    )
+    more = ""
+    if len(df) > max_rows:
+        more = _t(
+            lang,
+            f"<p class='note'>共{len(df)}条，仅显示前{max_rows}条。</p>",
+            f"<p class='note'>{len(df)} rows, first {max_rows} shown.</p>",
+        )
+    return (
+        f'<table class="small"><thead><tr>{thead}</tr></thead><tbody>{body}</tbody></table>{more}'
+    )
+
+
+def _for_region(df: pd.DataFrame, regions: list[str]) -> pd.DataFrame:
+    if "region_id" in df:
+        return df[df["region_id"].isin(regions) | df["region_id"].isna()]
+    return df
+
+
+def quality_section(quality, cleaning, regions: list[str], lang: str, max_rows: int = 12) -> Html:
+    """Data-quality notes: quality_report.csv and cleaning_log.csv rows for these regions."""
+    parts = []
+    if quality is not None and not quality.empty:
+        q = _for_region(quality, regions)
+        parts.append(f"<h3>{_t(lang, '目标数据质量报告', 'Targets quality report')}</h3>")
+        parts.append(
+            _small_table(q, max_rows, lang)
+            if not q.empty
+            else _t(lang, "<p>无问题。</p>", "<p>None.</p>")
+        )
+    if cleaning is not None and not cleaning.empty:
+        c = _for_region(cleaning, regions)
+        parts.append(f"<h3>{_t(lang, '进度数据清洗记录', 'Progress cleaning log')}</h3>")
+        parts.append(
+            _small_table(c, max_rows, lang)
+            if not c.empty
+            else _t(lang, "<p>无记录。</p>", "<p>None.</p>")
+        )
+    if not parts:
+        return Html(
+            "<p>"
+            + _t(
+                lang,
+                "未找到数据质量报告和清洗记录。",
+                "No quality report or cleaning log was found.",
+            )
+            + "</p>"
+        )
+    return Html("".join(parts))
+
+
+def assumptions_section(
+    att: pd.DataFrame, regions: list[str], as_of: str, lang: str, illustrative: bool
+) -> Html:
+    """Assumptions: assumed (split) targets, methods used, illustrative data."""
+    items = []
+    if illustrative:
+        items.append(
+            _t(
+                lang,
+                "本简报的进度数据为<b>示例数据</b>（非真实统计），仅用于演示分析方法。",
+                "The progress figures are <b>illustrative (示例数据)</b>, not real statistics.",
+            )
+        )
+    y = int(as_of[:4])
+    sel = att["region_id"].isin(regions) & (att["year_start"] <= y) & (att["year_end"] >= y)
+    if "assumed" in att:
+        assumed = _order(att[sel & att["assumed"].map(_is_true)])
+        for _, r in assumed.iterrows():
+            items.append(
+                esc(
+                    _t(
+                        lang,
+                        f"{registry.region_name(r['region_id'])}“{registry.indicator_name(r['indicator_id'])}”"
+                        f"{period_label(int(r['year_start']), int(r['year_end']))}目标{fmt_num(r['target'])}"
+                        "为假设的年度分解值（计划只给出三年累计目标）。",
+                        f"{registry.region_name(r['region_id'], 'en')}, "
+                        f"{registry.indicator_name(r['indicator_id'], 'en')} "
+                        f"{period_label(int(r['year_start']), int(r['year_end']), 'en')}: target "
+                        f"{fmt_num(r['target'])} is an assumed yearly split of the three-year total.",
+                    )
+                )
+            )
+    if "method" in att:
+        methods = sorted({str(m) for m in att.loc[sel, "method"].dropna()})
+        if methods:
+            items.append(esc(_t(lang, "预测方法：", "Forecast method: ") + "、".join(methods)))
+    items.append(
+        _t(
+            lang,
+            "完成概率由模拟得出：绿色表示很可能完成，黄色表示有风险，红色表示按现有趋势难以完成；阈值见方法说明（docs/）。",
+            "Probabilities come from simulated paths; green = likely, amber = at risk, red = unlikely (thresholds in docs/).",
+        )
+    )
+    return Html("<ul class='assumptions'>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>")
+
+
+def _provenance(plan: str) -> dict:
+    p = paths.PLANS_DIR / f"{plan}.provenance.yml"
+    if not p.is_file():
+        return {}
+    import yaml
+
+    try:
+        meta = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def footer_section(
+    plan: str,
+    region: str,
+    as_of: str,
+    targets: pd.DataFrame,
+    params: dict,
+    code_label: str,
+    lang: str,
+    now: datetime | None = None,
+) -> Html:
+    """Sources (plan documents with 文号), data as-of, generation time, code version, parameters."""
+    rows = []
+    meta = _provenance(plan)
+    p = registry.PLANS.get(plan)
+    title = meta.get("title") or (p.name_zh if p else plan)
+    doc = meta.get("document_number", "")
+    addr = meta.get("address", "")
+    src = f"《{esc(title)}》" + (f"（{esc(doc)}）" if doc else "")
+    if addr:
+        src += f"，{esc(addr)}"
+    rows.append((_t(lang, "来源", "Source"), src))
+    if "source" in targets:
+        srcs = sorted(
+            {str(s) for s in targets.loc[targets["region_id"] == region, "source"].dropna()}
+        )
+        if srcs:
+            rows.append((_t(lang, "目标出处", "Targets from"), esc("；".join(srcs[:6]))))
+    rows.append((_t(lang, "数据截至", "Data as of"), esc(month_label(as_of, lang))))
+    now = now or datetime.now(timezone(timedelta(hours=8)))
+    rows.append(
+        (
+            _t(lang, "生成时间", "Generated"),
+            esc(now.strftime("%Y-%m-%d %H:%M") + _t(lang, "（北京时间）", " (UTC+8)")),
+        )
+    )
+    rows.append((_t(lang, "程序版本", "Code version"), esc(code_label)))
+    shown = ", ".join(f"{k}={v!r}" for k, v in params.items() if k != "cache")
+    rows.append((_t(lang, "参数", "Parameters"), f"<code>{esc(shown)}</code>"))
+    body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
+    return Html(f'<table class="footer">{body}</table>')
