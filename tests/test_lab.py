@@ -7,6 +7,11 @@ papermill and hands the saved scenario to the briefing.
 
 from __future__ import annotations
 
+import os
+import pickle
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -374,3 +379,132 @@ def test_notebook_runs_headless_and_saves_the_scenario(tmp_path):
     assert [p.to_dict() for p in sc.pace] == [
         {"region": XIAOJIANG, "indicator": "firms", "from": "2026-10", "factor": 1.5}
     ]
+
+
+@pytest.fixture(scope="module")
+def project_copy(tmp_path_factory) -> Path:
+    """A copy of the project (raw inputs and notebooks) with its data built by the CLI stages."""
+    root = tmp_path_factory.mktemp("ontrack-root")
+    shutil.copytree(ROOT / "data" / "raw", root / "data" / "raw")
+    shutil.copytree(ROOT / "notebooks", root / "notebooks")
+    env = {**os.environ, "ONTRACK_ROOT": str(root)}
+    steps = [["targets"], ["ingest"]]
+    if not any(p.is_file() for p in (root / "data" / "raw" / "progress").rglob("*")):
+        steps.insert(0, ["demo"])
+    for step in steps:
+        done = subprocess.run(
+            [sys.executable, "-m", "ontrack", *step], env=env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+    return root
+
+
+@pytest.mark.render
+@pytest.mark.slow
+def test_lab_scenario_reaches_the_briefing(project_copy, monkeypatch):
+    """Lab notebook (headless) → scenario YAML → `ontrack render --scenario` → its numbers."""
+    from ontrack.briefing.narrative import fmt_num
+    from ontrack.lab import Lab
+
+    root = project_copy
+    monkeypatch.setenv("ONTRACK_ROOT", str(root))  # the lab notebook's kernel inherits it
+    scenario = root / "scenarios" / "aojiang-b.yml"
+    name = "鳌江B栋提前完工"
+    amount = 2.5
+    n = 2_000
+    pipeline = [
+        {
+            "region": AOJIANG,
+            "indicator": "space",
+            "month": "2026-11",
+            "amount": amount,
+            "probability": 1.0,
+            "label": "鳌江 B 栋",
+        }
+    ]
+    _run_notebook(
+        root,
+        plan=PLAN,
+        region="pingyang",
+        n_sims=n,
+        scenario_name=name,
+        scenario_description="鳌江 B 栋 2026 年 11 月完工 (certain)",
+        pipeline=pipeline,
+        scenario_out=str(scenario),
+        use_widgets=False,
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ontrack",
+            "render",
+            "--plan",
+            PLAN,
+            "--region",
+            AOJIANG,
+            "--scenario",
+            str(scenario),
+            "--format",
+            "html",
+            "--sims",
+            str(n),
+        ],
+        env={**os.environ, "ONTRACK_ROOT": str(root)},
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+
+    # the attainment table the render used: its run cache (keyed by the scenario path)
+    used = []
+    for pkl in (root / "data" / "processed" / "cache").glob("briefing-*.pkl"):
+        with open(pkl, "rb") as f:
+            data = pickle.load(f)
+        if data.scenario == str(scenario):
+            used.append(data)
+    assert len(used) == 1
+    data = used[0]
+    att = data.attainment
+
+    # the baseline of the same inputs, as of the same month, same draws and seed
+    processed = root / "data" / "processed"
+    lab = Lab(
+        PLAN,
+        "pingyang",
+        data.as_of,
+        n_sims=n,
+        seed=0,
+        targets=processed / "targets.csv",
+        progress=processed / "progress.csv",
+    )
+    base = _row(lab.results(), AOJIANG, "space", 2026)
+    rendered = att[
+        (att["region_id"] == AOJIANG)
+        & (att["indicator_id"] == "space")
+        & (att["year_start"] == 2026)
+        & (att["year_end"] == 2026)
+        & (att["level"] == "baseline")
+    ].iloc[0]
+    # a certain 2.5 万㎡ building in November 2026: the median 2026 total is 2.5 higher
+    assert rendered["proj_p50"] - base["proj_p50_baseline"] == pytest.approx(amount, abs=1e-9)
+    assert rendered["p_meet"] >= base["p_meet_baseline"]
+    assert rendered["scenario"] == name
+    # the lab, given the saved scenario, shows exactly the numbers the briefing used
+    lab.load(scenario)
+    mine = lab.results()
+    mine = mine[mine["region_id"] == AOJIANG].set_index(
+        ["indicator_id", "year_start", "year_end", "level"]
+    )
+    theirs = att[att["region_id"] == AOJIANG].set_index(
+        ["indicator_id", "year_start", "year_end", "level"]
+    )
+    joined = mine.join(theirs[["p_meet", "proj_p50"]], how="inner")
+    assert len(joined) == len(theirs) > 0
+    assert (joined["p_meet_scenario"] - joined["p_meet"]).abs().max() == 0
+    assert (joined["proj_p50_scenario"] - joined["proj_p50"]).abs().max() == 0
+
+    # and the briefing shows the scenario and the shifted projection
+    html = (root / "reports" / data.as_of / PLAN / f"{AOJIANG}.html").read_text(encoding="utf-8")
+    assert name in html and scenario.name in html
+    assert fmt_num(rendered["proj_p50"]) in html

@@ -61,6 +61,7 @@ class LabUI:
                 tabs,
                 self.status,
                 w.HTML("<b>结果 results</b> (baseline vs scenario)"),
+                self._table_controls(),
                 self.table_out,
                 self._chart_controls(),
                 self.chart_out,
@@ -359,11 +360,28 @@ class LabUI:
             ]
         )
 
-    def refresh(self) -> None:
-        """Redraw the results table and the chart from the lab's current state."""
+    def _table_controls(self) -> w.Widget:
+        self.r_region = w.Dropdown(
+            options=[("全部 all", "*")] + [(_region_label(r), r) for r in self.lab.regions],
+            value=self.lab.region,
+            description="地区 region",
+        )
+        self.r_changed = w.Checkbox(value=False, description="只看变化 changed rows only")
+        for ctl in (self.r_region, self.r_changed):
+            ctl.observe(lambda _c: self.refresh_table(), names="value")
+        return w.HBox([self.r_region, self.r_changed])
+
+    def refresh_table(self) -> None:
+        table = self.lab.changed() if self.r_changed.value else self.lab.results()
+        if self.r_region.value != "*":
+            table = table[table["region_id"] == self.r_region.value]
         self.table_out.clear_output(wait=True)
         with self.table_out:
-            display(_styled(self.lab.results()))
+            display(_styled(table))
+
+    def refresh(self) -> None:
+        """Redraw the results table and the chart from the lab's current state."""
+        self.refresh_table()
         last = self.lab.timings[-1] if self.lab.timings else None
         if last:
             _msg(
