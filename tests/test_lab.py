@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from ontrack.errors import InputError, InputErrors
 from ontrack.fileio import write_csv
 

@@ -874,10 +874,14 @@ class Lab:
             unit = INDICATORS[indicator].unit if indicator in INDICATORS else ""
             ax.set_xlabel(f"{year} 月份 month")
             ax.set_ylabel(f"累计 running total ({unit})" if unit else "累计 running total")
-            ax.set_title(
-                f"{region_name(region)} · {indicator_name(indicator)} · {year}"
-                f"  (as of {self.as_of})"
-            )
+            title = f"{region_name(region)} · {indicator_name(indicator)} · {year}"
+            title += f"  (as of {self.as_of})"
+            p = self._p_meet(region, indicator, year)
+            if p is not None:
+                pb, ps = p
+                title += f"\n完成概率 p_meet: 基线 baseline {pb:.0%}"
+                title += "" if self.is_empty() else f" → 情景 scenario {ps:.0%}"
+            ax.set_title(title, fontsize=11)
             ax.legend(fontsize=8, loc="upper left")
             ax.grid(alpha=0.3)
             fig.tight_layout()
@@ -885,6 +889,20 @@ class Lab:
             f"chart {region} {indicator} {year}", "trajectories simulated", time.perf_counter() - t0
         )
         return fig
+
+    def _p_meet(self, region: str, indicator: str, year: int) -> tuple[float, float] | None:
+        """Baseline and scenario p_meet of the yearly baseline-level target, if there is one."""
+        r = self.results()
+        r = r[
+            (r["region_id"] == region)
+            & (r["indicator_id"] == indicator)
+            & (r["year_start"] == year)
+            & (r["year_end"] == year)
+            & (r["level"] == "baseline")
+        ]
+        if r.empty:
+            return None
+        return float(r["p_meet_baseline"].iloc[0]), float(r["p_meet_scenario"].iloc[0])
 
     # ------------------------------------------------------------------ saving
 
