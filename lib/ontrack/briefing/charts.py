@@ -77,7 +77,17 @@ def _chart_rows(att: pd.DataFrame, region: str, indicator: str, as_of: str) -> p
     return yearly if not yearly.empty else rows
 
 
-def indicator_chart(
+def indicator_chart(*args, **kwargs) -> Figure | None:
+    """Running total against the target and 高线, with the projection fan to December.
+
+    Arguments as :func:`_indicator_chart`; warnings (e.g. a missing glyph) never reach a report.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _indicator_chart(*args, **kwargs)
+
+
+def _indicator_chart(
     att: pd.DataFrame,
     traj: pd.DataFrame,
     progress: pd.DataFrame,
@@ -87,7 +97,6 @@ def indicator_chart(
     lang: str = "zh",
     illustrative: bool = False,
 ) -> Figure | None:
-    """Running total against the target and 高线, with the projection fan to December."""
     rows = _chart_rows(att, region, indicator, as_of)
     if rows.empty:
         return None
@@ -254,23 +263,27 @@ def heatmap(
         index=towns, columns=inds
     )
     annot = mat.map(lambda v: "—" if pd.isna(v) else fmt_pct(v, prob=True))
-    fig = Figure(figsize=(1.15 * len(inds) + 1.6, 0.38 * len(towns) + 1.3))
-    ax = fig.add_subplot()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        sns.heatmap(
-            mat.astype(float),
-            ax=ax,
-            vmin=0,
-            vmax=1,
-            cmap="RdYlGn",
-            annot=annot,
-            fmt="",
-            annot_kws={"fontsize": 8},
-            linewidths=0.5,
-            linecolor="white",
-            cbar_kws={"label": "完成概率" if lang == "zh" else "P(meet)", "shrink": 0.8},
-        )
+        return _heatmap_draw(mat, annot, towns, inds, region, y, lang, illustrative, sns)
+
+
+def _heatmap_draw(mat, annot, towns, inds, region, y, lang, illustrative, sns) -> Html:
+    fig = Figure(figsize=(1.15 * len(inds) + 1.6, 0.38 * len(towns) + 1.3))
+    ax = fig.add_subplot()
+    sns.heatmap(
+        mat.astype(float),
+        ax=ax,
+        vmin=0,
+        vmax=1,
+        cmap="RdYlGn",
+        annot=annot,
+        fmt="",
+        annot_kws={"fontsize": 8},
+        linewidths=0.5,
+        linecolor="white",
+        cbar_kws={"label": "完成概率" if lang == "zh" else "P(meet)", "shrink": 0.8},
+    )
     short = {
         i: (
             registry.INDICATORS[i].name_zh.replace("新增", "").replace("新培育", "")

@@ -8,6 +8,7 @@ the valid choices listed. It reads targets.csv with the csv module (no pandas) t
 from __future__ import annotations
 
 import csv
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -184,5 +185,10 @@ def parameters_cell() -> str:
     """Source of the notebook's parameters cell (annotated literals with comments)."""
     lines = []
     for p in PARAMS.values():
-        lines.append(f"{p.name}: {p.type.__name__} = {p.default!r}  # {p.help}")
+        value = (
+            json.dumps(p.default, ensure_ascii=False)
+            if isinstance(p.default, str)
+            else repr(p.default)
+        )
+        lines.append(f"{p.name}: {p.type.__name__} = {value}  # {p.help}")
     return "\n".join(lines)

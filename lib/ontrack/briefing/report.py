@@ -112,7 +112,7 @@ class Briefing:
 
     def quality(self) -> Html:
         d = self.data
-        return tables.quality_section(d.quality, d.cleaning, self._regions(), self.lang)
+        return tables.quality_section(d.quality, d.cleaning, self._regions(), self.lang, d.plan)
 
     def assumptions(self) -> Html:
         d = self.data

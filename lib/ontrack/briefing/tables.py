@@ -294,10 +294,21 @@ def _small_table(df: pd.DataFrame, max_rows: int, lang: str) -> str:
     )
 
 
-def _for_region(df: pd.DataFrame, regions: list[str]) -> pd.DataFrame:
+def _for_region(df: pd.DataFrame, regions: list[str], plan: str) -> tuple[pd.DataFrame, int]:
+    """Rows about these regions / this plan, warnings and errors first; info rows are counted
+    but not listed."""
     if "region_id" in df:
-        return df[df["region_id"].isin(regions) | df["region_id"].isna()]
-    return df
+        df = df[df["region_id"].isin(regions) | df["region_id"].isna()]
+    if "plan_id" in df:
+        df = df[(df["plan_id"] == plan) | df["plan_id"].isna()]
+    sev = next((c for c in ("severity", "level") if c in df), None)
+    if sev is None:
+        return df, 0
+    rank = df[sev].astype(str).str.lower().map({"error": 0, "warning": 1, "warn": 1}).fillna(2)
+    info = int((rank == 2).sum())
+    return df[rank < 2].assign(_r=rank[rank < 2]).sort_values("_r", kind="stable").drop(
+        columns="_r"
+    ), info
 
 
 def quality_section(quality, cleaning, regions: list[str], lang: str, max_rows: int = 12) -> Html:

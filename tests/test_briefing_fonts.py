@@ -1,0 +1,41 @@
+"""A CJK font is found and used by matplotlib without warnings (no empty boxes)."""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import pytest
+
+from ontrack.briefing.fonts import find_cjk_font, use_cjk_font
+
+
+def test_finds_fonts_by_file_name_in_given_folders(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "msyh.ttc").write_bytes(b"")
+    assert find_cjk_font([tmp_path]) == ("Microsoft YaHei", tmp_path / "sub" / "msyh.ttc")
+
+
+def test_prefers_simplified_chinese_faces(tmp_path):
+    (tmp_path / "simhei.ttf").write_bytes(b"")
+    (tmp_path / "NotoSansCJK-Regular.ttc").write_bytes(b"")
+    assert find_cjk_font([tmp_path])[0] == "Noto Sans CJK SC"
+
+
+def test_none_when_no_font(tmp_path):
+    assert find_cjk_font([tmp_path]) is None
+
+
+def test_chinese_text_draws_without_warnings():
+    if find_cjk_font() is None:
+        pytest.skip("no CJK font installed (CI installs fonts-noto-cjk)")
+    from matplotlib.figure import Figure
+
+    family = use_cjk_font()
+    assert "SC" in family or family in ("Microsoft YaHei", "SimHei", "PingFang SC")
+    fig = Figure()
+    ax = fig.add_subplot()
+    ax.set_title("新增孵化空间面积（万平方米）")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a missing glyph warns: fail
+        fig.savefig(io.BytesIO(), format="png")
