@@ -10,8 +10,9 @@ The model (see docs/methods.md) for the monthly amount ``y`` of region ``r``, in
   township with one year of months borrows the shape of the year from its neighbours. Months a
   report merges (an absent month followed by a reported one, e.g. 1-2月 reported in February)
   are handled by allocating the reported value over the merged months (EM).
-* The seasonal profile is shrunk towards flat by ``SEASON_PRIOR_N`` region-months per calendar
-  month, so a month seen in one region only cannot dominate.
+* The seasonal profile is shrunk towards ``PRIOR_SEASON`` (a mild Spring Festival lull and
+  year-end rush) by ``SEASON_PRIOR_N`` region-months per calendar month, so a month seen in one
+  region only cannot dominate.
 * Dispersion is pooled per indicator: ``count`` (firms, talent, tech firms) gets a quasi-Poisson
   factor ``phi`` (Pearson), simulated as a linear negative binomial (NB1) when phi > 1;
   ``small_count`` is Poisson (d = 1); ``lumpy`` (space) is a compound Poisson of whole-building
@@ -44,6 +45,11 @@ SEASON_PRIOR_N = {"count": 4.0, "small_count": 36.0, "lumpy": 24.0, "other": 4.0
 DEFAULT_PHI = 2.0  # count: variance = 2 x mean
 DEFAULT_Q = 4.0  # lumpy: a completion is 4 months of the region's pace (3 a year)
 DEFAULT_KAPPA = 2.0  # lumpy: gamma shape of completion sizes (CV 0.71)
+#: prior seasonal profile (Jan..Dec), the shape reported practice describes (facts.md): a Spring
+#: Festival lull in January-February and a year-end rush (年底冲刺) in November-December. Mild on
+#: purpose; the data move it by SEASON_PRIOR_N region-months per calendar month.
+PRIOR_SEASON = np.array([0.75, 0.6, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.1, 1.55])
+PRIOR_SEASON = PRIOR_SEASON * 12 / PRIOR_SEASON.sum()
 
 _MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -170,8 +176,11 @@ def _clean_progress(progress: pd.DataFrame, as_of_idx: int) -> pd.DataFrame:
     return p
 
 
-def fit(progress: pd.DataFrame, as_of: str) -> Fitted:
-    """Learn seasonal profiles, dispersions and levels from progress up to ``as_of``."""
+def fit(progress: pd.DataFrame, as_of: str, *, season_prior_weight: float = 1.0) -> Fitted:
+    """Learn seasonal profiles, dispersions and levels from progress up to ``as_of``.
+
+    ``season_prior_weight`` scales ``SEASON_PRIOR_N`` (0: the data's own seasonal profile).
+    """
     as_of = parse_as_of(as_of, progress)
     a_idx = month_index(as_of)
     p = _clean_progress(progress, a_idx)
@@ -260,7 +269,9 @@ def fit(progress: pd.DataFrame, as_of: str) -> Fitted:
         rows = np.flatnonzero(series["indicator_id"].to_numpy() == ind)
         leaf = rows[(kind[rows] == "leaf") & hist[rows].any(1)]
         nat = nature_of(ind)
-        pool = _fit_pooled(ind, nat, values[leaf], hist[leaf], gid[leaf], reported[leaf], moy)
+        pool = _fit_pooled(
+            ind, nat, values[leaf], hist[leaf], gid[leaf], reported[leaf], moy, season_prior_weight
+        )
         pooled[ind] = pool
     # levels of every series with history (aggregates too: used only for display / prior)
     sm_all = np.ones((n, T))
@@ -333,10 +344,11 @@ def _fit_pooled(
     gid: np.ndarray,
     reported: np.ndarray,
     moy: np.ndarray,
+    prior_weight: float = 1.0,
 ) -> Pooled:
     """IPF (Poisson GLM with region and calendar-month effects) and moment dispersions."""
     n, T = values.shape
-    season = np.ones(12)
+    season = PRIOR_SEASON.copy()
     if n == 0 or not hist.any():
         return Pooled(
             ind,
@@ -349,7 +361,7 @@ def _fit_pooled(
             False,
         )
     Ytot = np.where(reported, values, 0.0).sum(1)
-    n0 = SEASON_PRIOR_N.get(nat, 4.0)
+    n0 = SEASON_PRIOR_N.get(nat, 4.0) * prior_weight
     nm = np.bincount(moy, weights=hist.sum(0), minlength=12)
     lam = np.zeros(n)
     for _ in range(25):
@@ -361,8 +373,10 @@ def _fit_pooled(
         den = np.bincount(
             moy, weights=(lam[:, None] * np.where(hist, 1.0, 0.0)).sum(0), minlength=12
         )
-        raw = np.divide(num, den, out=np.ones(12), where=den > 0)
-        new = (nm * raw + n0) / (nm + n0)
+        raw = np.divide(num, den, out=PRIOR_SEASON.copy(), where=den > 0)
+        new = np.where(
+            nm + n0 > 0, (nm * raw + n0 * PRIOR_SEASON) / np.maximum(nm + n0, 1e-300), PRIOR_SEASON
+        )
         new = new * 12 / new.sum()
         if np.allclose(new, season, atol=1e-10):
             season = new

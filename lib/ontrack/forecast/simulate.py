@@ -22,13 +22,13 @@ simulated as the sum of its townships' draws, so township and county never contr
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from .model import Fitted, month_index, month_label
+from .model import HALF_LIFE, Fitted, month_index, month_label
 from .scenario import Scenario, apply_target_overrides, as_scenario
 from .verdicts import RAG, RagThresholds, eurostat_class, linear_pace, rag, seasonal_share
 
@@ -37,6 +37,13 @@ DEFAULT_A0 = 2.0
 #: minimum months of exposure for a region to inform the pooled pace ratio
 MIN_POOL_MONTHS = 6.0
 _BIG_SHAPE = 1e10
+#: elasticity of a region's pace to its yearly target: a year whose target is 30% higher than
+#: the years the data came from is expected at (1.3 ** TARGET_TRACKING) times the pace (plans set
+#: yearly targets from the projects they expect; 0 switches this off)
+TARGET_TRACKING = 1.0
+#: year-to-year drift of a region's pace (coefficient of variation of its level), added to the
+#: level's posterior uncertainty; not applied to a series with no dispersion at all
+DRIFT_CV = 0.15
 
 TARGET_COLUMNS = [
     "plan_id",
@@ -92,6 +99,7 @@ class SeriesParams:
     kappa: float
     season: np.ndarray
     method: str
+    year_scale: dict[int, float] = field(default_factory=dict)
 
     @property
     def mean(self) -> float:
@@ -111,6 +119,31 @@ def _target_pace(t: pd.DataFrame, as_of_year: int) -> float:
     return float(row["value"]) / (12.0 * (int(row["year_end"]) - int(row["year_start"]) + 1))
 
 
+def _yearly_paces(t: pd.DataFrame) -> dict[int, float]:
+    """Monthly pace of each year's baseline yearly target (stretch if no baseline)."""
+    if t.empty:
+        return {}
+    y = t[t["year_start"] == t["year_end"]]
+    b = y[y["level"] == "baseline"]
+    b = b if len(b) else y
+    return {int(r.year_start): float(r.value) / 12.0 for r in b.itertuples()}
+
+
+def _year_scale(paces: dict[int, float], first: int, last: int, as_of_idx: int) -> dict[int, float]:
+    """Future pace of each year relative to the (recency-weighted) years the data came from."""
+    if TARGET_TRACKING == 0 or not paces or first < 0 or last < first:
+        return {}
+    months = np.arange(first, last + 1)
+    yrs = months // 12
+    if not all(int(y) in paces for y in np.unique(yrs)):
+        return {}
+    w = 0.5 ** ((as_of_idx - months) / HALF_LIFE)
+    hist = float((w * np.array([paces[int(y)] for y in yrs])).sum() / w.sum())
+    if hist <= 0:
+        return {}
+    return {y: (v / hist) ** TARGET_TRACKING for y, v in paces.items() if v > 0}
+
+
 def series_params(fitted: Fitted, targets: pd.DataFrame) -> dict[tuple[str, str], SeriesParams]:
     """Posterior of each leaf series' level, with the empirical-Bayes prior from the targets."""
     s = fitted.series
@@ -120,9 +153,25 @@ def series_params(fitted: Fitted, targets: pd.DataFrame) -> dict[tuple[str, str]
     out: dict[tuple[str, str], SeriesParams] = {}
     for ind, rows in leaf.groupby("indicator_id", sort=True):
         pool = fitted.pooled[ind]
-        r0 = np.array(
-            [_target_pace(tg.get((r, ind), targets.iloc[:0]), as_year) for r in rows["region_id"]]
-        )
+        empty = targets.iloc[:0]
+        r0 = np.empty(len(rows))
+        scales: list[dict[int, float]] = []
+        for j, (r, f0, l0) in enumerate(
+            zip(rows["region_id"], rows["first_idx"], rows["last_idx"], strict=True)
+        ):
+            tg_r = tg.get((r, ind), empty)
+            pace = _target_pace(tg_r, as_year)
+            sc_y = _year_scale(_yearly_paces(tg_r), int(f0), int(l0), fitted.as_of_idx)
+            if sc_y and np.isfinite(pace):
+                # express the target pace in the units of the data's years
+                base = sc_y.get(as_year) or sc_y[min(sc_y, key=lambda y: abs(y - as_year))]
+                pace = pace / base if base > 0 else pace
+            elif not sc_y and int(l0) < int(f0):  # no history: scale relative to the as-of year
+                paces = _yearly_paces(tg_r)
+                if paces and np.isfinite(pace) and pace > 0:
+                    sc_y = {y: v / pace for y, v in paces.items() if v > 0}
+            r0[j] = pace
+            scales.append(sc_y)
         lam = rows["lam_hat"].to_numpy()
         E = rows["E"].to_numpy()
         Yw, Ew = rows["Yw"].to_numpy(), rows["Ew"].to_numpy()
@@ -145,10 +194,17 @@ def series_params(fitted: Fitted, targets: pd.DataFrame) -> dict[tuple[str, str]
             within = float((wgt * d[use] * rho / (E[use] * r0[use] + 1e-300)).sum())
             cv2 = max(var_b - within, 0.0) / rho_bar**2
             a0 = float(np.clip(1.0 / cv2, 1.0, 50.0)) if cv2 > 0 else 50.0
+        hist_rows = rows["n_months"].to_numpy() > 0
+        pooled_level = (
+            float(Yw[hist_rows].sum() / Ew[hist_rows].sum()) if Ew[hist_rows].sum() > 0 else 0.0
+        )
         for j, (_, row) in enumerate(rows.iterrows()):
             has_hist = row["n_months"] > 0
-            if np.isfinite(r0[j]):
+            if np.isfinite(r0[j]) and r0[j] > 0:
                 m0, a = rho_bar * r0[j], a0
+            elif pooled_level > 0:
+                # no target pace (none, or 0): the level pooled over the indicator's regions
+                m0, a = pooled_level, 1.0
             elif has_hist:
                 m0, a = lam[j], 0.5
             else:
@@ -165,6 +221,9 @@ def series_params(fitted: Fitted, targets: pd.DataFrame) -> dict[tuple[str, str]
                 shape, rate = Yw[j] / dj, Ew[j] / dj
             else:
                 shape, rate = 0.0, 1.0
+            if 0 < shape < _BIG_SHAPE and DRIFT_CV > 0:
+                eff = 1.0 / (1.0 / shape + DRIFT_CV**2)
+                shape, rate = eff, rate * eff / shape
             method = (
                 f"{pool.family}+pooled({pool.n_series})"
                 if has_hist
@@ -182,6 +241,7 @@ def series_params(fitted: Fitted, targets: pd.DataFrame) -> dict[tuple[str, str]
                 kappa=float(pool.kappa),
                 season=pool.season,
                 method=method,
+                year_scale=scales[j],
             )
     return out
 
@@ -192,6 +252,18 @@ def _factors(sc: Scenario | None, p: SeriesParams, months: np.ndarray, parents: 
     return np.array(
         [sc.pace_factor(p.region_id, p.indicator_id, month_label(int(m)), parents) for m in months]
     )
+
+
+def _scale(p: SeriesParams, months: np.ndarray) -> np.ndarray:
+    """Target-tracking factor of each month (1 without yearly targets)."""
+    if not p.year_scale:
+        return np.ones(len(months))
+    ys = sorted(p.year_scale)
+    out = []
+    for y in months // 12:
+        y = int(y)
+        out.append(p.year_scale.get(y, p.year_scale[min(ys, key=lambda v: abs(v - y))]))
+    return np.array(out)
 
 
 def _draw_level(p: SeriesParams, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -241,7 +313,7 @@ def simulate_series(
     if end <= p.last_idx:
         return out
     months = np.arange(p.last_idx + 1, end + 1)
-    sm = p.season[months % 12] * _factors(scenario, p, months, parents)
+    sm = p.season[months % 12] * _factors(scenario, p, months, parents) * _scale(p, months)
     cum_s = np.concatenate([[0.0], np.cumsum(sm)])
     pos = np.clip(cps - p.last_idx, 0, len(months))  # months simulated up to each check point
     rng = _stream(seed, p.region_id, p.indicator_id, 1 if monthly else 0)
