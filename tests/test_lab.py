@@ -26,6 +26,7 @@ PLAN = "pingyang-2025-2027"
 AOJIANG, XIAOJIANG = "pingyang-aojiang", "pingyang-xiaojiang"
 AS_OF = "2026-09"
 N = 2_000  # draws: enough for the tests, fast
+KEY_COLS = ["plan_id", "region_id", "indicator_id", "year_start", "year_end", "level"]
 
 
 def _targets() -> pd.DataFrame:
@@ -186,6 +187,23 @@ def test_each_change_re_simulates_the_scenario_only(lab, monkeypatch):
     new = lab.timings[n:]
     assert [t["recomputed"].startswith("scenario re-simulated") for t in new] == [True, True]
     assert all(t["seconds"] < 5 for t in new)
+
+
+def test_partial_re_simulation_equals_the_forecast_of_the_whole_scenario(lab):
+    """The lab re-simulates only the series a change reaches; the rest keep their baseline
+    draws. The result must be exactly what `ontrack.forecast.attainment` gives for the whole
+    scenario on the same inputs, draws and seed."""
+    from ontrack.forecast import attainment
+
+    lab.set_pace(XIAOJIANG, "firms", "2026-12", 1.4)
+    lab.add_project(AOJIANG, "space", "2027-05", 1.2, 0.6, "A")
+    # 萧江 firms + 鳌江 space + the county's totals of both: 4 series × 3 years = 12 of 18 rows
+    assert lab.timings[-1]["recomputed"].startswith("scenario re-simulated, 12 of 18 targets")
+    full = attainment(_progress(), _targets(), AS_OF, scenario=lab.scenario, n_sims=N, seed=0)
+    cols = ["p_meet", "proj_p10", "proj_p50", "proj_p90", "target"]
+    mine = lab.scenario_table.set_index(KEY_COLS)[cols].sort_index()
+    theirs = full.set_index(KEY_COLS)[cols].sort_index()
+    pd.testing.assert_frame_equal(mine, theirs, check_exact=True)
 
 
 # ----------------------------------------------------------------------------- validation

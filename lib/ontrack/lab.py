@@ -86,9 +86,12 @@ def _scenario_module():
 class Lab:
     """What-if analysis for one plan and region (and its townships).
 
-    ``as_of`` is ``"latest"`` (the last month with progress in the region or its townships) or a
-    ``YYYY-MM`` month. ``targets`` / ``progress`` default to ``data/processed/targets.csv`` and
-    ``data/processed/progress.csv``; pass DataFrames (or paths) to work on other data.
+    ``as_of`` is ``"latest"`` (the last month with progress in any region of the plan, as in the
+    briefing) or a ``YYYY-MM`` month. ``targets`` / ``progress`` default to
+    ``data/processed/targets.csv`` and ``data/processed/progress.csv``; pass DataFrames (or
+    paths) to work on other data. The inputs are those of the briefing (the plan's targets, the
+    progress of the plan's regions), so for the same scenario, ``n_sims`` and ``seed`` the lab
+    shows the briefing's numbers.
     """
 
     def __init__(
@@ -693,7 +696,7 @@ class Lab:
 
     def _params(self, scenario) -> dict:
         """Per-series posteriors; they depend on the targets, so only on the target overrides."""
-        if scenario is not None and not scenario.targets and hasattr(self, "_base_params"):
+        if (scenario is None or not scenario.targets) and hasattr(self, "_base_params"):
             return self._base_params
         from .forecast.scenario import apply_target_overrides
         from .forecast.simulate import prepare_targets, series_params
@@ -701,16 +704,34 @@ class Lab:
         t = prepare_targets(apply_target_overrides(prepare_targets(self.plan_targets), scenario))
         return series_params(self.fitted, t)
 
-    def _simulate(self, scenario) -> pd.DataFrame:
+    def _simulate(self, scenario, targets: pd.DataFrame | None = None) -> pd.DataFrame:
         table = _forecast().simulate_attainment(
             self.fitted,
-            self.targets,
+            self.targets if targets is None else targets,
             scenario=scenario,
             n_sims=self.n_sims,
             seed=self.seed,
             params=self._params(scenario),
         )
         return table[table["region_id"].isin(self.regions)].reset_index(drop=True)
+
+    def _touched(self, scenario) -> set[tuple[str, str]] | None:
+        """The (region, indicator) series a scenario can change; None: possibly all of them.
+
+        Every series has its own random stream and the baseline's draws are reused, so a series
+        no pace rule or project reaches has exactly its baseline numbers. A rule for the lab's
+        region (a county) reaches its townships; a township's rule reaches the county's total.
+        Target overrides change the forecast's prior (pooled over regions): all series.
+        """
+        if scenario.targets:
+            return None
+        keys: set[tuple[str, str]] = set()
+        for rule in [*scenario.pace, *scenario.pipeline]:
+            inds = self.indicators if rule.indicator == "*" else [rule.indicator]
+            everywhere = rule.region in ("*", self.region)
+            regs = self.regions if everywhere else [rule.region, self.region]
+            keys |= {(r, i) for r in regs for i in inds}
+        return keys
 
     def _recompute(self, what: str) -> None:
         self._dirty = False
@@ -719,10 +740,24 @@ class Lab:
             self.scenario_table = self.baseline
             self._record(what, "nothing (empty scenario = baseline)", time.perf_counter() - t0)
             return
-        self.scenario_table = self._simulate(self.scenario)
-        self._record(
-            what, f"scenario re-simulated ({self.n_sims:,} draws)", time.perf_counter() - t0
-        )
+        sc = self.scenario
+        touched = self._touched(sc)
+        if touched is None:
+            self.scenario_table = self._simulate(sc)
+            done = f"scenario re-simulated, all {len(self.baseline)} targets"
+        else:
+            pairs = list(zip(self.targets["region_id"], self.targets["indicator_id"], strict=True))
+            mask = [p in touched for p in pairs]
+            sub = self._simulate(sc, self.targets[mask])
+            bpairs = zip(self.baseline["region_id"], self.baseline["indicator_id"], strict=True)
+            keep = self.baseline[[p not in touched for p in bpairs]].assign(scenario=sc.name)
+            self.scenario_table = (
+                pd.concat([keep, sub], ignore_index=True)
+                .sort_values(KEY, kind="stable")
+                .reset_index(drop=True)
+            )
+            done = f"scenario re-simulated, {len(sub)} of {len(self.baseline)} targets"
+        self._record(what, f"{done} ({self.n_sims:,} draws)", time.perf_counter() - t0)
 
     def _record(self, change: str, recomputed: str, seconds: float) -> None:
         self.timings.append({"change": change, "recomputed": recomputed, "seconds": seconds})
@@ -826,7 +861,11 @@ class Lab:
         if key not in self._baseline_traj:
             self._baseline_traj[key] = self._trajectory(region, indicator, year, None)
         base = self._baseline_traj[key]
-        scen = base if self.is_empty() else self._trajectory(region, indicator, year, self.scenario)
+        touched = None if self.is_empty() else self._touched(self.scenario)
+        if self.is_empty() or (touched is not None and (region, indicator) not in touched):
+            scen = base  # the scenario leaves this series' draws as they are
+        else:
+            scen = self._trajectory(region, indicator, year, self.scenario)
 
         tgt = float(base["target"].iloc[0]) if "target" in base.columns else None
         tgt_s = float(scen["target"].iloc[0]) if "target" in scen.columns else None
@@ -880,7 +919,10 @@ class Lab:
             if p is not None:
                 pb, ps = p
                 title += f"\n完成概率 p_meet: 基线 baseline {pb:.0%}"
-                title += "" if self.is_empty() else f" → 情景 scenario {ps:.0%}"
+                if scen is not base:
+                    title += f" → 情景 scenario {ps:.0%}"
+                elif not self.is_empty():
+                    title += " (情景未涉及 not changed by the scenario)"
             ax.set_title(title, fontsize=11)
             ax.legend(fontsize=8, loc="upper left")
             ax.grid(alpha=0.3)
