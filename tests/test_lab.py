@@ -285,6 +285,41 @@ def test_save_then_load_gives_the_same_scenario(lab, tmp_path):
     assert (lab.pace, lab.pipeline, lab.overrides) == lab2_state
 
 
+def test_saved_scenario_runs_in_ontrack_forecast(lab, tmp_path):
+    """The YAML the lab saves is read by `ontrack forecast --scenario`, giving the lab's numbers."""
+    targets_csv, progress_csv = tmp_path / "targets.csv", tmp_path / "progress.csv"
+    write_csv(_targets(), targets_csv)
+    write_csv(_progress(), progress_csv)
+    lab.set_name("萧江加速", "萧江 firms × 1.5 from October; 鳌江 B 栋 in November")
+    lab.set_pace(XIAOJIANG, "firms", "2026-10", 1.5)
+    lab.add_project(AOJIANG, "space", "2026-11", 2.5, 1.0, "鳌江 B 栋")
+    scenario = lab.save(tmp_path / "s.yml")
+    out = tmp_path / "attainment.csv"
+    cmd = [sys.executable, "-m", "ontrack", "forecast", "--as-of", AS_OF, "--sims", str(N)]
+    cmd += ["--targets", str(targets_csv), "--progress", str(progress_csv)]
+    done = subprocess.run(
+        [*cmd, "--scenario", str(scenario), "--out", str(out)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    from ontrack.fileio import read_csv
+
+    att = read_csv(out)
+    assert set(att["scenario"]) == {"萧江加速"}
+    r = lab.results()
+    merged = r.merge(att, on=KEY_COLS)
+    assert len(merged) == len(r) == 18  # 3 regions × 2 indicators × 3 years
+    # the CLI's numbers are the lab's scenario column (same inputs, draws and seed)
+    assert (merged["p_meet"] - merged["p_meet_scenario"]).abs().max() < 1e-12
+    assert (merged["proj_p50"] - merged["proj_p50_scenario"]).abs().max() < 1e-9
+    # and the certain project shows: 鳌江 space 2026 median is 2.5 above the baseline's
+    row = merged[
+        (merged["region_id"] == AOJIANG)
+        & (merged["indicator_id"] == "space")
+        & (merged["year_start"] == 2026)
+    ].iloc[0]
+    assert row["proj_p50"] - row["proj_p50_baseline"] == pytest.approx(2.5, abs=1e-9)
+
+
 def test_trajectory_figure_shows_both_fans(lab):
     lab.add_project(AOJIANG, "space", "2026-11", 2.5, 1.0, "B")
     fig = lab.trajectory_figure("space", 2026, AOJIANG)
