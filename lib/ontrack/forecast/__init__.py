@@ -10,7 +10,7 @@ from __future__ import annotations
 from .attainment import attainment
 from .model import Fitted, fit
 from .scenario import Scenario, load_scenario, save_scenario
-from .simulate import simulate_attainment, trajectories
+from .simulate import projection_draws, simulate_attainment, trajectories
 from .verdicts import EurostatThresholds, RagThresholds
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "attainment",
     "fit",
     "load_scenario",
+    "projection_draws",
     "save_scenario",
     "simulate_attainment",
     "trajectories",

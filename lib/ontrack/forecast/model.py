@@ -8,8 +8,10 @@ The model (see docs/methods.md) for the monthly amount ``y`` of region ``r``, in
 * ``lambda_r`` and ``s_i`` are the Poisson-GLM (log link, region + calendar-month factors)
   estimates, computed by iterative proportional fitting over all regions of the indicator, so a
   township with one year of months borrows the shape of the year from its neighbours. Months a
-  report merges (an absent month followed by a reported one, e.g. 1-2月 reported in February)
-  are handled by allocating the reported value over the merged months (EM).
+  report merges (an absent month followed by a reported one, e.g. 1-2月 reported in February;
+  a ``covers`` column, where present, says how many months a row covers; without it a series
+  whose first report is February is taken to cover January too) are handled by allocating the
+  reported value over the merged months (EM).
 * The seasonal profile is shrunk towards ``PRIOR_SEASON`` (a mild Spring Festival lull and
   year-end rush) by ``SEASON_PRIOR_N`` region-months per calendar month, so a month seen in one
   region only cannot dominate.
@@ -168,10 +170,13 @@ def _clean_progress(progress: pd.DataFrame, as_of_idx: int) -> pd.DataFrame:
         else np.zeros(len(p), bool)
     )
     p["illustrative"] = illus
+    # months a row covers (an extra column of some inputs: 2 for a 1-2月 report); default 1
+    cov = progress["covers"] if "covers" in progress.columns else pd.Series(1, index=p.index)
+    p["covers"] = pd.to_numeric(cov, errors="coerce").fillna(1).clip(lower=1).astype(int).to_numpy()
     p = p[p["idx"] <= as_of_idx]
     # duplicates (should not happen under the contract): add them up
     p = p.groupby(["region_id", "indicator_id", "idx"], as_index=False).agg(
-        value=("value", "sum"), illustrative=("illustrative", "any")
+        value=("value", "sum"), illustrative=("illustrative", "any"), covers=("covers", "max")
     )
     return p
 
@@ -205,7 +210,7 @@ def fit(progress: pd.DataFrame, as_of: str, *, season_prior_weight: float = 1.0)
                 children[(par, ind)] = kids
                 all_keys.add((par, ind))
     skeys = sorted(all_keys, key=lambda k: (k[1], k[0]))
-    start = int(p["idx"].min()) if len(p) else a_idx
+    start = int((p["idx"] - p["covers"]).min()) if len(p) else a_idx
     start = min(start, a_idx)
     T = a_idx - start + 1
     pos = {k: n for n, k in enumerate(skeys)}
@@ -213,11 +218,13 @@ def fit(progress: pd.DataFrame, as_of: str, *, season_prior_weight: float = 1.0)
     values = np.zeros((n, T))
     reported = np.zeros((n, T), bool)
     illus = np.zeros(n, bool)
+    covers = np.ones((n, T), int)
     if len(p):
         rows = np.array([pos[k] for k in zip(p["region_id"], p["indicator_id"], strict=True)])
         cols = p["idx"].to_numpy() - start
         values[rows, cols] = p["value"].to_numpy()
         reported[rows, cols] = True
+        covers[rows, cols] = p["covers"].to_numpy()
         np.logical_or.at(illus, rows, p["illustrative"].to_numpy())
     # aggregates: consistent with the sum of children → sum of children; otherwise independent
     kind = np.array(["leaf"] * n, dtype=object)
@@ -253,8 +260,17 @@ def fit(progress: pd.DataFrame, as_of: str, *, season_prior_weight: float = 1.0)
     # a first report in February covers January too (1-2月)
     cols = np.arange(T)
     first_ext = first.copy()
-    feb_first = (first < T) & (moy[np.minimum(first, T - 1)] == 1) & (first >= 1)
+    has = first < T
+    cov_first = np.where(has, covers[np.arange(n), np.minimum(first, T - 1)], 1)
+    feb_first = (
+        has
+        & (moy[np.minimum(first, T - 1)] == 1)
+        & (cov_first == 1)
+        & ("covers" not in progress.columns)
+    )
     first_ext[feb_first] -= 1
+    first_ext[has] -= cov_first[has] - 1
+    first_ext = np.maximum(first_ext, 0)
     hist = (cols[None, :] >= first_ext[:, None]) & (cols[None, :] <= last[:, None])
     big = T + 1
     nxt = np.where(reported, cols[None, :], big)[:, ::-1]

@@ -385,6 +385,75 @@ def _actual(fitted: Fitted, k: int, start_idx: int, end_idx: int) -> float:
     return float(fitted.values[k, a : b + 1].sum())
 
 
+def december_grid(year_from: int, year_to: int) -> np.ndarray:
+    """Check points: every December from the one before ``year_from`` to ``year_to``'s.
+
+    Every target window starts after a December and ends in one, so this one grid serves all
+    targets, and a series' draws are the same whichever targets (or county) they are used for.
+    """
+    return np.arange(int(year_from) * 12 - 1, int(year_to) * 12 + 12, 12)
+
+
+def family_draws(
+    fitted: Fitted,
+    params: dict,
+    region: str,
+    ind: str,
+    cps: np.ndarray,
+    sc: Scenario | None,
+    n_sims: int,
+    seed: int,
+) -> tuple[np.ndarray, list[str]]:
+    """Cumulative draws at ``cps`` of a series: its own, or the sum of its townships' draws."""
+    leaves = _family(fitted, region, ind)
+    total = np.zeros((len(cps), n_sims))
+    methods = []
+    for leaf in leaves:
+        p = params.get((leaf, ind))
+        if p is None:
+            continue
+        total += simulate_series(
+            p,
+            cps,
+            fitted.as_of_idx,
+            scenario=sc,
+            n_sims=n_sims,
+            seed=seed,
+            parents=_parents_of(fitted, leaf, ind),
+        )
+        methods.append(p.method)
+    if sc is not None and sc.pipeline and leaves != (region,):
+        k = fitted.row(region, ind)
+        last = int(fitted.series.loc[k, "last_idx"])
+        add_pipeline(total, cps, sc, region, ind, fitted.as_of_idx, seed, last)
+    return total, methods
+
+
+def projection_draws(
+    fitted: Fitted,
+    targets: pd.DataFrame,
+    region_id: str,
+    indicator_id: str,
+    year_start: int,
+    year_end: int,
+    *,
+    scenario: Scenario | dict | str | None = None,
+    n_sims: int = 10_000,
+    seed: int = 0,
+) -> np.ndarray:
+    """The simulated totals of a window (actual to date + draws), the draws behind attainment."""
+    sc = as_scenario(scenario)
+    t = prepare_targets(apply_target_overrides(prepare_targets(targets), sc))
+    params = series_params(fitted, t)
+    k = fitted.row(region_id, indicator_id)
+    if k is None:
+        raise InputError("projection_draws", f"no progress for {region_id} / {indicator_id}")
+    cps = december_grid(year_start, year_end)
+    total, _ = family_draws(fitted, params, region_id, indicator_id, cps, sc, n_sims, seed)
+    w0, w1 = int(year_start) * 12, int(year_end) * 12 + 11
+    return _actual(fitted, k, w0, w1) + total[-1] - total[0]
+
+
 def simulate_attainment(
     fitted: Fitted,
     targets: pd.DataFrame,
@@ -411,30 +480,10 @@ def simulate_attainment(
     a_idx = fitted.as_of_idx
     for (region, ind), tg in t.groupby(["region_id", "indicator_id"], sort=True):
         k = fitted.row(region, ind)
-        leaves = _family(fitted, region, ind)
-        ws = tg["year_start"].to_numpy() * 12
-        we = tg["year_end"].to_numpy() * 12 + 11
-        cps = np.unique(np.concatenate([we, ws - 1]))
-        total = np.zeros((len(cps), n_sims))
-        methods = []
-        for leaf in leaves:
-            p = params.get((leaf, ind))
-            if p is None:
-                continue
-            total += simulate_series(
-                p,
-                cps,
-                a_idx,
-                scenario=sc,
-                n_sims=n_sims,
-                seed=seed,
-                parents=_parents_of(fitted, leaf, ind),
-            )
-            methods.append(p.method)
-        if sc is not None and sc.pipeline and leaves != (region,):
-            last = int(s.loc[k, "last_idx"])
-            add_pipeline(total, cps, sc, region, ind, a_idx, seed, last)
+        cps = december_grid(tg["year_start"].min(), tg["year_end"].max())
+        total, methods = family_draws(fitted, params, region, ind, cps, sc, n_sims, seed)
         method = methods[0] if len(set(methods)) == 1 else "mixed:" + "|".join(sorted(set(methods)))
+        leaves = _family(fitted, region, ind)
         if len(leaves) > 1 or leaves[0] != region:
             method = f"sum of {len(leaves)} sub-regions: {method}"
         pos = {int(c): j for j, c in enumerate(cps)}

@@ -1,0 +1,272 @@
+"""Known-answer tests of the attainment forecast (fit + simulate)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ontrack.forecast import (
+    RagThresholds,
+    attainment,
+    fit,
+    projection_draws,
+    simulate_attainment,
+    trajectories,
+)
+from ontrack.forecast.synthetic import make_synthetic
+
+
+def _progress(region: str, indicator: str, months: list[str], values: list[float]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "region_id": region,
+            "indicator_id": indicator,
+            "month": months,
+            "value": values,
+            "source": "test",
+        }
+    )
+
+
+def _target(region, indicator, ys, ye, value, level="baseline", plan="p", **extra) -> dict:
+    return {
+        "plan_id": plan,
+        "region_id": region,
+        "indicator_id": indicator,
+        "year_start": ys,
+        "year_end": ye,
+        "level": level,
+        "value": float(value),
+        "unit": "",
+        "source": "test",
+        "quote": "",
+        **extra,
+    }
+
+
+def _months(start: str, n: int) -> list[str]:
+    y, m = int(start[:4]), int(start[5:])
+    out = []
+    for _ in range(n):
+        out.append(f"{y}-{m:02d}")
+        m += 1
+        if m == 13:
+            y, m = y + 1, 1
+    return out
+
+
+@pytest.fixture(scope="module")
+def synth():
+    return make_synthetic(n_counties=2, n_towns=4, years=(2025, 2026), last_month="2026-06", seed=3)
+
+
+def test_target_already_met_has_probability_one():
+    # 12 firms reported Jan-Jun 2026 against a yearly target of 10: met whatever comes next.
+    prog = _progress("r1", "firms", _months("2026-01", 6), [2, 2, 2, 2, 2, 2])
+    targ = pd.DataFrame([_target("r1", "firms", 2026, 2026, 10)])
+    a = attainment(prog, targ, "2026-06", n_sims=500)
+    row = a.iloc[0]
+    assert row["actual_to_date"] == 12  # 6 x 2
+    assert row["p_meet"] == 1.0
+    assert row["required_per_month"] == 0.0
+    assert row["rag"] == "green"
+    assert row["linear_pace"] == "ahead"  # 12/10 done ≥ 6/12 of the year gone
+
+
+def test_series_without_variance_projects_exactly():
+    # 5 firms every month from 2025-01 to 2026-06: no variance, so the dispersion is 0 and the
+    # level is exactly 5 a month; with the season learned from the data only (flat here) the
+    # 2026 total is 6 x 5 done + 6 x 5 to come = 60, with no spread.
+    prog = _progress("r1", "firms", _months("2025-01", 18), [5.0] * 18)
+    targ = pd.DataFrame([_target("r1", "firms", 2026, 2026, 60)])
+    fitted = fit(prog, "2026-06", season_prior_weight=0)
+    a = simulate_attainment(fitted, targ, n_sims=1000)
+    row = a.iloc[0]
+    assert row["actual_to_date"] == 30
+    for q in ("proj_p10", "proj_p50", "proj_p90"):
+        assert row[q] == pytest.approx(60, abs=1e-6)
+    assert row["p_meet"] == 1.0
+    assert row["required_per_month"] == pytest.approx(5.0)  # (60 - 30) / 6
+    missed = simulate_attainment(fitted, targ.assign(value=60.5), n_sims=1000).iloc[0]
+    assert missed["p_meet"] == 0.0
+
+
+def test_certain_pipeline_project_shifts_projection_by_its_amount(synth):
+    prog, targ = synth
+    fitted = fit(prog, "2026-06")
+    base = simulate_attainment(fitted, targ, n_sims=2000, seed=4)
+    sc = {
+        "name": "plus-7",
+        "pipeline": [
+            {
+                "region": "cty0-t1",
+                "indicator": "firms",
+                "month": "2026-09",
+                "amount": 7,
+                "probability": 1,
+            },
+        ],
+    }
+    scen = simulate_attainment(fitted, targ, scenario=sc, n_sims=2000, seed=4)
+    key = ["plan_id", "region_id", "indicator_id", "year_start", "year_end", "level"]
+    m = base.merge(scen, on=key, suffixes=("_b", "_s"))
+    # the township, and its county whose total is the sum of its townships, move by exactly 7
+    moved = m[(m["indicator_id"] == "firms") & m["region_id"].isin(["cty0-t1", "cty0"])]
+    moved = moved[moved["year_end"] == 2026]
+    assert len(moved) == 3  # township 2026, county 2026, county 2025-2026
+    for q in ("proj_p10", "proj_p50", "proj_p90"):
+        assert np.allclose(moved[f"{q}_s"] - moved[f"{q}_b"], 7.0)
+    others = m.drop(moved.index)
+    assert np.allclose(others["proj_p50_s"], others["proj_p50_b"])
+    assert (scen["scenario"] == "plus-7").all() and (base["scenario"] == "baseline").all()
+
+
+def test_pace_factor_zero_from_next_month_projects_the_actual(synth):
+    prog, targ = synth
+    sc = {
+        "name": "stop",
+        "pace": [{"region": "*", "indicator": "*", "from": "2026-07", "factor": 0}],
+    }
+    a = attainment(prog, targ, "2026-06", scenario=sc, n_sims=500)
+    for q in ("proj_p10", "proj_p50", "proj_p90"):
+        assert np.allclose(a[q], a["actual_to_date"])
+
+
+def test_deterministic_for_a_seed_and_independent_of_row_order(synth):
+    prog, targ = synth
+    a1 = attainment(prog, targ, "2026-06", n_sims=800, seed=11)
+    a2 = attainment(
+        prog.sample(frac=1, random_state=1),
+        targ.sample(frac=1, random_state=2),
+        "2026-06",
+        n_sims=800,
+        seed=11,
+    )
+    pd.testing.assert_frame_equal(a1, a2)
+    a3 = attainment(prog, targ, "2026-06", n_sims=800, seed=12)
+    assert not np.allclose(a1["proj_p90"], a3["proj_p90"])
+
+
+def test_county_draws_are_the_sum_of_township_draws(synth):
+    prog, targ = synth
+    fitted = fit(prog, "2026-06")
+    county = projection_draws(fitted, targ, "cty1", "talent", 2026, 2026, n_sims=3000)
+    towns = sum(
+        projection_draws(fitted, targ, f"cty1-t{j}", "talent", 2026, 2026, n_sims=3000)
+        for j in range(4)
+    )
+    np.testing.assert_allclose(county, towns)
+    # and the table is built from those same draws
+    a = simulate_attainment(fitted, targ, n_sims=3000)
+    row = a[(a.region_id == "cty1") & (a.indicator_id == "talent") & (a.year_start == 2026)]
+    assert row["p_meet"].iloc[0] == pytest.approx(np.mean(county >= row["target"].iloc[0]))
+    assert row["method"].iloc[0].startswith("sum of 4 sub-regions")
+
+
+def test_cumulative_window_counts_earlier_years_and_stretch_is_harder(synth):
+    prog, targ = synth
+    c = targ[(targ.region_id == "cty0") & (targ.indicator_id == "firms")]
+    cum = c[c.year_start != c.year_end].iloc[0].to_dict()
+    stretch = {**cum, "level": "stretch", "value": cum["value"] * 1.2}
+    t = pd.concat([targ, pd.DataFrame([stretch])], ignore_index=True)
+    a = attainment(prog, t, "2026-06", n_sims=2000)
+    rows = a[
+        (a.region_id == "cty0")
+        & (a.indicator_id == "firms")
+        & (a.year_start == 2025)
+        & (a.year_end == 2026)
+    ].set_index("level")
+    p = prog[(prog.region_id == "cty0") & (prog.indicator_id == "firms")]
+    assert rows.loc["baseline", "actual_to_date"] == p["value"].sum()  # 2025-01 .. 2026-06
+    assert rows.loc["stretch", "p_meet"] <= rows.loc["baseline", "p_meet"]
+    assert rows.loc["stretch", "proj_p50"] == rows.loc["baseline", "proj_p50"]
+
+
+def test_only_covered_flow_targets_are_forecast_and_extras_carried():
+    prog = _progress("r1", "firms", _months("2026-01", 3), [1, 4, 2])
+    prog["illustrative"] = [False, True, False]
+    targ = pd.DataFrame(
+        [
+            _target("r1", "firms", 2026, 2026, 20, measure="flow", assumed=True),
+            _target("r1", "bases", 2025, 2027, 30, measure="stock", assumed=False),
+            _target("r2", "firms", 2026, 2026, 20, measure="flow", assumed=False),
+        ]
+    )
+    a = attainment(prog, targ, "latest", n_sims=300)
+    assert list(a["region_id"]) == ["r1"] and list(a["indicator_id"]) == ["firms"]
+    row = a.iloc[0]
+    assert row["as_of"] == "2026-03"
+    assert row["assumed"] and row["illustrative"]
+    assert row["months_left"] == 9
+    assert row["share_time"] == pytest.approx(3 / 12)
+    assert row["share_done"] == pytest.approx(7 / 20)  # 1 + 4 + 2 of 20: ahead of 25%
+    assert row["linear_pace"] == "ahead"
+    assert row["required_per_month"] == pytest.approx(13 / 9)
+    assert row["pace_ratio"] == pytest.approx((7 / 3) / (13 / 9))
+
+
+def test_rag_thresholds_are_configurable():
+    prog = _progress(
+        "r1", "firms", _months("2025-01", 21), [3.0, 4, 2, 5, 3, 4, 2, 3, 6] * 2 + [3, 4, 2]
+    )
+    targ = pd.DataFrame([_target("r1", "firms", 2026, 2026, 40)])
+    a = attainment(prog, targ, "2026-09", n_sims=2000)
+    p = a["p_meet"].iloc[0]
+    assert 0 < p < 1
+    strict = attainment(prog, targ, "2026-09", n_sims=2000, rag_thresholds=RagThresholds(1.0, 1.0))
+    assert strict["rag"].iloc[0] == "red"
+    lax = attainment(prog, targ, "2026-09", n_sims=2000, rag_thresholds=RagThresholds(0.0, 0.0))
+    assert lax["rag"].iloc[0] == "green"
+
+
+def test_merged_january_february_report_is_spread_over_both_months():
+    # One region reports 1-2月 together in February (12 = two months of 6) and 6 a month after;
+    # the fit must expect 12 for January + February together and 6 for each later month
+    # (not 12 in February alone); how January and February split is not identified.
+    prog = _progress("r1", "firms", _months("2026-02", 5), [12, 6, 6, 6, 6])
+    fitted = fit(prog, "2026-06", season_prior_weight=0)
+    s = fitted.series.set_index("region_id").loc["r1"]
+    season = fitted.pooled["firms"].season
+    assert s["n_months"] == 6  # January to June
+    assert s["lam_hat"] * (season[0] + season[1]) == pytest.approx(12.0)
+    assert s["lam_hat"] * season[2:6] == pytest.approx([6.0] * 4)
+    # the same with an explicit covers column on the February row
+    explicit = prog.assign(covers=[2, 1, 1, 1, 1])
+    s2 = fit(explicit, "2026-06", season_prior_weight=0).series.set_index("region_id").loc["r1"]
+    assert s2["n_months"] == 6
+
+
+def test_trajectories_end_at_the_december_projection(synth):
+    prog, targ = synth
+    fitted = fit(prog, "2026-06")
+    tr = trajectories(fitted, targ, "cty0-plan", "cty0", "firms", 2026, n_sims=4000)
+    assert list(tr["month"]) == _months("2026-01", 12)
+    done = tr[tr["month"] <= "2026-06"]
+    assert np.allclose(done["p10"], done["actual"]) and np.allclose(done["p90"], done["actual"])
+    assert tr["actual"].iloc[6:].isna().all()
+    assert (np.diff(tr["p50"]) >= 0).all()
+    a = simulate_attainment(fitted, targ, n_sims=4000)
+    row = a[
+        (a.region_id == "cty0")
+        & (a.indicator_id == "firms")
+        & (a.year_start == 2026)
+        & (a.year_end == 2026)
+    ].iloc[0]
+    # same model, another random stream: December quantiles agree to Monte-Carlo error
+    assert tr["p50"].iloc[-1] == pytest.approx(row["proj_p50"], rel=0.03)
+
+
+def test_seasonal_profile_matches_a_poisson_glm():
+    # IPF is the Poisson GLM with region and calendar-month effects: compare with statsmodels.
+    import statsmodels.api as sm
+
+    prog, _ = make_synthetic(n_counties=1, n_towns=5, years=(2025,), seed=5, indicators=("firms",))
+    prog = prog[prog.region_id.str.contains("-t")]
+    fitted = fit(prog, "2025-12", season_prior_weight=0)
+    X = pd.get_dummies(prog[["region_id"]].assign(m=prog["month"].str[5:]), drop_first=False)
+    X = X.drop(columns=["m_01"]).astype(float)
+    res = sm.GLM(prog["value"].to_numpy(), X, family=sm.families.Poisson()).fit()
+    month_eff = np.exp(np.r_[0.0, [res.params[f"m_{m:02d}"] for m in range(2, 13)]])
+    glm_season = month_eff * 12 / month_eff.sum()
+    np.testing.assert_allclose(fitted.pooled["firms"].season, glm_season, rtol=1e-5)
