@@ -361,6 +361,22 @@ def test_widgets_call_the_lab_and_show_errors_in_red(lab, tmp_path):
     ui.p_amount.value = 2.0
     ui.p_buttons[0].click()
     assert ui.p_err.value == "" and len(lab.pipeline) == 1 and len(ui.p_list.options) == 1
+    # select it, change its month, update; then remove it
+    ui.p_list.value = 0
+    ui.p_month.value = "2027-06"
+    ui.p_buttons[1].click()
+    assert lab.pipeline[0]["month"] == "2027-06" and lab.pipeline[0]["amount"] == 2.0
+    ui.p_list.value = 0
+    ui.p_buttons[2].click()
+    assert lab.pipeline == [] and ui.p_list.options == ()
+    # a target override: a negative value is refused in red, a good one is applied
+    ui.t_key.value = (XIAOJIANG, "firms", 2026, 2026, "baseline")
+    ui.t_value.value = -1.0
+    ui.t_buttons[0].click()
+    assert "color:#c62828" in ui.t_err.value and lab.overrides == []
+    ui.t_value.value = 10.0
+    ui.t_buttons[0].click()
+    assert [o["value"] for o in lab.overrides] == [10.0]
     # a slider sets the pace of its region × indicator
     slider, frm, _err = ui.pace_controls[(XIAOJIANG, "firms")]
     slider.value = 1.5

@@ -332,6 +332,9 @@ class LabUI:
         except (InputError, OntrackError, OSError) as exc:
             _msg(self.s_err, str(exc))
             return
+        except Exception as exc:  # a bug, not the user's input: still no traceback in the UI
+            _msg(self.s_err, _internal(exc))
+            return
         _msg(self.s_err, f"已保存 saved: {path} — ontrack render --scenario {path}", ok=True)
 
     # ------------------------------------------------------------------ results
@@ -400,6 +403,9 @@ class LabUI:
         except OntrackError as exc:
             _msg(self.c_err, str(exc))
             return
+        except Exception as exc:  # a bug, not the user's input: still no traceback in the UI
+            _msg(self.c_err, _internal(exc))
+            return
         _msg(self.c_err)
         with self.chart_out:
             display(fig)
@@ -411,9 +417,16 @@ class LabUI:
         except OntrackError as exc:
             _msg(err, str(exc))
             return False
+        except Exception as exc:  # a bug, not the user's input: still no traceback in the UI
+            _msg(err, _internal(exc))
+            return False
         _msg(err)
         self.refresh()
         return True
+
+
+def _internal(exc: Exception) -> str:
+    return f"internal error (please report): {type(exc).__name__}: {exc}"
 
 
 def _styled(df):
