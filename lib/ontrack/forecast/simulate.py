@@ -106,27 +106,32 @@ class SeriesParams:
         return self.shape / self.rate if self.rate > 0 else 0.0
 
 
-def _target_pace(t: pd.DataFrame, as_of_year: int) -> float:
+# a series' targets as plain tuples (level, year_start, year_end, value), sorted
+_TRows = list[tuple[str, int, int, float]]
+
+
+def _target_rows(targets: pd.DataFrame) -> dict[tuple[str, str], _TRows]:
+    out: dict[tuple[str, str], _TRows] = {}
+    cols = ["region_id", "indicator_id", "level", "year_start", "year_end", "value"]
+    for r, i, lv, ys, ye, v in sorted(targets[cols].itertuples(index=False, name=None)):
+        out.setdefault((r, i), []).append((lv, int(ys), int(ye), float(v)))
+    return out
+
+
+def _target_pace(t: _TRows, as_of_year: int) -> float:
     """Monthly pace a series' targets ask for (baseline yearly target of the as-of year first)."""
-    if t.empty:
+    if not t:
         return float("nan")
-    b = t[t["level"] == "baseline"]
-    b = b if len(b) else t
-    yearly = (b["year_end"] == b["year_start"]).to_numpy()
-    dist = np.abs(b["year_start"].to_numpy() - as_of_year)
-    order = np.lexsort((dist, ~yearly))
-    row = b.iloc[order[0]]
-    return float(row["value"]) / (12.0 * (int(row["year_end"]) - int(row["year_start"]) + 1))
+    b = [x for x in t if x[0] == "baseline"] or t
+    _, ys, ye, v = min(b, key=lambda x: (x[1] != x[2], abs(x[1] - as_of_year), x[1], x[2]))
+    return v / (12.0 * (ye - ys + 1))
 
 
-def _yearly_paces(t: pd.DataFrame) -> dict[int, float]:
+def _yearly_paces(t: _TRows) -> dict[int, float]:
     """Monthly pace of each year's baseline yearly target (stretch if no baseline)."""
-    if t.empty:
-        return {}
-    y = t[t["year_start"] == t["year_end"]]
-    b = y[y["level"] == "baseline"]
-    b = b if len(b) else y
-    return {int(r.year_start): float(r.value) / 12.0 for r in b.itertuples()}
+    y = [x for x in t if x[1] == x[2]]
+    b = [x for x in y if x[0] == "baseline"] or y
+    return {ys: v / 12.0 for _, ys, _, v in b}
 
 
 def _year_scale(paces: dict[int, float], first: int, last: int, as_of_idx: int) -> dict[int, float]:
@@ -148,12 +153,12 @@ def series_params(fitted: Fitted, targets: pd.DataFrame) -> dict[tuple[str, str]
     """Posterior of each leaf series' level, with the empirical-Bayes prior from the targets."""
     s = fitted.series
     as_year = fitted.as_of_idx // 12
-    tg = {k: g for k, g in targets.groupby(["region_id", "indicator_id"], sort=True)}
+    tg = _target_rows(targets)
     leaf = s[s["kind"] == "leaf"]
     out: dict[tuple[str, str], SeriesParams] = {}
     for ind, rows in leaf.groupby("indicator_id", sort=True):
         pool = fitted.pooled[ind]
-        empty = targets.iloc[:0]
+        empty: _TRows = []
         r0 = np.empty(len(rows))
         scales: list[dict[int, float]] = []
         for j, (r, f0, l0) in enumerate(
@@ -198,8 +203,8 @@ def series_params(fitted: Fitted, targets: pd.DataFrame) -> dict[tuple[str, str]
         pooled_level = (
             float(Yw[hist_rows].sum() / Ew[hist_rows].sum()) if Ew[hist_rows].sum() > 0 else 0.0
         )
-        for j, (_, row) in enumerate(rows.iterrows()):
-            has_hist = row["n_months"] > 0
+        for j, row in enumerate(rows.itertuples(index=False)):
+            has_hist = row.n_months > 0
             if np.isfinite(r0[j]) and r0[j] > 0:
                 m0, a = rho_bar * r0[j], a0
             elif pooled_level > 0:
@@ -229,11 +234,11 @@ def series_params(fitted: Fitted, targets: pd.DataFrame) -> dict[tuple[str, str]
                 if has_hist
                 else ("prior" if not pool.has_history else f"prior+pooled({pool.n_series})")
             )
-            out[(row["region_id"], ind)] = SeriesParams(
-                region_id=row["region_id"],
+            out[(row.region_id, ind)] = SeriesParams(
+                region_id=row.region_id,
                 indicator_id=ind,
                 nature=pool.nature,
-                last_idx=int(row["last_idx"]),
+                last_idx=int(row.last_idx),
                 shape=float(shape),
                 rate=float(rate),
                 d=float(dj),
@@ -403,8 +408,12 @@ def family_draws(
     sc: Scenario | None,
     n_sims: int,
     seed: int,
+    cache: dict[str, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, list[str]]:
-    """Cumulative draws at ``cps`` of a series: its own, or the sum of its townships' draws."""
+    """Cumulative draws at ``cps`` of a series: its own, or the sum of its townships' draws.
+
+    ``cache`` (leaf region → draws at the same ``cps``) lets a family re-use its townships' draws.
+    """
     leaves = _family(fitted, region, ind)
     total = np.zeros((len(cps), n_sims))
     methods = []
@@ -412,15 +421,20 @@ def family_draws(
         p = params.get((leaf, ind))
         if p is None:
             continue
-        total += simulate_series(
-            p,
-            cps,
-            fitted.as_of_idx,
-            scenario=sc,
-            n_sims=n_sims,
-            seed=seed,
-            parents=_parents_of(fitted, leaf, ind),
-        )
+        draws = None if cache is None else cache.get(leaf)
+        if draws is None:
+            draws = simulate_series(
+                p,
+                cps,
+                fitted.as_of_idx,
+                scenario=sc,
+                n_sims=n_sims,
+                seed=seed,
+                parents=_parents_of(fitted, leaf, ind),
+            )
+            if cache is not None:
+                cache[leaf] = draws
+        total += draws
         methods.append(p.method)
     if sc is not None and sc.pipeline and leaves != (region,):
         k = fitted.row(region, ind)
@@ -478,64 +492,79 @@ def simulate_attainment(
     t = t[[(r, i) in covered for r, i in zip(t["region_id"], t["indicator_id"], strict=True)]]
     rows = []
     a_idx = fitted.as_of_idx
-    for (region, ind), tg in t.groupby(["region_id", "indicator_id"], sort=True):
-        k = fitted.row(region, ind)
-        cps = december_grid(tg["year_start"].min(), tg["year_end"].max())
-        total, methods = family_draws(fitted, params, region, ind, cps, sc, n_sims, seed)
-        method = methods[0] if len(set(methods)) == 1 else "mixed:" + "|".join(sorted(set(methods)))
-        leaves = _family(fitted, region, ind)
-        if len(leaves) > 1 or leaves[0] != region:
-            method = f"sum of {len(leaves)} sub-regions: {method}"
-        pos = {int(c): j for j, c in enumerate(cps)}
-        season = fitted.pooled[ind].season
-        for _, tr in tg.iterrows():
-            ys, ye = int(tr["year_start"]), int(tr["year_end"])
-            w0, w1 = ys * 12, ye * 12 + 11
-            fut = total[pos[w1]] - total[pos[w0 - 1]]
-            actual = _actual(fitted, k, w0, w1)
-            proj = actual + fut
-            target = float(tr["value"])
-            n_total = w1 - w0 + 1
-            elapsed = int(np.clip(a_idx - w0 + 1, 0, n_total))
-            months_left = max(w1 - a_idx, 0)
-            gap = max(target - actual, 0.0)
-            required = gap / months_left if months_left > 0 else gap
-            trailing = float(s.loc[k, "trailing_rate"])
-            observed = actual / elapsed if elapsed > 0 else trailing
-            pace_ratio = observed / required if required > 0 else np.inf
-            share = seasonal_share(season, w0, w1, a_idx)
-            if share > 0:
-                seas_proj = actual / share
-            else:
-                seas_proj = actual + (trailing if np.isfinite(trailing) else 0.0) * n_total
-            q10, q50, q90 = np.quantile(proj, [0.1, 0.5, 0.9])
-            rows.append(
-                {
-                    "plan_id": tr["plan_id"],
-                    "region_id": region,
-                    "indicator_id": ind,
-                    "year_start": ys,
-                    "year_end": ye,
-                    "level": tr["level"],
-                    "target": target,
-                    "actual_to_date": actual,
-                    "p_meet": float(np.mean(proj >= target - 1e-9 * max(1.0, abs(target)))),
-                    "proj_p10": float(q10),
-                    "proj_p50": float(q50),
-                    "proj_p90": float(q90),
-                    "required_per_month": float(required),
-                    "as_of": fitted.as_of,
-                    "months_left": months_left,
-                    "share_done": actual / target if target > 0 else 1.0,
-                    "share_time": elapsed / n_total,
-                    "pace_ratio": float(pace_ratio),
-                    "seasonal_proj": float(seas_proj),
-                    "method": method,
-                    "assumed": bool(tr.get("assumed", False)),
-                    "illustrative": bool(s.loc[k, "illustrative"]),
-                    "scenario": sc.name if sc is not None else "baseline",
-                }
+    groups = {key: g for key, g in t.groupby(["region_id", "indicator_id"], sort=True)}
+    # one family (a top region and everything summed into it) at a time: each township is
+    # simulated once and its draws serve its own targets and its county's
+    families: dict[tuple[str, str], list[str]] = {}
+    for region, ind in groups:
+        par = _parents_of(fitted, region, ind)
+        families.setdefault((par[-1] if par else region, ind), []).append(region)
+    for (_, ind), regs in sorted(families.items()):
+        fam_t = pd.concat([groups[(r, ind)] for r in regs])
+        cps = december_grid(fam_t["year_start"].min(), fam_t["year_end"].max())
+        cache: dict[str, np.ndarray] = {}
+        for region in sorted(regs):
+            tg = groups[(region, ind)]
+            k = fitted.row(region, ind)
+            total, methods = family_draws(
+                fitted, params, region, ind, cps, sc, n_sims, seed, cache=cache
             )
+            method = (
+                methods[0] if len(set(methods)) == 1 else "mixed:" + "|".join(sorted(set(methods)))
+            )
+            leaves = _family(fitted, region, ind)
+            if len(leaves) > 1 or leaves[0] != region:
+                method = f"sum of {len(leaves)} sub-regions: {method}"
+            pos = {int(c): j for j, c in enumerate(cps)}
+            season = fitted.pooled[ind].season
+            for tr in tg.itertuples(index=False):
+                ys, ye = int(tr.year_start), int(tr.year_end)
+                w0, w1 = ys * 12, ye * 12 + 11
+                fut = total[pos[w1]] - total[pos[w0 - 1]]
+                actual = _actual(fitted, k, w0, w1)
+                proj = actual + fut
+                target = float(tr.value)
+                n_total = w1 - w0 + 1
+                elapsed = int(np.clip(a_idx - w0 + 1, 0, n_total))
+                months_left = max(w1 - a_idx, 0)
+                gap = max(target - actual, 0.0)
+                required = gap / months_left if months_left > 0 else gap
+                trailing = float(s.loc[k, "trailing_rate"])
+                observed = actual / elapsed if elapsed > 0 else trailing
+                pace_ratio = observed / required if required > 0 else np.inf
+                share = seasonal_share(season, w0, w1, a_idx)
+                if share > 0:
+                    seas_proj = actual / share
+                else:
+                    seas_proj = actual + (trailing if np.isfinite(trailing) else 0.0) * n_total
+                q10, q50, q90 = np.quantile(proj, [0.1, 0.5, 0.9])
+                rows.append(
+                    {
+                        "plan_id": tr.plan_id,
+                        "region_id": region,
+                        "indicator_id": ind,
+                        "year_start": ys,
+                        "year_end": ye,
+                        "level": tr.level,
+                        "target": target,
+                        "actual_to_date": actual,
+                        "p_meet": float(np.mean(proj >= target - 1e-9 * max(1.0, abs(target)))),
+                        "proj_p10": float(q10),
+                        "proj_p50": float(q50),
+                        "proj_p90": float(q90),
+                        "required_per_month": float(required),
+                        "as_of": fitted.as_of,
+                        "months_left": months_left,
+                        "share_done": actual / target if target > 0 else 1.0,
+                        "share_time": elapsed / n_total,
+                        "pace_ratio": float(pace_ratio),
+                        "seasonal_proj": float(seas_proj),
+                        "method": method,
+                        "assumed": bool(getattr(tr, "assumed", False)),
+                        "illustrative": bool(s.loc[k, "illustrative"]),
+                        "scenario": sc.name if sc is not None else "baseline",
+                    }
+                )
     cols = [
         "plan_id",
         "region_id",
@@ -616,7 +645,7 @@ def trajectories(
     sel = lv if len(lv) else sel
     sel = sel.assign(_len=sel["year_end"] - sel["year_start"]).sort_values("_len")
     tr = sel.iloc[0]
-    w0, w1 = int(tr["year_start"]) * 12, int(tr["year_end"]) * 12 + 11
+    w0, w1 = int(tr.year_start) * 12, int(tr.year_end) * 12 + 11
     k = fitted.row(region_id, indicator_id)
     if k is None:
         raise InputError("trajectories", f"no progress for {region_id} / {indicator_id}")
@@ -661,6 +690,6 @@ def trajectories(
             "p50": q[1],
             "p90": q[2],
             "actual": np.where(months <= min(last, fitted.as_of_idx), actual_cum, np.nan),
-            "target": float(tr["value"]),
+            "target": float(tr.value),
         }
     )
