@@ -151,6 +151,29 @@ def test_pace_zero_leaves_only_what_is_already_achieved(lab):
     assert row["p_meet_scenario"] == pytest.approx(0.0)
 
 
+def test_a_series_can_pause_and_resume(lab):
+    """Two rules for one series (as in a scenario file): stalled for the rest of 2026, usual
+    pace again from January 2027; a load keeps both, in order."""
+    rules = [
+        {"region": XIAOJIANG, "indicator": "firms", "from": "2026-10", "factor": 0.0},
+        {"region": XIAOJIANG, "indicator": "firms", "from": "2027-01", "factor": 1.0},
+    ]
+    lab.load({"name": "pause", "pace": rules})
+    assert lab.pace == rules
+    r = lab.results()
+    # 2026: nothing after September → 9 × 3 = 27 < 30
+    assert _row(r, XIAOJIANG, "firms", 2026)["proj_p50_scenario"] == pytest.approx(27.0)
+    # 2027: the usual pace again, so about the baseline's median (3 a month → ~36)
+    row27 = _row(r, XIAOJIANG, "firms", 2027)
+    assert row27["proj_p50_scenario"] == pytest.approx(row27["proj_p50_baseline"], rel=0.05)
+    # moving the first rule's slider replaces it in place; removing it leaves the factor-1
+    # rule alone, which then overlaps nothing and is dropped
+    lab.set_pace(XIAOJIANG, "firms", "2026-10", 0.5)
+    assert [p["factor"] for p in lab.pace] == [0.5, 1.0]
+    assert lab.remove_pace(XIAOJIANG, "firms", "2026-10") == 1
+    assert lab.pace == []
+
+
 def test_slipping_a_project_into_next_year_moves_it_between_years(lab):
     i = lab.add_project(AOJIANG, "space", "2026-12", 2.0, 1.0, "鳌江 A 栋")
     lab.edit_project(i, month="2027-02")  # "what if it slips to next year?"
@@ -383,6 +406,12 @@ def test_widgets_call_the_lab_and_show_errors_in_red(lab, tmp_path):
     assert lab.pace == [
         {"region": XIAOJIANG, "indicator": "firms", "from": frm.value, "factor": 1.5}
     ]
+    # its from-month dropdown moves the rule (not a second rule)
+    frm.value = "2027-01"
+    assert lab.pace == [
+        {"region": XIAOJIANG, "indicator": "firms", "from": "2027-01", "factor": 1.5}
+    ]
+    assert "2027-01" in ui.pace_list.value
     # save
     ui.s_name.value = "widget test"
     ui.s_path.value = str(tmp_path / "w.yml")

@@ -355,11 +355,13 @@ class Lab:
         return not (self._pace or self._pipeline or self._overrides)
 
     def pace_factor(self, region: str, indicator: str) -> tuple[float, str]:
-        """The factor and from-month set for exactly this region × indicator (1.0 if none)."""
-        for p in self._pace:
-            if p["region"] == region and p["indicator"] == indicator:
-                return float(p["factor"]), str(p["from"])
-        return 1.0, self.first_month
+        """The first rule (by from-month) of exactly this region × indicator: (factor, from);
+        (1.0, first month) if there is none."""
+        rules = [p for p in self._pace if (p["region"], p["indicator"]) == (region, indicator)]
+        if not rules:
+            return 1.0, self.first_month
+        first = min(rules, key=lambda p: p["from"])
+        return float(first["factor"]), str(first["from"])
 
     # ------------------------------------------------------------------ changes
 
@@ -395,12 +397,12 @@ class Lab:
     ) -> None:
         """Future monthly pace of ``region`` × ``indicator`` (``'*'`` for all) × ``factor``.
 
-        Applies from ``from_month`` (default: the month after as_of). One entry per region ×
-        indicator: setting it again replaces it. A county's factor applies to its townships too.
-        Where rules overlap, the forecast uses the one with the latest ``from`` and, for the
-        same ``from``, the later in the list; the lab keeps the list ordered from general
-        (``'*'``) to specific (a township, one indicator), so the specific rule wins ties. A
-        factor of 1 is dropped unless it overrides a more general rule.
+        Applies from ``from_month`` (default: the month after as_of) until a later rule takes
+        over: a series can have several rules (e.g. 0 from 2026-11, 1 again from 2027-01). A rule
+        for the same region, indicator and from-month replaces the old one in place; new rules
+        are added at the end. A county's rule applies to its townships too. Where rules overlap,
+        the forecast uses the one with the latest ``from``, then the later in the list. A factor
+        of 1 that overlaps no other rule changes nothing and is dropped.
         """
         region = self._check_region(region, "pace region", star=True)
         indicator = self._check_indicator(indicator, "pace indicator", star=True)
@@ -410,18 +412,31 @@ class Lab:
         factor = _number(factor, "pace factor")
         if factor < 0:
             raise InputError("pace factor", f"{factor:g} is negative", "a factor ≥ 0 (1 = as now)")
+        rule = {"region": region, "indicator": indicator, "from": from_month, "factor": factor}
+        key = (region, indicator, from_month)
         with self._change(f"pace {region} × {indicator} = {factor:g} from {from_month}"):
-            self._pace = [
-                p for p in self._pace if (p["region"], p["indicator"]) != (region, indicator)
-            ]
-            self._pace.append(
-                {"region": region, "indicator": indicator, "from": from_month, "factor": factor}
-            )
+            keys = [(p["region"], p["indicator"], p["from"]) for p in self._pace]
+            if key in keys:
+                self._pace[keys.index(key)] = rule
+            else:
+                self._pace.append(rule)
             self._pace = self._tidy_pace(self._pace)
 
-    def _specificity(self, rule: dict[str, Any]) -> int:
-        r = 0 if rule["region"] == "*" else 1 if rule["region"] == self.region else 2
-        return 2 * r + (rule["indicator"] != "*")
+    def remove_pace(self, region: str, indicator: str, from_month: str | None = None) -> int:
+        """Remove the pace rules of ``region`` × ``indicator`` (only the one from ``from_month``
+        if given); returns how many were removed."""
+        region = self._check_region(region, "pace region", star=True)
+        indicator = self._check_indicator(indicator, "pace indicator", star=True)
+
+        def hit(p: dict[str, Any]) -> bool:
+            same = (p["region"], p["indicator"]) == (region, indicator)
+            return same and from_month in (None, "", p["from"])
+
+        n = sum(hit(p) for p in self._pace)
+        if n:
+            with self._change(f"pace {region} × {indicator} removed"):
+                self._pace = self._tidy_pace([p for p in self._pace if not hit(p)])
+        return n
 
     def _overlaps(self, a: dict[str, Any], b: dict[str, Any]) -> bool:
         ra, rb = a["region"], b["region"]
@@ -431,19 +446,13 @@ class Lab:
         )
 
     def _tidy_pace(self, rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """General rules first (stable); drop factor-1 rules that override nothing."""
-        rules = sorted(rules, key=self._specificity)
-        keep = []
-        for k, rule in enumerate(rules):
-            if rule["factor"] == 1.0 and not any(
-                o["factor"] != 1.0
-                and self._specificity(o) < self._specificity(rule)
-                and self._overlaps(rule, o)
-                for o in rules[:k]
-            ):
-                continue
-            keep.append(rule)
-        return keep
+        """Drop factor-1 rules that overlap no other rule (they change nothing); keep order."""
+        return [
+            r
+            for r in rules
+            if r["factor"] != 1.0
+            or any(o is not r and o["factor"] != 1.0 and self._overlaps(r, o) for o in rules)
+        ]
 
     def clear_pace(self) -> None:
         """Remove every pace change."""

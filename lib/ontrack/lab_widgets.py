@@ -99,11 +99,14 @@ class LabUI:
                 err = w.HTML()
                 self.pace_controls[(region, ind)] = (slider, frm, err)
 
-                def on_change(_change: Any, region=region, ind=ind) -> None:
+                def on_factor(_change: Any, region=region, ind=ind) -> None:
                     self._set_pace(region, ind)
 
-                slider.observe(on_change, names="value")
-                frm.observe(on_change, names="value")
+                def on_from(change: Any, region=region, ind=ind) -> None:
+                    self._set_pace(region, ind, old_from=change["old"])
+
+                slider.observe(on_factor, names="value")
+                frm.observe(on_from, names="value")
                 rows.append(w.HBox([slider, frm, err]))
             sections.append(w.VBox(rows))
             titles.append(_region_label(region))
@@ -116,13 +119,34 @@ class LabUI:
             "系数 factor × 今后每月的节奏 (1 = 照旧 as now, 0 = 停滞 stalled, 1.5 = 快一半 half "
             "again as fast), 从所选月份起 from the chosen month."
         )
-        return w.VBox([note, acc, reset])
+        self.pace_list = w.HTML()
+        return w.VBox([note, acc, reset, self.pace_list])
 
-    def _set_pace(self, region: str, ind: str) -> None:
+    def _set_pace(self, region: str, ind: str, old_from: str | None = None) -> None:
         if self._syncing:
             return
         slider, frm, err = self.pace_controls[(region, ind)]
-        self._call(err, self.lab.set_pace, region, ind, frm.value, slider.value)
+
+        def move() -> None:
+            with self.lab.batch(f"pace {region} × {ind} from {old_from} → {frm.value}"):
+                self.lab.remove_pace(region, ind, old_from)
+                self.lab.set_pace(region, ind, frm.value, slider.value)
+
+        if old_from is None:
+            self._call(err, self.lab.set_pace, region, ind, frm.value, slider.value)
+        else:
+            self._call(err, move)
+
+    def _sync_pace_list(self) -> None:
+        items = [
+            html.escape(
+                f"{_region_label(p['region'])} · {_indicator_label(p['indicator'])}: "
+                f"× {p['factor']:g} from {p['from']}"
+            ).join(["<li>", "</li>"])
+            for p in self.lab.pace
+        ]
+        head = "<b>当前节奏规则 current pace rules</b> (later from-month wins)"
+        self.pace_list.value = head + (f"<ul>{''.join(items)}</ul>" if items else " <i>无 none</i>")
 
     def _reset_pace(self) -> None:
         self._call(self.status, self.lab.clear_pace)
@@ -384,6 +408,7 @@ class LabUI:
 
     def refresh(self) -> None:
         """Redraw the results table and the chart from the lab's current state."""
+        self._sync_pace_list()
         self.refresh_table()
         last = self.lab.timings[-1] if self.lab.timings else None
         if last:
