@@ -104,6 +104,9 @@ def test_html_has_the_headline_table_and_demo_marks(rendered):
         "## " not in html
         and "目标完成情况</h2>" in html.replace('<a class="anchor-link"', "").split("¶")[0]
     ) or "目标完成情况" in html
+    assert "示例：正文与附表数值不一致" in html and "示例：单位换算" in html  # quality notes
+    assert "其他计划" not in html  # another plan's quality rows are left out
+    assert "另有1条一般信息记录未列出" in html  # info rows are counted, not listed
     assert "Targets</h2>" not in html  # English headings are dropped from a Chinese briefing
 
 

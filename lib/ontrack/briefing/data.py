@@ -69,17 +69,38 @@ def _git_hash() -> str:
     return out.stdout.strip() if out.returncode == 0 else ""
 
 
+#: The code a briefing's numbers and layout depend on (relative to lib/ontrack). Other stages
+#: (plans, progress) reach the briefing only through their outputs, whose checksums are inputs.
+FINGERPRINT_PARTS = (
+    "__init__.py",
+    "registry.py",
+    "schema.py",
+    "targets.py",
+    "forecast",
+    "briefing",
+)
+
+
 def code_fingerprint() -> str:
-    """sha256 over the package's sources, templates and the briefing notebook (12 hex digits)."""
+    """sha256 over the briefing's code (:data:`FINGERPRINT_PARTS`, templates included) and the
+    briefing notebook (12 hex digits). Edits elsewhere in the package do not invalidate reports."""
     pkg = Path(__file__).resolve().parents[1]
-    files = sorted(
-        p for p in pkg.rglob("*") if p.is_file() and p.suffix in {".py", ".j2", ".css", ".json"}
-    )
+    files: list[Path] = []
+    for part in FINGERPRINT_PARTS:
+        p = pkg / part
+        if p.is_file():
+            files.append(p)
+        elif p.is_dir():
+            files += sorted(
+                f
+                for f in p.rglob("*")
+                if f.is_file() and f.suffix in {".py", ".j2", ".css", ".json"}
+            )
     nb = paths.NOTEBOOKS_DIR / "04_briefing.ipynb"
     h = hashlib.sha256()
     for p in [*files, nb]:
         if p.is_file():
-            h.update(str(p.relative_to(p.parents[1])).encode())
+            h.update(p.name.encode())
             h.update(p.read_bytes())
     return h.hexdigest()[:12]
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -68,19 +69,20 @@ def render_one(job: dict[str, Any]) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="ontrack-render-") as tmp:
         tmp_nb = Path(tmp) / f"{region}.ipynb"
         try:
-            pm.execute_notebook(
-                str(notebook_path()),
-                str(tmp_nb),
-                parameters=params,
-                kernel_name="python3",
-                language="python",
-                progress_bar=False,
-                log_output=False,
-                request_save_on_cell_execute=False,
-                cwd=str(paths.PROJ_ROOT),
-                start_timeout=120,
-                execution_timeout=job.get("cell_timeout", 600),
-            )
+            with _quiet_fd2(Path(tmp) / "kernel.log"):
+                pm.execute_notebook(
+                    str(notebook_path()),
+                    str(tmp_nb),
+                    parameters=params,
+                    kernel_name="python3",
+                    language="python",
+                    progress_bar=False,
+                    log_output=False,
+                    request_save_on_cell_execute=False,
+                    cwd=str(paths.PROJ_ROOT),
+                    start_timeout=120,
+                    execution_timeout=job.get("cell_timeout", 600),
+                )
         except pm.PapermillExecutionError as exc:
             if tmp_nb.is_file():
                 with atomic_path(failed_nb) as t:
@@ -127,6 +129,25 @@ def render_one(job: dict[str, Any]) -> dict[str, Any]:
     seconds["total"] = round(time.perf_counter() - t0, 2)
     result.update(status="ok", outputs={k: _rel(v) for k, v in final.items()}, seconds=seconds)
     return result
+
+
+@contextlib.contextmanager
+def _quiet_fd2(log: Path):
+    """Send file descriptor 2 to ``log`` while the kernel runs, so the kernel's own chatter
+    ('Kernel is running over TCP ...') does not flood the CLI's stderr or the cron log."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except OSError:  # no real fd 2 (e.g. some IDEs): leave it
+        yield
+        return
+    with open(log, "ab") as f:
+        os.dup2(f.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 def _rel(p: Path) -> str:

@@ -185,8 +185,31 @@ def sample_data(as_of: str = AS_OF) -> BriefingData:
         progress=pd.DataFrame(prows),
         attainment=pd.DataFrame(arows),
         trajectories=pd.DataFrame(jrows),
-        quality=None,
-        cleaning=None,
+        quality=pd.DataFrame(
+            [
+                dict(
+                    severity="warning",
+                    plan_id=PLAN,
+                    check="body vs table",
+                    message="示例：正文与附表数值不一致",
+                ),
+                dict(severity="info", plan_id=PLAN, check="parsed", message="示例：已读取"),
+                dict(
+                    severity="warning", plan_id="lucheng-2025-2027", check="x", message="其他计划"
+                ),
+            ]
+        ),
+        cleaning=pd.DataFrame(
+            [
+                dict(
+                    level="warning",
+                    file="示例.xlsx",
+                    sheet="1-9月",
+                    cell="C5",
+                    message="示例：单位换算",
+                )
+            ]
+        ),
         inputs={"sample": "0"},
         code=code_version(),
         scenario_meta={},

@@ -311,25 +311,32 @@ def _for_region(df: pd.DataFrame, regions: list[str], plan: str) -> tuple[pd.Dat
     ), info
 
 
-def quality_section(quality, cleaning, regions: list[str], lang: str, max_rows: int = 12) -> Html:
-    """Data-quality notes: quality_report.csv and cleaning_log.csv rows for these regions."""
+def quality_section(
+    quality, cleaning, regions: list[str], lang: str, plan: str = "", max_rows: int = 10
+) -> Html:
+    """Data-quality notes: quality_report.csv and cleaning_log.csv rows (warnings and errors)
+    for these regions and this plan; informational rows are only counted."""
     parts = []
-    if quality is not None and not quality.empty:
-        q = _for_region(quality, regions)
-        parts.append(f"<h3>{_t(lang, '目标数据质量报告', 'Targets quality report')}</h3>")
-        parts.append(
-            _small_table(q, max_rows, lang)
-            if not q.empty
-            else _t(lang, "<p>无问题。</p>", "<p>None.</p>")
-        )
-    if cleaning is not None and not cleaning.empty:
-        c = _for_region(cleaning, regions)
-        parts.append(f"<h3>{_t(lang, '进度数据清洗记录', 'Progress cleaning log')}</h3>")
-        parts.append(
-            _small_table(c, max_rows, lang)
-            if not c.empty
-            else _t(lang, "<p>无记录。</p>", "<p>None.</p>")
-        )
+    for df, zh, en in (
+        (quality, "目标数据质量报告", "Targets quality report"),
+        (cleaning, "进度数据清洗记录", "Progress cleaning log"),
+    ):
+        if df is None or df.empty:
+            continue
+        rows, info = _for_region(df, regions, plan)
+        parts.append(f"<h3>{_t(lang, zh, en)}</h3>")
+        if rows.empty:
+            parts.append(_t(lang, "<p>无警告或错误。</p>", "<p>No warnings or errors.</p>"))
+        else:
+            parts.append(_small_table(rows, max_rows, lang))
+        if info:
+            parts.append(
+                _t(
+                    lang,
+                    f"<p class='note'>另有{info}条一般信息记录未列出。</p>",
+                    f"<p class='note'>{info} informational rows not listed.</p>",
+                )
+            )
     if not parts:
         return Html(
             "<p>"
