@@ -174,6 +174,25 @@ def test_a_series_can_pause_and_resume(lab):
     assert lab.pace == []
 
 
+def test_required_pace_answers_how_much_faster(lab):
+    """萧江 firms 2026: 27 done by September, target 30, usual pace 3 a month. Oct–Dec at factor
+    f brings 9f on average, so f = 1/3 meets the target about half the time; for 80% it takes
+    more than 1/3, and less than 1 (the usual pace already gives ~100%)."""
+    r = lab.required_pace(XIAOJIANG, "firms", 2026, p=0.8)
+    assert r["from"] == "2026-10" and r["target"] == 30
+    assert 1 / 3 < r["factor"] < 1
+    assert r["p_meet_at_factor"] >= 0.8
+    assert lab.is_empty()  # it only answers; the scenario is unchanged
+    # applying that factor gives exactly the probability the solver saw
+    lab.set_pace(XIAOJIANG, "firms", r["from"], r["factor"])
+    row = _row(lab.results(), XIAOJIANG, "firms", 2026)
+    assert row["p_meet_scenario"] == pytest.approx(r["p_meet_at_factor"], abs=1e-12)
+    # out of reach: 1,000 would need (1000 - 27) / 9 ≈ 108 times the pace
+    lab.override_target(XIAOJIANG, "firms", 2026, 2026, "baseline", 1000)
+    r = lab.required_pace(XIAOJIANG, "firms", 2026, p=0.8)
+    assert r["factor"] is None and r["p_meet_at_factor"] == 0
+
+
 def test_slipping_a_project_into_next_year_moves_it_between_years(lab):
     i = lab.add_project(AOJIANG, "space", "2026-12", 2.0, 1.0, "鳌江 A 栋")
     lab.edit_project(i, month="2027-02")  # "what if it slips to next year?"
@@ -412,6 +431,13 @@ def test_widgets_call_the_lab_and_show_errors_in_red(lab, tmp_path):
         {"region": XIAOJIANG, "indicator": "firms", "from": "2027-01", "factor": 1.5}
     ]
     assert "2027-01" in ui.pace_list.value
+    # "how much faster?": solve, then apply the answer as the series' pace
+    ui.q_region.value, ui.q_indicator.value, ui.q_year.value = XIAOJIANG, "firms", 2027
+    ui.q_solve.click()
+    assert ui._solution is not None and not ui.q_apply.disabled, ui.q_out.value
+    ui.q_apply.click()
+    factor, start = lab.pace_factor(XIAOJIANG, "firms")
+    assert start == ui._solution["from"] and factor >= ui._solution["factor"]
     # save
     ui.s_name.value = "widget test"
     ui.s_path.value = str(tmp_path / "w.yml")
@@ -458,13 +484,14 @@ def test_notebook_runs_headless_and_saves_the_scenario(tmp_path):
             "label": "鳌江 B 栋",
         }
     ]
-    _run_notebook(
+    executed = _run_notebook(
         tmp_path,
         plan=PLAN,
         region="pingyang",
         as_of=AS_OF,
         n_sims=N,
         scenario_name="鳌江提前",
+        how_fast={"region": AOJIANG, "indicator": "firms", "year": 2027, "p": 0.8},
         pace=[{"region": XIAOJIANG, "indicator": "firms", "from": "2026-10", "factor": 1.5}],
         pipeline=pipeline,
         scenario_out=str(out),
@@ -478,6 +505,14 @@ def test_notebook_runs_headless_and_saves_the_scenario(tmp_path):
     assert [p.to_dict() for p in sc.pace] == [
         {"region": XIAOJIANG, "indicator": "firms", "from": "2026-10", "factor": 1.5}
     ]
+    # every cell ran without an error; results, the chart and the "how fast" answer are shown
+    import nbformat
+
+    nb = nbformat.read(executed, as_version=4)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    shown = " ".join(str(o.get("data", {})) for o in outputs)
+    assert "p_meet_scenario" in shown and "image/png" in shown and "p_meet_at_factor" in shown
 
 
 @pytest.fixture(scope="module")

@@ -777,6 +777,103 @@ class Lab:
 
     # ------------------------------------------------------------------ results
 
+    def required_pace(
+        self,
+        region: str,
+        indicator: str,
+        year: int,
+        p: float = 0.8,
+        from_month: str | None = None,
+        level: str = "baseline",
+        max_factor: float = 5.0,
+        tol: float = 0.01,
+    ) -> dict[str, Any]:
+        """How much faster must a region go? The smallest pace factor (from ``from_month``, on
+        top of the current scenario) that brings the probability of meeting its ``year`` target
+        to ``p``. Found by bisection, re-simulating only that series; within Monte-Carlo noise.
+
+        Returns a dict: factor (None if even ``max_factor`` is not enough), p_meet at that
+        factor, p_meet now, from, target, and the scenario's current factor for comparison.
+        Does not change the lab's scenario (apply it with :meth:`set_pace`).
+        """
+        region = self._check_region(region, "region")
+        indicator = self._check_indicator(indicator, "indicator")
+        from_month = self._check_month(
+            self.first_month if from_month in (None, "") else from_month, "from-month"
+        )
+        year = int(_number(year, "year"))
+        p = _number(p, "probability")
+        if not 0 < p <= 1:
+            raise InputError("probability", f"{p:g} is outside (0, 1]", "e.g. 0.8")
+        t = self.scenario_table
+        row = t[
+            (t["region_id"] == region)
+            & (t["indicator_id"] == indicator)
+            & (t["year_start"].astype(int) == year)
+            & (t["year_end"].astype(int) == year)
+            & (t["level"] == level)
+        ]
+        if row.empty:
+            raise InputError(
+                "year", f"no {level} target for {region} {indicator} in {year}", "a plan year"
+            )
+        if int(from_month[:4]) > year:
+            raise InputError("from-month", f"{from_month} is after {year}", f"a month in {year}")
+        rows = self.targets[
+            (self.targets["region_id"] == region) & (self.targets["indicator_id"] == indicator)
+        ]
+        base = self.scenario_dict()
+        sc_mod = _scenario_module()
+
+        def p_meet(factor: float) -> float:
+            rule = {"region": region, "indicator": indicator, "from": from_month, "factor": factor}
+            sc = sc_mod.load_scenario(
+                {**base, "name": base["name"] or "solve", "pace": [*base["pace"], rule]}
+            )
+            out = self._simulate(sc, rows)
+            hit = out[
+                (out["region_id"] == region)
+                & (out["year_start"] == year)
+                & (out["year_end"] == year)
+                & (out["level"] == level)
+            ]
+            return float(hit["p_meet"].iloc[0])
+
+        t0 = time.perf_counter()
+        now = float(row["p_meet"].iloc[0])
+        result = {
+            "region": region,
+            "indicator": indicator,
+            "year": year,
+            "from": from_month,
+            "target": float(row["target"].iloc[0]),
+            "p_wanted": p,
+            "p_meet_now": now,
+            "factor": None,
+            "p_meet_at_factor": None,
+        }
+        lo, hi = 0.0, float(max_factor)
+        p_hi = p_meet(hi)
+        if p_hi < p:
+            result["p_meet_at_factor"] = p_hi
+        elif (p_lo := p_meet(lo)) >= p:
+            result.update(factor=0.0, p_meet_at_factor=p_lo)
+        else:
+            while hi - lo > tol:
+                mid = (lo + hi) / 2
+                p_mid = p_meet(mid)
+                if p_mid >= p:
+                    hi, p_hi = mid, p_mid
+                else:
+                    lo = mid
+            result.update(factor=hi, p_meet_at_factor=p_hi)
+        self._record(
+            f"required pace {region} {indicator} {year} p≥{p:g}",
+            "series re-simulated by bisection",
+            time.perf_counter() - t0,
+        )
+        return result
+
     def results(self) -> pd.DataFrame:
         """Baseline and scenario side by side for the lab's region and its townships.
 

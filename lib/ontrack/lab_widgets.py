@@ -8,6 +8,7 @@ traceback), and the results table and the trajectory chart are refreshed after e
 from __future__ import annotations
 
 import html
+import math
 from typing import Any
 
 import ipywidgets as w
@@ -81,7 +82,7 @@ class LabUI:
                 slider = w.FloatSlider(
                     value=factor,
                     min=0.0,
-                    max=2.0,
+                    max=max(2.0, math.ceil(factor)),
                     step=0.05,
                     description=_indicator_label(ind),
                     continuous_update=False,
@@ -120,7 +121,75 @@ class LabUI:
             "again as fast), 从所选月份起 from the chosen month."
         )
         self.pace_list = w.HTML()
-        return w.VBox([note, acc, reset, self.pace_list])
+        return w.VBox([note, acc, reset, self.pace_list, self._solver()])
+
+    def _solver(self) -> w.Widget:
+        lab = self.lab
+        self.q_region = w.Dropdown(
+            options=[(_region_label(r), r) for r in lab.regions], description="地区 region"
+        )
+        self.q_indicator = w.Dropdown(
+            options=[(_indicator_label(i), i) for i in lab.indicators], description="指标 indicator"
+        )
+        years = [y for y in lab.years if y >= int(lab.first_month[:4])] or list(lab.years)
+        self.q_year = w.Dropdown(options=years, description="年 year")
+        self.q_p = w.FloatSlider(
+            value=0.8, min=0.5, max=0.95, step=0.05, description="把握 p", readout_format=".0%"
+        )
+        self.q_out = w.HTML()
+        self.q_solve = w.Button(description="求解 solve", icon="search")
+        self.q_apply = w.Button(description="采用 apply this pace", icon="check", disabled=True)
+        self.q_solve.on_click(lambda _b: self._solve())
+        self.q_apply.on_click(lambda _b: self._apply_solution())
+        self._solution: dict[str, Any] | None = None
+        return w.VBox(
+            [
+                w.HTML("<b>需要多快? How much faster must it go?</b>"),
+                w.HBox([self.q_region, self.q_indicator, self.q_year, self.q_p]),
+                w.HBox([self.q_solve, self.q_apply]),
+                self.q_out,
+            ]
+        )
+
+    def _solve(self) -> None:
+        self._solution = None
+        self.q_apply.disabled = True
+        try:
+            r = self.lab.required_pace(
+                self.q_region.value, self.q_indicator.value, self.q_year.value, self.q_p.value
+            )
+        except OntrackError as exc:
+            _msg(self.q_out, str(exc))
+            return
+        except Exception as exc:  # a bug, not the user's input: still no traceback in the UI
+            _msg(self.q_out, _internal(exc))
+            return
+        who = f"{region_name(r['region'])} {indicator_name(r['indicator'])} {r['year']}"
+        if r["factor"] is None:
+            _msg(
+                self.q_out,
+                f"{who}: even 5× the usual pace from {r['from']} gives only "
+                f"{r['p_meet_at_factor']:.0%} (target {r['target']:g}).",
+            )
+            return
+        self._solution = r
+        self.q_apply.disabled = False
+        _msg(
+            self.q_out,
+            f"{who}: 目标 target {r['target']:g}, 现在 now {r['p_meet_now']:.0%}. "
+            f"需 {r['factor']:.2f} 倍节奏 (from {r['from']}) → {r['p_meet_at_factor']:.0%}.",
+            ok=True,
+        )
+
+    def _apply_solution(self) -> None:
+        r = self._solution
+        if r is None:
+            return
+        factor = math.ceil(r["factor"] * 100) / 100  # up to the hundredth, never below
+        if self._call(
+            self.q_out, self.lab.set_pace, r["region"], r["indicator"], r["from"], factor
+        ):
+            self._sync_pace()
 
     def _set_pace(self, region: str, ind: str, old_from: str | None = None) -> None:
         if self._syncing:
@@ -157,6 +226,8 @@ class LabUI:
         try:
             for (region, ind), (slider, frm, err) in self.pace_controls.items():
                 factor, start = self.lab.pace_factor(region, ind)
+                if factor > slider.max:
+                    slider.max = math.ceil(factor)
                 slider.value = factor
                 if start in frm.options:
                     frm.value = start
