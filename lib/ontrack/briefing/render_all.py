@@ -57,6 +57,7 @@ def render_all(
     seed: int = 0,
     force: bool = False,
     progress: bool = True,
+    verbose: bool = False,
 ) -> list[dict[str, Any]]:
     """Render every region of ``plans``; returns one result dict per region (status ok /
     skipped / failed). Writes each as-of's manifest.json and reports/index.html."""
@@ -123,6 +124,8 @@ def render_all(
         write_manifest(m)
         results.append(res)
         bar.update(1)
+        if not verbose:
+            return
         bar.write(
             f"{res['status']:6s} {res['plan']}/{res['region']} {res.get('seconds', {}).get('total', '')} s"
             + (f"  {res.get('error')}" if res["status"] != "ok" else ""),
@@ -239,6 +242,7 @@ def run(args: argparse.Namespace) -> int:
         n_sims=args.sims,
         seed=args.seed,
         force=args.force,
+        verbose=True,
     )
     n = {s: sum(r["status"] == s for r in results) for s in ("ok", "skipped", "failed")}
     secs = time.perf_counter() - t0

@@ -311,6 +311,30 @@ def _for_region(df: pd.DataFrame, regions: list[str], plan: str) -> tuple[pd.Dat
     ), info
 
 
+SEVERITY_ZH = {"error": "错误", "warning": "警告", "warn": "警告", "info": "信息"}
+
+
+def _readable(df: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Level, where and what: the columns a reader needs from a quality report or cleaning log."""
+    sev = next((c for c in ("severity", "level") if c in df), None)
+    out = pd.DataFrame(index=df.index)
+    if sev:
+        out[_t(lang, "级别", "Level")] = (
+            df[sev]
+            .astype(str)
+            .str.lower()
+            .map(lambda v: SEVERITY_ZH.get(v, v) if lang == "zh" else v)
+        )
+    where_cols = [c for c in ("place_a", "file", "sheet", "cell") if c in df]
+    if where_cols:
+        out[_t(lang, "位置", "Where")] = df[where_cols].apply(
+            lambda r: " ".join(str(v) for v in r if pd.notna(v) and str(v).strip()), axis=1
+        )
+    if "message" in df:
+        out[_t(lang, "说明", "Message")] = df["message"]
+    return out if len(out.columns) > 1 else df
+
+
 def quality_section(
     quality, cleaning, regions: list[str], lang: str, plan: str = "", max_rows: int = 10
 ) -> Html:
@@ -328,7 +352,7 @@ def quality_section(
         if rows.empty:
             parts.append(_t(lang, "<p>无警告或错误。</p>", "<p>No warnings or errors.</p>"))
         else:
-            parts.append(_small_table(rows, max_rows, lang))
+            parts.append(_small_table(_readable(rows, lang), max_rows, lang))
         if info:
             parts.append(
                 _t(
