@@ -304,6 +304,11 @@ class Lab:
             f"one of {', '.join(allowed)}",
         )
 
+    def _months_text(self) -> str:
+        if not self.months():
+            return f"none: as_of {self.as_of} is at or after the plan's last month"
+        return f"a month from {self.first_month} to {self.last_month}"
+
     def _check_month(self, month: Any, where: str) -> str:
         m = str(month).strip()
         if not _MONTH.match(m):
@@ -312,13 +317,13 @@ class Lab:
             raise InputError(
                 where,
                 f"{m} is outside the plan's years {min(self.years)}–{max(self.years)}",
-                f"a month from {self.first_month} to {self.last_month}",
+                self._months_text(),
             )
         if _month_index(m) <= _month_index(self.as_of):
             raise InputError(
                 where,
                 f"{m} is not after as_of {self.as_of} (the past is already in the progress data)",
-                f"a month from {self.first_month} to {self.last_month}",
+                self._months_text(),
             )
         return m
 
@@ -387,10 +392,10 @@ class Lab:
         self._deferred = True
         try:
             yield self
-        finally:
+        finally:  # also after an error: the tables must match the changes that were made
             self._deferred = outer
-        if not outer and self._dirty:
-            self._recompute(what)
+            if not outer and self._dirty:
+                self._recompute(what)
 
     def set_pace(
         self, region: str, indicator: str, from_month: str | None = None, factor: float = 1.0

@@ -92,7 +92,7 @@ class LabUI:
                 )
                 frm = w.Dropdown(
                     options=months,
-                    value=start if start in months else months[0],
+                    value=start if start in months else (months[0] if months else None),
                     description="从 from",
                     layout=w.Layout(width="190px"),
                     style={"description_width": "55px"},
