@@ -49,6 +49,17 @@ def parse_formats(s: str) -> tuple[str, ...]:
     return items
 
 
+def output_stem(params: dict[str, Any]) -> str:
+    """File name stem: the region id; '.en' for English, '.<scenario>' for a scenario run, so a
+    variant never replaces the baseline Chinese briefing."""
+    stem = params["region"]
+    if params.get("lang", "zh") != "zh":
+        stem += f".{params['lang']}"
+    if params.get("scenario"):
+        stem += f".{Path(params['scenario']).stem}"
+    return stem
+
+
 def render_one(job: dict[str, Any]) -> dict[str, Any]:
     """Execute and export one briefing. ``job``: params (validated, as_of resolved, cache set),
     formats. Returns a result dict (status ok/failed, outputs, seconds, error); never raises for
@@ -62,12 +73,19 @@ def render_one(job: dict[str, Any]) -> dict[str, Any]:
     params, formats = job["params"], tuple(job["formats"])
     plan, region, as_of, lang = params["plan"], params["region"], params["as_of"], params["lang"]
     odir = out_dir(as_of, plan)
-    final = {"ipynb": odir / f"{region}.ipynb"} | {f: odir / f"{region}.{f}" for f in formats}
-    failed_nb = odir / f"{region}.failed.ipynb"
-    result: dict[str, Any] = {"plan": plan, "region": region, "as_of": as_of, "status": "failed"}
+    stem = output_stem(params)
+    final = {"ipynb": odir / f"{stem}.ipynb"} | {f: odir / f"{stem}.{f}" for f in formats}
+    failed_nb = odir / f"{stem}.failed.ipynb"
+    result: dict[str, Any] = {
+        "plan": plan,
+        "region": region,
+        "as_of": as_of,
+        "status": "failed",
+        "name": stem,
+    }
     seconds: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="ontrack-render-") as tmp:
-        tmp_nb = Path(tmp) / f"{region}.ipynb"
+        tmp_nb = Path(tmp) / f"{stem}.ipynb"
         try:
             with _quiet_fd2(Path(tmp) / "kernel.log"):
                 pm.execute_notebook(
@@ -108,18 +126,18 @@ def render_one(job: dict[str, Any]) -> dict[str, Any]:
             t1 = time.perf_counter()
             title = registry.region_name(region, lang) + (" 简报" if lang == "zh" else " briefing")
             html = export_html(nb, lang=lang, title=f"{title} {as_of}")
-            tmp_html = Path(tmp) / f"{region}.html"
+            tmp_html = Path(tmp) / f"{stem}.html"
             tmp_html.write_text(html, encoding="utf-8")
             seconds["html"] = round(time.perf_counter() - t1, 2)
             if "pdf" in formats:
                 t2 = time.perf_counter()
-                print_pdf(tmp_html, Path(tmp) / f"{region}.pdf")
+                print_pdf(tmp_html, Path(tmp) / f"{stem}.pdf")
                 seconds["pdf"] = round(time.perf_counter() - t2, 2)
             # everything is ready: replace the previous outputs together
             with contextlib.ExitStack() as stack:
                 for fmt, dest in final.items():
                     t = stack.enter_context(atomic_path(dest))
-                    shutil.copyfile(Path(tmp) / f"{region}.{fmt}", t)
+                    shutil.copyfile(Path(tmp) / f"{stem}.{fmt}", t)
         except Exception as exc:
             result["error"] = f"{type(exc).__name__}: {exc}"
             result["seconds"] = {"total": round(time.perf_counter() - t0, 2)}
@@ -194,10 +212,11 @@ def record(manifest: dict, plan_info: dict, result: dict, key: str) -> None:
     entry = dict(result)
     entry["key"] = key
     entry["rendered_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    prev = plan["regions"].get(result["region"], {})
+    name = result.get("name", result["region"])
+    prev = plan["regions"].get(name, {})
     if result["status"] != "ok" and prev.get("status") == "ok":
         entry["previous_outputs"] = prev.get("outputs")  # still in place, still good
-    plan["regions"][result["region"]] = entry
+    plan["regions"][name] = entry
 
 
 def is_fresh(manifest: dict, plan: str, region: str, key: str) -> bool:

@@ -27,6 +27,7 @@ from .params import PARAMS, plan_regions, validate_params
 from .render import (
     is_fresh,
     job_key,
+    output_stem,
     parse_formats,
     prepare,
     read_manifest,
@@ -106,7 +107,7 @@ def render_all(
         for region in regions:
             params = dict(params0, region=region)
             key = job_key(params, formats, data.inputs, data.code)
-            if not force and is_fresh(m, plan, region, key):
+            if not force and is_fresh(m, plan, output_stem(params), key):
                 results.append(
                     dict(plan=plan, region=region, as_of=params["as_of"], status="skipped")
                 )
@@ -116,6 +117,7 @@ def render_all(
         total=len(todo), file=sys.stderr, unit="briefing", disable=not progress or None, leave=False
     )
     keys = {(j["params"]["plan"], j["params"]["region"]): (k, info) for j, k, info in todo}
+    # the manifest names entries by output stem (= region for the Chinese baseline)
 
     def done(res: dict) -> None:
         key, info = keys[(res["plan"], res["region"])]
@@ -194,9 +196,14 @@ def write_index() -> str:
             parts.append(f"<h3>{esc(p.name_zh if p else plan)}</h3>")
             rows = []
             order = {r: i for i, r in enumerate(plan_regions(plan))}
-            for region, e in sorted(
-                info.get("regions", {}).items(), key=lambda kv: order.get(kv[0], 99)
+            for name, e in sorted(
+                info.get("regions", {}).items(),
+                key=lambda kv: (order.get(kv[1].get("region", kv[0]), 99), kv[0]),
             ):
+                region = e.get("region", name)
+                label = registry.region_name(region) + (
+                    f"（{name[len(region) + 1 :]}）" if name != region else ""
+                )
                 ok = e.get("status") == "ok"
                 outs = e.get("outputs") or e.get("previous_outputs") or {}
                 links = " ".join(
@@ -212,7 +219,7 @@ def write_index() -> str:
                     if outs:
                         status += "（以下为上次成功的简报）"
                 rows.append(
-                    f"<tr><td>{esc(registry.region_name(region))}</td><td>{status}</td><td>{links}</td>"
+                    f"<tr><td>{esc(label)}</td><td>{status}</td><td>{links}</td>"
                     f"<td>{esc(e.get('rendered_at', ''))}</td></tr>"
                 )
             parts.append(

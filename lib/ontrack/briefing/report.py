@@ -7,6 +7,7 @@ uses. ``open_briefing`` checks the parameters, loads the run's data and sets the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from .. import registry
 from . import charts, narrative, tables
@@ -55,6 +56,9 @@ class Briefing:
             f"数据截至{narrative.month_label(d.as_of)} · 依据《{plan_name}》",
             f"Data as of {narrative.month_label(d.as_of, 'en')} · plan: {plan_name}",
         )
+        if d.scenario:
+            sc = d.scenario_meta.get("name") or Path(d.scenario).stem
+            sub += self._t(f" · 情景：{sc}", f" · scenario: {sc}")
         banner = ""
         if d.illustrative:
             banner = (

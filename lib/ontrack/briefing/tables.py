@@ -266,13 +266,80 @@ def scenario_section(scenario: str, meta: dict, n_sims: int, seed: int, lang: st
         )
         return Html(f"<p>{esc(text)}{esc(sims)}</p>")
     desc = next((meta[k] for k in ("description", "title", "name") if k in meta), "")
-    items = "".join(
-        f"<li><b>{esc(k)}</b>：{esc(v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))[:300]}</li>"
-        for k, v in meta.items()
-        if k not in ("description",)
-    )
+    items = [esc(x) for x in scenario_lines(meta, lang)]
     head = _t(lang, f"情景文件：{Path(scenario).name}", f"Scenario file: {Path(scenario).name}")
-    return Html(f"<p>{esc(head)}。{esc(desc)} {esc(sims)}</p><ul class='scenario'>{items}</ul>")
+    lis = "".join(f"<li>{i}</li>" for i in items)
+    return Html(f"<p>{esc(head)}。{esc(desc)} {esc(sims)}</p><ul class='scenario'>{lis}</ul>")
+
+
+def _any(x: Any, names, lang: str) -> str:
+    if x in (None, "*"):
+        return (
+            _t(lang, "全部指标", "all indicators")
+            if names is registry.indicator_name
+            else _t(lang, "全部地区", "all regions")
+        )
+    return names(str(x), lang)
+
+
+def scenario_lines(meta: dict, lang: str = "zh") -> list[str]:
+    """The scenario's rules in plain words (pace changes, pipeline projects, target overrides)."""
+    out = []
+    for r in meta.get("pace") or []:
+        if not isinstance(r, dict):
+            continue
+        reg = _any(r.get("region"), registry.region_name, lang)
+        ind = _any(r.get("indicator"), registry.indicator_name, lang)
+        f = r.get("factor", 1)
+        pct = f"{float(f) * 100:.0f}%" if isinstance(f, int | float) else str(f)
+        out.append(
+            _t(
+                lang,
+                f"节奏：{reg}「{ind}」自{r.get('from', '')}起按正常节奏的{pct}推进",
+                f"Pace: {reg}, {ind}, from {r.get('from', '')} at {pct} of the usual pace",
+            )
+        )
+    for r in meta.get("pipeline") or []:
+        if not isinstance(r, dict):
+            continue
+        reg = _any(r.get("region"), registry.region_name, lang)
+        ind = _any(r.get("indicator"), registry.indicator_name, lang)
+        p = r.get("probability", 1)
+        pct = f"{float(p) * 100:.0f}%" if isinstance(p, int | float) else str(p)
+        label = r.get("label", "")
+        out.append(
+            _t(
+                lang,
+                f"项目：{label}（{reg}「{ind}」）预计{r.get('month', '')}新增{r.get('amount', '')}，把握{pct}",
+                f"Project: {label} ({reg}, {ind}) adds {r.get('amount', '')} in {r.get('month', '')}, probability {pct}",
+            )
+        )
+    for r in meta.get("targets") or []:
+        if not isinstance(r, dict):
+            continue
+        reg = _any(r.get("region"), registry.region_name, lang)
+        ind = _any(r.get("indicator"), registry.indicator_name, lang)
+        try:
+            per = period_label(int(r.get("year_start")), int(r.get("year_end")), lang)
+        except (TypeError, ValueError):
+            per = ""
+        lvl = {"stretch": _t(lang, "高线", "stretch")}.get(
+            r.get("level"), _t(lang, "基准", "baseline")
+        )
+        out.append(
+            _t(
+                lang,
+                f"目标调整：{reg}「{ind}」{per}{lvl}目标改为{r.get('value', '')}",
+                f"Target: {reg}, {ind}, {per} {lvl} set to {r.get('value', '')}",
+            )
+        )
+    known = {"name", "description", "title", "pace", "pipeline", "targets"}
+    for k, v in meta.items():
+        if k not in known:
+            out.append(
+                f"{k}: {v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)}"[:300]
+            )
+    return out
 
 
 def _small_table(df: pd.DataFrame, max_rows: int, lang: str) -> str:
