@@ -639,6 +639,11 @@ def test_lab_scenario_reaches_the_briefing(project_copy, monkeypatch):
     assert (joined["proj_p50_scenario"] - joined["proj_p50"]).abs().max() == 0
 
     # and the briefing shows the scenario and the shifted projection
-    html = (root / "reports" / data.as_of / PLAN / f"{AOJIANG}.html").read_text(encoding="utf-8")
+    # (where the HTML went: the path `ontrack render` prints on its "html" line)
+    printed = [
+        ln.split(None, 1)[1] for ln in done.stdout.splitlines() if ln.strip().startswith("html")
+    ]
+    assert len(printed) == 1, done.stdout
+    html = Path(printed[0].strip()).read_text(encoding="utf-8")
     assert name in html and scenario.name in html
     assert fmt_num(rendered["proj_p50"]) in html
