@@ -200,6 +200,7 @@ def verdicts_table(att: pd.DataFrame, region: str, as_of: str, lang: str) -> Htm
         _t(lang, "概率判断", "Probability"),
         _t(lang, "时间过半任务过半", "Time vs share"),
         _t(lang, "Eurostat分类", "Eurostat class"),
+        _t(lang, "按季节规律推算", "Seasonal projection"),
         _t(lang, "为何不同", "Why they differ"),
     ]
     body = []
@@ -238,12 +239,21 @@ def verdicts_table(att: pd.DataFrame, region: str, as_of: str, lang: str) -> Htm
                 "Eurostat分类只看平均增速，不考虑季节规律和不确定性。",
                 "The Eurostat class uses average growth only, without seasonality or uncertainty.",
             )
+        sv, sp = r.get("seasonal_verdict"), r.get("seasonal_proj")
+        seas = "—"
+        if isinstance(sv, str):
+            seas = _t(
+                lang, "达标" if sv == "ahead" else "不达标", "meets" if sv == "ahead" else "short"
+            )
+            if isinstance(sp, int | float) and not math.isnan(sp):
+                seas = _t(lang, f"期末约{fmt_num(sp)}，{seas}", f"about {fmt_num(sp)}, {seas}")
         cells = [
             esc(registry.indicator_name(r["indicator_id"], lang)),
             esc(period_label(int(r["year_start"]), int(r["year_end"]), lang)),
             f"{esc(fmt_pct(r['p_meet'], prob=True))} {rag_chip(r['rag'], lang)}",
             esc(lp),
             esc(cls_s),
+            esc(seas),
             esc(why),
         ]
         body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
@@ -476,7 +486,14 @@ def assumptions_section(
     if "method" in att:
         methods = sorted({str(m) for m in att.loc[sel, "method"].dropna()})
         if methods:
-            items.append(esc(_t(lang, "预测方法：", "Forecast method: ") + "、".join(methods)))
+            items.append(
+                _t(
+                    lang,
+                    "预测方法：按各地每月进度建立计数模型（考虑月度季节规律和年底集中完成），同一县（区）的乡镇合并估计、县级为各乡镇之和，详见 docs/methods.md。",
+                    "Forecast method: monthly count models with the seasonal pattern and year-end rush, townships of a county estimated together, county = sum of townships (docs/methods.md).",
+                )
+                + f"<span class='note'>（{esc('、'.join(methods))}）</span>"
+            )
     items.append(
         _t(
             lang,
