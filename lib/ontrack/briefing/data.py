@@ -299,7 +299,15 @@ def cached_plan_data(
             pass
     data = compute_plan_data(plan, as_of, scenario, n_sims, seed)
     write_cache(data, path)
+    prune_cache()
     return data, path
+
+
+def prune_cache(keep: int = 20) -> None:
+    """Keep the ``keep`` most recent run caches (each code or input change makes a new one)."""
+    files = sorted(CACHE_DIR.glob("briefing-*.pkl"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for p in files[keep:]:
+        p.unlink(missing_ok=True)
 
 
 def write_cache(data: BriefingData, path: str | Path) -> Path:

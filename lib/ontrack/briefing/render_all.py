@@ -11,6 +11,7 @@ outputs exist are skipped, so a rerun with unchanged inputs is quick.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import html
 import json
 import os
@@ -62,9 +63,38 @@ def render_all(
 ) -> list[dict[str, Any]]:
     """Render every region of ``plans``; returns one result dict per region (status ok /
     skipped / failed). Writes each as-of's manifest.json and reports/index.html."""
+    plans = list(plans or registry.DEFAULT_PLANS)
+    with _run_lock():
+        return _render_all(
+            plans, as_of, jobs, formats, lang, n_sims, seed, force, progress, verbose
+        )
+
+
+@contextlib.contextmanager
+def _run_lock():
+    """One render-all at a time (two overlapping cron runs would race on the manifest)."""
+    paths.REPORTS_DIR.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # Windows: no lock
+        yield
+        return
+    with open(paths.REPORTS_DIR / ".render-all.lock", "w") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise OntrackError(
+                "another `ontrack render-all` is running (reports/.render-all.lock)"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _render_all(plans, as_of, jobs, formats, lang, n_sims, seed, force, progress, verbose):
     from tqdm import tqdm
 
-    plans = list(plans or registry.DEFAULT_PLANS)
     for plan in plans:  # all parameters checked before any work starts
         validate_params(
             dict(
@@ -85,7 +115,7 @@ def render_all(
         base = dict(plan=plan, region=regions[0], as_of=as_of, lang=lang, n_sims=n_sims, seed=seed)
         try:
             params0, data, _ = prepare(base)
-        except OntrackError as exc:
+        except Exception as exc:  # a broken plan (inputs or forecast) must not stop the others
             for region in regions:
                 results.append(
                     dict(
@@ -93,7 +123,7 @@ def render_all(
                         region=region,
                         as_of=as_of,
                         status="failed",
-                        error=f"forecast: {exc}",
+                        error=f"inputs/forecast: {type(exc).__name__}: {exc}",
                     )
                 )
             continue
