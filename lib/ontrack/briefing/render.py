@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import paths, registry
-from ..errors import InputError
+from ..errors import InputError, OntrackError
 from ..fileio import atomic_path, write_text
 from .params import PARAMS, validate_params
 
@@ -266,7 +266,14 @@ def run(args: argparse.Namespace) -> int:
     )
     validate_params(raw)  # fail fast, before the forecast and any kernel
     t0 = time.perf_counter()
-    params, data, _ = prepare(raw)
+    try:
+        params, data, _ = prepare(raw)
+    except OntrackError:
+        raise
+    except Exception as exc:  # a bug or bad data in an earlier stage: one line, no traceback
+        raise OntrackError(
+            f"could not load the data or run the forecast: {type(exc).__name__}: {exc}"
+        ) from None
     t_forecast = round(time.perf_counter() - t0, 2)
     key = job_key(params, formats, data.inputs, data.code)
     result = render_one({"params": params, "formats": formats})
