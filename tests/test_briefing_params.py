@@ -109,3 +109,9 @@ def test_notebook_parameters_cell_matches_and_is_documented():
     assert list(inferred) == list(PARAMS)
     for name, p in PARAMS.items():
         assert inferred[name]["help"] == p.help  # `papermill --help-notebook` shows these
+
+
+@pytest.mark.parametrize("name", ["kunyang", "昆阳", "昆阳镇"])
+def test_region_names_get_a_did_you_mean(targets_csv, name):
+    with pytest.raises(InputError, match="did you mean pingyang-kunyang"):
+        validate_params({"region": name}, targets_csv)

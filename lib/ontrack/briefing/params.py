@@ -118,7 +118,10 @@ def validate_params(params: dict[str, Any], targets_csv: Path | None = None) -> 
     else:
         regions = plan_regions(out["plan"], targets_csv)
         if out["region"] not in regions:
-            hint = registry.suggest_regions(out["region"])
+            hint = [r for r in regions if r.endswith("-" + out["region"])]
+            matched = registry.match_region(out["region"])
+            hint += [matched] if matched in regions and matched not in hint else []
+            hint = hint or registry.suggest_regions(out["region"])
             problem = f"region {out['region']!r} is not part of plan {out['plan']!r}"
             if hint:
                 problem += f" (did you mean {', '.join(hint)}?)"
