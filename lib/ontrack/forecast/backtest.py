@@ -136,7 +136,7 @@ def plot_backtest(summary: pd.DataFrame, ax=None):
             )
     ax.set_ylabel("Brier score (lower is better)")
     ax.set_xlabel("")
-    ax.set_title("Rolling-origin backtest: model vs 时间过半任务过半 vs seasonal share")
+    ax.set_title("Rolling-origin backtest: model vs linear pace vs seasonal share")
     return ax
 
 

@@ -74,7 +74,7 @@ def parse_as_of(as_of: str, progress: pd.DataFrame | None = None, where: str = "
     if str(as_of) == "latest":
         if progress is None or progress.empty:
             raise InputError(where, "'latest' needs progress rows, and there are none")
-        return max(str(m) for m in progress["month"])
+        return str(progress["month"].astype(str).max())
     if not _MONTH_RE.match(str(as_of)):
         raise InputError(where, f"{as_of!r} is not a month", "YYYY-MM or 'latest'")
     return str(as_of)
@@ -140,6 +140,7 @@ class Fitted:
         return self._pos.get((region_id, indicator_id))
 
     def __post_init__(self) -> None:
+        self._parent = {(c, i): par for (par, i), kids in self.children.items() for c in kids}
         self._pos = {
             (r, i): k
             for k, (r, i) in enumerate(
@@ -160,7 +161,8 @@ def _clean_progress(progress: pd.DataFrame, as_of_idx: int) -> pd.DataFrame:
         raise InputError(
             "progress", f"month {p.loc[bad, 'month'].iloc[0]!r} is not a month", "YYYY-MM"
         )
-    p["idx"] = [month_index(m) for m in p["month"].astype(str)]
+    ms = p["month"].astype(str)
+    p["idx"] = ms.str[:4].astype(int) * 12 + ms.str[5:7].astype(int) - 1
     p["value"] = pd.to_numeric(p["value"], errors="coerce").astype(float)
     if p["value"].isna().any():
         raise InputError("progress", "a value is empty or not a number")
@@ -190,7 +192,7 @@ def fit(progress: pd.DataFrame, as_of: str, *, season_prior_weight: float = 1.0)
     a_idx = month_index(as_of)
     p = _clean_progress(progress, a_idx)
     # series: leaf series with rows + aggregate parents (registry / id prefix)
-    keys = set(zip(p["region_id"], p["indicator_id"], strict=True))
+    keys = set(zip(p["region_id"].tolist(), p["indicator_id"].tolist(), strict=True))
     regions = set(p["region_id"])
     parents: set[str] = set()
     for r in regions:
@@ -202,9 +204,10 @@ def fit(progress: pd.DataFrame, as_of: str, *, season_prior_weight: float = 1.0)
     known = regions | parents
     children: dict[tuple[str, str], tuple[str, ...]] = {}
     all_keys = set(keys)
+    inds = sorted({i for (_, i) in keys})
     for par in sorted(parents):
         kids_all = family_children(par, known)
-        for ind in sorted({i for (_, i) in keys}):
+        for ind in inds:
             kids = tuple(k for k in kids_all if (k, ind) in keys)
             if kids:
                 children[(par, ind)] = kids
@@ -220,7 +223,9 @@ def fit(progress: pd.DataFrame, as_of: str, *, season_prior_weight: float = 1.0)
     illus = np.zeros(n, bool)
     covers = np.ones((n, T), int)
     if len(p):
-        rows = np.array([pos[k] for k in zip(p["region_id"], p["indicator_id"], strict=True)])
+        rows = np.array(
+            [pos[k] for k in zip(p["region_id"].tolist(), p["indicator_id"].tolist(), strict=True)]
+        )
         cols = p["idx"].to_numpy() - start
         values[rows, cols] = p["value"].to_numpy()
         reported[rows, cols] = True

@@ -374,11 +374,13 @@ def _family(fitted: Fitted, region: str, indicator: str) -> tuple[str, ...]:
 
 
 def _parents_of(fitted: Fitted, region: str, indicator: str) -> tuple[str, ...]:
+    """The regions a series is summed into, nearest first."""
     out = []
-    for (par, ind), kids in fitted.children.items():
-        if ind == indicator and region in kids:
-            out.append(par)
-            out.extend(_parents_of(fitted, par, indicator))
+    key = (region, indicator)
+    while key in fitted._parent:
+        par = fitted._parent[key]
+        out.append(par)
+        key = (par, indicator)
     return tuple(out)
 
 
@@ -468,6 +470,33 @@ def projection_draws(
     return _actual(fitted, k, w0, w1) + total[-1] - total[0]
 
 
+_ROW_COLUMNS = (
+    "plan_id",
+    "region_id",
+    "indicator_id",
+    "year_start",
+    "year_end",
+    "level",
+    "target",
+    "actual_to_date",
+    "p_meet",
+    "proj_p10",
+    "proj_p50",
+    "proj_p90",
+    "required_per_month",
+    "as_of",
+    "months_left",
+    "share_done",
+    "share_time",
+    "pace_ratio",
+    "seasonal_proj",
+    "method",
+    "assumed",
+    "illustrative",
+    "scenario",
+)
+
+
 def simulate_attainment(
     fitted: Fitted,
     targets: pd.DataFrame,
@@ -490,18 +519,39 @@ def simulate_attainment(
         if n > 0 or (r, i) in fitted.children
     }
     t = t[[(r, i) in covered for r, i in zip(t["region_id"], t["indicator_id"], strict=True)]]
-    rows = []
     a_idx = fitted.as_of_idx
-    groups = {key: g for key, g in t.groupby(["region_id", "indicator_id"], sort=True)}
+    name = sc.name if sc is not None else "baseline"
+    trailing_all = s["trailing_rate"].to_numpy(float)
+    illus_all = s["illustrative"].to_numpy(bool)
+    # targets as plain records, grouped by series
+    groups: dict[tuple[str, str], list[tuple]] = {}
+    recs = zip(
+        t["plan_id"],
+        t["region_id"],
+        t["indicator_id"],
+        t["year_start"],
+        t["year_end"],
+        t["level"],
+        t["value"],
+        t["assumed"],
+        strict=True,
+    )
+    for plan, region, ind, ys, ye, level, value, assumed in recs:
+        groups.setdefault((region, ind), []).append(
+            (plan, int(ys), int(ye), level, float(value), bool(assumed))
+        )
     # one family (a top region and everything summed into it) at a time: each township is
     # simulated once and its draws serve its own targets and its county's
     families: dict[tuple[str, str], list[str]] = {}
     for region, ind in groups:
         par = _parents_of(fitted, region, ind)
         families.setdefault((par[-1] if par else region, ind), []).append(region)
+    cols_out: dict[str, list] = {c: [] for c in _ROW_COLUMNS}
     for (_, ind), regs in sorted(families.items()):
-        fam_t = pd.concat([groups[(r, ind)] for r in regs])
-        cps = december_grid(fam_t["year_start"].min(), fam_t["year_end"].max())
+        fam = [x for r in regs for x in groups[(r, ind)]]
+        cps = december_grid(min(x[1] for x in fam), max(x[2] for x in fam))
+        pos = {int(c): j for j, c in enumerate(cps)}
+        season = fitted.pooled[ind].season
         cache: dict[str, np.ndarray] = {}
         for region in sorted(regs):
             tg = groups[(region, ind)]
@@ -515,21 +565,25 @@ def simulate_attainment(
             leaves = _family(fitted, region, ind)
             if len(leaves) > 1 or leaves[0] != region:
                 method = f"sum of {len(leaves)} sub-regions: {method}"
-            pos = {int(c): j for j, c in enumerate(cps)}
-            season = fitted.pooled[ind].season
-            for tr in tg.itertuples(index=False):
-                ys, ye = int(tr.year_start), int(tr.year_end)
+            trailing = float(trailing_all[k])
+            actuals = np.array([_actual(fitted, k, ys * 12, ye * 12 + 11) for _, ys, ye, *_ in tg])
+            proj = (
+                np.stack(
+                    [total[pos[ye * 12 + 11]] - total[pos[ys * 12 - 1]] for _, ys, ye, *_ in tg]
+                )
+                + actuals[:, None]
+            )
+            tv = np.array([x[4] for x in tg])
+            p_meet = (proj >= (tv - 1e-9 * np.maximum(1.0, np.abs(tv)))[:, None]).mean(1)
+            qs = np.quantile(proj, [0.1, 0.5, 0.9], axis=1)
+            for j, (plan, ys, ye, level, target, assumed) in enumerate(tg):
                 w0, w1 = ys * 12, ye * 12 + 11
-                fut = total[pos[w1]] - total[pos[w0 - 1]]
-                actual = _actual(fitted, k, w0, w1)
-                proj = actual + fut
-                target = float(tr.value)
+                actual = float(actuals[j])
                 n_total = w1 - w0 + 1
                 elapsed = int(np.clip(a_idx - w0 + 1, 0, n_total))
                 months_left = max(w1 - a_idx, 0)
                 gap = max(target - actual, 0.0)
                 required = gap / months_left if months_left > 0 else gap
-                trailing = float(s.loc[k, "trailing_rate"])
                 observed = actual / elapsed if elapsed > 0 else trailing
                 pace_ratio = observed / required if required > 0 else np.inf
                 share = seasonal_share(season, w0, w1, a_idx)
@@ -537,34 +591,33 @@ def simulate_attainment(
                     seas_proj = actual / share
                 else:
                     seas_proj = actual + (trailing if np.isfinite(trailing) else 0.0) * n_total
-                q10, q50, q90 = np.quantile(proj, [0.1, 0.5, 0.9])
-                rows.append(
-                    {
-                        "plan_id": tr.plan_id,
-                        "region_id": region,
-                        "indicator_id": ind,
-                        "year_start": ys,
-                        "year_end": ye,
-                        "level": tr.level,
-                        "target": target,
-                        "actual_to_date": actual,
-                        "p_meet": float(np.mean(proj >= target - 1e-9 * max(1.0, abs(target)))),
-                        "proj_p10": float(q10),
-                        "proj_p50": float(q50),
-                        "proj_p90": float(q90),
-                        "required_per_month": float(required),
-                        "as_of": fitted.as_of,
-                        "months_left": months_left,
-                        "share_done": actual / target if target > 0 else 1.0,
-                        "share_time": elapsed / n_total,
-                        "pace_ratio": float(pace_ratio),
-                        "seasonal_proj": float(seas_proj),
-                        "method": method,
-                        "assumed": bool(getattr(tr, "assumed", False)),
-                        "illustrative": bool(s.loc[k, "illustrative"]),
-                        "scenario": sc.name if sc is not None else "baseline",
-                    }
+                row = (
+                    plan,
+                    region,
+                    ind,
+                    ys,
+                    ye,
+                    level,
+                    target,
+                    actual,
+                    float(p_meet[j]),
+                    float(qs[0, j]),
+                    float(qs[1, j]),
+                    float(qs[2, j]),
+                    float(required),
+                    fitted.as_of,
+                    months_left,
+                    actual / target if target > 0 else 1.0,
+                    elapsed / n_total,
+                    float(pace_ratio),
+                    float(seas_proj),
+                    method,
+                    assumed,
+                    bool(illus_all[k]),
+                    name,
                 )
+                for c, v in zip(_ROW_COLUMNS, row, strict=True):
+                    cols_out[c].append(v)
     cols = [
         "plan_id",
         "region_id",
@@ -594,9 +647,9 @@ def simulate_attainment(
         "illustrative",
         "scenario",
     ]
-    if not rows:
+    if not cols_out["plan_id"]:
         return pd.DataFrame(columns=cols)
-    out = pd.DataFrame(rows)
+    out = pd.DataFrame(cols_out)
     out["linear_pace"] = linear_pace(out["share_done"], out["share_time"])
     out["rag"] = rag(out["p_meet"], rag_thresholds)
     out["eurostat_class"] = eurostat_class(out["pace_ratio"])
