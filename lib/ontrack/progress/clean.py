@@ -318,3 +318,15 @@ def to_table(values: list[MonthValue], split_jan_feb: str | None, log: CleaningL
     df["illustrative"] = df["illustrative"].astype(bool)
     df["covers"] = df["covers"].astype(int)
     return df.sort_values(["region_id", "indicator_id", "month"], ignore_index=True)
+
+
+def to_ytd(progress: pd.DataFrame) -> pd.DataFrame:
+    """Running totals within each year (1..month 累计), per region and indicator.
+
+    The inverse of reading year-to-date reports: differencing them gives ``progress`` back.
+    Adds a column ``ytd``; months absent from ``progress`` stay absent.
+    """
+    df = progress.sort_values(["region_id", "indicator_id", "month"]).copy()
+    year = df["month"].astype(str).str[:4]
+    df["ytd"] = df.groupby([df["region_id"], df["indicator_id"], year])["value"].cumsum()
+    return df.reset_index(drop=True)

@@ -1,0 +1,100 @@
+"""Cell values, periods and units as offices write them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from ontrack.progress.periods import Period, parse_date, parse_period
+from ontrack.progress.units import factor, find_unit, match_indicator
+from ontrack.progress.values import ValueProblem, parse_cell, parse_value
+
+
+@pytest.mark.parametrize(
+    "cell, expected",
+    [
+        ("１２,５００", 12500.0),  # full-width digits and comma
+        ("1,234.5", 1234.5),  # thousands separator
+        ("85.0%", 0.85),  # percentage as text
+        ("2.1*", 2.1),  # footnote mark
+        ("3.0①", 3.0),
+        ("  12 ", 12.0),  # spaces
+        (7, 7.0),
+        ("", None),
+        ("—", None),  # nothing reported
+        ("-", None),
+        ("／", None),
+        ("无", None),
+        (None, None),
+    ],
+)
+def test_parse_value(cell, expected):
+    assert parse_value(cell) == expected
+
+
+def test_unit_written_in_the_cell():
+    assert parse_cell("1.5万平方米") == (1.5, "万平方米")
+
+
+@pytest.mark.parametrize("cell", ["十二", "-3", "abc", True, dt.date(2026, 1, 1)])
+def test_bad_values_raise(cell):
+    with pytest.raises(ValueProblem):
+        parse_value(cell)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("2026年1-9月", Period(2026, 1, 9, True)),
+        ("1—2月", Period(None, 1, 2, True)),  # em dash, no year
+        ("２０２６年１－９月", Period(2026, 1, 9, True)),  # full width
+        ("第三季度", Period(None, 7, 9, None)),
+        ("前三季度", Period(None, 1, 9, True)),
+        ("截至9月底", Period(None, 1, 9, True)),
+        ("上半年", Period(None, 1, 6, True)),
+        ("2026年9月", Period(2026, 9, 9, None)),
+        ("3月", Period(None, 3, 3, None)),
+        ("2026-03", Period(2026, 3, 3, None)),
+        # a plan span (2025—2027年) is not the year of the report
+        ("三年行动计划(2025—2027年)督查表(2026年1-3月)", Period(2026, 1, 3, True)),
+    ],
+)
+def test_parse_period(text, expected):
+    assert parse_period(text) == expected
+
+
+def test_period_of_a_date_cell_and_no_period():
+    assert parse_period(dt.datetime(2026, 5, 1)) == Period(2026, 5, 5)
+    assert parse_period("新增孵化空间面积") is None
+
+
+def test_parse_date():
+    assert parse_date("填报日期：2026年10月8日") == dt.date(2026, 10, 8)
+    assert parse_date("2026-10-09") == dt.date(2026, 10, 9)
+
+
+@pytest.mark.parametrize(
+    "header, indicator, unit",
+    [
+        ("新增孵化空间面积(平方米)", "space", "平方米"),
+        ("新增孵化空间面积（万平方米）", "space", "万平方米"),
+        ("新增在孵企业(项目)(个)", "firms", "个"),  # (项目) is part of the name, (个) the unit
+        ("新增创新创业人才数(个)", "talent", "个"),
+        ("新增省级及以上科技企业数(家)", "tech_firms", "家"),
+        ("新增温州“20”孵化器", "incubators_20", None),
+    ],
+)
+def test_headers(header, indicator, unit):
+    assert match_indicator(header) == indicator
+    assert find_unit(header) == unit
+
+
+def test_unit_factors():
+    assert factor("平方米", "space") == pytest.approx(1e-4)  # 10000 m² = 1 万平方米
+    assert factor(find_unit("(㎡)"), "space") == pytest.approx(1e-4)
+    assert factor("万平方米", "space") == 1.0
+    assert factor(None, "space") is None  # area without a unit: cannot tell
+    assert factor(None, "firms") == 1.0  # a count is a count
+    assert factor("平方米", "firms") is None
+    assert factor("万人", "talent") == 1e4
