@@ -1,0 +1,59 @@
+"""Tables for the progress notebook: what came in, what was flagged."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+
+import pandas as pd
+
+from .. import paths as _paths
+from . import read_progress
+
+
+def load_progress(
+    paths: Iterable[str | os.PathLike] | None = None,
+    *,
+    as_of: str | None = None,
+    split_jan_feb: str | None = None,
+    prefer_newer: bool = False,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`read_progress` on ``paths`` (default data/raw/progress/), months up to ``as_of``.
+
+    ``as_of`` is YYYY-MM, or None / '' / 'latest' for everything read.
+    """
+    progress, log = read_progress(
+        list(paths) if paths else [_paths.PROGRESS_DIR],
+        split_jan_feb=split_jan_feb,
+        prefer_newer=prefer_newer,
+    )
+    if as_of and as_of != "latest":
+        progress = progress[progress["month"] <= as_of].reset_index(drop=True)
+    return progress, log
+
+
+def inputs_summary(progress: pd.DataFrame) -> pd.DataFrame:
+    """One row per input file: values read, regions, indicators, months, illustrative."""
+    df = progress.assign(file=progress["source"].str.split(" | ", regex=False).str[0])
+    return (
+        df.groupby("file")
+        .agg(
+            values=("value", "size"),
+            regions=("region_id", "nunique"),
+            indicators=("indicator_id", "nunique"),
+            first_month=("month", "min"),
+            last_month=("month", "max"),
+            illustrative=("illustrative", "all"),
+        )
+        .reset_index()
+    )
+
+
+def log_summary(log: pd.DataFrame) -> pd.DataFrame:
+    """Counts of log entries by level (error / flag / info)."""
+    return log.groupby("level").size().rename("entries").reset_index()
+
+
+def flagged(log: pd.DataFrame) -> pd.DataFrame:
+    """The log's errors and flags (revisions, total mismatches, duplicates)."""
+    return log[log["level"].isin(["error", "flag"])].reset_index(drop=True)

@@ -1,0 +1,72 @@
+"""Charts and notebook helpers of the progress stage."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+
+import matplotlib
+import pandas as pd
+import pytest
+
+matplotlib.use("Agg")
+
+
+def _progress() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "region_id": ["pingyang-kunyang"] * 3 + ["pingyang-aojiang"],
+            "indicator_id": ["space", "space", "firms", "space"],
+            "month": ["2026-02", "2026-05", "2026-03", "2026-05"],
+            "value": [1.0, 2.5, 4.0, 3.0],
+            "source": ["a.xlsx | s | D5"] * 3 + ["b.csv | line 2"],
+            "illustrative": [True, True, True, False],
+            "covers": [2, 1, 1, 1],
+        }
+    )
+
+
+def test_running_totals_chart_has_one_panel_per_indicator():
+    from ontrack.progress.charts import plot_running_totals
+
+    fig = plot_running_totals(_progress())
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(visible) == 2  # space, firms
+    space = next(ax for ax in visible if "孵化空间" in ax.get_title())
+    # 昆阳镇's running total: 1.0 in February, 1.0 + 2.5 = 3.5 in May
+    ys = sorted(max(line.get_ydata()) for line in space.lines if len(line.get_ydata()))
+    assert ys == [3.0, 3.5]
+
+
+@pytest.mark.skipif(not shutil.which("fc-list"), reason="fontconfig missing")
+def test_cjk_font_is_found_when_installed():
+    from ontrack.progress.charts import _cjk_font
+
+    out = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True).stdout
+    if not out.strip():
+        pytest.skip("no CJK font installed")
+    assert _cjk_font()  # a family name, e.g. Noto Sans CJK JP (same file as SC)
+
+
+def test_inputs_summary_counts_values_per_file():
+    from ontrack.progress.summary import inputs_summary
+
+    s = inputs_summary(_progress()).set_index("file")
+    assert s.loc["a.xlsx", "values"] == 3 and bool(s.loc["a.xlsx", "illustrative"])
+    assert s.loc["b.csv", "values"] == 1 and not bool(s.loc["b.csv", "illustrative"])
+
+
+@pytest.mark.slow
+def test_notebook_runs_under_papermill(tmp_path):
+    from conftest import FIXTURES, ROOT
+
+    papermill = ROOT / ".venv" / "bin" / "papermill"
+    exe = [str(papermill)] if papermill.exists() else [sys.executable, "-m", "papermill"]
+    good = str(FIXTURES / "progress" / "good")
+    r = subprocess.run(
+        [*exe, str(ROOT / "notebooks" / "02_progress.ipynb"), str(tmp_path / "out.ipynb"),
+         "-y", f"paths: ['{good}']", "-k", "python3"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr[-2000:]
