@@ -199,3 +199,18 @@ def test_ingest_command(tmp_path, capsys):
     assert code == 2
     err = capsys.readouterr().err
     assert "4 error(s)" in err and "昆杨镇" in err
+
+
+def test_demo_pace_follows_annex2_and_lucheng_split():
+    from ontrack.progress.demo import yearly_pace
+
+    p = yearly_pace().set_index(["region_id", "indicator_id", "year"])["target"]
+    # 附件2: 昆阳 2026 space 3 万㎡, 经开区 2026 "20" incubators 1, 麻步 2027 tech_firms 3
+    assert p[("pingyang-kunyang", "space", 2026)] == 3
+    assert p[("pingyang-jingkaiqu", "incubators_20", 2026)] == 1
+    assert p[("pingyang-mabu", "tech_firms", 2027)] == 3
+    # townships add up to 全县: space 16 / 22 / 32
+    towns = p.drop("lucheng", level=0)
+    assert towns.xs("space", level=1).groupby(level=1).sum().tolist() == [16, 22, 32]
+    # Lucheng: 1600 firms over three years, 25 / 33 / 42 % → 400, 528, 672
+    assert p[("lucheng", "firms", 2026)] == pytest.approx(528)

@@ -77,12 +77,13 @@ _ANNEX2 = {
 def _township_targets() -> dict[tuple[str, str, int], float]:
     """Yearly targets of Pingyang's townships: {(region_id, indicator_id, year): value}.
 
-    From ontrack.targets.load_targets() when that stage is available, else the 附件2 numbers.
+    Parsed from the plan document by the targets stage (``ontrack.targets.build_targets``, which
+    writes nothing) when it yields the full table, else the 附件2 numbers copied above.
     """
     try:
-        from ..targets import load_targets  # written by the targets stage
+        from ..targets import build_targets  # the targets stage (stage 1a)
 
-        df = load_targets()
+        df = build_targets()
         df = df[
             (df["plan_id"] == "pingyang-2025-2027")
             & (df["level"] == "baseline")
@@ -95,7 +96,7 @@ def _township_targets() -> dict[tuple[str, str, int], float]:
                 (r.region_id, r.indicator_id, int(r.year_start)): float(r.value)
                 for r in df.itertuples()
             }
-    except Exception:  # the targets stage is absent or has no processed data yet
+    except Exception:  # the targets stage is absent or cannot parse: fall back
         pass
     return {
         (rid, ind, year): float(vals[i])
