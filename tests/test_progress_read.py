@@ -187,3 +187,15 @@ def test_raw_files_are_not_modified(tmp_path):
     before = {f.name: sha256(f) for f in files}
     read_progress([FIXTURES / "progress" / "good"])
     assert {f.name: sha256(f) for f in files} == before
+
+
+def test_month_column_beside_running_total_reads_the_running_total():
+    from conftest import FIXTURES
+
+    df, log = read_progress([FIXTURES / "progress" / "both"])
+    # 昆阳镇: 本月 4, 累计 30 → the 累计 column: 30 for Jan–May, recorded in May (covers 5)
+    assert _v(df, "pingyang-kunyang", "firms", "2026-05") == 30
+    assert df.set_index("region_id").loc["pingyang-kunyang", "covers"] == 5
+    # 鳌江镇: 本月 '—', 累计 12
+    assert _v(df, "pingyang-aojiang", "firms", "2026-05") == 12
+    assert log["message"].str.contains("本月完成' not read").any()

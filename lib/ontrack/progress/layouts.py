@@ -329,4 +329,27 @@ def detect(grid: list[list], file: str, sheet: str, log: CleaningLog) -> Sheet |
             )
             continue
         layout.columns.append(Column(c, header, ind, unit, period))
+    # 本月完成 beside 累计完成 for the same indicator: the running total is read (it carries the
+    # months before too); the month column would report the same month twice
+    ytd_inds = {
+        (x.indicator_id, x.period.year, x.period.end)
+        for x in layout.columns
+        if x.period.start == 1 and not x.period.single
+    }
+    keep = []
+    for x in layout.columns:
+        if (
+            x.period.single
+            and x.period.start > 1
+            and (x.indicator_id, x.period.year, x.period.end) in ytd_inds
+        ):
+            log.info(
+                file,
+                sheet,
+                cell_ref(header_rows[-1] if header_rows else first_data, x.col),
+                f"column '{x.header}' not read: the 累计 column of {x.indicator_id} is used",
+            )
+            continue
+        keep.append(x)
+    layout.columns = keep
     return layout
