@@ -347,7 +347,13 @@ def _readme(as_of: str, seed: int) -> str:
         "(module `ontrack.progress.demo`). Re-running with the same arguments gives the same "
         "numbers; `ontrack.progress.demo.generate(as_of, seed)` returns the true monthly values "
         "(not written here, because the ingest reads every file in this folder).\n\n"
-        "## Model and file quirks\n\n" + doc.strip() + "\n"
+        "## Model and file quirks\n\n" + doc.strip() + "\n\n"
+        "## Parameters\n\n"
+        f"- `SEASON` (Jan … Dec): {', '.join(f'{w:g}' for w in SEASON)}\n"
+        f"- `LATE` (Jan … Dec): {', '.join(f'{w:g}' for w in LATE)}\n"
+        f"- building size: uniform {BUILDING_MIN:g}–{BUILDING_MAX:g} 万㎡\n"
+        f"- `DISPERSION`: {', '.join(f'{k} {v:g}' for k, v in DISPERSION.items())}\n"
+        f"- seed: {seed}; as of: {as_of}\n"
     )
 
 
