@@ -27,7 +27,7 @@ from .. import paths
 from ..errors import InputError
 from ..fileio import read_csv, write_csv
 from .model import fit, month_index
-from .simulate import _actual, prepare_targets, simulate_attainment
+from .simulate import _actual, prepare_targets, series_params, simulate_attainment
 
 ORIGIN_MONTHS = (3, 6, 9)
 METHODS = ("model", "linear_pace", "seasonal_share")
@@ -61,7 +61,10 @@ def backtest(
             if t.empty:
                 continue
             fitted = fit(progress, as_of)
-            att = simulate_attainment(fitted, t, n_sims=n_sims, seed=seed)
+            # the priors see the whole targets table (the plan is known in advance), as in
+            # `ontrack forecast`; only the targets ending in Y are scored
+            params = series_params(fitted, targets)
+            att = simulate_attainment(fitted, t, n_sims=n_sims, seed=seed, params=params)
             if att.empty:
                 continue
             outcome, complete = [], []
