@@ -270,3 +270,26 @@ def test_seasonal_profile_matches_a_poisson_glm():
     month_eff = np.exp(np.r_[0.0, [res.params[f"m_{m:02d}"] for m in range(2, 13)]])
     glm_season = month_eff * 12 / month_eff.sum()
     np.testing.assert_allclose(fitted.pooled["firms"].season, glm_season, rtol=1e-5)
+
+
+def test_series_without_history_uses_the_documented_prior():
+    # r2 reports only after as_of (from 2026-07): its 2026 target is forecast from the prior,
+    # and says so; r1 has history and informs the pooled pace ratio.
+    prog = pd.concat(
+        [
+            _progress("r1", "firms", _months("2025-01", 18), [3.0, 5, 4, 6, 2, 4] * 3),
+            _progress("r2", "firms", ["2026-07"], [9.0]),
+        ]
+    )
+    targ = pd.DataFrame(
+        [_target("r1", "firms", 2026, 2026, 48), _target("r2", "firms", 2026, 2026, 24)]
+    )
+    a = attainment(prog, targ, "2026-06", n_sims=4000).set_index("region_id")
+    assert a.loc["r2", "method"].startswith("prior")
+    assert not a.loc["r1", "method"].startswith("prior")
+    assert a.loc["r2", "actual_to_date"] == 0
+    # the prior's median is near the target's even share times the pooled pace ratio (r1 runs
+    # at about 4 a month against a target pace of 4: ratio ~1), so around 24 for the year,
+    # with a wide interval (prior shape 2: CV 0.71)
+    assert 12 < a.loc["r2", "proj_p50"] < 36
+    assert a.loc["r2", "proj_p90"] - a.loc["r2", "proj_p10"] > 15

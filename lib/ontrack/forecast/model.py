@@ -175,7 +175,6 @@ def _clean_progress(progress: pd.DataFrame, as_of_idx: int) -> pd.DataFrame:
     # months a row covers (an extra column of some inputs: 2 for a 1-2月 report); default 1
     cov = progress["covers"] if "covers" in progress.columns else pd.Series(1, index=p.index)
     p["covers"] = pd.to_numeric(cov, errors="coerce").fillna(1).clip(lower=1).astype(int).to_numpy()
-    p = p[p["idx"] <= as_of_idx]
     # duplicates (should not happen under the contract): add them up
     p = p.groupby(["region_id", "indicator_id", "idx"], as_index=False).agg(
         value=("value", "sum"), illustrative=("illustrative", "any"), covers=("covers", "max")
@@ -190,10 +189,12 @@ def fit(progress: pd.DataFrame, as_of: str, *, season_prior_weight: float = 1.0)
     """
     as_of = parse_as_of(as_of, progress)
     a_idx = month_index(as_of)
-    p = _clean_progress(progress, a_idx)
+    p_all = _clean_progress(progress, a_idx)
+    # a series with rows only after as_of is still a series (its forecast is the prior)
+    p = p_all[p_all["idx"] <= a_idx]
     # series: leaf series with rows + aggregate parents (registry / id prefix)
-    keys = set(zip(p["region_id"].tolist(), p["indicator_id"].tolist(), strict=True))
-    regions = set(p["region_id"])
+    keys = set(zip(p_all["region_id"].tolist(), p_all["indicator_id"].tolist(), strict=True))
+    regions = set(p_all["region_id"])
     parents: set[str] = set()
     for r in regions:
         par = REGIONS[r].parent if r in REGIONS else None

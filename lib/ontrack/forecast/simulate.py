@@ -161,8 +161,14 @@ def series_params(fitted: Fitted, targets: pd.DataFrame) -> dict[tuple[str, str]
         empty: _TRows = []
         r0 = np.empty(len(rows))
         scales: list[dict[int, float]] = []
-        for j, (r, f0, l0) in enumerate(
-            zip(rows["region_id"], rows["first_idx"], rows["last_idx"], strict=True)
+        for j, (r, f0, l0, nm) in enumerate(
+            zip(
+                rows["region_id"],
+                rows["first_idx"],
+                rows["last_idx"],
+                rows["n_months"],
+                strict=True,
+            )
         ):
             tg_r = tg.get((r, ind), empty)
             pace = _target_pace(tg_r, as_year)
@@ -171,7 +177,7 @@ def series_params(fitted: Fitted, targets: pd.DataFrame) -> dict[tuple[str, str]
                 # express the target pace in the units of the data's years
                 base = sc_y.get(as_year) or sc_y[min(sc_y, key=lambda y: abs(y - as_year))]
                 pace = pace / base if base > 0 else pace
-            elif not sc_y and int(l0) < int(f0):  # no history: scale relative to the as-of year
+            elif not sc_y and nm == 0:  # no history: scale relative to the as-of year
                 paces = _yearly_paces(tg_r)
                 if paces and np.isfinite(pace) and pace > 0:
                     sc_y = {y: v / pace for y, v in paces.items() if v > 0}
@@ -528,11 +534,7 @@ def simulate_attainment(
     if params is None:
         params = series_params(fitted, t)
     s = fitted.series
-    covered = {
-        (r, i)
-        for r, i, n in zip(s["region_id"], s["indicator_id"], s["n_months"], strict=True)
-        if n > 0 or (r, i) in fitted.children
-    }
+    covered = set(zip(s["region_id"], s["indicator_id"], strict=True))
     t = t[[(r, i) in covered for r, i in zip(t["region_id"], t["indicator_id"], strict=True)]]
     a_idx = fitted.as_of_idx
     name = sc.name if sc is not None else "baseline"
