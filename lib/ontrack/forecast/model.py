@@ -231,7 +231,16 @@ def fit(progress: pd.DataFrame, as_of: str, *, season_prior_weight: float = 1.0)
         values[rows, cols] = p["value"].to_numpy()
         reported[rows, cols] = True
         covers[rows, cols] = p["covers"].to_numpy()
-        np.logical_or.at(illus, rows, p["illustrative"].to_numpy())
+    if len(p_all):  # any illustrative row of the series, after as_of too
+        rows_all = np.array(
+            [
+                pos[k]
+                for k in zip(
+                    p_all["region_id"].tolist(), p_all["indicator_id"].tolist(), strict=True
+                )
+            ]
+        )
+        np.logical_or.at(illus, rows_all, p_all["illustrative"].to_numpy())
     # aggregates: consistent with the sum of children → sum of children; otherwise independent
     kind = np.array(["leaf"] * n, dtype=object)
     for (par, ind), kids in children.items():
