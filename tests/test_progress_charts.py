@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 
@@ -37,16 +36,6 @@ def test_running_totals_chart_has_one_panel_per_indicator():
     # 昆阳镇's running total: 1.0 in February, 1.0 + 2.5 = 3.5 in May
     ys = sorted(max(line.get_ydata()) for line in space.lines if len(line.get_ydata()))
     assert ys == [3.0, 3.5]
-
-
-@pytest.mark.skipif(not shutil.which("fc-list"), reason="fontconfig missing")
-def test_cjk_font_is_found_when_installed():
-    from ontrack.progress.charts import _cjk_font
-
-    out = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True).stdout
-    if not out.strip():
-        pytest.skip("no CJK font installed")
-    assert _cjk_font()  # a family name, e.g. Noto Sans CJK JP (same file as SC)
 
 
 def test_inputs_summary_counts_values_per_file():

@@ -15,11 +15,20 @@ from .errors import OntrackError
 #: command → (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "targets": ("ontrack.targets", "parse the plan documents into data/processed/targets.csv"),
-    "template": ("ontrack.progress.template", "write a fill-in progress workbook for a plan and year"),
+    "template": (
+        "ontrack.progress.template",
+        "write a fill-in progress workbook",
+    ),
     "demo": ("ontrack.progress.demo", "generate the illustrative (示例数据) progress reports"),
-    "ingest": ("ontrack.progress.ingest", "read progress spreadsheets into data/processed/progress.csv"),
+    "ingest": (
+        "ontrack.progress.ingest",
+        "read progress spreadsheets into progress.csv",
+    ),
     "forecast": ("ontrack.forecast.cli", "probability that each target is met (attainment table)"),
-    "backtest": ("ontrack.forecast.backtest", "rolling-origin evaluation of the forecast vs baselines"),
+    "backtest": (
+        "ontrack.forecast.backtest",
+        "rolling-origin evaluation vs baselines",
+    ),
     "render": ("ontrack.briefing.render", "render one briefing to HTML/PDF"),
     "render-all": ("ontrack.briefing.render_all", "render every region's briefing (for cron)"),
 }

@@ -1084,22 +1084,14 @@ class Lab:
 def _cjk_rc() -> Iterator[None]:
     """Matplotlib settings for Chinese labels, only inside the block (no global side effects)."""
     import matplotlib as mpl
-    from matplotlib import font_manager
 
-    names = {f.name for f in font_manager.fontManager.ttflist}
-    cjk = [
-        n
-        for n in (
-            "Noto Sans CJK SC",
-            "Noto Serif CJK SC",
-            "Source Han Sans SC",
-            "WenQuanYi Zen Hei",
-            "Microsoft YaHei",
-            "SimHei",
-            "PingFang SC",
-        )
-        if n in names
-    ]
+    from .errors import OntrackError
+    from .fonts import cjk_family
+
+    try:
+        cjk = [cjk_family()]
+    except OntrackError:
+        cjk = []
     # Concrete family names (not "sans-serif"): text keeps them after the block, at draw time.
     with mpl.rc_context({"font.family": [*cjk, "DejaVu Sans"], "axes.unicode_minus": False}):
         yield

@@ -73,7 +73,12 @@ INDICATORS: dict[str, Indicator] = {
         Indicator("firms", "新增在孵企业(项目)", "个", "count", "New firms in incubation", True),
         Indicator("talent", "新增创新创业人才", "人", "count", "New innovation talent", True),
         Indicator(
-            "tech_firms", "新培育省级及以上科技企业", "家", "count", "New provincial tech firms", True
+            "tech_firms",
+            "新培育省级及以上科技企业",
+            "家",
+            "count",
+            "New provincial tech firms",
+            True,
         ),
         Indicator(
             "incubators_20",
@@ -84,17 +89,59 @@ INDICATORS: dict[str, Indicator] = {
             True,
         ),
         # Other quantified targets of the plans (targets only; no monthly progress expected).
-        Indicator("carriers", "新增市级及以上孵化载体", "个", "small_count", "New incubation carriers"),
-        Indicator("new_quality_incubators", "新建成新质孵化器", "家", "small_count", "New-quality incubators"),
+        Indicator(
+            "carriers", "新增市级及以上孵化载体", "个", "small_count", "New incubation carriers"
+        ),
+        Indicator(
+            "new_quality_incubators",
+            "新建成新质孵化器",
+            "家",
+            "small_count",
+            "New-quality incubators",
+        ),
         Indicator("bases", "累计建成各类孵化基地", "个", "other", "Incubation bases (cumulative)"),
-        Indicator("provincial_incubators", "省级及以上孵化器", "家", "small_count", "Provincial incubators"),
-        Indicator("provincial_makerspaces", "省级及以上众创空间", "家", "small_count", "Provincial maker spaces"),
-        Indicator("conversions", "转化科研成果和大赛获奖项目", "项", "small_count", "Research results converted"),
-        Indicator("high_energy_incubators", "温州市高能级科技孵化器", "家", "small_count", "High-energy incubators"),
-        Indicator("operators", "新增专业运营机构", "家", "small_count", "New professional operators"),
+        Indicator(
+            "provincial_incubators",
+            "省级及以上孵化器",
+            "家",
+            "small_count",
+            "Provincial incubators",
+        ),
+        Indicator(
+            "provincial_makerspaces",
+            "省级及以上众创空间",
+            "家",
+            "small_count",
+            "Provincial maker spaces",
+        ),
+        Indicator(
+            "conversions",
+            "转化科研成果和大赛获奖项目",
+            "项",
+            "small_count",
+            "Research results converted",
+        ),
+        Indicator(
+            "high_energy_incubators",
+            "温州市高能级科技孵化器",
+            "家",
+            "small_count",
+            "High-energy incubators",
+        ),
+        Indicator(
+            "operators", "新增专业运营机构", "家", "small_count", "New professional operators"
+        ),
         Indicator("events", "创新创业活动", "场次", "count", "Innovation events"),
-        Indicator("incubators_large", "2万平方米以上孵化器", "个", "other", "Incubators over 20,000 m²"),
-        Indicator("incubators_300jobs", "吸纳300人以上创业就业的孵化器", "个", "other", "Incubators with 300+ jobs"),
+        Indicator(
+            "incubators_large", "2万平方米以上孵化器", "个", "other", "Incubators over 20,000 m²"
+        ),
+        Indicator(
+            "incubators_300jobs",
+            "吸纳300人以上创业就业的孵化器",
+            "个",
+            "other",
+            "Incubators with 300+ jobs",
+        ),
         Indicator("jobs", "吸纳创业就业人数", "人", "count", "People in start-up jobs"),
     ]
 }
@@ -104,16 +151,32 @@ CORE_INDICATORS: tuple[str, ...] = tuple(i.id for i in INDICATORS.values() if i.
 PLANS: dict[str, Plan] = {
     p.id: p
     for p in [
-        Plan("pingyang-2025-2027", "平阳县大孵化器集群建设三年行动计划(2025—2027年)", "pingyang",
-             (2025, 2026, 2027), "pingyang-2025-2027.txt"),
-        Plan("lucheng-2025-2027", '温州市鹿城区大孵化器集群建设"百千万"新三年行动计划(2025-2027年)',
-             "lucheng", (2025, 2026, 2027), "lucheng-2025-2027.txt"),
-        Plan("wenzhou-2025-2027", '温州市大孵化器集群建设"34520"新三年行动计划(2025-2027年)',
-             "wenzhou", (2025, 2026, 2027), "wenzhou-2025-2027.targets.csv"),
+        Plan(
+            "pingyang-2025-2027",
+            "平阳县大孵化器集群建设三年行动计划(2025—2027年)",
+            "pingyang",
+            (2025, 2026, 2027),
+            "pingyang-2025-2027.txt",
+        ),
+        Plan(
+            "lucheng-2025-2027",
+            '温州市鹿城区大孵化器集群建设"百千万"新三年行动计划(2025-2027年)',
+            "lucheng",
+            (2025, 2026, 2027),
+            "lucheng-2025-2027.txt",
+        ),
+        Plan(
+            "wenzhou-2025-2027",
+            '温州市大孵化器集群建设"34520"新三年行动计划(2025-2027年)',
+            "wenzhou",
+            (2025, 2026, 2027),
+            "wenzhou-2025-2027.targets.csv",
+        ),
     ]
 }
 
-#: Plans whose regions get a briefing from `ontrack render-all` (the city plan has no progress data).
+#: Plans whose regions get a briefing from `ontrack render-all`
+#: (the city plan has no progress data).
 DEFAULT_PLANS: tuple[str, ...] = ("pingyang-2025-2027", "lucheng-2025-2027")
 
 

@@ -144,7 +144,7 @@ def open_briefing(
     cache: str = "",
 ) -> Briefing:
     """Check the parameters, load the data (from the run cache if given), set the CJK font."""
-    from .fonts import use_cjk_font
+    from ..fonts import use_cjk_font
 
     params = dict(
         plan=plan,

@@ -2,51 +2,10 @@
 
 from __future__ import annotations
 
-import glob
-import subprocess
-
 import pandas as pd
 
+from ..fonts import use_cjk_font
 from ..registry import INDICATORS, indicator_name, region_name
-
-_KNOWN_CJK = (
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/noto/NotoSansCJK-Regular.ttc",
-    "/System/Library/Fonts/PingFang.ttc",
-    "C:/Windows/Fonts/msyh.ttc",
-)
-
-
-def _cjk_font() -> str | None:
-    """Register a CJK font with matplotlib and put it first; its family name, or None.
-
-    'Noto Sans CJK SC' (fonts-noto-cjk) is looked up with fc-list, then at known paths.
-    (A shared font module will replace this.)
-    """
-    from matplotlib import font_manager, rcParams
-
-    files: list[str] = []
-    try:
-        out = subprocess.run(
-            ["fc-list", ":lang=zh", "file", "family"], capture_output=True, text=True, timeout=10
-        ).stdout
-        lines = sorted(out.splitlines(), key=lambda s: ("Noto Sans CJK" not in s, "SC" not in s))
-        files = [ln.split(":")[0] for ln in lines if ln.strip()]
-    except (OSError, subprocess.SubprocessError):
-        pass
-    files += [p for p in _KNOWN_CJK if glob.glob(p)]
-    for path in files:
-        try:
-            font_manager.fontManager.addfont(path)
-            name = font_manager.FontProperties(fname=path).get_name()
-        except (OSError, RuntimeError, ValueError):
-            continue
-        rcParams["font.sans-serif"] = [name, *rcParams["font.sans-serif"]]
-        rcParams["font.family"] = "sans-serif"
-        rcParams["axes.unicode_minus"] = False
-        return name
-    return None
 
 
 def plot_running_totals(
@@ -68,7 +27,7 @@ def plot_running_totals(
     from .clean import to_ytd
 
     if lang == "zh":
-        _cjk_font()
+        use_cjk_font()
     df = progress.copy()
     if regions:
         df = df[df["region_id"].isin(regions)]

@@ -71,14 +71,14 @@ def find_cjk_font(dirs: list[Path] | None = None) -> tuple[str, Path] | None:
     return None
 
 
-def use_cjk_font(style: str = "whitegrid") -> str:
-    """Register the CJK font with matplotlib, apply the seaborn theme with it; return the family.
+def cjk_family() -> str:
+    """Register the preferred CJK font with matplotlib and return its family name.
 
-    Raises OntrackError naming the package to install when no CJK font is found.
+    With a .ttc holding several faces (Noto Sans CJK), the simplified-Chinese face is chosen so
+    charts use simplified glyph shapes. Raises OntrackError naming the package to install when no
+    CJK font is found.
     """
-    import matplotlib
-
-    from ..errors import OntrackError
+    from .errors import OntrackError
 
     found = find_cjk_font()
     if found is None:
@@ -94,7 +94,15 @@ def use_cjk_font(style: str = "whitegrid") -> str:
     names = {f.name for f in font_manager.fontManager.ttflist if Path(f.fname) == path}
     if family not in names and names:
         family = sorted(names, key=lambda n: (" SC" not in n, n))[0]
+    return family
+
+
+def use_cjk_font(style: str = "whitegrid") -> str:
+    """Apply the seaborn theme with the CJK font (seaborn would reset it otherwise)."""
+    import matplotlib
     import seaborn as sns
+
+    family = cjk_family()
 
     sns.set_theme(style=style, font=family, rc={"axes.unicode_minus": False})
     matplotlib.rcParams["font.sans-serif"] = [family, "DejaVu Sans"]

@@ -7,7 +7,7 @@ import warnings
 
 import pytest
 
-from ontrack.briefing.fonts import find_cjk_font, use_cjk_font
+from ontrack.fonts import find_cjk_font, use_cjk_font
 
 
 def test_finds_fonts_by_file_name_in_given_folders(tmp_path):
@@ -39,3 +39,14 @@ def test_chinese_text_draws_without_warnings():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a missing glyph warns: fail
         fig.savefig(io.BytesIO(), format="png")
+
+
+def test_noto_cjk_collection_uses_the_simplified_chinese_face():
+    # NotoSansCJK-Regular.ttc holds JP, KR, SC, TC and HK faces; JP comes first in the file, and
+    # its glyph for 直 differs from the simplified-Chinese one. The chosen family must be SC.
+    found = find_cjk_font()
+    if found is None or "NotoSansCJK" not in found[1].name:
+        pytest.skip("Noto Sans CJK not installed (CI installs fonts-noto-cjk)")
+    from ontrack.fonts import cjk_family
+
+    assert cjk_family() == "Noto Sans CJK SC"
