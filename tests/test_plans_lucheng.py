@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from ontrack.errors import InputError
 from ontrack.plans import KEY, parse_lucheng
 from ontrack.plans.lucheng import split_total

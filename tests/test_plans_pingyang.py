@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from ontrack.errors import InputError
 from ontrack.plans import KEY, parse_pingyang
 

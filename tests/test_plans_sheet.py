@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from ontrack.errors import InputError, InputErrors
 from ontrack.plans import read_sheet
 from ontrack.plans.sheet import sheet_plan_id

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from ontrack.quality import check_targets, plan_findings, quality_markdown
 from ontrack.targets import build
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from ontrack import cli
 from ontrack.errors import InputError
 from ontrack.plans import KEY

@@ -53,10 +53,9 @@ def read_csv(path: str | os.PathLike, **kwargs) -> pd.DataFrame:
 
 def write_xlsx(sheets: dict[str, pd.DataFrame], path: str | os.PathLike) -> Path:
     """Write one or more tables to an .xlsx atomically (one sheet per key)."""
-    with atomic_path(path) as tmp:
-        with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-            for name, df in sheets.items():
-                df.to_excel(xw, sheet_name=name[:31], index=False)
+    with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+        for name, df in sheets.items():
+            df.to_excel(xw, sheet_name=name[:31], index=False)
     return Path(path)
 
 
