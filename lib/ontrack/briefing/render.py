@@ -239,6 +239,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scenario", default="", help="scenario YAML (default: baseline)")
     p.add_argument("--sims", type=int, default=PARAMS["n_sims"].default, help="simulated paths")
     p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="render even if inputs, parameters and code are unchanged",
+    )
 
 
 def prepare(params: dict[str, Any]) -> tuple[dict[str, Any], Any, Path]:
@@ -276,8 +281,16 @@ def run(args: argparse.Namespace) -> int:
         ) from None
     t_forecast = round(time.perf_counter() - t0, 2)
     key = job_key(params, formats, data.inputs, data.code)
-    result = render_one({"params": params, "formats": formats})
     manifest = read_manifest(params["as_of"])
+    stem = output_stem(params)
+    if not args.force and is_fresh(manifest, params["plan"], stem, key):
+        entry = manifest["plans"][params["plan"]]["regions"][stem]
+        print(f"briefing {params['plan']}/{params['region']} as of {params['as_of']}: up to date")
+        for fmt in (*formats, "ipynb"):
+            print(f"  {fmt:5s} {paths.REPORTS_DIR / entry['outputs'][fmt]}")
+        print(f"  index {paths.REPORTS_DIR / 'index.html'}  (--force renders again)")
+        return 0
+    result = render_one({"params": params, "formats": formats})
     plan_info = {
         "parameters": {k: v for k, v in params.items() if k not in ("region", "cache")},
         "inputs": data.inputs,
