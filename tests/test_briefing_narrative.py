@@ -120,3 +120,14 @@ def test_number_and_percent_formats():
     assert fmt_pct(0.0) == "0%"
     assert fmt_pct(0.004, prob=True) == "<1%"
     assert fmt_pct(0.996, prob=True) == ">99%"
+
+
+def test_an_assumed_target_is_marked_as_such_in_the_headline():
+    # Lucheng: the 2026 firms target 533 is an assumed yearly split of the three-year 1600
+    t = pd.DataFrame([dict(_row("lucheng", "firms", 533, 250, 0.004, "red"), assumed=True)])
+    zh = headline(t, "lucheng", "2026-10", "zh")
+    assert "2026年目标533个（假设的年度分解值，计划只给出三年累计目标），目前已完成250个" in zh
+    en = headline(t, "lucheng", "2026-10", "en")
+    assert "(an assumed yearly split of the three-year total)" in en
+    t["assumed"] = False  # a target from the plan itself carries no mark
+    assert "假设" not in headline(t, "lucheng", "2026-10", "zh")

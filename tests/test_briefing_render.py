@@ -211,3 +211,50 @@ def test_render_all_in_parallel_skips_unchanged_and_survives_a_failure(tmp_path,
     status2 = {r["region"]: r["status"] for r in res2}
     assert status2["pingyang"] == "skipped" and status2["pingyang-kunyang"] == "skipped"
     assert status2["pingyang-nowhere"] == "failed"  # a failure is retried
+
+
+def test_render_all_records_a_plan_that_fails_before_any_region(tmp_path, monkeypatch):
+    """A plan whose inputs fail (here: no progress) is in the manifest and the index, under the
+    month the other plans resolved 'latest' to; a later run where it works clears the mark."""
+    import json
+
+    import ontrack.briefing.render_all as ra
+    from ontrack.errors import InputError
+
+    root = tmp_path / "root"
+    (root / "notebooks").mkdir(parents=True)
+    shutil.copy(ROOT / "notebooks" / "04_briefing.ipynb", root / "notebooks")
+    monkeypatch.setenv("ONTRACK_ROOT", str(root))
+    monkeypatch.setattr(paths, "REPORTS_DIR", root / "reports")
+    monkeypatch.setattr(paths, "NOTEBOOKS_DIR", root / "notebooks")
+    cache = tmp_path / "run.pkl"
+    data = sample_data()
+    write_cache(data, cache)
+    regions = {"pingyang-2025-2027": ["pingyang"], "lucheng-2025-2027": ["lucheng"]}
+    monkeypatch.setattr(ra, "plan_regions", lambda plan, *a: regions[plan])
+    monkeypatch.setattr(ra, "validate_params", lambda p, *a: p)
+    broken = {"lucheng-2025-2027"}
+
+    def fake_prepare(params):
+        if params["plan"] in broken:
+            raise InputError("progress.csv", "no progress rows for the plan's regions")
+        return dict(params, as_of="2026-09", scenario="", cache=str(cache)), data, cache
+
+    monkeypatch.setattr(ra, "prepare", fake_prepare)
+    plans = ["pingyang-2025-2027", "lucheng-2025-2027"]
+    res = ra.render_all(as_of="latest", plans=plans, jobs=1, formats=("html",), progress=False)
+    assert {(r["region"], r["status"]) for r in res} == {("pingyang", "ok"), ("lucheng", "failed")}
+    mpath = root / "reports" / "2026-09" / "manifest.json"  # 'latest' of pingyang = 2026-09
+    lu = json.loads(mpath.read_text(encoding="utf-8"))["plans"]["lucheng-2025-2027"]
+    assert lu["status"] == "failed" and "no progress rows" in lu["error"] and lu["failed_at"]
+    assert lu["regions"] == {}  # no region got as far as rendering
+    index = (root / "reports" / "index.html").read_text(encoding="utf-8")
+    lu_part = index[index.index("鹿城区大孵化器") :]
+    assert "整个计划生成失败" in lu_part and "no progress rows" in lu_part
+    assert "2026-09/pingyang-2025-2027/pingyang.html" in index
+
+    broken.clear()  # the progress arrives: the plan-level failure is no longer shown
+    ra.render_all(as_of="latest", plans=plans, jobs=1, formats=("html",), progress=False)
+    lu = json.loads(mpath.read_text(encoding="utf-8"))["plans"]["lucheng-2025-2027"]
+    assert "error" not in lu and lu.get("status") != "failed"
+    assert "整个计划生成失败" not in (root / "reports" / "index.html").read_text(encoding="utf-8")

@@ -40,10 +40,13 @@ def test_townships_vs_county_all_checked_and_passed(findings):
     f = of(findings, "townships vs county", PY)
     # 5 indicators × 3 years of 附件2, every one consistent
     assert len(f) == 15 and (f.severity == "info").all()
-    space25 = f[f.message.str.contains("2025 新增孵化空间面积")].iloc[0]
+    space25 = f[f.message.str.contains("新增孵化空间面积（2025年）")].iloc[0]
     # 2+3+2+1+3+2+1+1+1 = 16 = 全县 16
     assert (space25.value_a, space25.value_b) == (16, 16)
     assert "2+3+2+1+3+2+1+1+1" in space25.message
+    assert space25.message.startswith("附件2 新增孵化空间面积（2025年）：9个乡镇（街道）")
+    assert "与平阳县合计16万平方米一致" in space25.message
+    assert "2+3+2+1+3+2+1+1+1 = 16 = Pingyang 16" in space25.message_en
 
 
 def test_annex1_totals_checked(findings):
@@ -51,6 +54,7 @@ def test_annex1_totals_checked(findings):
     assert len(f) == 6 and (f.severity == "info").all()  # 6 indicators of 附件1
     talent = f[f.message.str.contains("创新创业人才")].iloc[0]
     assert talent.value_a == 6000 and "2000 + 2000 + 2000" in talent.message
+    assert "合计6000人，分年2000 + 2000 + 2000 = 6000，两者一致" in talent.message
     # the city sheet: 1200 = 300 + 400 + 500
     assert of(findings, "total vs sum of years", "wenzhou-2025-2027").value_a.tolist() == [1200]
 
@@ -62,7 +66,12 @@ def test_talent_body_vs_table(findings):
     t = w.iloc[0]
     assert (t.value_a, t.value_b) == (6000, 5000)  # 附件1 总计 6000 vs body 超5000人
     assert "附件1" in t.place_a and "一、目标要求" in t.place_b
-    assert "keeps 6000" in t.message
+    # the note in Chinese, with the body's own words; the English text beside it
+    assert t.message == (
+        "平阳县 新增创新创业人才（2025—2027年累计）：附件1为6000人，正文“一、目标要求”为5000人"
+        "（原文“累计新增创新创业人才超5000人”），两处不一致；目标表采用附件1的6000人。"
+    )
+    assert "keeps 6000" in t.message_en and "says 5000" in t.message_en
     # the agreeing pairs are reported as checked: 附件1 vs 附件2 全县 for 4 indicators × 3 years
     # (12) + body vs 附件1: space 70, tech_firms 100, firms 200 × 3 years (5) = 17
     assert (f.severity == "info").sum() == 17
@@ -75,6 +84,10 @@ def test_incubators_20_body_vs_annex2_sum(findings):
     # body 新建温州市"20"孵化器3家以上 vs 附件2 全县 2 + 1 + 1 = 4
     assert t.severity == "warning" and (t.value_a, t.value_b) == (3, 4)
     assert "2 + 1 + 1 = 4" in t.message
+    assert "正文“一、目标要求”为3家（原文“新建温州市“20”孵化器3家以上”）" in t.message
+    assert "附件2分年合计2 + 1 + 1 = 4家，两处不一致" in t.message
+    assert "目标表三年累计采用正文“一、目标要求”的3家，分年目标采用附件2的数值" in t.message
+    assert "Consistent as a floor" in t.message_en
 
 
 def test_same_numbers_different_names(findings):
@@ -84,6 +97,9 @@ def test_same_numbers_different_names(findings):
     # 附件1 新建成新质孵化器 2/1/1 vs 附件2 新增温州"20"孵化器 2/1/1
     assert t.value_a == "2/1/1" == t.value_b
     assert "新建成新质孵化器" in t.message and "附件1" in t.place_a and "附件2" in t.place_b
+    assert '附件1“新建成新质孵化器”与附件2“新增温州市"20"(示范)孵化器”' in t.message
+    assert "同为2/1/1" in t.message and "请勿相加" in t.message
+    assert "do not add them up" in t.message_en
 
 
 def test_unit_inconsistencies(findings):
@@ -97,6 +113,10 @@ def test_unit_inconsistencies(findings):
 def test_lucheng_findings(findings):
     empty = of(findings, "attachment empty", LU)
     assert len(empty) == 1 and empty.iloc[0].severity == "warning"
+    e = empty.iloc[0]
+    assert e.message.startswith("附件《大孵化器集群建设任务指标(2025-2027年)》公布时为空表")
+    assert "只给出三年累计目标" in e.message and "分年目标为假设值" in e.message
+    assert "published empty" in e.message_en
     # 二、工作目标 vs 三、重点工作: 7 totals, all equal
     same = of(findings, "same target in two places", LU)
     assert len(same) == 7 and (same.severity == "info").all()
@@ -107,6 +127,18 @@ def test_lucheng_findings(findings):
 def test_stock_vs_flow_across_plans(findings):
     f = of(findings, "stock vs flow across plans")
     assert "省级及以上孵化器" in " ".join(f.message)
+    assert "存量" in f.message.iloc[0] and "增量" in f.message.iloc[0]
+
+
+def test_messages_are_chinese_with_english_beside(findings):
+    """The primary text reads in Chinese (no English sentence in it); message_en is English."""
+    import re
+
+    for r in findings.itertuples():
+        # file names, ids and units such as m2 may appear, but no English words of a sentence
+        assert not re.search(r"\b(the|says|and|is|are|of|total)\b", r.message), r.message
+        assert re.search(r"[\u4e00-\u9fff]", r.message)
+        assert r.message_en and re.search(r"[A-Za-z]{3,}", r.message_en)
 
 
 def test_mismatches_are_errors(tmp_path):
@@ -142,10 +174,11 @@ def test_plan_findings_and_markdown(findings):
     py = plan_findings(findings, PY)
     assert set(py.plan_id) <= {PY, ""}
     md = quality_markdown(findings)
-    assert md.startswith("# Data quality")
+    assert md.startswith("# 规划文件数据质量报告")
     n_warn = (findings.severity == "warning").sum()
-    assert f"| warning | {n_warn} |" in md
-    assert f"## warning ({n_warn})" in md
+    assert f"| 警告 | {n_warn} |" in md
+    assert f"## 警告（{n_warn}条）" in md
+    assert "| 计划 | 检查项 | 说明 |" in md and "同一目标两处数值" in md
     assert "\\|" in md  # the '|' of Lucheng's empty table is escaped
     # every finding is one table line
     assert md.count("\n| ") >= len(findings)

@@ -4,7 +4,8 @@
 township sums against county rows, 总计 columns against the years, body text against the
 tables, units, names. Checks that pass are reported too (severity ``info``), so that a reader
 sees what was checked; ``warning`` marks a discrepancy a reader must know about, ``error`` a
-contradiction. Every finding cites both places and both values.
+contradiction. Every finding cites both places and both values, and says what it found in plain
+Chinese (``message``, in the style of a statistics office note) and in English (``message_en``).
 """
 
 from __future__ import annotations
@@ -14,9 +15,42 @@ from collections.abc import Sequence
 import pandas as pd
 
 from .plans._common import FINDING_COLUMNS, KEY, ParsedPlan, finding
-from .registry import INDICATORS, children, indicator_name, region_name
+from .registry import INDICATORS, PLANS, children, indicator_name, region_name
 
 SEVERITIES = ("error", "warning", "info")
+#: Severity labels for readers.
+SEVERITY_LABELS: dict[str, tuple[str, str]] = {
+    "error": ("错误", "error"),
+    "warning": ("警告", "warning"),
+    "info": ("信息", "info"),
+}
+#: Reader-facing labels of the checks: ``check`` id → (Chinese, English).
+CHECK_LABELS: dict[str, tuple[str, str]] = {
+    "total vs sum of years": ("合计与分年之和", "total vs sum of years"),
+    "townships vs county": ("乡镇之和与全县", "townships vs county"),
+    "same target in two places": ("同一目标两处数值", "same target in two places"),
+    "body vs table sum": ("正文与附表分年合计", "body vs table sum"),
+    "same numbers, different names": ("数值相同、名称不同", "same numbers, different names"),
+    "unit inconsistency": ("计量单位不一致", "unit inconsistency"),
+    "unit differs from the canonical unit": ("单位与规范单位不同", "unit differs from canonical"),
+    "stock vs flow across plans": ("存量与增量口径不同", "stock vs flow across plans"),
+    "assumed split adds up": ("假设分解的合计核对", "assumed split adds up"),
+    "duplicate key": ("目标重复", "duplicate key"),
+    "derived township totals": ("乡镇三年累计为推算", "derived township totals"),
+    "attachment empty": ("附件为空表", "attachment empty"),
+    "assumed yearly split": ("分年目标为假设", "assumed yearly split"),
+}
+
+
+def check_label(check: str, lang: str = "zh") -> str:
+    """The reader-facing label of a check id (unknown ids are shown as themselves)."""
+    zh, en = CHECK_LABELS.get(check, (check, check))
+    return zh if lang == "zh" else en
+
+
+def severity_label(severity: str, lang: str = "zh") -> str:
+    zh, en = SEVERITY_LABELS.get(severity, (severity, severity))
+    return zh if lang == "zh" else en
 
 
 def _fmt(x: float) -> str:
@@ -25,6 +59,46 @@ def _fmt(x: float) -> str:
 
 def _span(y0: int, y1: int) -> str:
     return str(y0) if y0 == y1 else f"{y0}–{y1}"
+
+
+def _period_zh(y0: int, y1: int, measure: str = "flow") -> str:
+    """2025年; 2025—2027年累计 (a flow); 至2027年末 (a stock)."""
+    if y0 == y1:
+        return f"{y0}年"
+    return f"至{y1}年末" if measure == "stock" else f"{y0}—{y1}年累计"
+
+
+def _unit(ind: str) -> str:
+    return INDICATORS[ind].unit if ind in INDICATORS else ""
+
+
+def _num(x: float, ind: str) -> str:
+    """A value with the indicator's unit, Chinese style: 6000人, 70万平方米."""
+    return f"{_fmt(x)}{_unit(ind)}"
+
+
+def _where(section: str) -> str:
+    """A section in Chinese words: 附件1, 正文“一、目标要求”, 市级目标表."""
+    s = str(section)
+    if s.startswith("附件"):
+        return s.split()[0]
+    if s.startswith("targets sheet"):
+        return "市级目标表"
+    return f"正文“{s.replace(' ', '')}”"
+
+
+def _said(quote: str, section: str) -> str:
+    """The document's own words of a quote ("一、目标要求: 累计…超5000人" → "累计…超5000人")."""
+    q = str(quote or "")
+    for prefix in (f"{section}: ", f"{section}:"):
+        if q.startswith(prefix):
+            return q[len(prefix) :].strip()
+    return q.strip()
+
+
+def _plan_zh(plan_id: str) -> str:
+    p = PLANS.get(plan_id)
+    return f"{region_name(p.region_id)}计划" if p else plan_id
 
 
 def _total_vs_years(plan: ParsedPlan) -> list[dict]:
@@ -43,18 +117,30 @@ def _total_vs_years(plan: ParsedPlan) -> list[dict]:
             parts = " + ".join(_fmt(x) for x in yearly.sort_values("year_start").value)
             s = float(yearly.value.sum())
             ok = abs(s - tot.value) < 1e-9
+            head = (
+                f"{_where(section)} {region_name(region)} {indicator_name(ind)}"
+                f"（{_period_zh(years[0], years[-1])}）："
+            )
+            zh = (
+                f"{head}合计{_num(tot.value, ind)}，分年{parts} = {_fmt(s)}，两者一致。"
+                if ok
+                else f"{head}合计栏为{_num(tot.value, ind)}，而分年{parts} = {_fmt(s)}，"
+                "两者不符，需向发文单位核实。"
+            )
             out.append(
                 finding(
                     "info" if ok else "error",
                     plan.plan_id,
                     "total vs sum of years",
-                    f"{section} {region_name(region)} {indicator_name(ind)}: total "
-                    f"{_fmt(tot.value)} {'=' if ok else '≠'} {parts} = {_fmt(s)}",
+                    zh,
                     tot.place,
                     f"{plan.document} {section} {region_name(region)} "
                     f"{indicator_name(ind)} {_span(years[0], years[-1])} yearly",
                     tot.value,
                     s,
+                    message_en=f"{section} {region_name(region, 'en')} "
+                    f"{indicator_name(ind, 'en')}: total {_fmt(tot.value)} "
+                    f"{'=' if ok else '≠'} {parts} = {_fmt(s)}",
                 )
             )
     return out
@@ -82,19 +168,26 @@ def _townships_vs_county(plan: ParsedPlan) -> list[dict]:
                 s = float(k.value.sum())
                 ok = abs(s - pv) < 1e-9
                 parts = "+".join(_fmt(x) for x in k.value)
+                head = f"{_where(section)} {indicator_name(ind)}（{_period_zh(y0, y1)}）："
+                zh = (
+                    f"{head}{len(kids)}个乡镇（街道）{parts} = {_fmt(s)}，"
+                    f"与{region_name(parent)}合计{_num(pv, ind)}"
+                    + ("一致。" if ok else "不符，需向发文单位核实。")
+                )
                 out.append(
                     finding(
                         "info" if ok else "error",
                         plan.plan_id,
                         "townships vs county",
-                        f"{section} {_span(y0, y1)} {indicator_name(ind)}: {len(kids)} townships "
-                        f"{parts} = {_fmt(s)} {'=' if ok else '≠'} {region_name(parent)} "
-                        f"{_fmt(pv)}",
+                        zh,
                         f"{plan.document} {section} {_span(y0, y1)} {indicator_name(ind)} "
                         f"sum of {len(kids)} townships",
                         p.place.iloc[0],
                         s,
                         pv,
+                        message_en=f"{section} {_span(y0, y1)} {indicator_name(ind, 'en')}: "
+                        f"{len(kids)} townships {parts} = {_fmt(s)} {'=' if ok else '≠'} "
+                        f"{region_name(parent, 'en')} {_fmt(pv)}",
                     )
                 )
     return out
@@ -111,31 +204,46 @@ def _same_key_places(plan: ParsedPlan, targets: pd.DataFrame) -> list[dict]:
         if g.section.nunique() < 2:
             continue
         first = g.iloc[0]
+        ind = key[2]
         for _, other in g.iloc[1:].iterrows():
             if other.section == first.section:
                 continue
             ok = abs(other.value - first.value) < 1e-9
-            name = f"{region_name(key[1])} {indicator_name(key[2])} {_span(key[3], key[4])}"
+            name = f"{region_name(key[1])} {indicator_name(ind)}"
+            head = f"{name}（{_period_zh(key[3], key[4], first.measure)}）："
+            name_en = (
+                f"{region_name(key[1], 'en')} {indicator_name(ind, 'en')} {_span(key[3], key[4])}"
+            )
+            a, b = _where(first.section), _where(other.section)
             if ok:
-                msg = f"{name}: {first.section} and {other.section} agree ({_fmt(first.value)})"
+                zh = f"{head}{a}与{b}均为{_num(first.value, ind)}，一致。"
+                en = f"{name_en}: {first.section} and {other.section} agree ({_fmt(first.value)})"
             else:
-                keep = ""
+                keep, keep_en = "", ""
                 if kept is not None and key in kept.index:
-                    keep = f"; the targets table keeps {_fmt(float(kept.loc[key]))}"
-                msg = (
-                    f"{name}: {first.section} says {_fmt(first.value)} ({first.quote}) but "
-                    f"{other.section} says {_fmt(other.value)} ({other.quote}){keep}"
+                    kv = float(kept.loc[key])
+                    src = a if abs(kv - first.value) < 1e-9 else b
+                    keep = f"目标表采用{src}的{_num(kv, ind)}。"
+                    keep_en = f"; the targets table keeps {_fmt(kv)}"
+                zh = (
+                    f"{head}{a}为{_num(first.value, ind)}，{b}为{_num(other.value, ind)}"
+                    f"（原文“{_said(other.quote, other.section)}”），两处不一致；{keep}"
+                )
+                en = (
+                    f"{name_en}: {first.section} says {_fmt(first.value)} ({first.quote}) but "
+                    f"{other.section} says {_fmt(other.value)} ({other.quote}){keep_en}"
                 )
             out.append(
                 finding(
                     "info" if ok else "warning",
                     plan.plan_id,
                     "same target in two places",
-                    msg,
+                    zh,
                     first.place,
                     other.place,
                     first.value,
                     other.value,
+                    message_en=en,
                 )
             )
     return out
@@ -152,10 +260,9 @@ def _body_vs_table_sum(plan: ParsedPlan) -> list[dict]:
         if not same.empty:
             continue  # compared by _same_key_places
         years = list(range(int(b.year_start), int(b.year_end) + 1))
+        ind = b.indicator_id
         for section, g in tab[
-            (tab.region_id == b.region_id)
-            & (tab.indicator_id == b.indicator_id)
-            & (tab.level == b.level)
+            (tab.region_id == b.region_id) & (tab.indicator_id == ind) & (tab.level == b.level)
         ].groupby("section", sort=False):
             g = g[g.year_start.isin(years)].sort_values("year_start")
             if list(g.year_start) != years:
@@ -163,13 +270,26 @@ def _body_vs_table_sum(plan: ParsedPlan) -> list[dict]:
             s = float(g.value.sum())
             parts = " + ".join(_fmt(x) for x in g.value)
             ok = abs(s - b.value) < 1e-9
-            msg = (
-                f"{region_name(b.region_id)} {indicator_name(b.indicator_id)} "
+            bw, tw = _where(b.section), _where(section)
+            zh = (
+                f"{region_name(b.region_id)} {indicator_name(ind)}"
+                f"（{_period_zh(years[0], years[-1])}）：{bw}为{_num(b.value, ind)}"
+                f"（原文“{_said(b.quote, b.section)}”），{tw}分年合计{parts} = {_num(s, ind)}"
+            )
+            en = (
+                f"{region_name(b.region_id, 'en')} {indicator_name(ind, 'en')} "
                 f"{_span(years[0], years[-1])}: {b.section} says {_fmt(b.value)} ({b.quote}); "
                 f"{section} plans {parts} = {_fmt(s)}"
             )
-            if not ok:
-                msg += (
+            if ok:
+                zh += "，一致。"
+            else:
+                zh += (
+                    "，两处不一致（"
+                    + (f"{tw}高于正文，若正文为下限则不矛盾" if s >= b.value else f"{tw}低于正文")
+                    + f"）；目标表三年累计采用{bw}的{_num(b.value, ind)}，分年目标采用{tw}的数值。"
+                )
+                en += (
                     f". {'Consistent as a floor' if s >= b.value else 'Below the body'}"
                     f" but the numbers differ: the targets table keeps the body's "
                     f"{_fmt(b.value)} for the three years and the table's yearly values"
@@ -179,12 +299,13 @@ def _body_vs_table_sum(plan: ParsedPlan) -> list[dict]:
                     "info" if ok else "warning",
                     plan.plan_id,
                     "body vs table sum",
-                    msg,
+                    zh,
                     b.place,
                     f"{plan.document} {section} {region_name(b.region_id)} "
-                    f"{indicator_name(b.indicator_id)} {_span(years[0], years[-1])} sum",
+                    f"{indicator_name(ind)} {_span(years[0], years[-1])} sum",
                     b.value,
                     s,
+                    message_en=en,
                 )
             )
     return out
@@ -212,19 +333,28 @@ def _same_numbers_other_names(plan: ParsedPlan) -> list[dict]:
             if series[a][0] != series[b][0] or a[2] in inds[b[0]] or b[2] in inds[a[0]]:
                 continue
             nums = "/".join(_fmt(x) for x in series[a][0])
+            span = f"{years[0]}—{years[-1]}年" if len(years) > 1 else f"{years[0]}年"
+            zh = (
+                f"{region_name(a[1])}：{_where(a[0])}“{indicator_name(a[2])}”与"
+                f"{_where(b[0])}“{indicator_name(b[2])}”的{span}分年目标同为{nums}，"
+                "数字相同而名称不同，是否为同一批孵化器需向发文单位核实；"
+                "目标表按两个指标分别保留，请勿相加。"
+            )
             out.append(
                 finding(
                     "warning",
                     plan.plan_id,
                     "same numbers, different names",
-                    f"{region_name(a[1])}: {a[0]} gives {indicator_name(a[2])} {nums} and {b[0]} "
-                    f"gives {indicator_name(b[2])} {nums}, the same numbers under different names. "
-                    "Are they the same incubators? Both are kept as separate indicators "
-                    f"({a[2]}, {b[2]}); do not add them up.",
+                    zh,
                     series[a][1],
                     series[b][1],
                     nums,
                     nums,
+                    message_en=f"{region_name(a[1], 'en')}: {a[0]} gives "
+                    f"{indicator_name(a[2], 'en')} {nums} and {b[0]} gives "
+                    f"{indicator_name(b[2], 'en')} {nums}, the same numbers under different "
+                    "names. Are they the same incubators? Both are kept as separate indicators "
+                    f"({a[2]}, {b[2]}); do not add them up.",
                 )
             )
     return out
@@ -245,13 +375,17 @@ def _units(plan: ParsedPlan) -> list[dict]:
                     "warning",
                     plan.plan_id,
                     "unit inconsistency",
-                    f"{indicator_name(ind)} is counted in {' and '.join(units)}: "
-                    f"{a.section} writes {units[0]}, {b.section} writes {units[1]}. Read as the "
-                    f"same count; the targets table uses {canonical or units[0]}.",
+                    f"“{indicator_name(ind)}”计量单位不一致：{_where(a.section)}用“{units[0]}”，"
+                    f"{_where(b.section)}用“{units[1]}”。按同一计数口径处理，"
+                    f"目标表统一用“{canonical or units[0]}”。",
                     a.place,
                     b.place,
                     units[0],
                     units[1],
+                    message_en=f"{indicator_name(ind, 'en')} is counted in "
+                    f"{' and '.join(units)}: {a.section} writes {units[0]}, {b.section} writes "
+                    f"{units[1]}. Read as the same count; the targets table uses "
+                    f"{canonical or units[0]}.",
                 )
             )
         elif canonical and units[0] != canonical:
@@ -261,12 +395,14 @@ def _units(plan: ParsedPlan) -> list[dict]:
                     "info",
                     plan.plan_id,
                     "unit differs from the canonical unit",
-                    f"{indicator_name(ind)} is written in {units[0]}; the targets table uses the "
-                    f"canonical {canonical} (the same count).",
+                    f"“{indicator_name(ind)}”原文单位为“{units[0]}”，目标表统一用规范单位"
+                    f"“{canonical}”（计数口径相同）。",
                     a.place,
                     "docs/data-contracts.md",
                     units[0],
                     canonical,
+                    message_en=f"{indicator_name(ind, 'en')} is written in {units[0]}; the "
+                    f"targets table uses the canonical {canonical} (the same count).",
                 )
             )
     return out
@@ -289,13 +425,15 @@ def _measures_across_plans(targets: pd.DataFrame) -> list[dict]:
                 "info",
                 "",
                 "stock vs flow across plans",
-                f"{indicator_name(ind)} is a stock (level reached by the end) in "
-                f"{stock.plan_id} but a flow (new within the years) in {flow.plan_id}: "
-                "do not compare them directly.",
+                f"“{indicator_name(ind)}”在{_plan_zh(stock.plan_id)}中是存量（期末达到的数量），"
+                f"在{_plan_zh(flow.plan_id)}中是增量（期内新增的数量），两者不能直接比较。",
                 f"{stock.document} {stock.section}",
                 f"{flow.document} {flow.section}",
                 stock.value,
                 flow.value,
+                message_en=f"{indicator_name(ind, 'en')} is a stock (level reached by the end) "
+                f"in {stock.plan_id} but a flow (new within the years) in {flow.plan_id}: "
+                "do not compare them directly.",
             )
         )
     return out
@@ -322,18 +460,26 @@ def _assumed_splits(targets: pd.DataFrame) -> list[dict]:
         t = tot.iloc[0]
         s = float(g.value.sum())
         ok = abs(s - t.value) < 1e-6
+        parts = " + ".join(_fmt(x) for x in g.sort_values("year_start").value)
         out.append(
             finding(
                 "info" if ok else "error",
                 plan,
                 "assumed split adds up",
-                f"{region_name(region)} {indicator_name(ind)}: assumed yearly "
-                f"{' + '.join(_fmt(x) for x in g.sort_values('year_start').value)} = {_fmt(s)} "
-                f"{'=' if ok else '≠'} published total {_fmt(t.value)}",
+                f"{region_name(region)} {indicator_name(ind)}：假设的分年目标{parts} = "
+                f"{_num(s, ind)}，"
+                + (
+                    f"等于公布的三年累计目标{_num(t.value, ind)}。"
+                    if ok
+                    else f"不等于公布的三年累计目标{_num(t.value, ind)}。"
+                ),
                 f"{t.document} {t.section}",
                 f"{t.document} {t.section} (assumed yearly split)",
                 t.value,
                 s,
+                message_en=f"{region_name(region, 'en')} {indicator_name(ind, 'en')}: assumed "
+                f"yearly {parts} = {_fmt(s)} {'=' if ok else '≠'} published total "
+                f"{_fmt(t.value)}",
             )
         )
     return out
@@ -348,11 +494,14 @@ def _duplicates(targets: pd.DataFrame) -> list[dict]:
                 "error",
                 key[0],
                 "duplicate key",
-                f"{len(g)} target rows share the key {key}",
+                f"目标表中有{len(g)}行是同一目标（{region_name(key[1])} {indicator_name(key[2])}"
+                f" {_period_zh(key[3], key[4])} {'高线' if key[5] == 'stretch' else '基准'}），"
+                "应只有一行。",
                 g.source.iloc[0],
                 g.source.iloc[1],
                 g.value.iloc[0],
                 g.value.iloc[1],
+                message_en=f"{len(g)} target rows share the key {key}",
             )
         )
     return out
@@ -393,18 +542,17 @@ def _cell(x: object) -> str:
 
 
 def quality_markdown(findings: pd.DataFrame) -> str:
-    """The findings as a Markdown report: counts, then one table per severity."""
+    """The findings as a Markdown report in Chinese: counts, then one table per severity."""
     counts = findings.severity.value_counts()
     lines = [
-        "# Data quality of the plan documents",
+        "# 规划文件数据质量报告",
         "",
-        "Every value read from the plans is compared with the other places that state it. "
-        "`error`: a contradiction; `warning`: a discrepancy to know about; `info`: a check that "
-        "passed or a documented assumption.",
+        "逐一核对从规划文件中读取的每个数值与文件中其他位置的表述是否一致。"
+        "“错误”：数字相互矛盾；“警告”：读者须知的不一致；“信息”：核对通过的项目或已说明的假设。",
         "",
-        "| severity | findings |",
+        "| 级别 | 条数 |",
         "|---|---|",
-        *[f"| {s} | {int(counts.get(s, 0))} |" for s in SEVERITIES],
+        *[f"| {severity_label(s)} | {int(counts.get(s, 0))} |" for s in SEVERITIES],
         "",
     ]
     for sev in SEVERITIES:
@@ -412,27 +560,21 @@ def quality_markdown(findings: pd.DataFrame) -> str:
         if part.empty:
             continue
         lines += [
-            f"## {sev} ({len(part)})",
+            f"## {severity_label(sev)}（{len(part)}条）",
             "",
-            "| plan | check | finding | place A | place B | value A | value B |",
+            "| 计划 | 检查项 | 说明 | 位置A | 位置B | 数值A | 数值B |",
             "|---|---|---|---|---|---|---|",
         ]
         for _, f in part.iterrows():
-            lines.append(
-                "| "
-                + " | ".join(
-                    _cell(f[c])
-                    for c in [
-                        "plan_id",
-                        "check",
-                        "message",
-                        "place_a",
-                        "place_b",
-                        "value_a",
-                        "value_b",
-                    ]
-                )
-                + " |"
-            )
+            cells = [
+                f["plan_id"],
+                check_label(str(f["check"])),
+                f["message"],
+                f["place_a"],
+                f["place_b"],
+                f["value_a"],
+                f["value_b"],
+            ]
+            lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
         lines.append("")
     return "\n".join(lines)

@@ -188,9 +188,11 @@ def _risk_sentences(r: pd.Series, as_of: str, lang: str) -> list[str]:
     elapsed = months_elapsed(int(r["year_start"]), as_of)
     need = max(target - done, 0.0) / left if left > 0 else max(target - done, 0.0)
     so_far = done / elapsed if elapsed > 0 else 0.0
+    assumed = "assumed" in r and str(r["assumed"]).strip().lower() in ("true", "1", "yes")
     if lang == "zh":
+        mark = "（假设的年度分解值，计划只给出三年累计目标）" if assumed else ""
         s2 = (
-            f"风险最大的是“{ind}”：{period}目标{fmt_unit(target, unit)}，目前已完成"
+            f"风险最大的是“{ind}”：{period}目标{fmt_unit(target, unit)}{mark}，目前已完成"
             f"{fmt_unit(done, unit)}（{fmt_pct(share)}），{prob_phrase(p)}。"
         )
         if left <= 0:
@@ -204,7 +206,9 @@ def _risk_sentences(r: pd.Series, as_of: str, lang: str) -> list[str]:
             s3 = f"要完成目标，剩余{left}个月平均每月需完成{fmt_unit(need, unit)}，而此前尚无进展。"
         return [s2, s3]
     s2 = (
-        f"The biggest risk is {ind}: the {period} target is {fmt_unit(target, unit, 'en')}, "
+        f"The biggest risk is {ind}: the {period} target is {fmt_unit(target, unit, 'en')}"
+        + (" (an assumed yearly split of the three-year total)" if assumed else "")
+        + ", "
         f"{fmt_unit(done, unit, 'en')} done so far ({fmt_pct(share, 'en')}); "
         f"{prob_phrase(p, 'en')}."
     )

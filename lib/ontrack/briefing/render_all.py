@@ -109,6 +109,7 @@ def _render_all(plans, as_of, jobs, formats, lang, n_sims, seed, force, progress
     results: list[dict[str, Any]] = []
     todo: list[tuple[dict, str, dict]] = []  # (job, key, plan_info)
     manifests: dict[str, dict] = {}
+    plan_failures: list[tuple[str, str]] = []  # (plan, error): failed before any region
     for plan in plans:
         regions = plan_regions(plan)
         t0 = time.perf_counter()
@@ -116,15 +117,11 @@ def _render_all(plans, as_of, jobs, formats, lang, n_sims, seed, force, progress
         try:
             params0, data, _ = prepare(base)
         except Exception as exc:  # a broken plan (inputs or forecast) must not stop the others
+            error = f"inputs/forecast: {type(exc).__name__}: {exc}"
+            plan_failures.append((plan, error))
             for region in regions:
                 results.append(
-                    dict(
-                        plan=plan,
-                        region=region,
-                        as_of=as_of,
-                        status="failed",
-                        error=f"inputs/forecast: {type(exc).__name__}: {exc}",
-                    )
+                    dict(plan=plan, region=region, as_of=as_of, status="failed", error=error)
                 )
             continue
         info = {
@@ -134,6 +131,10 @@ def _render_all(plans, as_of, jobs, formats, lang, n_sims, seed, force, progress
             "forecast_seconds": round(time.perf_counter() - t0, 2),
         }
         m = manifests.setdefault(params0["as_of"], read_manifest(params0["as_of"]))
+        entry = m["plans"].get(plan)
+        if entry:  # a failure of the whole plan recorded by an earlier run is over
+            for k in ("status", "error", "failed_at"):
+                entry.pop(k, None)
         for region in regions:
             params = dict(params0, region=region)
             key = job_key(params, formats, data.inputs, data.code)
@@ -143,6 +144,16 @@ def _render_all(plans, as_of, jobs, formats, lang, n_sims, seed, force, progress
                 )
                 continue
             todo.append(({"params": params, "formats": formats}, key, info))
+    for plan, error in plan_failures:
+        month = _failure_month(as_of, manifests)
+        m = manifests.setdefault(month, read_manifest(month))
+        entry = m["plans"].setdefault(plan, {"regions": {}})
+        entry.update(
+            status="failed",
+            error=error,
+            failed_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        )
+        write_manifest(m)
     bar = tqdm(
         total=len(todo), file=sys.stderr, unit="briefing", disable=not progress or None, leave=False
     )
@@ -193,6 +204,25 @@ def _render_all(plans, as_of, jobs, formats, lang, n_sims, seed, force, progress
     return results
 
 
+def _failure_month(as_of: str, manifests: dict[str, dict]) -> str:
+    """The as-of month under which a plan that failed before any region is recorded: the month
+    asked for; for 'latest', the month the other plans of the run resolved to, else the last
+    month of the progress table, else 'latest' itself (so that the failure is never lost)."""
+    if as_of != "latest":
+        return as_of
+    if manifests:
+        return max(manifests)
+    try:
+        from .data import load_progress
+
+        months = load_progress()["month"].dropna().astype(str)
+        if not months.empty:
+            return str(months.max())
+    except Exception:  # no progress at all: the failure is recorded under 'latest'
+        pass
+    return "latest"
+
+
 # ---------------------------------------------------------------------------- index
 _INDEX_CSS = """
 body{font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC",sans-serif;
@@ -224,6 +254,15 @@ def write_index() -> str:
         for plan, info in m.get("plans", {}).items():
             p = registry.PLANS.get(plan)
             parts.append(f"<h3>{esc(p.name_zh if p else plan)}</h3>")
+            if info.get("status") == "failed":
+                parts.append(
+                    '<p><span class="failed">整个计划生成失败</span>，未能生成任何地区的简报：'
+                    f"{esc(str(info.get('error', ''))[:300])}"
+                    f"<span class='note'>（{esc(info.get('failed_at', ''))} UTC）</span></p>"
+                )
+                if not info.get("regions"):
+                    continue
+                parts.append('<p class="note">以下为此前生成的简报。</p>')
             rows = []
             order = {r: i for i, r in enumerate(plan_regions(plan))}
             for name, e in sorted(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,15 @@ def rag_chip(rag: str, lang: str) -> str:
     return f'<span class="rag rag-{esc(rag)}">{esc(label)}</span>'
 
 
+def _assumed_tag(lang: str) -> str:
+    """A visible 假设 marker beside a target that is an assumption (not in the plan)."""
+    return (
+        '<span class="assumed-tag" style="display:inline-block;margin-left:.25em;padding:0 .25em;'
+        "font-size:.8em;line-height:1.3;color:#7a4b00;background:#fff4d6;border:1px solid #d9a400;"
+        f'border-radius:3px;white-space:nowrap">{_t(lang, "假设", "assumed")}</span>'
+    )
+
+
 def illustrative_badge(lang: str) -> str:
     return f'<span class="demo-badge">{_t(lang, "示例数据", "示例数据 illustrative data")}</span>'
 
@@ -121,7 +131,7 @@ def targets_table(att: pd.DataFrame, region: str, as_of: str, lang: str, targets
             f"{esc(name)}<span class='unit'>（{esc(unit)}）</span>" if unit else esc(name),
             esc(period_label(int(r["year_start"]), int(r["year_end"]), lang)),
             esc(level.get(r["level"], r["level"])),
-            esc(fmt_num(r["target"])) + ("<sup>*</sup>" if assumed else ""),
+            esc(fmt_num(r["target"])) + (_assumed_tag(lang) if assumed else ""),
             esc(fmt_num(r["actual_to_date"])),
             esc(fmt_pct(share) if not math.isnan(share) else "—"),
             proj,
@@ -129,14 +139,18 @@ def targets_table(att: pd.DataFrame, region: str, as_of: str, lang: str, targets
             esc(fmt_num(r["required_per_month"])),
             rag_chip(r["rag"], lang),
         ]
+        if r["target"] == 0:  # nothing assigned (a township's 0 in the plan): no probability
+            cells[7], cells[8] = "—", "—"
+            cells[9] = f'<span class="note">{_t(lang, "本期无分配任务", "none assigned")}</span>'
+
         cls = "stretch" if r["level"] == "stretch" else ""
         body.append(f'<tr class="{cls}">' + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     note = ""
     if any_assumed:
         note = _t(
             lang,
-            "<p class='note'><sup>*</sup> 年度目标为假设的分解值（原计划只给出三年累计目标），见“假设”一节。</p>",
-            "<p class='note'><sup>*</sup> Yearly split assumed (the plan gives three-year totals only); see Assumptions.</p>",
+            f"<p class='note'>{_assumed_tag(lang)} 标注“假设”的年度目标不是计划原文：计划只给出三年累计目标，年度目标是本简报按比例分解得出的假设值，相应的完成率、概率和状态仅供参考；分解方法见“假设”一节。</p>",
+            f"<p class='note'>{_assumed_tag(lang)} Yearly targets marked “assumed” are not in the plan, which gives three-year totals only: they are an assumed split, and the share done, probability and status of those rows are indicative only; see Assumptions.</p>",
         )
     thead = "".join(f"<th>{esc(h)}</th>" for h in head)
     return Html(
@@ -352,9 +366,19 @@ def scenario_lines(meta: dict, lang: str = "zh") -> list[str]:
     return out
 
 
+#: Column widths of the data-quality tables (the message gets the rest of the line).
+_SMALL_WIDTHS = {"级别": "3.2em", "Level": "4.5em", "检查项": "6.5em", "Check": "8em",
+                 "位置": "24%", "Where": "24%"}  # fmt: skip
+
+
 def _small_table(df: pd.DataFrame, max_rows: int, lang: str) -> str:
     shown = df.head(max_rows)
-    thead = "".join(f"<th>{esc(c)}</th>" for c in shown.columns)
+    thead = "".join(
+        f'<th style="width:{_SMALL_WIDTHS[c]}">{esc(c)}</th>'
+        if c in _SMALL_WIDTHS
+        else f"<th>{esc(c)}</th>"
+        for c in shown.columns
+    )
     body = "".join(
         "<tr>" + "".join(f"<td>{esc('' if pd.isna(v) else v)}</td>" for v in row) + "</tr>"
         for row in shown.itertuples(index=False)
@@ -388,6 +412,11 @@ def _for_region(df: pd.DataFrame, regions: list[str], plan: str) -> tuple[pd.Dat
     ), info
 
 
+def _place(where: str) -> str:
+    """A place without the plan document's file name (the footer names the document)."""
+    return re.sub(r"^[\w.-]+\.txt\s+", "", where)
+
+
 SEVERITY_ZH = {"error": "错误", "warning": "警告", "warn": "警告", "info": "信息"}
 
 
@@ -402,13 +431,24 @@ def _readable(df: pd.DataFrame, lang: str) -> pd.DataFrame:
             .str.lower()
             .map(lambda v: SEVERITY_ZH.get(v, v) if lang == "zh" else v)
         )
+    if "check" in df:
+        from ..quality import check_label
+
+        out[_t(lang, "检查项", "Check")] = df["check"].map(
+            lambda c: check_label(str(c), lang) if pd.notna(c) else ""
+        )
     where_cols = [c for c in ("place_a", "file", "sheet", "cell") if c in df]
     if where_cols:
         out[_t(lang, "位置", "Where")] = df[where_cols].apply(
-            lambda r: " ".join(str(v) for v in r if pd.notna(v) and str(v).strip()), axis=1
+            lambda r: _place(" ".join(str(v) for v in r if pd.notna(v) and str(v).strip())),
+            axis=1,
         )
     if "message" in df:
-        out[_t(lang, "说明", "Message")] = df["message"]
+        msg = df["message"]
+        if lang != "zh" and "message_en" in df:  # English text where the report has one
+            en = df["message_en"]
+            msg = en.where(en.notna() & (en.astype(str).str.strip() != ""), msg)
+        out[_t(lang, "说明", "Message")] = msg
     return out if len(out.columns) > 1 else df
 
 
@@ -492,7 +532,7 @@ def assumptions_section(
                     "预测方法：按各地每月进度建立计数模型（考虑月度季节规律和年底集中完成），同一县（区）的乡镇合并估计、县级为各乡镇之和，详见 docs/methods.md。",
                     "Forecast method: monthly count models with the seasonal pattern and year-end rush, townships of a county estimated together, county = sum of townships (docs/methods.md).",
                 )
-                + f"<span class='note'>（{esc('、'.join(methods))}）</span>"
+                + _methods_note(methods, lang)
             )
     items.append(
         _t(
@@ -502,6 +542,34 @@ def assumptions_section(
         )
     )
     return Html("<ul class='assumptions'>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>")
+
+
+#: Model families of the forecast's method labels, in Chinese (longest names first).
+METHOD_FAMILIES_ZH: dict[str, str] = {
+    "compound-poisson-gamma": "复合泊松-伽马模型",
+    "negbin1-gamma": "负二项-伽马模型",
+    "poisson-gamma": "泊松-伽马模型",
+    "negbin": "负二项模型",
+    "poisson": "泊松模型",
+}
+
+
+def _methods_note(methods: list[str], lang: str) -> str:
+    """The models used, after the method sentence: the method labels in English; in Chinese
+    the model families they name (the labels themselves are technical codes)."""
+    if lang != "zh":
+        return f"<span class='note'>（{esc('、'.join(methods))}）</span>"
+    found: list[str] = []
+    for m in methods:
+        rest = m
+        for code, zh in METHOD_FAMILIES_ZH.items():
+            if code in rest:
+                rest = rest.replace(code, "")
+                if zh not in found:
+                    found.append(zh)
+    if not found:
+        return ""
+    return f"<span class='note'>（所用模型：{esc('、'.join(found))}）</span>"
 
 
 def _provenance(plan: str) -> dict:

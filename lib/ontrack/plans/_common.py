@@ -61,7 +61,8 @@ FINDING_COLUMNS: list[str] = [
     "severity",
     "plan_id",
     "check",
-    "message",
+    "message",  # plain Chinese, the primary text (shown in the Chinese briefing)
+    "message_en",  # the same in English (shown in the English briefing)
     "place_a",
     "place_b",
     "value_a",
@@ -318,12 +319,15 @@ def finding(
     place_b: str = "",
     value_a: object = None,
     value_b: object = None,
+    *,
+    message_en: str = "",
 ) -> dict:
-    """A quality finding as a dict of FINDING_COLUMNS."""
+    """A quality finding as a dict of FINDING_COLUMNS: ``message`` in plain Chinese (the
+    primary text), ``message_en`` the same in English."""
     return dict(
         zip(
             FINDING_COLUMNS,
-            [severity, plan_id, check, message, place_a, place_b, value_a, value_b],
+            [severity, plan_id, check, message, message_en, place_a, place_b, value_a, value_b],
             strict=True,
         )
     )

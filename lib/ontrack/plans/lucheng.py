@@ -103,10 +103,13 @@ def _attachment_notes(text: str, doc: str) -> tuple[int, list[dict]]:
         "warning",
         PLAN_ID,
         "attachment empty",
-        f"The attachment table {title} was published empty (a line of only '|'): Lucheng gives "
-        "three-year totals only, no yearly or street-level split. Yearly rows are assumptions.",
+        f"附件《{title}》公布时为空表（只有一行表格线“|”）：鹿城区计划只给出三年累计目标，"
+        "没有分年度、分街道的分解。目标表中的分年目标为假设值。",
         f"{doc} 附件 {title}",
         f"{doc} 附件:{title}",
+        message_en=f"The attachment table {title} was published empty (a line of only '|'): "
+        "Lucheng gives three-year totals only, no yearly or street-level split. Yearly rows are "
+        "assumptions.",
     )
     return start, [note]
 
@@ -187,6 +190,13 @@ def parse_lucheng(path: Path, split: str = "city", city_sheet: Path | None = Non
     if city_sheet is None:
         city_sheet = path.parent / f"{CITY_PLAN_ID}.targets.csv"
     shares, texts, desc = _shares(split, years, city_sheet, doc)
+    desc_zh = (
+        "每年相同的比例"
+        if split == "even"
+        else "温州市计划“新增孵化空间”的分年比例（"
+        + "/".join(t.split("/")[0] for t in texts)
+        + "）"
+    )
     source_of_shares = Path(city_sheet).name if split == "city" else "lucheng_split='even'"
     assumed: list[dict] = []
     for g in goals:
@@ -203,7 +213,7 @@ def parse_lucheng(path: Path, split: str = "city", city_sheet: Path | None = Non
                     "year_end": y,
                     "value": part,
                     "assumed": True,
-                    "source": f"assumed yearly split of {number} {g['section']}",
+                    "source": f"{number} {g['section']}（年度目标为假设分解值）",
                     "quote": f"assumed: {g['value']:g} × {text_} ≈ {part:g} ({desc}); "
                     f"total from {g['quote']}",
                     "place": f"{g['place']} (assumed yearly split)",
@@ -215,10 +225,13 @@ def parse_lucheng(path: Path, split: str = "city", city_sheet: Path | None = Non
             "info",
             PLAN_ID,
             "assumed yearly split",
-            f"{len(assumed)} yearly rows of {', '.join(SPLIT_INDICATORS)} are assumptions: the "
-            f"three-year totals split by {desc}.",
+            f"目标表中{len(assumed)}条分年目标（"
+            + "、".join(f"“{INDICATORS[i].name_zh}”" for i in SPLIT_INDICATORS)
+            + f"）是假设值，不是计划原文：按{desc_zh}把三年累计目标分到各年。",
             f"{doc} 二、工作目标",
             source_of_shares,
+            message_en=f"{len(assumed)} yearly rows of {', '.join(SPLIT_INDICATORS)} are "
+            f"assumptions: the three-year totals split by {desc}.",
         )
     )
     return ParsedPlan(PLAN_ID, doc, rows, values_frame(goals + tasks), notes, number, years)

@@ -397,10 +397,12 @@ def parse_pingyang(path: Path) -> ParsedPlan:
             "info",
             PLAN_ID,
             "derived township totals",
-            f"{len(derived)} township three-year rows are derived as the sum of the township's "
-            f"yearly rows in {s2} (the table gives no three-year column).",
+            f"{s2.split()[0]}只列各乡镇（街道）的分年目标，未列三年合计；目标表中"
+            f"{len(derived)}条乡镇三年累计目标由各年相加推算得出。",
             f"{doc} {s2} (yearly columns)",
             "targets.csv: township rows 2025–2027 (quote 'derived: …')",
+            message_en=f"{len(derived)} township three-year rows are derived as the sum of the "
+            f"township's yearly rows in {s2} (the table gives no three-year column).",
         )
     ]
     return ParsedPlan(
