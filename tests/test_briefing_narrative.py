@@ -131,3 +131,21 @@ def test_an_assumed_target_is_marked_as_such_in_the_headline():
     assert "(an assumed yearly split of the three-year total)" in en
     t["assumed"] = False  # a target from the plan itself carries no mark
     assert "假设" not in headline(t, "lucheng", "2026-10", "zh")
+
+
+def test_a_target_of_zero_is_not_assessed():
+    # 萧江 2026: "20" incubators target 0 (nothing assigned) besides space 2 (done 5, green)
+    t = pd.DataFrame(
+        [
+            _row("pingyang-xiaojiang", "space", 2, 5, 0.999, "green"),
+            _row("pingyang-xiaojiang", "incubators_20", 0, 0, 1.0, "green"),
+        ]
+    )
+    zh = headline(t, "pingyang-xiaojiang", "2026-10", "zh")
+    # 1 assessed target (space), all green; the 0 is counted apart
+    assert zh.startswith(
+        "截至2026年10月，萧江镇纳入评估的1项目标（基线）预计全部能够完成（绿色）。"
+    )
+    assert "另有1项目标为0（本期无分配任务），不计入评估。" in zh
+    only_zero = headline(t.iloc[[1]], "pingyang-xiaojiang", "2026-10", "zh")
+    assert only_zero == "截至2026年10月，萧江镇本期的1项目标均为0（无分配任务），无需评估。"

@@ -8,6 +8,8 @@ Rules (so that the sentences can be checked by hand):
   (ties: lower share of the target done); sentence 2 gives its target, what is done and the
   probability, sentence 3 the pace needed: (target − done) / months left, compared with the
   average so far, done / months elapsed since the target period began.
+* A baseline target of 0 (nothing assigned, as some townships' yearly targets) is not assessed;
+  a sentence after the first says how many there are.
 * Then, if there are 高线 (stretch) targets, how many of them are likely to be met.
 """
 
@@ -132,6 +134,14 @@ def headline(att: pd.DataFrame, region: str, as_of: str, lang: str = "zh") -> st
     name = registry.region_name(region, lang)
     when = month_label(as_of, lang)
     base = rows[rows["level"] == "baseline"]
+    zero = int((base["target"] == 0).sum())  # nothing assigned (a township's 0): not assessed
+    base = base[base["target"] != 0]
+    if base.empty and zero:
+        if lang == "zh":
+            return f"截至{when}，{name}本期的{zero}项目标均为0（无分配任务），无需评估。"
+        return (
+            f"As of {when}, all {zero} targets of {name} are 0 (none assigned): nothing to assess."
+        )
     if base.empty:
         if lang == "zh":
             return f"截至{when}，{name}暂无可评估的目标（没有对应的进度数据）。"
@@ -163,7 +173,13 @@ def headline(att: pd.DataFrame, region: str, as_of: str, lang: str = "zh") -> st
             joined = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
             s1 = f"As of {when}, of the {n} baseline targets of {name}: {joined}."
     out = [s1]
-    risk = biggest_risk(rows)
+    if zero:
+        out.append(
+            f"另有{zero}项目标为0（本期无分配任务），不计入评估。"
+            if lang == "zh"
+            else f"{zero} more with a target of 0 (none assigned) are not assessed."
+        )
+    risk = biggest_risk(rows[rows["target"] != 0])
     if risk is not None:
         out += _risk_sentences(risk, as_of, lang)
     stretch = rows[rows["level"] == "stretch"]

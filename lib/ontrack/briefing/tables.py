@@ -152,7 +152,13 @@ def targets_table(att: pd.DataFrame, region: str, as_of: str, lang: str, targets
             f"<p class='note'>{_assumed_tag(lang)} 标注“假设”的年度目标不是计划原文：计划只给出三年累计目标，年度目标是本简报按比例分解得出的假设值，相应的完成率、概率和状态仅供参考；分解方法见“假设”一节。</p>",
             f"<p class='note'>{_assumed_tag(lang)} Yearly targets marked “assumed” are not in the plan, which gives three-year totals only: they are an assumed split, and the share done, probability and status of those rows are indicative only; see Assumptions.</p>",
         )
-    thead = "".join(f"<th>{esc(h)}</th>" for h in head)
+    # narrow numeric columns: a minimum width so that a header breaks after 4 characters,
+    # not after every second one (完成概率, 每月需完成)
+    wide = {4: "4.2em", 5: "3.2em", 7: "4.2em", 8: "4.2em"}
+    thead = "".join(
+        f'<th style="min-width:{wide[i]}">{esc(h)}</th>' if i in wide else f"<th>{esc(h)}</th>"
+        for i, h in enumerate(head)
+    )
     return Html(
         f'<table class="targets"><thead><tr>{thead}</tr></thead><tbody>{"".join(body)}</tbody></table>{note}'
     )
