@@ -124,16 +124,13 @@ class Lab:
             raise InputError("plan", f"no targets for plan {plan!r}", f"one of {', '.join(plans)}")
         self.region = self._resolve_region_arg(region, plan_targets)
         self.regions = self._scope(plan_targets)
-        # The same inputs as the briefing (ontrack.briefing.data): the plan's targets inform the
-        # forecast's prior (pooled pace ratios) and the progress of the plan's regions its fit,
-        # so the lab's numbers equal the briefing's for the same scenario, draws and seed.
-        plan_regions = set(plan_targets["region_id"].astype(str))
-        if self.plan in PLANS:
-            plan_regions.add(PLANS[self.plan].region_id)
-        progress_all = self._load_progress(progress)
-        self.progress = progress_all[
-            progress_all["region_id"].astype(str).isin(plan_regions)
-        ].reset_index(drop=True)
+        # The same inputs as the briefing (ontrack.briefing.data) and the same peer group as
+        # `ontrack forecast`: the plan's targets inform the forecast's prior (pooled pace ratios)
+        # and the progress of the plan's regions its fit (ontrack.forecast.plan_inputs), so the
+        # lab's numbers equal the briefing's and the CLI's for the same scenario, draws and seed.
+        self.progress, _ = _forecast().plan_inputs(
+            self._load_progress(progress), all_targets, self.plan
+        )
         #: every target of the plan (for the prior); ``targets``: the lab's regions (simulated)
         self.plan_targets = plan_targets.reset_index(drop=True)
         self.targets = plan_targets[plan_targets["region_id"].isin(self.regions)].reset_index(
@@ -718,6 +715,16 @@ class Lab:
         t = prepare_targets(apply_target_overrides(prepare_targets(self.plan_targets), scenario))
         return series_params(self.fitted, t)
 
+    def _trajectory_params(self, scenario) -> dict:
+        """:meth:`_params`, cached for the baseline and the current scenario's overrides."""
+        if scenario is None or not scenario.targets:
+            return self._params(None)
+        key = repr(scenario.targets)
+        cached = getattr(self, "_traj_params", None)
+        if cached is None or cached[0] != key:
+            self._traj_params = (key, self._params(scenario))
+        return self._traj_params[1]
+
     def _simulate(self, scenario, targets: pd.DataFrame | None = None) -> pd.DataFrame:
         table = _forecast().simulate_attainment(
             self.fitted,
@@ -948,6 +955,7 @@ class Lab:
             scenario=scenario,
             n_sims=self.n_sims,
             seed=self.seed,
+            params=self._trajectory_params(scenario),
         )
 
     def trajectory_figure(

@@ -193,6 +193,18 @@ def read_scenario_meta(scenario: str) -> dict[str, Any]:
     return meta if isinstance(meta, dict) else {"value": meta}
 
 
+def _plan_inputs(
+    targets: pd.DataFrame, progress: pd.DataFrame, plan: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(targets, progress) of the plan, chosen as the forecast chooses a plan's peer group."""
+    try:
+        from ..forecast import plan_inputs
+    except ImportError as exc:
+        raise OntrackError(f"the forecast stage is not available ({exc})") from None
+    plan_progress, plan_targets = plan_inputs(progress, targets, plan)
+    return plan_targets, plan_progress
+
+
 def _forecast(
     progress: pd.DataFrame,
     targets: pd.DataFrame,
@@ -214,7 +226,11 @@ def _forecast(
         raise OntrackError(f"the forecast stage is not available ({exc})") from None
     sc = scenario or None
     fitted = forecast.fit(progress, as_of)
-    att = forecast.simulate_attainment(fitted, targets, scenario=sc, n_sims=n_sims, seed=seed)
+    # the plan's peer group fitted once; the attainment table and every fan use the same
+    params = forecast.scenario_params(fitted, targets, sc)
+    att = forecast.simulate_attainment(
+        fitted, targets, scenario=sc, n_sims=n_sims, seed=seed, params=params
+    )
     att = validate(att, ATTAINMENT)
     year = int(as_of[:4])
     parts = []
@@ -227,7 +243,16 @@ def _forecast(
     ):
         try:
             t = forecast.trajectories(
-                fitted, targets, plan_id, region, ind, year, scenario=sc, n_sims=n_sims, seed=seed
+                fitted,
+                targets,
+                plan_id,
+                region,
+                ind,
+                year,
+                scenario=sc,
+                n_sims=n_sims,
+                seed=seed,
+                params=params,
             )
         except InputError:  # no progress for that series: the chart falls back to the table
             continue
@@ -241,15 +266,15 @@ def _forecast(
 def compute_plan_data(
     plan: str, as_of: str, scenario: str = "", n_sims: int = 10_000, seed: int = 0
 ) -> BriefingData:
-    """Load targets and progress and run the forecast for every region of ``plan``."""
-    from .params import plan_regions
+    """Load targets and progress and run the forecast for every region of ``plan``.
 
-    targets = load_targets()
-    targets = targets[targets["plan_id"] == plan].reset_index(drop=True)
-    progress = load_progress()
-    regions = plan_regions(plan) or sorted(targets["region_id"].unique())
+    The inputs are the plan's own (``ontrack.forecast.plan_inputs``: its targets, the progress of
+    its peer group), from which the forecast gives exactly the numbers of ``ontrack forecast``
+    on all plans' inputs. 'latest' is the last month of the plan's progress.
+    """
+    targets, progress = _plan_inputs(load_targets(), load_progress(), plan)
+    regions = sorted(progress["region_id"].astype(str).unique())
     as_of = resolve_as_of(as_of, progress, regions)
-    progress = progress[progress["region_id"].isin(regions)].reset_index(drop=True)
     att, traj = _forecast(progress, targets, as_of, scenario, n_sims, seed)
     if "plan_id" in att:
         att = att[att["plan_id"] == plan].reset_index(drop=True)

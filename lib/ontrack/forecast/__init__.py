@@ -2,27 +2,41 @@
 
 Method: docs/methods.md (and the docstrings of :mod:`.model` and :mod:`.simulate`).
 ``attainment()`` = ``fit()`` once + ``simulate_attainment()``; the scenario lab calls the two
-halves separately so a changed scenario only re-simulates.
+halves separately so a changed scenario only re-simulates. Every plan is forecast from its own
+peer group (its regions' progress, its targets): ``plan_inputs(progress, targets, plan)`` gives
+those inputs, and the plan's numbers are the same from them as from all plans' inputs.
 """
 
 from __future__ import annotations
 
 from .attainment import attainment
-from .model import Fitted, fit
+from .model import Fitted, fit, plan_inputs, plan_members
 from .scenario import Scenario, load_scenario, save_scenario
-from .simulate import projection_draws, simulate_attainment, trajectories
+from .simulate import (
+    PlanFit,
+    projection_draws,
+    scenario_params,
+    series_params,
+    simulate_attainment,
+    trajectories,
+)
 from .verdicts import EurostatThresholds, RagThresholds
 
 __all__ = [
     "EurostatThresholds",
     "Fitted",
+    "PlanFit",
     "RagThresholds",
     "Scenario",
     "attainment",
     "fit",
     "load_scenario",
+    "plan_inputs",
+    "plan_members",
     "projection_draws",
     "save_scenario",
+    "scenario_params",
+    "series_params",
     "simulate_attainment",
     "trajectories",
 ]

@@ -3,7 +3,9 @@
     ontrack forecast --as-of 2026-09|latest [--progress F] [--targets F] [--scenario F]
                      [--sims N] [--seed S] [--out F.csv]
 
-Inputs default to data/processed/; the table goes to data/processed/attainment.csv.
+Inputs default to data/processed/; the table goes to data/processed/attainment.csv. Each plan
+is forecast from its own peer group (its targets, its regions' progress): the same numbers as
+the plan's briefing and scenario lab.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from ..fileio import read_csv, write_csv
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--as-of", default="latest", help="YYYY-MM, or 'latest' (last month in progress)"
+        "--as-of", default="latest", help="YYYY-MM, or 'latest' (each plan's last progress month)"
     )
     p.add_argument("--progress", default=str(paths.PROGRESS_CSV), help="progress CSV")
     p.add_argument("--targets", default=str(paths.TARGETS_CSV), help="targets CSV")
@@ -53,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
     out = write_csv(table, args.out)
     counts = table["rag"].value_counts().reindex(["green", "amber", "red"], fill_value=0)
     name = scenario.name if scenario else "baseline"
-    as_of = table["as_of"].iloc[0] if len(table) else args.as_of
+    # 'latest' is each plan's last month (a plan is forecast from its own regions' progress)
+    as_of = "/".join(sorted(set(table["as_of"].astype(str)))) if len(table) else args.as_of
     print(
         f"{len(table)} targets forecast as of {as_of}"
         f" ({name}): {counts['green']} green, {counts['amber']} amber, {counts['red']} red → {out}"

@@ -25,6 +25,11 @@ The model (see docs/methods.md) for the monthly amount ``y`` of region ``r``, in
   an empirical-Bayes gamma prior centred on the pooled pace ratio (observed / target pace, across
   regions of the indicator) times the region's own target pace. That prior needs the targets and
   is computed in :mod:`ontrack.forecast.simulate`.
+
+Peer group: everything above is pooled over the regions of one plan (the plan's region, its
+townships, every region the plan has targets for, and their sub-regions; :func:`plan_members`).
+:func:`fit` fits the progress it is given; the forecast then fits each plan's own regions
+(:meth:`Fitted.restrict`, cached), so a plan's numbers do not depend on other plans' data.
 """
 
 from __future__ import annotations
@@ -97,6 +102,73 @@ def family_children(region_id: str, known: set[str]) -> list[str]:
     return sorted(kids)
 
 
+def parent_of(region_id: str) -> str | None:
+    """Registry parent, or for an unknown id 'county-township' the part before the last '-'."""
+    if region_id in REGIONS:
+        return REGIONS[region_id].parent
+    return region_id.rsplit("-", 1)[0] if "-" in region_id else None
+
+
+def ancestors(region_id: str) -> list[str]:
+    """Parent, grandparent, ... of a region (nearest first)."""
+    out: list[str] = []
+    r = parent_of(region_id)
+    while r is not None and r not in out and r != region_id:
+        out.append(r)
+        r = parent_of(r)
+    return out
+
+
+def plan_roots(targets: pd.DataFrame, plan_id: str) -> set[str]:
+    """The regions a plan's targets name, and the plan's own region (registry)."""
+    from ..registry import PLANS
+
+    t = targets[targets["plan_id"].astype(str) == str(plan_id)]
+    roots = set(t["region_id"].astype(str))
+    if plan_id in PLANS:
+        roots.add(PLANS[plan_id].region_id)
+    return roots
+
+
+def plan_members(regions, targets: pd.DataFrame, plan_id: str) -> frozenset[str]:
+    """The regions among ``regions`` in a plan's peer group: the plan's regions (its targets'
+    regions and its registry region) and their sub-regions, at any depth."""
+    roots = plan_roots(targets, plan_id)
+    return frozenset(r for r in map(str, regions) if r in roots or roots.intersection(ancestors(r)))
+
+
+def all_plan_members(regions, targets: pd.DataFrame) -> dict[str, frozenset[str]]:
+    """:func:`plan_members` of every plan of ``targets`` at once (one pass over the regions)."""
+    from ..registry import PLANS
+
+    by_root: dict[str, set[str]] = {}
+    plans = targets["plan_id"].astype(str)
+    for plan, region in zip(plans, targets["region_id"].astype(str), strict=True):
+        by_root.setdefault(region, set()).add(plan)
+    for plan in set(plans):
+        if plan in PLANS:
+            by_root.setdefault(PLANS[plan].region_id, set()).add(plan)
+    out: dict[str, set[str]] = {p: set() for p in set(plans)}
+    for r in map(str, regions):
+        for a in (r, *ancestors(r)):
+            for plan in by_root.get(a, ()):
+                out[plan].add(r)
+    return {p: frozenset(v) for p, v in out.items()}
+
+
+def plan_inputs(
+    progress: pd.DataFrame, targets: pd.DataFrame, plan_id: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(progress, targets) of one plan: its targets, and the progress of its peer group.
+
+    The forecast of the plan from these equals its forecast from all plans' inputs.
+    """
+    t = targets[targets["plan_id"].astype(str) == str(plan_id)].reset_index(drop=True)
+    regs = progress["region_id"].astype(str)
+    members = plan_members(regs.unique(), targets, plan_id)
+    return progress[regs.isin(members)].reset_index(drop=True), t
+
+
 @dataclass
 class Pooled:
     """Parameters pooled across the regions of one indicator."""
@@ -134,12 +206,49 @@ class Fitted:
     reported: np.ndarray  # n_series x T: a row exists
     pooled: dict[str, Pooled] = field(default_factory=dict)
     children: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+    #: the progress fitted (region_id as text), 'latest' or the month asked for, and the
+    #: settings: what :meth:`restrict` needs to fit a subset of the regions the same way
+    source: pd.DataFrame | None = field(default=None, repr=False)
+    as_of_arg: str = ""
+    season_prior_weight: float = 1.0
+
+    @property
+    def source_regions(self) -> frozenset[str]:
+        """Regions with progress rows (any month)."""
+        return frozenset(self._rows_of)
+
+    def restrict(self, regions) -> Fitted:
+        """The fit of the progress of ``regions`` only (cached): a plan's own peer group.
+
+        ``'latest'`` is resolved again on those regions' progress. Returns ``self`` when no
+        region is dropped.
+        """
+        have = self.source_regions
+        key = frozenset(map(str, regions)) & have
+        if key == have or self.source is None:
+            return self
+        hit = self._sub.get(key)
+        if hit is None:
+            rows = np.sort(np.concatenate([self._rows_of[r] for r in key]))
+            sub = self.source.iloc[rows]
+            as_of = self.as_of_arg or self.as_of
+            if as_of == "latest" and sub.empty:
+                as_of = self.as_of
+            hit = fit(sub, as_of, season_prior_weight=self.season_prior_weight)
+            self._sub[key] = hit
+        return hit
 
     def row(self, region_id: str, indicator_id: str) -> int | None:
         """Position of a series in ``series`` / ``values``, or None."""
         return self._pos.get((region_id, indicator_id))
 
     def __post_init__(self) -> None:
+        self._sub: dict[frozenset[str], Fitted] = {}
+        # positions of each region's rows in ``source``
+        if self.source is not None:
+            self._rows_of = self.source.groupby("region_id", sort=False).indices
+        else:
+            self._rows_of = {r: np.array([], int) for r in self.series["region_id"].astype(str)}
         self._parent = {(c, i): par for (par, i), kids in self.children.items() for c in kids}
         self._pos = {
             (r, i): k
@@ -187,6 +296,7 @@ def fit(progress: pd.DataFrame, as_of: str, *, season_prior_weight: float = 1.0)
 
     ``season_prior_weight`` scales ``SEASON_PRIOR_N`` (0: the data's own seasonal profile).
     """
+    as_of_arg = str(as_of)
     as_of = parse_as_of(as_of, progress)
     a_idx = month_index(as_of)
     p_all = _clean_progress(progress, a_idx)
@@ -343,6 +453,9 @@ def fit(progress: pd.DataFrame, as_of: str, *, season_prior_weight: float = 1.0)
         reported=reported,
         pooled=pooled,
         children=children,
+        source=progress.assign(region_id=progress["region_id"].astype(str)),
+        as_of_arg=as_of_arg,
+        season_prior_weight=season_prior_weight,
     )
 
 

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from .model import HALF_LIFE, Fitted, month_index, month_label
+from .model import HALF_LIFE, Fitted, all_plan_members, month_index, month_label, plan_members
 from .scenario import Scenario, apply_target_overrides, as_scenario
 from .verdicts import RAG, RagThresholds, eurostat_class, linear_pace, rag, seasonal_share
 
@@ -149,7 +149,59 @@ def _year_scale(paces: dict[int, float], first: int, last: int, as_of_idx: int) 
     return {y: (v / hist) ** TARGET_TRACKING for y, v in paces.items() if v > 0}
 
 
-def series_params(fitted: Fitted, targets: pd.DataFrame) -> dict[tuple[str, str], SeriesParams]:
+@dataclass
+class PlanFit:
+    """One plan's peer group: its regions, the fit of their progress, and the series posteriors."""
+
+    plan_id: str
+    regions: frozenset[str]
+    fitted: Fitted
+    params: dict[tuple[str, str], SeriesParams]
+
+
+def series_params(fitted: Fitted, targets: pd.DataFrame) -> dict[str, PlanFit]:
+    """Per plan of ``targets``: the fit of the plan's own regions and each leaf series' posterior.
+
+    The pooling (seasonal profile, dispersion, pooled pace ratio and its spread) runs over the
+    plan's regions only (:func:`~ontrack.forecast.model.plan_members`), so a plan's parameters
+    do not depend on other plans' targets or progress. ``targets`` should hold the plan's whole
+    targets table (the prior uses every target of the plan).
+    """
+    t = prepare_targets(targets)
+    groups = all_plan_members(fitted.source_regions, t)
+    out: dict[str, PlanFit] = {}
+    for plan, tp in t.groupby("plan_id", sort=True):
+        members = groups[str(plan)]
+        if not members:  # no progress in the plan's regions: nothing to forecast
+            continue
+        fp = fitted.restrict(members)
+        out[str(plan)] = PlanFit(str(plan), members, fp, _series_params_one(fp, tp))
+    return out
+
+
+def scenario_params(
+    fitted: Fitted, targets: pd.DataFrame, scenario: Scenario | dict | str | None = None
+) -> dict[str, PlanFit]:
+    """:func:`series_params` of the targets with the scenario's target overrides applied: the
+    ``params`` that :func:`simulate_attainment` and :func:`trajectories` would compute."""
+    sc = as_scenario(scenario)
+    t = prepare_targets(apply_target_overrides(prepare_targets(targets), sc))
+    return series_params(fitted, t)
+
+
+def plan_fit(
+    fitted: Fitted, targets: pd.DataFrame, plan_id: str, params: dict | None = None
+) -> PlanFit | None:
+    """The :class:`PlanFit` of one plan (from ``params`` if there), or None without progress."""
+    if params is not None and plan_id in params:
+        return params[plan_id]
+    t = targets[targets["plan_id"].astype(str) == str(plan_id)]
+    return series_params(fitted, t).get(str(plan_id)) if len(t) else None
+
+
+def _series_params_one(
+    fitted: Fitted, targets: pd.DataFrame
+) -> dict[tuple[str, str], SeriesParams]:
     """Posterior of each leaf series' level, with the empirical-Bayes prior from the targets."""
     s = fitted.series
     as_year = fitted.as_of_idx // 12
@@ -462,14 +514,27 @@ def projection_draws(
     scenario: Scenario | dict | str | None = None,
     n_sims: int = 10_000,
     seed: int = 0,
+    plan_id: str | None = None,
+    params: dict | None = None,
 ) -> np.ndarray:
-    """The simulated totals of a window (actual to date + draws), the draws behind attainment."""
+    """The simulated totals of a window (actual to date + draws), the draws behind attainment.
+
+    ``plan_id`` names the plan whose peer group forecasts the series; by default the first plan
+    (by id) with a target for the region and indicator, else the first whose regions hold it.
+    """
     sc = as_scenario(scenario)
     t = prepare_targets(apply_target_overrides(prepare_targets(targets), sc))
-    params = series_params(fitted, t)
-    k = fitted.row(region_id, indicator_id)
-    if k is None:
+    if plan_id is None:
+        own = t[(t["region_id"] == region_id) & (t["indicator_id"] == indicator_id)]
+        plans = sorted(own["plan_id"].unique()) or [
+            p for p in sorted(t["plan_id"].unique()) if region_id in plan_members([region_id], t, p)
+        ]
+        plan_id = plans[0] if plans else ""
+    pf = plan_fit(fitted, t, plan_id, params)
+    k = None if pf is None else pf.fitted.row(region_id, indicator_id)
+    if pf is None or k is None:
         raise InputError("projection_draws", f"no progress for {region_id} / {indicator_id}")
+    fitted, params = pf.fitted, pf.params
     cps = december_grid(year_start, year_end)
     total, _ = family_draws(fitted, params, region_id, indicator_id, cps, sc, n_sims, seed)
     w0, w1 = int(year_start) * 12, int(year_end) * 12 + 11
@@ -528,16 +593,41 @@ def simulate_attainment(
     rag_thresholds: RagThresholds = RAG,
     params: dict | None = None,
 ) -> pd.DataFrame:
-    """The attainment table for every target whose region and indicator have progress."""
+    """The attainment table for every target whose region and indicator have progress.
+
+    Each plan of ``targets`` is forecast from its own peer group (:func:`series_params`): the
+    rows of a plan are the same whether ``fitted`` and ``targets`` hold other plans or not.
+    ``params`` (from :func:`series_params`) skips the fit of the plans it holds; the scenario
+    lab passes the whole plan's parameters and simulates a subset of the targets.
+    """
     sc = as_scenario(scenario)
     t = prepare_targets(apply_target_overrides(prepare_targets(targets), sc))
     if params is None:
         params = series_params(fitted, t)
+    name = sc.name if sc is not None else "baseline"
+    cols_out: dict[str, list] = {c: [] for c in _ROW_COLUMNS}
+    for plan, tp in t.groupby("plan_id", sort=True):
+        pf = plan_fit(fitted, t, str(plan), params)
+        if pf is not None:
+            _simulate_plan(pf.fitted, pf.params, tp, sc, name, n_sims, seed, cols_out)
+    return _attainment_frame(cols_out, rag_thresholds)
+
+
+def _simulate_plan(
+    fitted: Fitted,
+    params: dict,
+    t: pd.DataFrame,
+    sc: Scenario | None,
+    name: str,
+    n_sims: int,
+    seed: int,
+    cols_out: dict[str, list],
+) -> None:
+    """Append the attainment rows of one plan's targets ``t`` to ``cols_out``."""
     s = fitted.series
     covered = set(zip(s["region_id"], s["indicator_id"], strict=True))
     t = t[[(r, i) in covered for r, i in zip(t["region_id"], t["indicator_id"], strict=True)]]
     a_idx = fitted.as_of_idx
-    name = sc.name if sc is not None else "baseline"
     trailing_all = s["trailing_rate"].to_numpy(float)
     illus_all = s["illustrative"].to_numpy(bool)
     # targets as plain records, grouped by series
@@ -563,7 +653,6 @@ def simulate_attainment(
     for region, ind in groups:
         par = _parents_of(fitted, region, ind)
         families.setdefault((par[-1] if par else region, ind), []).append(region)
-    cols_out: dict[str, list] = {c: [] for c in _ROW_COLUMNS}
     for (_, ind), regs in sorted(families.items()):
         fam = [x for r in regs for x in groups[(r, ind)]]
         cps = december_grid(min(x[1] for x in fam), max(x[2] for x in fam))
@@ -635,6 +724,10 @@ def simulate_attainment(
                 )
                 for c, v in zip(_ROW_COLUMNS, row, strict=True):
                     cols_out[c].append(v)
+
+
+def _attainment_frame(cols_out: dict[str, list], rag_thresholds: RagThresholds) -> pd.DataFrame:
+    """The attainment table from the collected rows, with the verdicts, sorted."""
     cols = [
         "plan_id",
         "region_id",
@@ -691,12 +784,15 @@ def trajectories(
     n_sims: int = 10_000,
     seed: int = 0,
     level: str = "baseline",
+    params: dict | None = None,
 ) -> pd.DataFrame:
     """Monthly running-total quantiles of one target's window (the projection fan).
 
     The target is the plan's yearly target for ``year`` if there is one, else the window
     containing ``year``. Columns: month, p10, p50, p90, actual (NaN after the last report),
     target. Months up to the last report carry the actual running total in every column.
+    The plan's peer group is fitted as in :func:`simulate_attainment`; ``params`` (from
+    :func:`series_params`, with the same scenario's target overrides) skips that step.
     """
     sc = as_scenario(scenario)
     t = prepare_targets(apply_target_overrides(prepare_targets(targets), sc))
@@ -716,10 +812,11 @@ def trajectories(
     sel = sel.assign(_len=sel["year_end"] - sel["year_start"]).sort_values("_len")
     tr = sel.iloc[0]
     w0, w1 = int(tr.year_start) * 12, int(tr.year_end) * 12 + 11
-    k = fitted.row(region_id, indicator_id)
-    if k is None:
+    pf = plan_fit(fitted, t, plan_id, params)
+    k = None if pf is None else pf.fitted.row(region_id, indicator_id)
+    if pf is None or k is None:
         raise InputError("trajectories", f"no progress for {region_id} / {indicator_id}")
-    params = series_params(fitted, t)
+    fitted, params = pf.fitted, pf.params
     months = np.arange(w0, w1 + 1)
     cps = np.concatenate([[w0 - 1], months])
     total = np.zeros((len(cps), n_sims))

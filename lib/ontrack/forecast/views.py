@@ -25,8 +25,19 @@ def load_inputs() -> tuple[pd.DataFrame, pd.DataFrame]:
     return read_csv(paths.PROGRESS_CSV), read_csv(paths.TARGETS_CSV)
 
 
-def model_summary(fitted: Fitted) -> pd.DataFrame:
-    """What the fit learned per indicator: family, seasonal profile, dispersion, regions pooled."""
+def model_summary(
+    fitted: Fitted, targets: pd.DataFrame | None = None, plan: str | None = None
+) -> pd.DataFrame:
+    """What the fit learned per indicator: family, seasonal profile, dispersion, regions pooled.
+
+    With ``targets`` and ``plan``: the plan's own fit (its peer group), the one its forecast uses.
+    """
+    if targets is not None and plan is not None:
+        from .simulate import plan_fit
+
+        pf = plan_fit(fitted, targets, plan)
+        if pf is not None:
+            fitted = pf.fitted
     rows = []
     for ind, p in sorted(fitted.pooled.items()):
         rows.append(

@@ -1,0 +1,194 @@
+"""The peer group of the forecast's pooling is the plan: a plan's numbers do not depend on other
+plans' data, and `ontrack forecast`, the briefing and the lab agree by construction."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ontrack.forecast import (
+    attainment,
+    fit,
+    plan_inputs,
+    plan_members,
+    projection_draws,
+    series_params,
+    simulate_attainment,
+    trajectories,
+)
+from ontrack.forecast.synthetic import make_synthetic
+
+AS_OF = "2026-06"
+
+
+@pytest.fixture(scope="module")
+def two_plans() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Plan A (cty0 and 3 townships) as generated; plan B (cty1 ...) with every monthly amount
+    multiplied by 5, so B's pace ratio (about 5 x 0.95) is far from A's (about 0.95): pooled
+    together, B would pull A's prior up and A's probabilities with it."""
+    prog, targ = make_synthetic(n_counties=2, n_towns=3, years=(2025, 2026), last_month=AS_OF)
+    b = prog["region_id"].str.startswith("cty1")
+    prog.loc[b, "value"] = prog.loc[b, "value"] * 5
+    return prog, targ
+
+
+def test_plan_members_are_the_plan_regions_and_their_sub_regions():
+    # plan P names the county c (and township c-t1); c-t2 has progress but no target of its own,
+    # it is a township of c (id pattern) so it is in P; x has progress and is in no plan
+    targets = pd.DataFrame(
+        {"plan_id": ["P", "P"], "region_id": ["c", "c-t1"], "indicator_id": ["firms"] * 2}
+    )
+    assert plan_members(["c-t1", "c-t2", "x", "d-t1"], targets, "P") == {"c-t1", "c-t2"}
+    # the registry's plan region counts even without a target: 平阳县 and its townships
+    none = targets.iloc[:0]
+    assert plan_members(["pingyang-kunyang", "lucheng"], none, "pingyang-2025-2027") == {
+        "pingyang-kunyang"
+    }
+    # the city's plan holds every district below it (lucheng, and pingyang's townships)
+    assert plan_members(["pingyang-kunyang", "lucheng"], none, "wenzhou-2025-2027") == {
+        "pingyang-kunyang",
+        "lucheng",
+    }
+
+
+def test_a_plan_forecast_does_not_depend_on_other_plans(two_plans):
+    prog, targ = two_plans
+    pa, ta = plan_inputs(prog, targ, "cty0-plan")
+    assert set(pa["region_id"]) == {"cty0", "cty0-t0", "cty0-t1", "cty0-t2"}
+    assert set(ta["plan_id"]) == {"cty0-plan"}
+    both = attainment(prog, targ, AS_OF, n_sims=2000, seed=3)
+    alone = attainment(pa, ta, AS_OF, n_sims=2000, seed=3)
+    mine = both[both["plan_id"] == "cty0-plan"].reset_index(drop=True)
+    assert len(mine) == len(alone) > 0
+    # exact equality of every column (p_meet, quantiles, method, verdicts ...)
+    pd.testing.assert_frame_equal(mine, alone, check_exact=True)
+    # and plan B's rows were forecast from B's own (5x faster) data, not from A's
+    b = both[(both["plan_id"] == "cty1-plan") & (both["year_end"] == 2026)]
+    assert b["p_meet"].mean() > mine.loc[mine["year_end"] == 2026, "p_meet"].mean()
+
+
+def test_pooled_parameters_are_the_plan_s_own(two_plans):
+    prog, targ = two_plans
+    fitted = fit(prog, AS_OF)
+    pa, ta = plan_inputs(prog, targ, "cty0-plan")
+    alone = fit(pa, AS_OF)
+    pf = series_params(fitted, targ)["cty0-plan"]
+    # the seasonal profile and dispersion pooled over A's 3 townships only
+    for ind, pool in alone.pooled.items():
+        np.testing.assert_array_equal(pf.fitted.pooled[ind].season, pool.season)
+        assert pf.fitted.pooled[ind].phi == pool.phi
+        assert pf.fitted.pooled[ind].n_series == 3
+    # ... which differ from the pooling over both plans (the test can fail)
+    assert fitted.pooled["talent"].n_series == 6
+    own = series_params(alone, ta)["cty0-plan"].params
+    assert {k: (p.shape, p.rate) for k, p in pf.params.items()} == {
+        k: (p.shape, p.rate) for k, p in own.items()
+    }
+
+
+def test_fit_once_then_simulate_trajectories_and_draws_are_plan_invariant(two_plans):
+    prog, targ = two_plans
+    pa, ta = plan_inputs(prog, targ, "cty0-plan")
+    f_all, f_a = fit(prog, AS_OF), fit(pa, AS_OF)
+    kw = {"n_sims": 1500, "seed": 7}
+    t_all = trajectories(f_all, targ, "cty0-plan", "cty0", "firms", 2026, **kw)
+    t_a = trajectories(f_a, ta, "cty0-plan", "cty0", "firms", 2026, **kw)
+    pd.testing.assert_frame_equal(t_all, t_a, check_exact=True)
+    # precomputed parameters give the same fan
+    t_p = trajectories(
+        f_all, targ, "cty0-plan", "cty0", "firms", 2026, params=series_params(f_all, targ), **kw
+    )
+    pd.testing.assert_frame_equal(t_all, t_p, check_exact=True)
+    d_all = projection_draws(f_all, targ, "cty0-t1", "space", 2025, 2026, **kw)
+    d_a = projection_draws(f_a, ta, "cty0-t1", "space", 2025, 2026, **kw)
+    np.testing.assert_array_equal(d_all, d_a)
+    # row order of the inputs does not matter either
+    shuffled = prog.sample(frac=1.0, random_state=1)
+    a1 = simulate_attainment(f_all, targ, **kw)
+    a2 = simulate_attainment(fit(shuffled, AS_OF), targ.sample(frac=1.0, random_state=2), **kw)
+    pd.testing.assert_frame_equal(a1, a2, check_exact=True)
+
+
+def test_regions_in_no_plan_are_not_forecast_and_move_nothing(two_plans):
+    prog, targ = two_plans
+    stray = prog[prog["region_id"] == "cty1-t0"].assign(region_id="elsewhere")
+    base = attainment(prog, targ, AS_OF, n_sims=1000, seed=0)
+    more = attainment(pd.concat([prog, stray]), targ, AS_OF, n_sims=1000, seed=0)
+    pd.testing.assert_frame_equal(base, more, check_exact=True)
+    assert "elsewhere" not in set(more["region_id"])
+
+
+# ------------------------------------------------------------------ the bundled (demo) data
+
+
+@pytest.fixture(scope="module")
+def bundled(tmp_path_factory):
+    """targets.csv and progress.csv built from data/raw as `ontrack targets` / `ingest` do."""
+    from ontrack import paths
+    from ontrack.fileio import write_csv
+    from ontrack.progress import read_progress
+    from ontrack.targets import build_targets
+
+    d = tmp_path_factory.mktemp("bundled")
+    progress, _ = read_progress(paths.PROJ_ROOT / "data" / "raw" / "progress")
+    write_csv(build_targets(), d / "targets.csv")
+    write_csv(progress, d / "progress.csv")
+    return d
+
+
+def test_cli_briefing_and_lab_give_the_same_numbers_on_the_bundled_data(
+    bundled, tmp_path, monkeypatch
+):
+    from ontrack import paths
+    from ontrack.briefing import data as bdata
+    from ontrack.cli import main
+    from ontrack.fileio import read_csv
+    from ontrack.lab import Lab
+    from ontrack.targets import load_targets
+
+    plan, n = "pingyang-2025-2027", 2000
+    out = tmp_path / "attainment.csv"
+    args = ["forecast", "--as-of", "latest", "--sims", str(n), "--seed", "0", "--out", str(out)]
+    args += ["--progress", str(bundled / "progress.csv")]
+    assert main([*args, "--targets", str(bundled / "targets.csv")]) == 0
+    cli = read_csv(out, dtype={"as_of": str})
+    cli = cli[cli["plan_id"] == plan].reset_index(drop=True)
+
+    monkeypatch.setattr(paths, "PROGRESS_CSV", bundled / "progress.csv")
+    monkeypatch.setattr(bdata, "load_targets", lambda: load_targets(bundled / "targets.csv"))
+    monkeypatch.setattr(bdata, "CACHE_DIR", tmp_path / "cache")
+    brief = bdata.compute_plan_data(plan, "latest", n_sims=n, seed=0).attainment
+    assert len(brief) == len(cli) > 150
+    for c in ("p_meet", "proj_p10", "proj_p50", "proj_p90", "actual_to_date", "target"):
+        np.testing.assert_allclose(brief[c].to_numpy(float), cli[c].to_numpy(float), rtol=1e-12)
+    assert (brief["method"].to_numpy() == cli["method"].to_numpy()).all()
+
+    lab = Lab(
+        plan,
+        "pingyang",
+        n_sims=n,
+        seed=0,
+        targets=bundled / "targets.csv",
+        progress=bundled / "progress.csv",
+    )
+    key = ["plan_id", "region_id", "indicator_id", "year_start", "year_end", "level"]
+    m = lab.baseline.merge(brief, on=key, suffixes=("_lab", "_brief"))
+    assert len(m) == len(lab.baseline) > 0
+    np.testing.assert_array_equal(m["p_meet_lab"], m["p_meet_brief"])
+    np.testing.assert_array_equal(m["proj_p50_lab"], m["proj_p50_brief"])
+
+    # the three rows that depended on the other plans' data (all inputs: 0.17, 0.03, 0.00)
+    def p(region, ind, ys, ye):
+        r = cli[
+            (cli["region_id"] == region)
+            & (cli["indicator_id"] == ind)
+            & (cli["year_start"] == ys)
+            & (cli["year_end"] == ye)
+            & (cli["level"] == "baseline")
+        ]
+        return float(r["p_meet"].iloc[0])
+
+    assert p("pingyang", "tech_firms", 2025, 2027) > 0.6
+    assert p("pingyang", "firms", 2027, 2027) > 0.3
+    assert p("pingyang-jingkaiqu", "space", 2027, 2027) > 0.3
