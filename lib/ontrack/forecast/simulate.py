@@ -261,8 +261,9 @@ def _series_params_one(
         pooled_level = (
             float(Yw[hist_rows].sum() / Ew[hist_rows].sum()) if Ew[hist_rows].sum() > 0 else 0.0
         )
-        for j, row in enumerate(rows.itertuples(index=False)):
-            has_hist = row.n_months > 0
+        cols = zip(rows["region_id"], rows["n_months"], rows["last_idx"], strict=True)
+        for j, (region_id, n_months, last_idx) in enumerate(cols):
+            has_hist = n_months > 0
             if np.isfinite(r0[j]) and r0[j] > 0:
                 m0, a = rho_bar * r0[j], a0
             elif pooled_level > 0:
@@ -292,11 +293,11 @@ def _series_params_one(
                 if has_hist
                 else ("prior" if not pool.has_history else f"prior+pooled({pool.n_series})")
             )
-            out[(row.region_id, ind)] = SeriesParams(
-                region_id=row.region_id,
+            out[(region_id, ind)] = SeriesParams(
+                region_id=region_id,
                 indicator_id=ind,
                 nature=pool.nature,
-                last_idx=int(row.last_idx),
+                last_idx=int(last_idx),
                 shape=float(shape),
                 rate=float(rate),
                 d=float(dj),
