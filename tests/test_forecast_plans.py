@@ -192,3 +192,40 @@ def test_cli_briefing_and_lab_give_the_same_numbers_on_the_bundled_data(
     assert p("pingyang", "tech_firms", 2025, 2027) > 0.6
     assert p("pingyang", "firms", 2027, 2027) > 0.3
     assert p("pingyang-jingkaiqu", "space", 2027, 2027) > 0.3
+
+
+def test_a_region_is_summed_from_sub_regions_only_where_the_plan_breaks_it_down():
+    # Progress comes from two townships of county c (c-a: 1 a month, c-b: 2 a month, Jan-Jun).
+    # Plan "split" names c and both townships: c is their sum, forecast (actual to date
+    # (1 + 2) x 6 = 18). Plan "whole" names only c: the townships that happen to report do not
+    # make up c (温州市 is not 鹿城区 alone), so c is not forecast for that plan.
+    months = [f"2026-{m:02d}" for m in range(1, 7)]
+    progress = pd.DataFrame(
+        {
+            "region_id": ["c-a"] * 6 + ["c-b"] * 6,
+            "indicator_id": "firms",
+            "month": months * 2,
+            "value": [1.0] * 6 + [2.0] * 6,
+            "source": "hand-made",
+        }
+    )
+    rows = [("split", r, 100.0) for r in ("c", "c-a", "c-b")] + [("whole", "c", 100.0)]
+    targets = pd.DataFrame(
+        {
+            "plan_id": [p for p, _, _ in rows],
+            "region_id": [r for _, r, _ in rows],
+            "indicator_id": "firms",
+            "year_start": 2026,
+            "year_end": 2026,
+            "level": "baseline",
+            "value": [v for _, _, v in rows],
+            "unit": "个",
+            "source": "test",
+            "quote": "test",
+        }
+    )
+    out = attainment(progress, targets, "2026-06", n_sims=500, seed=0)
+    keys = set(zip(out["plan_id"], out["region_id"], strict=True))
+    assert keys == {("split", "c"), ("split", "c-a"), ("split", "c-b")}
+    county = out[(out["plan_id"] == "split") & (out["region_id"] == "c")].iloc[0]
+    assert county["actual_to_date"] == 18.0

@@ -626,7 +626,16 @@ def _simulate_plan(
 ) -> None:
     """Append the attainment rows of one plan's targets ``t`` to ``cols_out``."""
     s = fitted.series
-    covered = set(zip(s["region_id"], s["indicator_id"], strict=True))
+    # A region without progress of its own is forecast as the sum of its sub-regions only when
+    # the plan itself breaks its targets down to those sub-regions (平阳县 = its nine townships).
+    # Otherwise the sum would cover only the sub-regions that happen to send data (温州市 from
+    # 鹿城区 alone) and understate the region.
+    named = set(t["region_id"])
+    covered = {
+        (r, i)
+        for r, i, kind in zip(s["region_id"], s["indicator_id"], s["kind"], strict=True)
+        if kind != "aggregate" or any(c in named for c in fitted.children.get((r, i), ()))
+    }
     t = t[[(r, i) in covered for r, i in zip(t["region_id"], t["indicator_id"], strict=True)]]
     a_idx = fitted.as_of_idx
     trailing_all = s["trailing_rate"].to_numpy(float)
