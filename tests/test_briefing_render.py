@@ -258,3 +258,38 @@ def test_render_all_records_a_plan_that_fails_before_any_region(tmp_path, monkey
     lu = json.loads(mpath.read_text(encoding="utf-8"))["plans"]["lucheng-2025-2027"]
     assert "error" not in lu and lu.get("status") != "failed"
     assert "整个计划生成失败" not in (root / "reports" / "index.html").read_text(encoding="utf-8")
+
+
+def test_render_skips_an_unchanged_briefing_unless_forced(tmp_path, monkeypatch):
+    """`make briefing` twice: the second run finds the same inputs, parameters and code in the
+    manifest and the outputs in place, so it renders nothing; --force renders again, and a
+    deleted output is rendered again."""
+    import argparse
+
+    import ontrack.briefing.render as rd
+
+    monkeypatch.setattr(paths, "REPORTS_DIR", tmp_path / "reports")
+    cache = tmp_path / "run.pkl"
+    data = sample_data()
+    write_cache(data, cache)
+    monkeypatch.setattr(
+        rd, "prepare", lambda p: (dict(p, as_of="2026-09", cache=str(cache)), data, cache)
+    )
+    calls = []
+
+    def counting_render_one(job):
+        calls.append(job["params"]["region"])
+        return render_one(job)
+
+    monkeypatch.setattr(rd, "render_one", counting_render_one)
+    args = argparse.Namespace(
+        plan="pingyang-2025-2027", region="pingyang", as_of="2026-09", format="html",
+        lang="zh", scenario="", sims=1000, seed=0, force=False,
+    )  # fmt: skip
+    assert rd.run(args) == 0 and len(calls) == 1
+    assert rd.run(args) == 0 and len(calls) == 1  # up to date: nothing rendered
+    args.force = True
+    assert rd.run(args) == 0 and len(calls) == 2
+    args.force = False
+    (tmp_path / "reports" / "2026-09" / "pingyang-2025-2027" / "pingyang.html").unlink()
+    assert rd.run(args) == 0 and len(calls) == 3  # an output went missing: rendered again
