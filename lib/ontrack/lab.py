@@ -36,8 +36,9 @@ from .registry import (
     normalize_text,
     region_name,
 )
+from .schema import TARGET_KEY
 
-KEY = ["plan_id", "region_id", "indicator_id", "year_start", "year_end", "level"]
+KEY = TARGET_KEY
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _PROJECT_FIELDS = ("region", "indicator", "month", "amount", "probability", "label")
 

@@ -70,6 +70,14 @@ ATTAINMENT = pa.DataFrameSchema(
 )
 
 
+#: The key of a target (and of an attainment row): no two rows share one.
+TARGET_KEY: list[str] = ["plan_id", "region_id", "indicator_id", "year_start", "year_end", "level"]
+#: The contract's columns, in order.
+TARGET_COLUMNS: list[str] = list(TARGETS.columns)
+PROGRESS_COLUMNS: list[str] = list(PROGRESS.columns)
+ATTAINMENT_COLUMNS: list[str] = list(ATTAINMENT.columns)
+
+
 def validate(df: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFrame:
     """Validate ``df`` against ``schema``; raise one readable OntrackError listing every failure."""
     try:

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..schema import ATTAINMENT_COLUMNS, TARGET_KEY
 from .model import HALF_LIFE, Fitted, all_plan_members, month_index, month_label, plan_members
 from .scenario import Scenario, apply_target_overrides, as_scenario
 from .verdicts import RAG, RagThresholds, eurostat_class, linear_pace, rag, seasonal_share
@@ -45,15 +46,7 @@ TARGET_TRACKING = 1.0
 #: level's posterior uncertainty; not applied to a series with no dispersion at all
 DRIFT_CV = 0.15
 
-TARGET_COLUMNS = [
-    "plan_id",
-    "region_id",
-    "indicator_id",
-    "year_start",
-    "year_end",
-    "level",
-    "value",
-]
+TARGET_COLUMNS = [*TARGET_KEY, "value"]
 
 
 def prepare_targets(targets: pd.DataFrame) -> pd.DataFrame:
@@ -739,21 +732,7 @@ def _simulate_plan(
 def _attainment_frame(cols_out: dict[str, list], rag_thresholds: RagThresholds) -> pd.DataFrame:
     """The attainment table from the collected rows, with the verdicts, sorted."""
     cols = [
-        "plan_id",
-        "region_id",
-        "indicator_id",
-        "year_start",
-        "year_end",
-        "level",
-        "target",
-        "actual_to_date",
-        "p_meet",
-        "proj_p10",
-        "proj_p50",
-        "proj_p90",
-        "required_per_month",
-        "linear_pace",
-        "rag",
+        *ATTAINMENT_COLUMNS,
         "as_of",
         "months_left",
         "share_done",
@@ -776,9 +755,7 @@ def _attainment_frame(cols_out: dict[str, list], rag_thresholds: RagThresholds) 
     out["seasonal_verdict"] = np.where(
         out["seasonal_proj"] >= out["target"] - 1e-9, "ahead", "behind"
     )
-    out = out[cols].sort_values(
-        ["plan_id", "region_id", "indicator_id", "year_start", "year_end", "level"]
-    )
+    out = out[cols].sort_values(TARGET_KEY)
     return out.reset_index(drop=True)
 
 

@@ -9,9 +9,10 @@ from .. import paths
 from ..errors import InputError
 from ..fileio import read_csv
 from ..registry import PLANS, indicator_name, region_name
+from ..schema import TARGET_KEY
 from .model import Fitted, month_label
 
-KEY = ["plan_id", "region_id", "indicator_id", "year_start", "year_end", "level"]
+KEY = TARGET_KEY
 
 
 def load_inputs() -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -18,27 +18,18 @@ import yaml
 
 from ..errors import InputError
 from ..registry import INDICATORS
+from ..schema import TARGET_COLUMNS as CONTRACT_COLUMNS
+from ..schema import TARGET_KEY
 
 #: The columns of the targets contract (docs/data-contracts.md), in order.
-TARGET_COLUMNS: list[str] = [
-    "plan_id",
-    "region_id",
-    "indicator_id",
-    "year_start",
-    "year_end",
-    "level",
-    "value",
-    "unit",
-    "source",
-    "quote",
-]
+TARGET_COLUMNS: list[str] = CONTRACT_COLUMNS
 #: Extra columns this stage adds: flow (new within the years) or stock (level reached by the end),
 #: whether the value is an assumption (a derived yearly split), the document file, its section,
 #: and the public address of the document.
 EXTRA_COLUMNS: list[str] = ["measure", "assumed", "document", "section", "address"]
 ROW_COLUMNS: list[str] = TARGET_COLUMNS + EXTRA_COLUMNS
 #: The key of a target row: no two rows of the targets table share one.
-KEY: list[str] = ["plan_id", "region_id", "indicator_id", "year_start", "year_end", "level"]
+KEY: list[str] = TARGET_KEY
 #: Every value read, one per place in a document (before de-duplication).
 VALUE_COLUMNS: list[str] = [
     "plan_id",
