@@ -10,6 +10,7 @@ import math
 
 import pandas as pd
 
+from ..forecast.verdicts import eurostat_class, linear_pace, rag
 from .data import BriefingData, code_version
 
 PLAN = "pingyang-2025-2027"
@@ -39,7 +40,6 @@ PACE = {
     "incubators_20": 0.0,
 }
 TILT = {"pingyang": 1.0, "pingyang-kunyang": 1.15, "pingyang-aojiang": 0.9, "pingyang-shuitou": 0.8}
-THRESHOLDS = (0.8, 0.5)  # green ≥ 0.8 > amber ≥ 0.5 > red
 
 
 def _phi(x: float) -> float:
@@ -97,13 +97,6 @@ def sample_data(as_of: str = AS_OF) -> BriefingData:
                 sd = max(0.12 * p50, 0.3)
                 p_meet = 1 - _phi((value - p50) / sd) if value > 0 else 1.0
                 p_meet = round(min(max(p_meet, 0.0), 1.0), 3)
-                rag = (
-                    "green"
-                    if p_meet >= THRESHOLDS[0]
-                    else "amber"
-                    if p_meet >= THRESHOLDS[1]
-                    else "red"
-                )
                 share_done = done / value if value else 1.0
                 share_time = k / 12
                 required = max(value - done, 0) / left if left else 0.0
@@ -122,19 +115,12 @@ def sample_data(as_of: str = AS_OF) -> BriefingData:
                         proj_p50=p50,
                         proj_p90=p50 + 1.28 * sd,
                         required_per_month=required,
-                        linear_pace="ahead" if share_done >= share_time else "behind",
-                        rag=rag,
                         as_of=as_of,
                         months_left=left,
                         share_done=share_done,
                         share_time=share_time,
-                        pace_ratio=required / pace if pace else float("inf"),
-                        eurostat_class="on_track"
-                        if share_done >= 0.95 * share_time
-                        else "acceleration_needed"
-                        if share_done >= 0.6 * share_time
-                        else "limited",
-                        seasonal_verdict="on_track" if p_meet >= 0.5 else "behind",
+                        pace_ratio=pace / required if required else float("inf"),
+                        seasonal_verdict="ahead" if p50 >= value else "behind",
                         method="sample",
                         assumed=False,
                         illustrative=True,
@@ -175,6 +161,11 @@ def sample_data(as_of: str = AS_OF) -> BriefingData:
                             actual=float("nan"),
                         )
                     )
+    attainment = pd.DataFrame(arows)
+    # the verdicts exactly as the forecast derives them (ontrack.forecast.verdicts)
+    attainment["linear_pace"] = linear_pace(attainment["share_done"], attainment["share_time"])
+    attainment["rag"] = rag(attainment["p_meet"])
+    attainment["eurostat_class"] = eurostat_class(attainment["pace_ratio"])
     return BriefingData(
         plan=PLAN,
         as_of=as_of,
@@ -183,7 +174,7 @@ def sample_data(as_of: str = AS_OF) -> BriefingData:
         seed=0,
         targets=pd.DataFrame(trows),
         progress=pd.DataFrame(prows),
-        attainment=pd.DataFrame(arows),
+        attainment=attainment,
         trajectories=pd.DataFrame(jrows),
         quality=pd.DataFrame(
             [
