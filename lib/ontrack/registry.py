@@ -220,11 +220,10 @@ def _region_keys() -> dict[str, str]:
     return keys
 
 
-def match_region(name: str, scope: str | None = None) -> str | None:
+def match_region(name: str) -> str | None:
     """The region id for a name as written in a spreadsheet (昆阳 / 昆阳镇 / 经开区 ...), or None.
 
-    ``scope`` (a parent id) resolves words like 全县 / 合计 to that region; without it they match
-    nothing here (callers treat total rows separately).
+    合计 / 总计 match nothing (callers treat total rows separately); 全县 is 平阳县.
     """
     key = normalize_text(name)
     keys = _region_keys()
