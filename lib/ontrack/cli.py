@@ -14,7 +14,8 @@ from .errors import OntrackError
 
 #: command → (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "targets": ("ontrack.targets", "parse the plan documents into data/processed/targets.csv"),
+    "init": ("ontrack.init", "make a project folder (--example: with the bundled example plans)"),
+    "targets": ("ontrack.targets", "read and check every plan into data/processed/targets.csv"),
     "template": (
         "ontrack.progress.template",
         "write a fill-in progress workbook",
@@ -34,14 +35,24 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+PROJECT_HELP = (
+    "the project folder (default: $ONTRACK_PROJECT, else the nearest ontrack.toml above the "
+    "current folder)"
+)
+
+
 def build_parser(command: str | None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ontrack", description=__doc__.splitlines()[0])
     from . import __version__
 
     parser.add_argument("--version", action="version", version=f"ontrack {__version__}")
+    parser.add_argument("--project", default=None, metavar="DIR", help=PROJECT_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module, help_) in COMMANDS.items():
         p = sub.add_parser(name, help=help_, description=help_)
+        if name != "init":
+            # also after the command; SUPPRESS keeps a --project given before it
+            p.add_argument("--project", default=argparse.SUPPRESS, metavar="DIR", help=PROJECT_HELP)
         if name == command:
             importlib.import_module(module).add_arguments(p)
     return parser

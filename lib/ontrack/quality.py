@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from .plans._common import FINDING_COLUMNS, KEY, ParsedPlan, finding
-from .registry import INDICATORS, PLANS, children, indicator_name, region_name
+from .registry import Registry
 
 SEVERITIES = ("error", "warning", "info")
 #: Severity labels for readers.
@@ -68,13 +68,13 @@ def _period_zh(y0: int, y1: int, measure: str = "flow") -> str:
     return f"至{y1}年末" if measure == "stock" else f"{y0}—{y1}年累计"
 
 
-def _unit(ind: str) -> str:
-    return INDICATORS[ind].unit if ind in INDICATORS else ""
+def _unit(ind: str, reg: Registry) -> str:
+    return reg.unit(ind) or ""
 
 
-def _num(x: float, ind: str) -> str:
+def _num(x: float, ind: str, reg: Registry) -> str:
     """A value with the indicator's unit, Chinese style: 6000人, 70万平方米."""
-    return f"{_fmt(x)}{_unit(ind)}"
+    return f"{_fmt(x)}{_unit(ind, reg)}"
 
 
 def _where(section: str) -> str:
@@ -96,12 +96,12 @@ def _said(quote: str, section: str) -> str:
     return q.strip()
 
 
-def _plan_zh(plan_id: str) -> str:
-    p = PLANS.get(plan_id)
-    return f"{region_name(p.region_id)}计划" if p else plan_id
+def _plan_zh(plan_id: str, reg: Registry) -> str:
+    p = reg.plans.get(plan_id)
+    return f"{reg.region_name(p.region_id)}计划" if p else plan_id
 
 
-def _total_vs_years(plan: ParsedPlan) -> list[dict]:
+def _total_vs_years(plan: ParsedPlan, reg: Registry) -> list[dict]:
     """A section's multi-year value (总计) against the sum of its own yearly values."""
     out = []
     v = plan.values
@@ -118,13 +118,13 @@ def _total_vs_years(plan: ParsedPlan) -> list[dict]:
             s = float(yearly.value.sum())
             ok = abs(s - tot.value) < 1e-9
             head = (
-                f"{_where(section)} {region_name(region)} {indicator_name(ind)}"
+                f"{_where(section)} {reg.region_name(region)} {reg.indicator_name(ind)}"
                 f"（{_period_zh(years[0], years[-1])}）："
             )
             zh = (
-                f"{head}合计{_num(tot.value, ind)}，分年{parts} = {_fmt(s)}，两者一致。"
+                f"{head}合计{_num(tot.value, ind, reg)}，分年{parts} = {_fmt(s)}，两者一致。"
                 if ok
-                else f"{head}合计栏为{_num(tot.value, ind)}，而分年{parts} = {_fmt(s)}，"
+                else f"{head}合计栏为{_num(tot.value, ind, reg)}，而分年{parts} = {_fmt(s)}，"
                 "两者不符，需向发文单位核实。"
             )
             out.append(
@@ -134,19 +134,19 @@ def _total_vs_years(plan: ParsedPlan) -> list[dict]:
                     "total vs sum of years",
                     zh,
                     tot.place,
-                    f"{plan.document} {section} {region_name(region)} "
-                    f"{indicator_name(ind)} {_span(years[0], years[-1])} yearly",
+                    f"{plan.document} {section} {reg.region_name(region)} "
+                    f"{reg.indicator_name(ind)} {_span(years[0], years[-1])} yearly",
                     tot.value,
                     s,
-                    message_en=f"{section} {region_name(region, 'en')} "
-                    f"{indicator_name(ind, 'en')}: total {_fmt(tot.value)} "
+                    message_en=f"{section} {reg.region_name(region, 'en')} "
+                    f"{reg.indicator_name(ind, 'en')}: total {_fmt(tot.value)} "
                     f"{'=' if ok else '≠'} {parts} = {_fmt(s)}",
                 )
             )
     return out
 
 
-def _townships_vs_county(plan: ParsedPlan) -> list[dict]:
+def _townships_vs_county(plan: ParsedPlan, reg: Registry) -> list[dict]:
     """In each table, the sum of the sub-regions' values against the parent region's row."""
     out = []
     v = plan.values
@@ -154,7 +154,7 @@ def _townships_vs_county(plan: ParsedPlan) -> list[dict]:
     for section, t in tab.groupby("section", sort=False):
         present = set(t.region_id)
         for parent in sorted(present):
-            kids = [c for c in children(parent) if c in present]
+            kids = [c for c in reg.children(parent) if c in present]
             if not kids:
                 continue
             for (ind, y0, y1, _level), g in t.groupby(
@@ -168,10 +168,10 @@ def _townships_vs_county(plan: ParsedPlan) -> list[dict]:
                 s = float(k.value.sum())
                 ok = abs(s - pv) < 1e-9
                 parts = "+".join(_fmt(x) for x in k.value)
-                head = f"{_where(section)} {indicator_name(ind)}（{_period_zh(y0, y1)}）："
+                head = f"{_where(section)} {reg.indicator_name(ind)}（{_period_zh(y0, y1)}）："
                 zh = (
                     f"{head}{len(kids)}个乡镇（街道）{parts} = {_fmt(s)}，"
-                    f"与{region_name(parent)}合计{_num(pv, ind)}"
+                    f"与{reg.region_name(parent)}合计{_num(pv, ind, reg)}"
                     + ("一致。" if ok else "不符，需向发文单位核实。")
                 )
                 out.append(
@@ -180,20 +180,20 @@ def _townships_vs_county(plan: ParsedPlan) -> list[dict]:
                         plan.plan_id,
                         "townships vs county",
                         zh,
-                        f"{plan.document} {section} {_span(y0, y1)} {indicator_name(ind)} "
+                        f"{plan.document} {section} {_span(y0, y1)} {reg.indicator_name(ind)} "
                         f"sum of {len(kids)} townships",
                         p.place.iloc[0],
                         s,
                         pv,
-                        message_en=f"{section} {_span(y0, y1)} {indicator_name(ind, 'en')}: "
+                        message_en=f"{section} {_span(y0, y1)} {reg.indicator_name(ind, 'en')}: "
                         f"{len(kids)} townships {parts} = {_fmt(s)} {'=' if ok else '≠'} "
-                        f"{region_name(parent, 'en')} {_fmt(pv)}",
+                        f"{reg.region_name(parent, 'en')} {_fmt(pv)}",
                     )
                 )
     return out
 
 
-def _same_key_places(plan: ParsedPlan, targets: pd.DataFrame) -> list[dict]:
+def _same_key_places(plan: ParsedPlan, targets: pd.DataFrame, reg: Registry) -> list[dict]:
     """The same target (region, indicator, years, level) read in two places: equal values?"""
     out = []
     v = plan.values
@@ -209,24 +209,22 @@ def _same_key_places(plan: ParsedPlan, targets: pd.DataFrame) -> list[dict]:
             if other.section == first.section:
                 continue
             ok = abs(other.value - first.value) < 1e-9
-            name = f"{region_name(key[1])} {indicator_name(ind)}"
+            name = f"{reg.region_name(key[1])} {reg.indicator_name(ind)}"
             head = f"{name}（{_period_zh(key[3], key[4], first.measure)}）："
-            name_en = (
-                f"{region_name(key[1], 'en')} {indicator_name(ind, 'en')} {_span(key[3], key[4])}"
-            )
+            name_en = f"{reg.region_name(key[1], 'en')} {reg.indicator_name(ind, 'en')} {_span(key[3], key[4])}"
             a, b = _where(first.section), _where(other.section)
             if ok:
-                zh = f"{head}{a}与{b}均为{_num(first.value, ind)}，一致。"
+                zh = f"{head}{a}与{b}均为{_num(first.value, ind, reg)}，一致。"
                 en = f"{name_en}: {first.section} and {other.section} agree ({_fmt(first.value)})"
             else:
                 keep, keep_en = "", ""
                 if kept is not None and key in kept.index:
                     kv = float(kept.loc[key])
                     src = a if abs(kv - first.value) < 1e-9 else b
-                    keep = f"目标表采用{src}的{_num(kv, ind)}。"
+                    keep = f"目标表采用{src}的{_num(kv, ind, reg)}。"
                     keep_en = f"; the targets table keeps {_fmt(kv)}"
                 zh = (
-                    f"{head}{a}为{_num(first.value, ind)}，{b}为{_num(other.value, ind)}"
+                    f"{head}{a}为{_num(first.value, ind, reg)}，{b}为{_num(other.value, ind, reg)}"
                     f"（原文“{_said(other.quote, other.section)}”），两处不一致；{keep}"
                 )
                 en = (
@@ -249,7 +247,7 @@ def _same_key_places(plan: ParsedPlan, targets: pd.DataFrame) -> list[dict]:
     return out
 
 
-def _body_vs_table_sum(plan: ParsedPlan) -> list[dict]:
+def _body_vs_table_sum(plan: ParsedPlan, reg: Registry) -> list[dict]:
     """A multi-year body target against the sum of a table's yearly values (no table total)."""
     out = []
     v = plan.values
@@ -272,12 +270,12 @@ def _body_vs_table_sum(plan: ParsedPlan) -> list[dict]:
             ok = abs(s - b.value) < 1e-9
             bw, tw = _where(b.section), _where(section)
             zh = (
-                f"{region_name(b.region_id)} {indicator_name(ind)}"
-                f"（{_period_zh(years[0], years[-1])}）：{bw}为{_num(b.value, ind)}"
-                f"（原文“{_said(b.quote, b.section)}”），{tw}分年合计{parts} = {_num(s, ind)}"
+                f"{reg.region_name(b.region_id)} {reg.indicator_name(ind)}"
+                f"（{_period_zh(years[0], years[-1])}）：{bw}为{_num(b.value, ind, reg)}"
+                f"（原文“{_said(b.quote, b.section)}”），{tw}分年合计{parts} = {_num(s, ind, reg)}"
             )
             en = (
-                f"{region_name(b.region_id, 'en')} {indicator_name(ind, 'en')} "
+                f"{reg.region_name(b.region_id, 'en')} {reg.indicator_name(ind, 'en')} "
                 f"{_span(years[0], years[-1])}: {b.section} says {_fmt(b.value)} ({b.quote}); "
                 f"{section} plans {parts} = {_fmt(s)}"
             )
@@ -287,7 +285,7 @@ def _body_vs_table_sum(plan: ParsedPlan) -> list[dict]:
                 zh += (
                     "，两处不一致（"
                     + (f"{tw}高于正文，若正文为下限则不矛盾" if s >= b.value else f"{tw}低于正文")
-                    + f"）；目标表三年累计采用{bw}的{_num(b.value, ind)}，分年目标采用{tw}的数值。"
+                    + f"）；目标表三年累计采用{bw}的{_num(b.value, ind, reg)}，分年目标采用{tw}的数值。"
                 )
                 en += (
                     f". {'Consistent as a floor' if s >= b.value else 'Below the body'}"
@@ -301,8 +299,8 @@ def _body_vs_table_sum(plan: ParsedPlan) -> list[dict]:
                     "body vs table sum",
                     zh,
                     b.place,
-                    f"{plan.document} {section} {region_name(b.region_id)} "
-                    f"{indicator_name(ind)} {_span(years[0], years[-1])} sum",
+                    f"{plan.document} {section} {reg.region_name(b.region_id)} "
+                    f"{reg.indicator_name(ind)} {_span(years[0], years[-1])} sum",
                     b.value,
                     s,
                     message_en=en,
@@ -311,7 +309,7 @@ def _body_vs_table_sum(plan: ParsedPlan) -> list[dict]:
     return out
 
 
-def _same_numbers_other_names(plan: ParsedPlan) -> list[dict]:
+def _same_numbers_other_names(plan: ParsedPlan, reg: Registry) -> list[dict]:
     """Two tables giving the same yearly series under different indicator names."""
     out = []
     v = plan.values
@@ -335,8 +333,8 @@ def _same_numbers_other_names(plan: ParsedPlan) -> list[dict]:
             nums = "/".join(_fmt(x) for x in series[a][0])
             span = f"{years[0]}—{years[-1]}年" if len(years) > 1 else f"{years[0]}年"
             zh = (
-                f"{region_name(a[1])}：{_where(a[0])}“{indicator_name(a[2])}”与"
-                f"{_where(b[0])}“{indicator_name(b[2])}”的{span}分年目标同为{nums}，"
+                f"{reg.region_name(a[1])}：{_where(a[0])}“{reg.indicator_name(a[2])}”与"
+                f"{_where(b[0])}“{reg.indicator_name(b[2])}”的{span}分年目标同为{nums}，"
                 "数字相同而名称不同，是否为同一批孵化器需向发文单位核实；"
                 "目标表按两个指标分别保留，请勿相加。"
             )
@@ -350,9 +348,9 @@ def _same_numbers_other_names(plan: ParsedPlan) -> list[dict]:
                     series[b][1],
                     nums,
                     nums,
-                    message_en=f"{region_name(a[1], 'en')}: {a[0]} gives "
-                    f"{indicator_name(a[2], 'en')} {nums} and {b[0]} gives "
-                    f"{indicator_name(b[2], 'en')} {nums}, the same numbers under different "
+                    message_en=f"{reg.region_name(a[1], 'en')}: {a[0]} gives "
+                    f"{reg.indicator_name(a[2], 'en')} {nums} and {b[0]} gives "
+                    f"{reg.indicator_name(b[2], 'en')} {nums}, the same numbers under different "
                     "names. Are they the same incubators? Both are kept as separate indicators "
                     f"({a[2]}, {b[2]}); do not add them up.",
                 )
@@ -360,13 +358,13 @@ def _same_numbers_other_names(plan: ParsedPlan) -> list[dict]:
     return out
 
 
-def _units(plan: ParsedPlan) -> list[dict]:
+def _units(plan: ParsedPlan, reg: Registry) -> list[dict]:
     """One indicator written in different units within a plan."""
     out = []
     v = plan.values[plan.values.unit_written.fillna("") != ""]
     for ind, g in v.groupby("indicator_id", sort=False):
         units = list(dict.fromkeys(g.unit_written))
-        canonical = INDICATORS[ind].unit if ind in INDICATORS else ""
+        canonical = reg.unit(ind) or ""
         if len(units) > 1:
             a = g[g.unit_written == units[0]].iloc[0]
             b = g[g.unit_written == units[1]].iloc[0]
@@ -375,14 +373,14 @@ def _units(plan: ParsedPlan) -> list[dict]:
                     "warning",
                     plan.plan_id,
                     "unit inconsistency",
-                    f"“{indicator_name(ind)}”计量单位不一致：{_where(a.section)}用“{units[0]}”，"
+                    f"“{reg.indicator_name(ind)}”计量单位不一致：{_where(a.section)}用“{units[0]}”，"
                     f"{_where(b.section)}用“{units[1]}”。按同一计数口径处理，"
                     f"目标表统一用“{canonical or units[0]}”。",
                     a.place,
                     b.place,
                     units[0],
                     units[1],
-                    message_en=f"{indicator_name(ind, 'en')} is counted in "
+                    message_en=f"{reg.indicator_name(ind, 'en')} is counted in "
                     f"{' and '.join(units)}: {a.section} writes {units[0]}, {b.section} writes "
                     f"{units[1]}. Read as the same count; the targets table uses "
                     f"{canonical or units[0]}.",
@@ -395,20 +393,20 @@ def _units(plan: ParsedPlan) -> list[dict]:
                     "info",
                     plan.plan_id,
                     "unit differs from the canonical unit",
-                    f"“{indicator_name(ind)}”原文单位为“{units[0]}”，目标表统一用规范单位"
+                    f"“{reg.indicator_name(ind)}”原文单位为“{units[0]}”，目标表统一用规范单位"
                     f"“{canonical}”（计数口径相同）。",
                     a.place,
                     "docs/data-contracts.md",
                     units[0],
                     canonical,
-                    message_en=f"{indicator_name(ind, 'en')} is written in {units[0]}; the "
+                    message_en=f"{reg.indicator_name(ind, 'en')} is written in {units[0]}; the "
                     f"targets table uses the canonical {canonical} (the same count).",
                 )
             )
     return out
 
 
-def _measures_across_plans(targets: pd.DataFrame) -> list[dict]:
+def _measures_across_plans(targets: pd.DataFrame, reg: Registry) -> list[dict]:
     """An indicator that is a stock in one plan and a flow in another: not comparable."""
     out = []
     if "measure" not in targets or targets.empty:
@@ -425,13 +423,13 @@ def _measures_across_plans(targets: pd.DataFrame) -> list[dict]:
                 "info",
                 "",
                 "stock vs flow across plans",
-                f"“{indicator_name(ind)}”在{_plan_zh(stock.plan_id)}中是存量（期末达到的数量），"
-                f"在{_plan_zh(flow.plan_id)}中是增量（期内新增的数量），两者不能直接比较。",
+                f"“{reg.indicator_name(ind)}”在{_plan_zh(stock.plan_id, reg)}中是存量（期末达到的数量），"
+                f"在{_plan_zh(flow.plan_id, reg)}中是增量（期内新增的数量），两者不能直接比较。",
                 f"{stock.document} {stock.section}",
                 f"{flow.document} {flow.section}",
                 stock.value,
                 flow.value,
-                message_en=f"{indicator_name(ind, 'en')} is a stock (level reached by the end) "
+                message_en=f"{reg.indicator_name(ind, 'en')} is a stock (level reached by the end) "
                 f"in {stock.plan_id} but a flow (new within the years) in {flow.plan_id}: "
                 "do not compare them directly.",
             )
@@ -439,7 +437,7 @@ def _measures_across_plans(targets: pd.DataFrame) -> list[dict]:
     return out
 
 
-def _assumed_splits(targets: pd.DataFrame) -> list[dict]:
+def _assumed_splits(targets: pd.DataFrame, reg: Registry) -> list[dict]:
     """Assumed yearly rows must add up to the published total they split."""
     out = []
     if "assumed" not in targets or targets.empty:
@@ -466,18 +464,18 @@ def _assumed_splits(targets: pd.DataFrame) -> list[dict]:
                 "info" if ok else "error",
                 plan,
                 "assumed split adds up",
-                f"{region_name(region)} {indicator_name(ind)}：假设的分年目标{parts} = "
-                f"{_num(s, ind)}，"
+                f"{reg.region_name(region)} {reg.indicator_name(ind)}：假设的分年目标{parts} = "
+                f"{_num(s, ind, reg)}，"
                 + (
-                    f"等于公布的三年累计目标{_num(t.value, ind)}。"
+                    f"等于公布的三年累计目标{_num(t.value, ind, reg)}。"
                     if ok
-                    else f"不等于公布的三年累计目标{_num(t.value, ind)}。"
+                    else f"不等于公布的三年累计目标{_num(t.value, ind, reg)}。"
                 ),
                 f"{t.document} {t.section}",
                 f"{t.document} {t.section} (assumed yearly split)",
                 t.value,
                 s,
-                message_en=f"{region_name(region, 'en')} {indicator_name(ind, 'en')}: assumed "
+                message_en=f"{reg.region_name(region, 'en')} {reg.indicator_name(ind, 'en')}: assumed "
                 f"yearly {parts} = {_fmt(s)} {'=' if ok else '≠'} published total "
                 f"{_fmt(t.value)}",
             )
@@ -485,7 +483,7 @@ def _assumed_splits(targets: pd.DataFrame) -> list[dict]:
     return out
 
 
-def _duplicates(targets: pd.DataFrame) -> list[dict]:
+def _duplicates(targets: pd.DataFrame, reg: Registry) -> list[dict]:
     dup = targets[targets.duplicated(KEY, keep=False)] if len(targets) else targets
     out = []
     for key, g in dup.groupby(KEY, sort=False):
@@ -494,7 +492,7 @@ def _duplicates(targets: pd.DataFrame) -> list[dict]:
                 "error",
                 key[0],
                 "duplicate key",
-                f"目标表中有{len(g)}行是同一目标（{region_name(key[1])} {indicator_name(key[2])}"
+                f"目标表中有{len(g)}行是同一目标（{reg.region_name(key[1])} {reg.indicator_name(key[2])}"
                 f" {_period_zh(key[3], key[4])} {'高线' if key[5] == 'stretch' else '基准'}），"
                 "应只有一行。",
                 g.source.iloc[0],
@@ -507,20 +505,22 @@ def _duplicates(targets: pd.DataFrame) -> list[dict]:
     return out
 
 
-def check_targets(targets: pd.DataFrame, documents: Sequence[ParsedPlan] = ()) -> pd.DataFrame:
+def check_targets(
+    targets: pd.DataFrame, documents: Sequence[ParsedPlan], reg: Registry
+) -> pd.DataFrame:
     """Findings (FINDING_COLUMNS) on the targets table and the documents they were read from."""
     rows: list[dict] = []
     for plan in documents:
         rows += list(plan.notes)
-        rows += _total_vs_years(plan)
-        rows += _townships_vs_county(plan)
-        rows += _same_key_places(plan, targets)
-        rows += _body_vs_table_sum(plan)
-        rows += _same_numbers_other_names(plan)
-        rows += _units(plan)
-    rows += _assumed_splits(targets)
-    rows += _measures_across_plans(targets)
-    rows += _duplicates(targets)
+        rows += _total_vs_years(plan, reg)
+        rows += _townships_vs_county(plan, reg)
+        rows += _same_key_places(plan, targets, reg)
+        rows += _body_vs_table_sum(plan, reg)
+        rows += _same_numbers_other_names(plan, reg)
+        rows += _units(plan, reg)
+    rows += _assumed_splits(targets, reg)
+    rows += _measures_across_plans(targets, reg)
+    rows += _duplicates(targets, reg)
     df = pd.DataFrame(rows, columns=FINDING_COLUMNS)
     df["severity"] = pd.Categorical(df.severity, categories=SEVERITIES, ordered=True)
     df = df.sort_values("severity", kind="stable").reset_index(drop=True)

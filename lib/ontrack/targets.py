@@ -9,26 +9,18 @@ address (see ontrack.plans).
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from . import fileio, quality
-from .errors import InputError, OntrackError
-from .paths import PLANS_DIR, TARGETS_CSV
-from .plans import KEY, ROW_COLUMNS, ParsedPlan, parse_lucheng, parse_pingyang, read_sheet
+from .errors import InputError, InputErrors, OntrackError
+from .plans import KEY, ROW_COLUMNS, ParsedPlan, read_plan_targets
 from .plans.lucheng import SPLITS
-from .plans.sheet import SUFFIX
-from .registry import INDICATORS, PLANS, REGIONS, region_name
+from .project import Project, find_project
+from .registry import Registry
 from .schema import TARGETS, validate
-
-#: Plans read from their published document by a parser of their own (others: targets sheets).
-PARSERS: dict[str, Callable[..., ParsedPlan]] = {
-    "pingyang-2025-2027": parse_pingyang,
-    "lucheng-2025-2027": parse_lucheng,
-}
 
 
 @dataclass
@@ -40,41 +32,36 @@ class TargetsBuild:
     findings: pd.DataFrame
 
 
-def parse_plans(plans_dir: Path = PLANS_DIR, lucheng_split: str = "city") -> list[ParsedPlan]:
-    """Read every plan in ``plans_dir``: the parsed documents, then every ``*.targets.csv``."""
-    plans_dir = Path(plans_dir)
-    if lucheng_split not in SPLITS:
+def parse_plans(reg: Registry, lucheng_split: str | None = None) -> list[ParsedPlan]:
+    """Read every plan of the registry (document reader or targets sheet); all the plans'
+    errors are reported together. ``lucheng_split`` overrides the Lucheng reader's split."""
+    if lucheng_split is not None and lucheng_split not in SPLITS:
         raise InputError("lucheng_split", f"unknown value {lucheng_split!r}", " or ".join(SPLITS))
-    if not plans_dir.is_dir():
-        raise InputError(str(plans_dir), "plans folder not found")
     out: list[ParsedPlan] = []
-    for plan_id, parser in PARSERS.items():
-        path = plans_dir / PLANS[plan_id].document
-        if not path.is_file():
-            raise InputError(
-                str(path),
-                f"the document of {plan_id} is missing",
-                "the published text (data/raw/plans/README.md)",
-            )
-        if (plans_dir / f"{plan_id}{SUFFIX}").exists():
-            raise InputError(
-                f"{plan_id}{SUFFIX}",
-                f"{plan_id} is already read from {path.name}",
-                "one source per plan",
-            )
-        if parser is parse_lucheng:
-            out.append(parser(path, split=lucheng_split))
-        else:
-            out.append(parser(path))
-    for sheet in sorted(plans_dir.glob(f"*{SUFFIX}")):
-        out.append(read_sheet(sheet))
+    errors: list[InputError] = []
+    for plan in reg.plans.values():
+        opts = (
+            {"split": lucheng_split}
+            if lucheng_split is not None and plan.reader == "lucheng-2025-2027"
+            else None
+        )
+        try:
+            out.append(read_plan_targets(plan, reg, opts))
+        except InputErrors as exc:
+            errors += exc.errors
+        except InputError as exc:
+            errors.append(exc)
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise InputErrors(errors)
     return out
 
 
-def _order(df: pd.DataFrame) -> pd.DataFrame:
-    plans = {p: i for i, p in enumerate(PLANS)}
-    regions = {r: i for i, r in enumerate(REGIONS)}
-    inds = {k: i for i, k in enumerate(INDICATORS)}
+def _order(df: pd.DataFrame, reg: Registry) -> pd.DataFrame:
+    plans = {p: i for i, p in enumerate(reg.plans)}
+    regions = {r: i for i, r in enumerate(reg.regions)}
+    inds = {k: i for i, k in enumerate(reg.indicators)}
     key = pd.DataFrame(
         {
             "p": df.plan_id.map(plans).fillna(len(plans)),
@@ -92,11 +79,11 @@ def _order(df: pd.DataFrame) -> pd.DataFrame:
     return df.loc[order].reset_index(drop=True)
 
 
-def assemble(documents: list[ParsedPlan]) -> pd.DataFrame:
+def assemble(documents: list[ParsedPlan], reg: Registry) -> pd.DataFrame:
     """One validated targets table from the parsed plans (contract columns first)."""
     frames = [d.rows for d in documents if not d.rows.empty]
     df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=ROW_COLUMNS)
-    df = _order(df[ROW_COLUMNS])
+    df = _order(df[ROW_COLUMNS], reg)
     dup = df[df.duplicated(KEY, keep=False)]
     if not dup.empty:
         raise OntrackError(f"duplicate target keys:\n{dup[[*KEY, 'source']].to_string()}")
@@ -105,16 +92,16 @@ def assemble(documents: list[ParsedPlan]) -> pd.DataFrame:
     return df
 
 
-def build(plans_dir: Path = PLANS_DIR, lucheng_split: str = "city") -> TargetsBuild:
-    """Parse every plan, assemble the targets table and check its quality."""
-    documents = parse_plans(plans_dir, lucheng_split)
-    targets = assemble(documents)
-    return TargetsBuild(targets, documents, quality.check_targets(targets, documents))
+def build(reg: Registry, lucheng_split: str | None = None) -> TargetsBuild:
+    """Read every plan, assemble the targets table and check its quality."""
+    documents = parse_plans(reg, lucheng_split)
+    targets = assemble(documents, reg)
+    return TargetsBuild(targets, documents, quality.check_targets(targets, documents, reg))
 
 
-def build_targets(plans_dir: Path = PLANS_DIR, lucheng_split: str = "city") -> pd.DataFrame:
-    """The targets of every plan in ``plans_dir``, validated against ontrack.schema.TARGETS."""
-    return assemble(parse_plans(plans_dir, lucheng_split))
+def build_targets(reg: Registry, lucheng_split: str | None = None) -> pd.DataFrame:
+    """The targets of every plan of the registry, validated against ontrack.schema.TARGETS."""
+    return assemble(parse_plans(reg, lucheng_split), reg)
 
 
 def write_outputs(result: TargetsBuild, out_dir: Path) -> dict[str, Path]:
@@ -132,11 +119,17 @@ def write_outputs(result: TargetsBuild, out_dir: Path) -> dict[str, Path]:
     }
 
 
-def load_targets(path: Path = TARGETS_CSV) -> pd.DataFrame:
-    """The processed targets table; built (with defaults) and written first if it is missing."""
-    path = Path(path)
+def load_targets(project: Project) -> pd.DataFrame:
+    """The project's processed targets table; built and written first if it is missing."""
+    path = project.targets_csv
     if not path.is_file():
-        write_outputs(build(), path.parent)
+        write_outputs(build(project.registry()), path.parent)
+    return read_targets(path)
+
+
+def read_targets(path: Path) -> pd.DataFrame:
+    """A targets table (docs/data-contracts.md), checked against its contract."""
+    path = Path(path)
     try:
         df = fileio.read_csv(
             path,
@@ -156,7 +149,7 @@ def load_targets(path: Path = TARGETS_CSV) -> pd.DataFrame:
 # --- display helpers (for the notebooks) --------------------------------------------------------
 
 
-def targets_table(targets: pd.DataFrame, plan: str) -> pd.DataFrame:
+def targets_table(targets: pd.DataFrame, plan: str, reg: Registry) -> pd.DataFrame:
     """The targets of one plan, in readable columns (region and indicator names, years)."""
     t = targets[targets.plan_id == plan]
     if t.empty:
@@ -165,7 +158,7 @@ def targets_table(targets: pd.DataFrame, plan: str) -> pd.DataFrame:
         )
     return pd.DataFrame(
         {
-            "region": t.region_id.map(region_name),
+            "region": t.region_id.map(reg.region_name),
             "indicator": t.indicator_id,
             "years": [
                 f"{a}" if a == b else f"{a}–{b}"
@@ -182,7 +175,7 @@ def targets_table(targets: pd.DataFrame, plan: str) -> pd.DataFrame:
 
 
 def target_matrix(
-    targets: pd.DataFrame, plan: str, indicator: str, level: str = "baseline"
+    targets: pd.DataFrame, plan: str, indicator: str, reg: Registry, level: str = "baseline"
 ) -> pd.DataFrame:
     """Regions × years of one indicator (yearly columns, then the multi-year ones)."""
     t = targets[
@@ -194,9 +187,9 @@ def target_matrix(
             f"no {level} targets for {indicator!r} in {plan!r}",
             ", ".join(sorted(set(targets[targets.plan_id == plan].indicator_id))),
         )
-    t = _order(t.reset_index(drop=True))
+    t = _order(t.reset_index(drop=True), reg)
     cols = [f"{a}" if a == b else f"{a}–{b}" for a, b in zip(t.year_start, t.year_end, strict=True)]
-    m = pd.DataFrame({"region": t.region_id.map(region_name), "years": cols, "value": t.value})
+    m = pd.DataFrame({"region": t.region_id.map(reg.region_name), "years": cols, "value": t.value})
     out = m.pivot(index="region", columns="years", values="value")
     out = out.reindex(
         index=list(dict.fromkeys(m.region)),
@@ -229,27 +222,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--lucheng-split",
         choices=SPLITS,
-        default="city",
-        help="yearly split of Lucheng's three-year totals (assumption): 'city' = the city "
-        "plan's 300/400/500 shape (default), 'even' = a third each year",
-    )
-    parser.add_argument(
-        "--plans-dir",
-        type=Path,
-        default=PLANS_DIR,
-        help="folder of plan documents and targets sheets (default data/raw/plans)",
+        default=None,
+        help="override the yearly split of Lucheng's three-year totals (an assumption; the "
+        "plan.yml default is 'city' = the city plan's 300/400/500 shape; 'even' = a third a year)",
     )
     parser.add_argument(
         "--out-dir",
         type=Path,
-        default=TARGETS_CSV.parent,
-        help="where to write targets.csv etc. (default data/processed)",
+        default=None,
+        help="where to write targets.csv etc. (default: the project's data/processed)",
     )
 
 
 def run(args: argparse.Namespace) -> int:
-    result = build(args.plans_dir, args.lucheng_split)
-    paths = write_outputs(result, args.out_dir)
+    project = find_project(args.project)
+    result = build(project.registry(), args.lucheng_split)
+    paths = write_outputs(result, args.out_dir or project.processed)
     print(summary(result))
-    print("wrote " + ", ".join(str(p) for p in paths.values()))
+    print("wrote " + ", ".join(project.relative(p) for p in paths.values()))
     return 0

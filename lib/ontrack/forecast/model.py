@@ -41,8 +41,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..registry import INDICATORS, REGIONS
-from ..registry import children as registry_children
+from ..registry import Registry, core_indicators
 
 #: recency half-life (months) of the data that informs a region's level
 HALF_LIFE = 12.0
@@ -85,79 +84,48 @@ def parse_as_of(as_of: str, progress: pd.DataFrame | None = None, where: str = "
     return str(as_of)
 
 
-def nature_of(indicator_id: str) -> str:
-    """The indicator's statistical nature (registry); unknown indicators are counts."""
-    ind = INDICATORS.get(indicator_id)
-    nat = ind.nature if ind else "count"
-    return nat if nat in ("lumpy", "count", "small_count") else "count"
+def default_registry() -> Registry:
+    """The registry of a run given none: the core indicators, regions without parents."""
+    return Registry(indicators=core_indicators())
 
 
-def family_children(region_id: str, known: set[str]) -> list[str]:
-    """Sub-regions of ``region_id`` among ``known``: registry parent, or an id 'region-child'."""
-    kids = [c for c in registry_children(region_id) if c in known]
-    pre = region_id + "-"
-    for r in sorted(known):
-        if r.startswith(pre) and "-" not in r[len(pre) :] and r not in kids and r not in REGIONS:
-            kids.append(r)
-    return sorted(kids)
-
-
-def parent_of(region_id: str) -> str | None:
-    """Registry parent, or for an unknown id 'county-township' the part before the last '-'."""
-    if region_id in REGIONS:
-        return REGIONS[region_id].parent
-    return region_id.rsplit("-", 1)[0] if "-" in region_id else None
-
-
-def ancestors(region_id: str) -> list[str]:
-    """Parent, grandparent, ... of a region (nearest first)."""
-    out: list[str] = []
-    r = parent_of(region_id)
-    while r is not None and r not in out and r != region_id:
-        out.append(r)
-        r = parent_of(r)
-    return out
-
-
-def plan_roots(targets: pd.DataFrame, plan_id: str) -> set[str]:
-    """The regions a plan's targets name, and the plan's own region (registry)."""
-    from ..registry import PLANS
-
+def plan_roots(targets: pd.DataFrame, plan_id: str, reg: Registry) -> set[str]:
+    """The regions a plan's targets name, and the plan's own region (plan.yml)."""
     t = targets[targets["plan_id"].astype(str) == str(plan_id)]
     roots = set(t["region_id"].astype(str))
-    if plan_id in PLANS:
-        roots.add(PLANS[plan_id].region_id)
+    if plan_id in reg.plans:
+        roots.add(reg.plans[plan_id].region_id)
     return roots
 
 
-def plan_members(regions, targets: pd.DataFrame, plan_id: str) -> frozenset[str]:
+def plan_members(regions, targets: pd.DataFrame, plan_id: str, reg: Registry) -> frozenset[str]:
     """The regions among ``regions`` in a plan's peer group: the plan's regions (its targets'
-    regions and its registry region) and their sub-regions, at any depth."""
-    roots = plan_roots(targets, plan_id)
-    return frozenset(r for r in map(str, regions) if r in roots or roots.intersection(ancestors(r)))
+    regions and its own region) and their sub-regions (regions.csv parents), at any depth."""
+    roots = plan_roots(targets, plan_id, reg)
+    return frozenset(
+        r for r in map(str, regions) if r in roots or roots.intersection(reg.ancestors(r))
+    )
 
 
-def all_plan_members(regions, targets: pd.DataFrame) -> dict[str, frozenset[str]]:
+def all_plan_members(regions, targets: pd.DataFrame, reg: Registry) -> dict[str, frozenset[str]]:
     """:func:`plan_members` of every plan of ``targets`` at once (one pass over the regions)."""
-    from ..registry import PLANS
-
     by_root: dict[str, set[str]] = {}
     plans = targets["plan_id"].astype(str)
     for plan, region in zip(plans, targets["region_id"].astype(str), strict=True):
         by_root.setdefault(region, set()).add(plan)
     for plan in set(plans):
-        if plan in PLANS:
-            by_root.setdefault(PLANS[plan].region_id, set()).add(plan)
+        if plan in reg.plans:
+            by_root.setdefault(reg.plans[plan].region_id, set()).add(plan)
     out: dict[str, set[str]] = {p: set() for p in set(plans)}
     for r in map(str, regions):
-        for a in (r, *ancestors(r)):
+        for a in (r, *reg.ancestors(r)):
             for plan in by_root.get(a, ()):
                 out[plan].add(r)
     return {p: frozenset(v) for p, v in out.items()}
 
 
 def plan_inputs(
-    progress: pd.DataFrame, targets: pd.DataFrame, plan_id: str
+    progress: pd.DataFrame, targets: pd.DataFrame, plan_id: str, reg: Registry
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(progress, targets) of one plan: its targets, and the progress of its peer group.
 
@@ -165,7 +133,7 @@ def plan_inputs(
     """
     t = targets[targets["plan_id"].astype(str) == str(plan_id)].reset_index(drop=True)
     regs = progress["region_id"].astype(str)
-    members = plan_members(regs.unique(), targets, plan_id)
+    members = plan_members(regs.unique(), targets, plan_id, reg)
     return progress[regs.isin(members)].reset_index(drop=True), t
 
 
@@ -211,6 +179,8 @@ class Fitted:
     source: pd.DataFrame | None = field(default=None, repr=False)
     as_of_arg: str = ""
     season_prior_weight: float = 1.0
+    #: the regions' parents and the indicators' natures (regions.csv, indicators.csv)
+    reg: Registry = field(default_factory=default_registry, repr=False)
 
     @property
     def source_regions(self) -> frozenset[str]:
@@ -234,7 +204,7 @@ class Fitted:
             as_of = self.as_of_arg or self.as_of
             if as_of == "latest" and sub.empty:
                 as_of = self.as_of
-            hit = fit(sub, as_of, season_prior_weight=self.season_prior_weight)
+            hit = fit(sub, as_of, reg=self.reg, season_prior_weight=self.season_prior_weight)
             self._sub[key] = hit
         return hit
 
@@ -291,33 +261,36 @@ def _clean_progress(progress: pd.DataFrame, as_of_idx: int) -> pd.DataFrame:
     return p
 
 
-def fit(progress: pd.DataFrame, as_of: str, *, season_prior_weight: float = 1.0) -> Fitted:
+def fit(
+    progress: pd.DataFrame,
+    as_of: str,
+    *,
+    reg: Registry | None = None,
+    season_prior_weight: float = 1.0,
+) -> Fitted:
     """Learn seasonal profiles, dispersions and levels from progress up to ``as_of``.
 
-    ``season_prior_weight`` scales ``SEASON_PRIOR_N`` (0: the data's own seasonal profile).
+    ``reg`` gives each region's parent (regions.csv: a region with sub-regions in the progress
+    becomes their sum) and each indicator's nature; without it, the core indicators and no
+    parents. ``season_prior_weight`` scales ``SEASON_PRIOR_N`` (0: the data's own profile).
     """
+    reg = reg or default_registry()
     as_of_arg = str(as_of)
     as_of = parse_as_of(as_of, progress)
     a_idx = month_index(as_of)
     p_all = _clean_progress(progress, a_idx)
     # a series with rows only after as_of is still a series (its forecast is the prior)
     p = p_all[p_all["idx"] <= a_idx]
-    # series: leaf series with rows + aggregate parents (registry / id prefix)
+    # series: leaf series with rows + aggregate parents (regions.csv parents only)
     keys = set(zip(p_all["region_id"].tolist(), p_all["indicator_id"].tolist(), strict=True))
     regions = set(p_all["region_id"])
-    parents: set[str] = set()
-    for r in regions:
-        par = REGIONS[r].parent if r in REGIONS else None
-        if par is None and "-" in r:
-            par = r.rsplit("-", 1)[0]
-        if par:
-            parents.add(par)
-    known = regions | parents
+    parent_of = reg.parents()
+    parents = {parent_of[r] for r in regions if r in parent_of}
     children: dict[tuple[str, str], tuple[str, ...]] = {}
     all_keys = set(keys)
     inds = sorted({i for (_, i) in keys})
     for par in sorted(parents):
-        kids_all = family_children(par, known)
+        kids_all = sorted(r for r in regions if parent_of.get(r) == par)
         for ind in inds:
             kids = tuple(k for k in kids_all if (k, ind) in keys)
             if kids:
@@ -373,7 +346,7 @@ def fit(progress: pd.DataFrame, as_of: str, *, season_prior_weight: float = 1.0)
         {
             "region_id": [k[0] for k in skeys],
             "indicator_id": [k[1] for k in skeys],
-            "nature": [nature_of(k[1]) for k in skeys],
+            "nature": [reg.nature(k[1]) for k in skeys],
             "kind": kind,
             "illustrative": illus,
         }
@@ -409,7 +382,7 @@ def fit(progress: pd.DataFrame, as_of: str, *, season_prior_weight: float = 1.0)
     for ind in sorted(series["indicator_id"].unique()):
         rows = np.flatnonzero(series["indicator_id"].to_numpy() == ind)
         leaf = rows[(kind[rows] == "leaf") & hist[rows].any(1)]
-        nat = nature_of(ind)
+        nat = reg.nature(ind)
         pool = _fit_pooled(
             ind, nat, values[leaf], hist[leaf], gid[leaf], reported[leaf], moy, season_prior_weight
         )
@@ -456,6 +429,7 @@ def fit(progress: pd.DataFrame, as_of: str, *, season_prior_weight: float = 1.0)
         source=progress.assign(region_id=progress["region_id"].astype(str)),
         as_of_arg=as_of_arg,
         season_prior_weight=season_prior_weight,
+        reg=reg,
     )
 
 

@@ -161,7 +161,7 @@ def series_params(fitted: Fitted, targets: pd.DataFrame) -> dict[str, PlanFit]:
     targets table (the prior uses every target of the plan).
     """
     t = prepare_targets(targets)
-    groups = all_plan_members(fitted.source_regions, t)
+    groups = all_plan_members(fitted.source_regions, t, fitted.reg)
     out: dict[str, PlanFit] = {}
     for plan, tp in t.groupby("plan_id", sort=True):
         members = groups[str(plan)]
@@ -521,7 +521,7 @@ def projection_draws(
     if plan_id is None:
         own = t[(t["region_id"] == region_id) & (t["indicator_id"] == indicator_id)]
         plans = sorted(own["plan_id"].unique()) or [
-            p for p in sorted(t["plan_id"].unique()) if region_id in plan_members([region_id], t, p)
+            p for p in sorted(t["plan_id"].unique()) if region_id in plan_members([region_id], t, p, fitted.reg)
         ]
         plan_id = plans[0] if plans else ""
     pf = plan_fit(fitted, t, plan_id, params)

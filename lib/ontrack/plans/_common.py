@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from ..errors import InputError
-from ..registry import INDICATORS
+from ..registry import Registry
 from ..schema import TARGET_COLUMNS as CONTRACT_COLUMNS
 from ..schema import TARGET_KEY
+from ..text import normalize
 
 #: The columns of the targets contract (docs/data-contracts.md), in order.
 TARGET_COLUMNS: list[str] = CONTRACT_COLUMNS
@@ -61,7 +61,6 @@ FINDING_COLUMNS: list[str] = [
 ]
 
 _NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
-_QUOTES = "“”\"'‘’「」"
 
 
 @dataclass
@@ -78,10 +77,8 @@ class ParsedPlan:
 
 
 def norm(s: str) -> str:
-    """NFKC (full-width → half-width), no white space, no quotation marks: for matching labels."""
-    s = unicodedata.normalize("NFKC", str(s))
-    s = re.sub(r"\s+", "", s)
-    return s.translate({ord(c): None for c in _QUOTES})
+    """Text for matching labels: NFKC, no white space, no quotation marks."""
+    return normalize(s, quotes="drop")
 
 
 def is_number(cell: str) -> bool:
@@ -101,18 +98,6 @@ def read_document(path: Path) -> str:
         return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(path.name, f"not UTF-8 text ({exc.reason})", "UTF-8 text") from None
-
-
-def read_address(path: Path) -> str:
-    """The public address of a document, from its ``.provenance.yml`` sidecar ("" if none)."""
-    sidecar = Path(path).with_name(Path(path).stem + ".provenance.yml")
-    if not sidecar.is_file():
-        return ""
-    try:
-        meta = yaml.safe_load(sidecar.read_text(encoding="utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise InputError(sidecar.name, f"unreadable provenance sidecar ({exc})") from None
-    return str(meta.get("address", "")) if isinstance(meta, dict) else ""
 
 
 def document_number(text: str, where: str) -> str:
@@ -260,7 +245,12 @@ def read_body(
 
 
 def merge_values(
-    values: Iterable[dict], *, source_prefix: str, address: str, skip_conflicts: bool = True
+    values: Iterable[dict],
+    *,
+    source_prefix: str,
+    address: str,
+    reg: Registry,
+    skip_conflicts: bool = True,
 ) -> pd.DataFrame:
     """One target row per key from the values read, in the order given (first = preferred).
 
@@ -279,7 +269,7 @@ def merge_values(
             elif not skip_conflicts:
                 raise ValueError(f"conflicting values for {key}")
             continue
-        indicator = INDICATORS.get(v["indicator_id"])
+        indicator = reg.indicators.get(v["indicator_id"])
         rows[key] = {
             **{k: v[k] for k in KEY},
             "value": float(v["value"]),

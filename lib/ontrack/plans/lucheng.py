@@ -9,7 +9,7 @@ are therefore an explicit assumption (``assumed=True``, quote "assumed: …"), c
 
 * ``"city"`` (default): the shape of the city plan 温政办〔2025〕30号 that Lucheng implements,
   300/400/500 万㎡ of space in 2025/2026/2027, i.e. 25% / 33.3% / 41.7%. Its shares are read from
-  the city's targets sheet (data/raw/plans/wenzhou-2025-2027.targets.csv), not written here.
+  the city plan folder's targets sheet (data/raw/plans/wenzhou-2025-2027/targets.csv).
   Default because Lucheng's plan is the district's share of the city plan, and a rising
   (back-loaded) profile is what the published plans actually use (Pingyang's own split of space
   is 16/22/32); an even split would call Lucheng "behind" in 2025 by construction.
@@ -26,7 +26,7 @@ import re
 from pathlib import Path
 
 from ..errors import InputError
-from ..registry import INDICATORS
+from ..registry import Registry
 from ._common import (
     BodySpec,
     ParsedPlan,
@@ -34,7 +34,6 @@ from ._common import (
     finding,
     merge_values,
     plan_period,
-    read_address,
     read_body,
     read_document,
     values_frame,
@@ -114,7 +113,7 @@ def _attachment_notes(text: str, doc: str) -> tuple[int, list[dict]]:
     return start, [note]
 
 
-def _shares(split: str, years: tuple[int, ...], city_sheet: Path | None, doc: str):
+def _shares(split: str, years: tuple[int, ...], city_sheet: Path | None, reg: Registry):
     """The yearly shares for ``split`` and a description of where they come from."""
     if split == "even":
         n = len(years)
@@ -127,9 +126,16 @@ def _shares(split: str, years: tuple[int, ...], city_sheet: Path | None, doc: st
         raise InputError(
             "lucheng_split='city'",
             f"needs the city plan's targets sheet, not found: {city_sheet}",
-            f"data/raw/plans/{CITY_PLAN_ID}.targets.csv, or lucheng_split='even'",
+            f"data/raw/plans/{CITY_PLAN_ID}/targets.csv, or lucheng_split='even'",
         )
-    city = read_sheet(city_sheet).rows
+    city_plan = reg.plans.get(Path(city_sheet).parent.name)
+    if city_plan is None:
+        raise InputError(
+            "lucheng_split='city'",
+            f"{city_sheet} is not in a plan folder of this project",
+            f"data/raw/plans/{CITY_PLAN_ID}/ with plan.yml, regions.csv, targets.csv",
+        )
+    city = read_sheet(city_sheet, city_plan, reg).rows
     space = city[
         (city.indicator_id == "space")
         & (city.level == "baseline")
@@ -138,7 +144,7 @@ def _shares(split: str, years: tuple[int, ...], city_sheet: Path | None, doc: st
     by_year = dict(zip(space.year_start.astype(int), space.value.astype(float), strict=True))
     if any(y not in by_year for y in years) or sum(by_year[y] for y in years) <= 0:
         raise InputError(
-            f"{Path(city_sheet).name}",
+            str(city_sheet),
             "lucheng_split='city' needs the city's yearly space targets for "
             + ", ".join(map(str, years)),
             "one space row per year",
@@ -147,10 +153,15 @@ def _shares(split: str, years: tuple[int, ...], city_sheet: Path | None, doc: st
     shape = "/".join(f"{by_year[y]:g}" for y in years)
     desc = (
         f"lucheng_split='city': the city plan's yearly shape of 新增孵化空间 {shape} "
-        f"({Path(city_sheet).name})"
+        f"({_sheet_name(city_sheet)})"
     )
     texts = [f"{by_year[y]:g}/{total:g}" for y in years]
     return [by_year[y] / total for y in years], texts, desc
+
+
+def _sheet_name(path: Path) -> str:
+    """'wenzhou-2025-2027/targets.csv': the plan folder and the file."""
+    return f"{Path(path).parent.name}/{Path(path).name}"
 
 
 def split_total(total: float, shares: list[float], decimals: int = 0) -> list[float]:
@@ -169,10 +180,17 @@ def split_total(total: float, shares: list[float], decimals: int = 0) -> list[fl
     return [round(p * unit, decimals) for p in parts]
 
 
-def parse_lucheng(path: Path, split: str = "city", city_sheet: Path | None = None) -> ParsedPlan:
+def parse_lucheng(
+    path: Path,
+    reg: Registry,
+    split: str = "city",
+    city_sheet: Path | None = None,
+    address: str = "",
+) -> ParsedPlan:
     """Read Lucheng's plan document into target rows, with assumed yearly rows (see module doc).
 
-    ``city_sheet`` (for ``split="city"``) defaults to the city's targets sheet beside ``path``.
+    ``city_sheet`` (for ``split="city"``) defaults to the targets sheet of the city plan's folder
+    beside this plan's folder; ``address`` is the document's public address (plan.yml).
     """
     path = Path(path)
     doc = path.name
@@ -188,8 +206,8 @@ def parse_lucheng(path: Path, split: str = "city", city_sheet: Path | None = Non
         v["region_id"] = REGION
 
     if city_sheet is None:
-        city_sheet = path.parent / f"{CITY_PLAN_ID}.targets.csv"
-    shares, texts, desc = _shares(split, years, city_sheet, doc)
+        city_sheet = path.parent.parent / CITY_PLAN_ID / "targets.csv"
+    shares, texts, desc = _shares(split, years, city_sheet, reg)
     desc_zh = (
         "每年相同的比例"
         if split == "even"
@@ -197,12 +215,12 @@ def parse_lucheng(path: Path, split: str = "city", city_sheet: Path | None = Non
         + "/".join(t.split("/")[0] for t in texts)
         + "）"
     )
-    source_of_shares = Path(city_sheet).name if split == "city" else "lucheng_split='even'"
+    source_of_shares = _sheet_name(city_sheet) if split == "city" else "lucheng_split='even'"
     assumed: list[dict] = []
     for g in goals:
         if g["indicator_id"] not in SPLIT_INDICATORS:
             continue
-        ind = INDICATORS[g["indicator_id"]]
+        ind = reg.indicators[g["indicator_id"]]
         decimals = 2 if ind.nature == "lumpy" else 0
         parts = split_total(g["value"], shares, decimals)
         for y, part, text_ in zip(years, parts, texts, strict=True):
@@ -219,14 +237,14 @@ def parse_lucheng(path: Path, split: str = "city", city_sheet: Path | None = Non
                     "place": f"{g['place']} (assumed yearly split)",
                 }
             )
-    rows = merge_values(goals + tasks + assumed, source_prefix=number, address=read_address(path))
+    rows = merge_values(goals + tasks + assumed, source_prefix=number, address=address, reg=reg)
     notes.append(
         finding(
             "info",
             PLAN_ID,
             "assumed yearly split",
             f"目标表中{len(assumed)}条分年目标（"
-            + "、".join(f"“{INDICATORS[i].name_zh}”" for i in SPLIT_INDICATORS)
+            + "、".join(f"“{reg.indicator_name(i)}”" for i in SPLIT_INDICATORS)
             + f"）是假设值，不是计划原文：按{desc_zh}把三年累计目标分到各年。",
             f"{doc} 二、工作目标",
             source_of_shares,

@@ -26,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import InputError
-from ..registry import children, match_region, region_name
+from ..registry import Registry
 from ._common import (
     BodySpec,
     ParsedPlan,
@@ -37,7 +37,6 @@ from ._common import (
     merge_values,
     norm,
     plan_period,
-    read_address,
     read_body,
     read_document,
     to_number,
@@ -233,7 +232,9 @@ def _annex1(cells: list[tuple[int, str]], section: str, doc: str, years: tuple[i
     return values
 
 
-def _annex2(cells: list[tuple[int, str]], section: str, doc: str, years: tuple[int, ...]):
+def _annex2(
+    cells: list[tuple[int, str]], section: str, doc: str, years: tuple[int, ...], reg: Registry
+):
     where = f"{doc} {section}"
     if not cells or norm(cells[0][1]) != "区域":
         found = cells[0][1] if cells else "nothing"
@@ -242,7 +243,7 @@ def _annex2(cells: list[tuple[int, str]], section: str, doc: str, years: tuple[i
     _check_years(ycols, years, where)
     k = 1 + used
     heads: list[tuple[str, str]] = []  # (label, indicator)
-    while k < len(cells) and not is_number(cells[k][1]) and match_region(cells[k][1]) is None:
+    while k < len(cells) and not is_number(cells[k][1]) and reg.match_region(cells[k][1]) is None:
         line, c = cells[k]
         ind = match_label(c, {i: LABELS[i] for i in ANNEX2_INDICATORS})
         if ind is None:
@@ -274,7 +275,7 @@ def _annex2(cells: list[tuple[int, str]], section: str, doc: str, years: tuple[i
     for i, (line, c) in enumerate(body):
         if is_number(c):
             continue
-        rid = match_region(c)
+        rid = reg.match_region(c)
         if rid is None:
             raise InputError(
                 f"{where} (line {line})",
@@ -284,12 +285,12 @@ def _annex2(cells: list[tuple[int, str]], section: str, doc: str, years: tuple[i
         starts.append(i)
     if not starts or starts[0] != 0:
         raise InputError(where, "the table has no township rows", "a township then its numbers")
-    expected = [*children(REGION), REGION]
+    expected = [*reg.children(REGION), REGION]
     values: list[dict] = []
     seen: dict[str, int] = {}
     for r, i in enumerate(starts):
         line, name = body[i]
-        rid = match_region(name)
+        rid = reg.match_region(name)
         if rid not in expected:
             raise InputError(f"{where} (line {line})", f"{name!r} is not a township of 平阳县")
         if rid in seen:
@@ -324,7 +325,7 @@ def _annex2(cells: list[tuple[int, str]], section: str, doc: str, years: tuple[i
         raise InputError(
             where,
             "township rows missing: "
-            + ", ".join(f"{region_name(r)} ({r})" for r in missing)
+            + ", ".join(f"{reg.region_name(r)} ({r})" for r in missing)
             + " (table truncated?)",
             "a row for each of the 9 townships and 全县",
         )
@@ -370,8 +371,11 @@ def _annex_cells(cells: _Cells, name: str, stop_names: tuple[str, ...], doc: str
     return section, cells.items[start + 2 : end], start
 
 
-def parse_pingyang(path: Path) -> ParsedPlan:
-    """Read Pingyang's plan document into target rows (and every value read, for the checks)."""
+def parse_pingyang(path: Path, reg: Registry, address: str = "") -> ParsedPlan:
+    """Read Pingyang's plan document into target rows (and every value read, for the checks).
+
+    ``reg`` gives the townships of 平阳县 (the plan's regions.csv); ``address`` is the public
+    address of the document (plan.yml source_url)."""
     path = Path(path)
     doc = path.name
     text = read_document(path)
@@ -381,7 +385,7 @@ def parse_pingyang(path: Path) -> ParsedPlan:
     s1, c1, a1 = _annex_cells(cells, "附件1", ("附件2",), doc)
     s2, c2, _ = _annex_cells(cells, "附件2", ("抄送",), doc)
     annex1 = _annex1(c1, s1, doc, years)
-    annex2 = _annex2(c2, s2, doc, years)
+    annex2 = _annex2(c2, s2, doc, years, reg)
     body_end = sum(len(ln) for ln in text.splitlines(keepends=True)[: cells.items[a1][0] - 1])
     body = read_body(text, BODY, plan_id=PLAN_ID, document=doc, years=years, body_end=body_end)
     for v in body:
@@ -391,7 +395,7 @@ def parse_pingyang(path: Path) -> ParsedPlan:
     towns = [v for v in annex2 if v["region_id"] != REGION]
     derived = _township_totals(towns, years)
     ordered = annex1 + county2 + body + towns + derived
-    rows = merge_values(ordered, source_prefix=number, address=read_address(path))
+    rows = merge_values(ordered, source_prefix=number, address=address, reg=reg)
     notes = [
         finding(
             "info",

@@ -1,87 +1,141 @@
-"""Hand-filled targets sheets: ``data/raw/plans/<plan_id>.targets.csv``.
+"""Hand-filled targets sheets: ``data/raw/plans/<plan_id>/targets.csv`` or ``targets.xlsx``.
 
-Any user can add a plan this way (the city plan, whose document is not available, is one). The
-sheet has the targets contract's columns plus ``address`` (where the quote can be checked), and
-optionally ``measure`` (flow | stock; flow when the column is absent) and ``assumed``
-(true | false; false when absent). Format and example: data/raw/plans/README.md.
+Any plan can be added this way (the city plan, whose document is not available here, is one).
+Columns: the targets contract without ``plan_id`` (implied by the folder; a ``plan_id`` column is
+allowed if it names the same plan), plus optional ``address`` (where the quote can be checked),
+``measure`` (flow | stock; flow when absent) and ``assumed`` (true | false; false when absent).
+Format and example: data/raw/plans/README.md.
 
-Every row is checked; all the bad rows are reported at once, each naming the file and row.
+Every row is checked against the plan (its regions.csv and years) and the indicators (their
+units): all bad rows are reported at once, each naming the file, row and column.
 """
 
 from __future__ import annotations
 
-import csv
 import math
 import re
 from pathlib import Path
 
 from ..errors import InputError, InputErrors
-from ..registry import INDICATORS
-from ._common import KEY, TARGET_COLUMNS, ParsedPlan, merge_values, values_frame
+from ..registry import Plan, Registry, read_csv_rows
+from ..units import factor
+from ._common import KEY, ParsedPlan, merge_values, values_frame
 
-SUFFIX = ".targets.csv"
-REQUIRED: list[str] = [*TARGET_COLUMNS, "address"]
+REQUIRED: list[str] = [
+    "region_id",
+    "indicator_id",
+    "year_start",
+    "year_end",
+    "level",
+    "value",
+    "unit",
+    "source",
+    "quote",
+]
 #: Optional columns and their value when the column is absent.
-OPTIONAL: dict[str, str] = {"measure": "flow", "assumed": "false"}
+OPTIONAL: dict[str, str] = {"plan_id": "", "address": "", "measure": "flow", "assumed": "false"}
 _TRUE = {"true", "yes", "1", "是"}
 _FALSE = {"false", "no", "0", "否", ""}
-_REGION = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-_INDICATOR = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 
 
-def sheet_plan_id(path: Path) -> str:
-    """The plan id a sheet's file name declares: ``<plan_id>.targets.csv``."""
-    name = Path(path).name
-    if not name.endswith(SUFFIX) or len(name) == len(SUFFIX):
-        raise InputError(name, "not a targets sheet name", f"<plan_id>{SUFFIX}")
-    return name[: -len(SUFFIX)]
-
-
-def _int(s: str) -> int | None:
+def _year(s: str) -> int | None:
+    s = re.sub(r"\.0$", "", s)
     return int(s) if re.fullmatch(r"\d{4}", s) else None
 
 
-def _check_row(row: dict[str, str], n: int, where: str, plan_id: str) -> tuple[dict, list[str]]:
-    """The row as typed values, and the problems found in it."""
+def _read_xlsx(path: Path) -> tuple[list[str], list[tuple[int, dict]]]:
+    """Header and rows of the first sheet (or the sheet named 'targets'), cells as text."""
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
+        raise InputError(
+            str(path), f"not a readable .xlsx workbook ({type(exc).__name__})"
+        ) from None
+    try:
+        ws = wb["targets"] if "targets" in wb.sheetnames else wb.worksheets[0]
+        it = ws.iter_rows(values_only=True)
+        head = next(it, None) or ()
+        header = [str(h).strip() if h is not None else "" for h in head]
+        rows: list[tuple[int, dict]] = []
+        for n, cells in enumerate(it, start=2):
+            vals = [
+                "" if c is None else (f"{c:g}" if isinstance(c, float) else str(c)) for c in cells
+            ]
+            row = {h: vals[k].strip() if k < len(vals) else "" for k, h in enumerate(header) if h}
+            if any(row.values()):
+                rows.append((n, row))
+    finally:
+        wb.close()
+    return header, rows
+
+
+def _check_row(
+    row: dict[str, str], where: str, plan: Plan, reg: Registry
+) -> tuple[dict, list[str]]:
+    """The row as typed values, and the problems found in it (each naming its column)."""
     problems: list[str] = []
+    r = {k: row.get(k, "") or "" for k in [*REQUIRED, *OPTIONAL]}
     for col in REQUIRED:
-        if not row.get(col, "").strip():
-            problems.append(f"{col} is empty")
-    r = {k: (row.get(k) or "").strip() for k in [*REQUIRED, *OPTIONAL]}
-    if r["plan_id"] and r["plan_id"] != plan_id:
-        problems.append(f"plan_id {r['plan_id']!r} differs from the file name's {plan_id!r}")
-    if r["region_id"] and not _REGION.match(r["region_id"]):
-        problems.append(f"region_id {r['region_id']!r} is not an id (lower-case a-z, 0-9, -)")
-    if r["indicator_id"] and not _INDICATOR.match(r["indicator_id"]):
-        problems.append(f"indicator_id {r['indicator_id']!r} is not an id (lower-case a-z, 0-9, _)")
-    y0, y1 = _int(r["year_start"]), _int(r["year_end"])
+        if not r[col]:
+            problems.append(f"column {col}: empty")
+    if r["plan_id"] and r["plan_id"] != plan.id:
+        problems.append(f"column plan_id: {r['plan_id']!r} is not this folder's plan {plan.id!r}")
+    rid, iid = r["region_id"], r["indicator_id"]
+    if rid and rid not in plan.regions:
+        problems.append(
+            f"column region_id: {rid!r} is not a region of this plan "
+            f"(declare it in regions.csv; declared: {', '.join(plan.regions)})"
+        )
+    ind = reg.indicators.get(iid)
+    if iid and ind is None:
+        near = reg.suggest_indicators(iid)
+        hint = f"; did you mean {', '.join(near)}?" if near else ""
+        problems.append(
+            f"column indicator_id: unknown indicator {iid!r} (declare it in "
+            f"data/raw/indicators.csv{hint})"
+        )
+    y0, y1 = _year(r["year_start"]), _year(r["year_end"])
     for col, y in (("year_start", y0), ("year_end", y1)):
-        if r[col] and (y is None or not 2000 <= y <= 2100):
-            problems.append(f"{col} {r[col]!r} is not a year (2000-2100)")
+        if r[col] and y is None:
+            problems.append(f"column {col}: {r[col]!r} is not a year")
+        elif y is not None and y not in plan.years:
+            problems.append(
+                f"column {col}: {y} is outside the plan's years {plan.years[0]}–{plan.years[-1]}"
+            )
     if y0 is not None and y1 is not None and y1 < y0:
-        problems.append(f"year_end {y1} is before year_start {y0}")
+        problems.append(f"column year_end: {y1} is before year_start {y0}")
     if r["level"] and r["level"] not in ("baseline", "stretch"):
-        problems.append(f"level {r['level']!r} is not baseline or stretch")
+        problems.append(f"column level: {r['level']!r} is not baseline or stretch")
     value = None
     if r["value"]:
         try:
             value = float(r["value"].replace(",", ""))
         except ValueError:
-            problems.append(f"value {r['value']!r} is not a number")
+            problems.append(f"column value: {r['value']!r} is not a number")
         else:
             if not math.isfinite(value) or value < 0:
-                problems.append(f"value {r['value']!r} is not a number ≥ 0")
-    ind = INDICATORS.get(r["indicator_id"])
-    if ind and r["unit"] and r["unit"] != ind.unit:
-        problems.append(f"unit {r['unit']!r} for {ind.id}: convert to its unit {ind.unit!r}")
+                problems.append(f"column value: {r['value']!r} is not a number ≥ 0")
+                value = None
+    unit = r["unit"]
+    if ind is not None and unit and value is not None:
+        f = factor(unit, ind.unit)
+        if f is None:
+            problems.append(
+                f"column unit: {unit!r} does not fit {ind.id} (its unit is {ind.unit!r})"
+            )
+        elif f != 1.0:
+            value = round(value * f, 10)
     measure = r["measure"] or OPTIONAL["measure"]
     if measure not in ("flow", "stock"):
-        problems.append(f"measure {r['measure']!r} is not flow or stock")
+        problems.append(f"column measure: {r['measure']!r} is not flow or stock")
     assumed = r["assumed"].lower()
     if assumed not in _TRUE | _FALSE:
-        problems.append(f"assumed {r['assumed']!r} is not true or false")
+        problems.append(f"column assumed: {r['assumed']!r} is not true or false")
     typed = {
         **r,
+        "plan_id": plan.id,
         "year_start": y0,
         "year_end": y1,
         "value": value,
@@ -91,46 +145,39 @@ def _check_row(row: dict[str, str], n: int, where: str, plan_id: str) -> tuple[d
     return typed, problems
 
 
-def read_sheet(path: Path) -> ParsedPlan:
-    """Read and validate a targets sheet; InputError(s) name the file and each bad row."""
+def read_sheet(path: Path, plan: Plan, reg: Registry) -> ParsedPlan:
+    """Read and check a plan's targets sheet; InputError(s) name the file, row and column."""
     path = Path(path)
-    name = path.name
-    plan_id = sheet_plan_id(path)
     if not path.is_file():
         raise InputError(str(path), "targets sheet not found")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(name, f"not UTF-8 ({exc.reason})", "a CSV saved as UTF-8") from None
-    reader = csv.DictReader(text.splitlines())
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    if path.suffix.lower() == ".xlsx":
+        header, rows = _read_xlsx(path)
+    else:
+        header, rows = read_csv_rows(path)
     missing = [c for c in REQUIRED if c not in header]
-    unknown = [c for c in header if c not in REQUIRED and c not in OPTIONAL]
+    unknown = [c for c in header if c and c not in REQUIRED and c not in OPTIONAL]
     if missing or unknown:
-        parts = []
-        if missing:
-            parts.append(f"missing columns {missing}")
-        if unknown:
-            parts.append(f"unknown columns {unknown}")
+        parts = [f"missing columns {missing}"] if missing else []
+        parts += [f"unknown columns {unknown}"] if unknown else []
         raise InputError(
-            f"{name} header", "; ".join(parts), f"columns {REQUIRED} (+ optional {list(OPTIONAL)})"
+            f"{path} header",
+            "; ".join(parts),
+            f"columns {REQUIRED} (+ optional {[c for c in OPTIONAL if c != 'plan_id']})",
         )
-    reader.fieldnames = header
     errors: list[InputError] = []
     values: list[dict] = []
     seen: dict[tuple, int] = {}
-    for row in reader:
-        n = reader.line_num
-        if None in row:
-            errors.append(InputError(f"{name} row {n}", "more cells than columns"))
-            continue
-        if not any((v or "").strip() for v in row.values()):
-            continue
-        typed, problems = _check_row(row, n, name, plan_id)
+    name = f"{plan.id}/{path.name}"
+    for n, row in rows:
+        where = f"{path} row {n}"
+        typed, problems = _check_row(row, where, plan, reg)
         key = tuple(typed[k] for k in KEY)
         if not problems and key in seen:
-            problems.append(f"same key as row {seen[key]} ({', '.join(map(str, key[1:]))})")
-        errors.extend(InputError(f"{name} row {n}", p) for p in problems)
+            problems.append(
+                f"same target as row {seen[key]} ({', '.join(map(str, key[1:]))}): "
+                "one row per region, indicator, years and level"
+            )
+        errors.extend(InputError(where, p) for p in problems)
         if problems:
             continue
         seen[key] = n
@@ -147,7 +194,7 @@ def read_sheet(path: Path) -> ParsedPlan:
                 "place": f"{name} row {n}",
                 "quote": typed["quote"],
                 "source": typed["source"],
-                "address": typed["address"],
+                "address": typed["address"] or plan.source_url,
             }
         )
     if len(errors) == 1:
@@ -155,7 +202,7 @@ def read_sheet(path: Path) -> ParsedPlan:
     if errors:
         raise InputErrors(errors)
     if not values:
-        raise InputError(name, "the sheet has no target rows", "one row per target")
-    rows = merge_values(values, source_prefix="", address="")
-    rows["address"] = [v["address"] for v in values]
-    return ParsedPlan(plan_id, name, rows, values_frame(values), [], "", ())
+        raise InputError(str(path), "the sheet has no target rows", "one row per target")
+    rows_df = merge_values(values, source_prefix="", address="", reg=reg)
+    rows_df["address"] = [v["address"] for v in values]
+    return ParsedPlan(plan.id, name, rows_df, values_frame(values), [], plan.doc_no, plan.years)
