@@ -58,7 +58,8 @@ _README = """\
 
 | 位置 | 放什么 |
 |---|---|
-| `data/raw/plans/<计划编号>/` | 一个计划一个文件夹：`plan.yml`（计划名称、所属地区、年份）、`regions.csv`（地区及上下级）、`targets.csv` 或 `targets.xlsx`（各项目标），可附公开文件原文 |
+| `data/raw/plans/<计划编号>/` | 一个计划一个文件夹：`plan.yml`（计划名称、地区、年份）、\
+`regions.csv`（地区及上下级）、`targets.csv` 或 `targets.xlsx`（各项目标），可附公开文件原文 |
 | `data/raw/indicators.csv` | 五项核心指标以外的指标（可选） |
 | `data/raw/progress/` | 各单位报送的进度表，原样存放，不要修改 |
 | `data/raw/scenarios/` | 情景设定（YAML） |

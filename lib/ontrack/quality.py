@@ -211,7 +211,10 @@ def _same_key_places(plan: ParsedPlan, targets: pd.DataFrame, reg: Registry) -> 
             ok = abs(other.value - first.value) < 1e-9
             name = f"{reg.region_name(key[1])} {reg.indicator_name(ind)}"
             head = f"{name}（{_period_zh(key[3], key[4], first.measure)}）："
-            name_en = f"{reg.region_name(key[1], 'en')} {reg.indicator_name(ind, 'en')} {_span(key[3], key[4])}"
+            name_en = (
+                f"{reg.region_name(key[1], 'en')} {reg.indicator_name(ind, 'en')} "
+                f"{_span(key[3], key[4])}"
+            )
             a, b = _where(first.section), _where(other.section)
             if ok:
                 zh = f"{head}{a}与{b}均为{_num(first.value, ind, reg)}，一致。"
@@ -285,7 +288,8 @@ def _body_vs_table_sum(plan: ParsedPlan, reg: Registry) -> list[dict]:
                 zh += (
                     "，两处不一致（"
                     + (f"{tw}高于正文，若正文为下限则不矛盾" if s >= b.value else f"{tw}低于正文")
-                    + f"）；目标表三年累计采用{bw}的{_num(b.value, ind, reg)}，分年目标采用{tw}的数值。"
+                    + f"）；目标表三年累计采用{bw}的{_num(b.value, ind, reg)}，"
+                    + f"分年目标采用{tw}的数值。"
                 )
                 en += (
                     f". {'Consistent as a floor' if s >= b.value else 'Below the body'}"
@@ -423,7 +427,8 @@ def _measures_across_plans(targets: pd.DataFrame, reg: Registry) -> list[dict]:
                 "info",
                 "",
                 "stock vs flow across plans",
-                f"“{reg.indicator_name(ind)}”在{_plan_zh(stock.plan_id, reg)}中是存量（期末达到的数量），"
+                f"“{reg.indicator_name(ind)}”在{_plan_zh(stock.plan_id, reg)}中"
+                "是存量（期末达到的数量），"
                 f"在{_plan_zh(flow.plan_id, reg)}中是增量（期内新增的数量），两者不能直接比较。",
                 f"{stock.document} {stock.section}",
                 f"{flow.document} {flow.section}",
@@ -475,7 +480,8 @@ def _assumed_splits(targets: pd.DataFrame, reg: Registry) -> list[dict]:
                 f"{t.document} {t.section} (assumed yearly split)",
                 t.value,
                 s,
-                message_en=f"{reg.region_name(region, 'en')} {reg.indicator_name(ind, 'en')}: assumed "
+                message_en=f"{reg.region_name(region, 'en')} "
+                f"{reg.indicator_name(ind, 'en')}: assumed "
                 f"yearly {parts} = {_fmt(s)} {'=' if ok else '≠'} published total "
                 f"{_fmt(t.value)}",
             )
@@ -492,7 +498,8 @@ def _duplicates(targets: pd.DataFrame, reg: Registry) -> list[dict]:
                 "error",
                 key[0],
                 "duplicate key",
-                f"目标表中有{len(g)}行是同一目标（{reg.region_name(key[1])} {reg.indicator_name(key[2])}"
+                f"目标表中有{len(g)}行是同一目标（"
+                f"{reg.region_name(key[1])} {reg.indicator_name(key[2])}"
                 f" {_period_zh(key[3], key[4])} {'高线' if key[5] == 'stretch' else '基准'}），"
                 "应只有一行。",
                 g.source.iloc[0],

@@ -306,7 +306,8 @@ def read_indicators(path: Path, core: bool = False) -> list[Indicator]:
         problems = []
         if not re.fullmatch(r"[a-z][a-z0-9_]*", iid):
             problems.append(
-                f"column indicator_id: {iid!r} is not an id (lower-case a-z, 0-9, _; a letter first)"
+                f"column indicator_id: {iid!r} is not an id "
+                "(lower-case a-z, 0-9, _; a letter first)"
             )
         elif iid in seen:
             problems.append(f"column indicator_id: {iid!r} is already declared in row {seen[iid]}")
@@ -395,7 +396,8 @@ def merge_regions(declared: list[tuple[Region, str]]) -> list[Region]:
             errors.append(
                 InputError(
                     where,
-                    f"region {r.id!r} is named {r.name_zh!r} here and {o.name_zh!r} in {first[r.id]}",
+                    f"region {r.id!r} is named {r.name_zh!r} here "
+                    f"and {o.name_zh!r} in {first[r.id]}",
                     "one name per region id",
                 )
             )
@@ -404,7 +406,8 @@ def merge_regions(declared: list[tuple[Region, str]]) -> list[Region]:
             errors.append(
                 InputError(
                     where,
-                    f"region {r.id!r} has parent {r.parent!r} here and {o.parent!r} in {first[r.id]}",
+                    f"region {r.id!r} has parent {r.parent!r} here "
+                    f"and {o.parent!r} in {first[r.id]}",
                     "one parent per region",
                 )
             )

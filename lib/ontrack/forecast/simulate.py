@@ -521,7 +521,9 @@ def projection_draws(
     if plan_id is None:
         own = t[(t["region_id"] == region_id) & (t["indicator_id"] == indicator_id)]
         plans = sorted(own["plan_id"].unique()) or [
-            p for p in sorted(t["plan_id"].unique()) if region_id in plan_members([region_id], t, p, fitted.reg)
+            p
+            for p in sorted(t["plan_id"].unique())
+            if region_id in plan_members([region_id], t, p, fitted.reg)
         ]
         plan_id = plans[0] if plans else ""
     pf = plan_fit(fitted, t, plan_id, params)
