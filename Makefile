@@ -11,7 +11,7 @@ REGION ?= pingyang
 AS_OF  ?= latest
 FORMAT ?= html,pdf
 
-PLAN_INPUTS     := $(wildcard data/raw/plans/*)
+PLAN_INPUTS     := $(shell find data/raw/plans data/raw/indicators.csv ontrack.toml -type f 2>/dev/null)
 PROGRESS_INPUTS := $(shell find data/raw/progress -type f 2>/dev/null)
 LIB_SOURCES     := $(shell find lib/ontrack -type f -name '*.py' 2>/dev/null)
 
