@@ -79,7 +79,7 @@ def fresh(tmp_path_factory) -> dict:
         env=env,
     ).stdout.strip()
     assert Path(where).is_relative_to(env_dir), f"ontrack imported from {where}, not the wheel"
-    return {"bin": env_dir / "bin", "env": env, "venv": env_dir, "base": base}
+    return {"bin": env_dir / "bin", "env": env, "venv": env_dir, "base": base, "wheel": wheel}
 
 
 def ontrack(fresh: dict, *args: str, cwd: Path, ok: bool = True) -> subprocess.CompletedProcess:
@@ -140,6 +140,11 @@ YTD = {
     "R0019": {2: 1, 5: 5, 9: 12},
     "R0020": {2: 0, 5: 4, 9: 9},
 }
+
+
+def _rows(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f))
 
 
 def _write_csv(path: Path, rows: list[list]) -> None:
@@ -223,16 +228,12 @@ def test_a_plan_added_as_data_only_is_read_forecast_and_rendered(fresh, tmp_path
     # 3 years x 5 regions = 15 targets
     assert f"{PLAN}: 15 rows" in out
     ontrack(fresh, "ingest", *map(str, reports), cwd=project)
-    progress = list(
-        csv.DictReader(open(project / "data/processed/progress.csv", encoding="utf-8-sig"))
-    )
+    progress = _rows(project / "data/processed/progress.csv")
     assert {r["region_id"] for r in progress} == set(TOWNS)
     assert {r["indicator_id"] for r in progress} == {"patents"}
 
     ontrack(fresh, "forecast", "--as-of", "2026-09", cwd=project)
-    att = list(
-        csv.DictReader(open(project / "data/processed/attainment.csv", encoding="utf-8-sig"))
-    )
+    att = _rows(project / "data/processed/attainment.csv")
     row = {(r["region_id"], r["year_start"]): r for r in att}
     county = row[(COUNTY, "2026")]
     # the county is the sum of its townships: 20 + 15 + 12 + 9 = 56 by September
@@ -257,3 +258,22 @@ def test_a_plan_added_as_data_only_is_read_forecast_and_rendered(fresh, tmp_path
     html = next((project / "reports").rglob(f"{COUNTY}.html")).read_text(encoding="utf-8")
     for name in ("龙湾区", "龙湾区科技创新三年行动计划", "新增发明专利授权", "永中街道"):
         assert name in html, name
+
+
+def test_the_wheel_carries_notebooks_example_and_license(fresh):
+    import zipfile
+
+    names = set(zipfile.ZipFile(fresh["wheel"]).namelist())
+    for name in (
+        "ontrack/notebooks/04_briefing.ipynb",
+        "ontrack/notebooks/05_scenario_lab.ipynb",
+        "ontrack/data/indicators.csv",
+        "ontrack/example/indicators.csv",
+        "ontrack/example/plans/pingyang-2025-2027/plan.yml",
+        "ontrack/example/plans/pingyang-2025-2027/pingyang-2025-2027.txt",
+        "ontrack/example/progress/demo/pingyang/pingyang-2026-10-督查表.xlsx",
+        "ontrack/briefing/templates/briefing/index.html.j2",
+    ):
+        assert name in names, name
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
+    assert not any("__pycache__" in n or n.startswith("tests/") for n in names)
