@@ -1,0 +1,36 @@
+"""ontrack.text.normalize: the one normaliser every reader matches labels with."""
+
+from __future__ import annotations
+
+import pytest
+
+from ontrack.text import normalize
+
+
+@pytest.mark.parametrize(
+    ("raw", "options", "expected"),
+    [
+        # full-width letters, digits and brackets become half-width; all white space goes
+        ("昆阳镇 （２０２６）", {}, "昆阳镇(2026)"),
+        ("  鳌 江\t镇\n", {}, "鳌江镇"),
+        # a circled footnote mark must go BEFORE NFKC (which would make ① the digit 1)
+        ("昆阳镇①", {"footnotes": True}, "昆阳镇"),
+        ("昆阳镇①", {}, "昆阳镇1"),
+        ("2.1*", {"footnotes": True}, "2.1"),
+        ("35※", {"footnotes": True}, "35"),
+        # footnote marks only at the end
+        ("*备注", {"footnotes": True}, "*备注"),
+        # quotes: kept, straightened or dropped
+        ("新增温州市“20”孵化器", {}, "新增温州市“20”孵化器"),
+        ("新增温州市“20”孵化器", {"quotes": "straight"}, '新增温州市"20"孵化器'),
+        ("新增温州市“20”孵化器", {"quotes": "drop"}, "新增温州市20孵化器"),
+        # month spans: any dash, tilde, 至 or 到 between digits becomes '-'
+        ("2026年1—9月", {"dashes": True}, "2026年1-9月"),
+        ("1～9月", {"dashes": True}, "1-9月"),
+        ("1至9月", {"dashes": True}, "1-9月"),
+        ("1到3月", {"dashes": True}, "1-3月"),
+        ("1至9月", {}, "1至9月"),
+    ],
+)
+def test_normalize(raw, options, expected):
+    assert normalize(raw, **options) == expected
