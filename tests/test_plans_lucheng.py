@@ -1,33 +1,48 @@
 """Lucheng's plan 温鹿政办〔2025〕21号 as data: three-year totals and assumed yearly splits.
 
-Expected values are read off data/raw/plans/lucheng-2025-2027.txt (one long line 6) by hand.
+Expected values are read off data/raw/plans/lucheng-2025-2027/lucheng-2025-2027.txt (one long
+line 6) by hand; the city's yearly shape (split "city") is that of the city plan folder's
+targets.csv (wenzhou-2025-2027/targets.csv: 300/400/500 万平方米).
 """
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from ontrack.errors import InputError
-from ontrack.plans import KEY, parse_lucheng
-from ontrack.plans.lucheng import split_total
+from ontrack.plans import KEY
+from ontrack.plans.lucheng import parse_lucheng, split_total
 
 ROOT = Path(__file__).resolve().parents[1]
 PLANS = ROOT / "data" / "raw" / "plans"
-DOC = PLANS / "lucheng-2025-2027.txt"
+DOC = PLANS / "lucheng-2025-2027" / "lucheng-2025-2027.txt"
+CITY_SHEET = PLANS / "wenzhou-2025-2027" / "targets.csv"
 L = "lucheng"
 
 
 @pytest.fixture(scope="module")
-def city():
-    return parse_lucheng(DOC, split="city")
+def city(example_registry):
+    return parse_lucheng(DOC, example_registry, split="city")
 
 
 @pytest.fixture(scope="module")
-def even():
-    return parse_lucheng(DOC, split="even")
+def even(example_registry):
+    return parse_lucheng(DOC, example_registry, split="even")
+
+
+def copy_doc(tmp_path: Path, text: str | None = None, city_sheet: str | None = None) -> Path:
+    """The document in a plan folder under tmp_path, beside a copy of the city plan folder's
+    targets sheet (``city_sheet``: its text; None: no city folder at all)."""
+    folder = tmp_path / "lucheng-2025-2027"
+    folder.mkdir()
+    out = folder / DOC.name
+    out.write_text(DOC.read_text(encoding="utf-8") if text is None else text, encoding="utf-8")
+    if city_sheet is not None:
+        (tmp_path / "wenzhou-2025-2027").mkdir()
+        (tmp_path / "wenzhou-2025-2027" / "targets.csv").write_text(city_sheet, encoding="utf-8")
+    return out
 
 
 def row(plan, indicator, y0, y1=None):
@@ -70,8 +85,8 @@ def test_events_each_year_are_published_not_assumed(city):
     assert "每年大孵化器集群开展创新创业活动100场次" in row(city, "events", 2026).quote
 
 
-def test_city_split_is_the_default_and_follows_300_400_500(city):
-    assert parse_lucheng(DOC).rows.equals(city.rows)
+def test_city_split_is_the_default_and_follows_300_400_500(city, example_registry):
+    assert parse_lucheng(DOC, example_registry).rows.equals(city.rows)
     # space: 160 × 300/1200 = 40; 160 × 400/1200 = 53.33; 160 × 500/1200 = 66.67
     assert yearly(city, "space") == [40, 53.33, 66.67]
     # firms: 400, 533.33, 666.67 → floors 400 + 533 + 666 = 1599; the last unit goes to the
@@ -120,28 +135,29 @@ def test_split_total():
     assert sum(split_total(1600, [0.25, 1 / 3, 5 / 12])) == 1600
 
 
-def test_city_shape_is_read_from_the_city_sheet(tmp_path):
-    shutil.copy(DOC, tmp_path)
-    sheet = (PLANS / "wenzhou-2025-2027.targets.csv").read_text(encoding="utf-8-sig")
+def test_city_shape_is_read_from_the_city_sheet(tmp_path, example_registry):
+    sheet = CITY_SHEET.read_text(encoding="utf-8-sig")
     # a different city shape 100/100/200 (total 400): 160 × 1/4, 1/4, 1/2 = 40, 40, 80
     sheet = sheet.replace(",2025,2025,baseline,300,", ",2025,2025,baseline,100,")
     sheet = sheet.replace(",2026,2026,baseline,400,", ",2026,2026,baseline,100,")
     sheet = sheet.replace(",2027,2027,baseline,500,", ",2027,2027,baseline,200,")
-    (tmp_path / "wenzhou-2025-2027.targets.csv").write_text(sheet, encoding="utf-8")
-    p = parse_lucheng(tmp_path / DOC.name)
+    p = parse_lucheng(copy_doc(tmp_path, city_sheet=sheet), example_registry)
+    assert yearly(p, "space") == [40, 40, 80]
+    # the same through an explicit city_sheet
+    p = parse_lucheng(DOC, example_registry, city_sheet=tmp_path / "wenzhou-2025-2027/targets.csv")
     assert yearly(p, "space") == [40, 40, 80]
 
 
-def test_city_split_without_the_city_sheet(tmp_path):
-    shutil.copy(DOC, tmp_path)
+def test_city_split_without_the_city_sheet(tmp_path, example_registry):
+    doc = copy_doc(tmp_path)
     with pytest.raises(InputError, match="lucheng_split='city'"):
-        parse_lucheng(tmp_path / DOC.name)
-    assert len(parse_lucheng(tmp_path / DOC.name, split="even").rows) == 31
+        parse_lucheng(doc, example_registry)
+    assert len(parse_lucheng(doc, example_registry, split="even").rows) == 31
 
 
-def test_unknown_split():
+def test_unknown_split(example_registry):
     with pytest.raises(InputError, match="lucheng_split"):
-        parse_lucheng(DOC, split="linear")
+        parse_lucheng(DOC, example_registry, split="linear")
 
 
 # --- broken copies --------------------------------------------------------------------------
@@ -150,33 +166,29 @@ def test_unknown_split():
 def broken(tmp_path: Path, old: str, new: str, count: int = 1) -> Path:
     text = DOC.read_text(encoding="utf-8")
     assert old in text
-    shutil.copy(PLANS / "wenzhou-2025-2027.targets.csv", tmp_path)
-    out = tmp_path / DOC.name
-    out.write_text(text.replace(old, new, count), encoding="utf-8")
-    return out
+    return copy_doc(tmp_path, text.replace(old, new, count), CITY_SHEET.read_text("utf-8-sig"))
 
 
-def test_goal_missing_names_the_section(tmp_path):
+def test_goal_missing_names_the_section(tmp_path, example_registry):
     # the first 新增专业运营机构6家 is in 二、工作目标 (the second in 三、(五))
     path = broken(tmp_path, "新增专业运营机构6家", "新增专业运营机构若干家")
     with pytest.raises(InputError) as exc:
-        parse_lucheng(path)
+        parse_lucheng(path, example_registry)
     assert "lucheng-2025-2027.txt 二、工作目标" in str(exc.value)
     assert "operators" in str(exc.value)
 
 
-def test_attachment_with_content_is_not_ignored(tmp_path):
+def test_attachment_with_content_is_not_ignored(tmp_path, example_registry):
     path = broken(tmp_path, "|" * 49, "| 新增孵化空间 | 40 | 55 | 65 | 160 |")
     with pytest.raises(InputError) as exc:
-        parse_lucheng(path)
+        parse_lucheng(path, example_registry)
     assert "lucheng-2025-2027.txt 附件" in str(exc.value)
     assert "content" in str(exc.value)
 
 
-def test_attachment_missing(tmp_path):
+def test_attachment_missing(tmp_path, example_registry):
     text = DOC.read_text(encoding="utf-8")
     cut = text.rindex("附件 大孵化器集群建设任务指标")
-    shutil.copy(PLANS / "wenzhou-2025-2027.targets.csv", tmp_path)
-    (tmp_path / DOC.name).write_text(text[:cut], encoding="utf-8")
+    doc = copy_doc(tmp_path, text[:cut], CITY_SHEET.read_text("utf-8-sig"))
     with pytest.raises(InputError, match=r"lucheng-2025-2027\.txt 附件"):
-        parse_lucheng(tmp_path / DOC.name)
+        parse_lucheng(doc, example_registry)

@@ -1,27 +1,30 @@
 """Pingyang's plan 平政办〔2025〕49号 as data.
 
-Expected values are read off data/raw/plans/pingyang-2025-2027.txt by hand (line numbers of that
-file in the comments); the broken documents are modified copies in tmp_path.
+Expected values are read off data/raw/plans/pingyang-2025-2027/pingyang-2025-2027.txt by hand
+(line numbers of that file in the comments); the broken documents are modified copies in tmp_path.
+The townships are those of the plan folder's regions.csv (the ``example_registry`` fixture).
 """
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from ontrack.errors import InputError
-from ontrack.plans import KEY, parse_pingyang
+from ontrack.plans import KEY
+from ontrack.plans.pingyang import parse_pingyang
 
 ROOT = Path(__file__).resolve().parents[1]
-DOC = ROOT / "data" / "raw" / "plans" / "pingyang-2025-2027.txt"
+DOC = ROOT / "data" / "raw" / "plans" / "pingyang-2025-2027" / "pingyang-2025-2027.txt"
 P = "pingyang"
+# plan.yml source_url of the plan folder
+URL = "http://www.zjpy.gov.cn/art/2025/7/10/art_1229242361_4305194.html"
 
 
 @pytest.fixture(scope="module")
-def plan():
-    return parse_pingyang(DOC)
+def plan(example_registry):
+    return parse_pingyang(DOC, example_registry, address=URL)
 
 
 def row(plan, region, indicator, y0, y1, level="baseline"):
@@ -180,9 +183,7 @@ def test_one_row_per_key_and_row_count(plan):
 def test_metadata(plan):
     assert plan.document_number == "平政办〔2025〕49号"
     assert plan.years == (2025, 2026, 2027)
-    assert set(plan.rows.address) == {
-        "http://www.zjpy.gov.cn/art/2025/7/10/art_1229242361_4305194.html"
-    }
+    assert set(plan.rows.address) == {URL}
 
 
 # --- broken copies: every one must raise InputError naming the document and the section -------
@@ -193,101 +194,100 @@ def broken(tmp_path: Path, edit) -> Path:
     lines = DOC.read_text(encoding="utf-8").split("\n")
     out = tmp_path / DOC.name
     out.write_text("\n".join(edit(lines)), encoding="utf-8")
-    shutil.copy(DOC.with_name("pingyang-2025-2027.provenance.yml"), tmp_path)
     return out
 
 
-def expect_error(path: Path, *words: str) -> InputError:
+def expect_error(path: Path, reg, *words: str) -> InputError:
     with pytest.raises(InputError) as exc:
-        parse_pingyang(path)
+        parse_pingyang(path, reg)
     msg = str(exc.value)
     for w in ("pingyang-2025-2027.txt", *words):
         assert w in msg, f"{w!r} not in {msg!r}"
     return exc.value
 
 
-def test_copy_unchanged_parses(tmp_path):
-    assert len(parse_pingyang(broken(tmp_path, lambda ls: ls)).rows) == 218
+def test_copy_unchanged_parses(tmp_path, example_registry):
+    assert len(parse_pingyang(broken(tmp_path, lambda ls: ls), example_registry).rows) == 218
 
 
-def test_annex1_row_with_fewer_cells(tmp_path):
+def test_annex1_row_with_fewer_cells(tmp_path, example_registry):
     def drop_a_firms_cell(ls):
         assert ls[144 - 1] == "200"  # firms 2026 in 附件1
         return ls[: 144 - 1] + ls[144:]
 
-    expect_error(broken(tmp_path, drop_a_firms_cell), "附件1", "新增在孵企业")
+    expect_error(broken(tmp_path, drop_a_firms_cell), example_registry, "附件1", "新增在孵企业")
 
 
-def test_annex1_non_numeric_cell(tmp_path):
+def test_annex1_non_numeric_cell(tmp_path, example_registry):
     def words(ls):
         assert ls[120 - 1] == "22"
         ls[120 - 1] = "二十二"
         return ls
 
-    expect_error(broken(tmp_path, words), "附件1", "二十二")
+    expect_error(broken(tmp_path, words), example_registry, "附件1", "二十二")
 
 
-def test_annex1_header_changed(tmp_path):
+def test_annex1_header_changed(tmp_path, example_registry):
     def no_total(ls):
         assert ls[112 - 1] == "总计"
         ls[112 - 1] = "备注"
         return ls
 
-    expect_error(broken(tmp_path, no_total), "附件1", "总计")
+    expect_error(broken(tmp_path, no_total), example_registry, "附件1", "总计")
 
 
-def test_annex2_non_numeric_cell(tmp_path):
+def test_annex2_non_numeric_cell(tmp_path, example_registry):
     def words(ls):
         assert ls[272 - 1] == "5"  # 鳌江 2026 space
         ls[272 - 1] = "五"
         return ls
 
-    expect_error(broken(tmp_path, words), "附件2", "五")
+    expect_error(broken(tmp_path, words), example_registry, "附件2", "五")
 
 
-def test_annex2_township_missing(tmp_path):
+def test_annex2_township_missing(tmp_path, example_registry):
     def no_haixi(ls):
         assert ls[452 - 1] == "海西" and ls[484 - 1] == "经开区"
         return ls[: 452 - 1] + ls[484 - 1 :]
 
-    expect_error(broken(tmp_path, no_haixi), "附件2", "pingyang-haixi")
+    expect_error(broken(tmp_path, no_haixi), example_registry, "附件2", "pingyang-haixi")
 
 
-def test_annex2_row_with_an_extra_cell(tmp_path):
+def test_annex2_row_with_an_extra_cell(tmp_path, example_registry):
     def extra(ls):
         return [*ls[:250], "7", "", *ls[250:]]  # inside 昆阳's row
 
-    expect_error(broken(tmp_path, extra), "附件2", "昆阳")
+    expect_error(broken(tmp_path, extra), example_registry, "附件2", "昆阳")
 
 
-def test_annex2_header_changed(tmp_path):
+def test_annex2_header_changed(tmp_path, example_registry):
     def renamed(ls):
         assert ls[216 - 1] == "新增温州“20”孵化器"
         ls[216 - 1] = "新增众创空间"
         return ls
 
-    expect_error(broken(tmp_path, renamed), "附件2", "新增众创空间")
+    expect_error(broken(tmp_path, renamed), example_registry, "附件2", "新增众创空间")
 
 
-def test_annex2_missing(tmp_path):
-    expect_error(broken(tmp_path, lambda ls: ls[: 186 - 1]), "附件2")
+def test_annex2_missing(tmp_path, example_registry):
+    expect_error(broken(tmp_path, lambda ls: ls[: 186 - 1]), example_registry, "附件2")
 
 
-def test_document_truncated_inside_annex2(tmp_path):
+def test_document_truncated_inside_annex2(tmp_path, example_registry):
     # cut after 经开区's 2025 block (line 494): 经开区 short and 全县 missing
-    expect_error(broken(tmp_path, lambda ls: ls[:494]), "附件2")
+    expect_error(broken(tmp_path, lambda ls: ls[:494]), example_registry, "附件2")
 
 
-def test_body_target_missing(tmp_path):
+def test_body_target_missing(tmp_path, example_registry):
     def no_stretch(ls):
         assert "(高线80万)" in ls[32 - 1]
         ls[32 - 1] = ls[32 - 1].replace("(高线80万)", "")
         return ls
 
-    err = expect_error(broken(tmp_path, no_stretch), "一、目标要求")
+    err = expect_error(broken(tmp_path, no_stretch), example_registry, "一、目标要求")
     assert "space" in err.problem
 
 
-def test_missing_document(tmp_path):
+def test_missing_document(tmp_path, example_registry):
     with pytest.raises(InputError, match="not found"):
-        parse_pingyang(tmp_path / "pingyang-2025-2027.txt")
+        parse_pingyang(tmp_path / "pingyang-2025-2027.txt", example_registry)

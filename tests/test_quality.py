@@ -1,9 +1,6 @@
-"""Quality findings on the plan documents (ontrack.quality)."""
+"""Quality findings on the plan documents (ontrack.quality), for every plan of a project."""
 
 from __future__ import annotations
-
-import shutil
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -11,15 +8,13 @@ import pytest
 from ontrack.quality import check_targets, plan_findings, quality_markdown
 from ontrack.targets import build
 
-ROOT = Path(__file__).resolve().parents[1]
-PLANS = ROOT / "data" / "raw" / "plans"
 PY = "pingyang-2025-2027"
 LU = "lucheng-2025-2027"
 
 
 @pytest.fixture(scope="module")
-def findings():
-    return build(PLANS).findings
+def findings(example_registry):
+    return build(example_registry).findings
 
 
 def of(findings, check, plan=None):
@@ -141,17 +136,15 @@ def test_messages_are_chinese_with_english_beside(findings):
         assert r.message_en and re.search(r"[A-Za-z]{3,}", r.message_en)
 
 
-def test_mismatches_are_errors(tmp_path):
-    d = tmp_path / "plans"
-    shutil.copytree(PLANS, d)
-    doc = d / "pingyang-2025-2027.txt"
+def test_mismatches_are_errors(example_project):
+    doc = example_project.plans_dir / PY / "pingyang-2025-2027.txt"
     lines = doc.read_text(encoding="utf-8").split("\n")
     assert lines[124 - 1] == "70" and lines[230 - 1] == "2"
     lines[124 - 1] = "71"  # 附件1 space 总计: 71 ≠ 16 + 22 + 32 = 70
     lines[230 - 1] = "3"  # 昆阳 2025 space: townships 3+3+2+1+3+2+1+1+1 = 17 ≠ 全县 16
     doc.chmod(0o644)
     doc.write_text("\n".join(lines), encoding="utf-8")
-    f = build(d).findings
+    f = build(example_project.registry()).findings
     err = f[f.severity == "error"]
     assert set(err.check) == {"total vs sum of years", "townships vs county"}
     tot = err[err.check == "total vs sum of years"].iloc[0]
@@ -163,10 +156,10 @@ def test_mismatches_are_errors(tmp_path):
     assert {(r.value_a, r.value_b) for r in same.itertuples()} >= {(71, 70)}
 
 
-def test_duplicate_keys_are_errors():
-    t = build(PLANS).targets
+def test_duplicate_keys_are_errors(example_registry):
+    t = build(example_registry).targets
     dup = pd.concat([t, t.iloc[[0]]], ignore_index=True)
-    f = check_targets(dup)
+    f = check_targets(dup, [], example_registry)
     assert f[f.check == "duplicate key"].severity.tolist() == ["error"]
 
 
@@ -182,3 +175,58 @@ def test_plan_findings_and_markdown(findings):
     assert "\\|" in md  # the '|' of Lucheng's empty table is escaped
     # every finding is one table line
     assert md.count("\n| ") >= len(findings)
+
+
+# --- a plan added as data: its sheet is checked like a document's tables ------------------------
+
+SHEET_HEAD = "region_id,indicator_id,year_start,year_end,level,value,unit,source,quote\n"
+
+
+def _sheet_plan(project, rows: str):
+    """A plan folder ruian-2025-2027 (瑞安市 and its two streets) with the given sheet rows."""
+    folder = project.plans_dir / "ruian-2025-2027"
+    folder.mkdir()
+    (folder / "plan.yml").write_text(
+        "id: ruian-2025-2027\nname_zh: 瑞安市行动计划\nregion_id: ruian\nyears: [2025, 2027]\n",
+        encoding="utf-8",
+    )
+    (folder / "regions.csv").write_text(
+        "region_id,name_zh,parent_id\nruian,瑞安市,\nruian-anyang,安阳街道,ruian\n"
+        "ruian-yuhai,玉海街道,ruian\n",
+        encoding="utf-8",
+    )
+    (folder / "targets.csv").write_text(SHEET_HEAD + rows, encoding="utf-8")
+    return build(project.registry()).findings
+
+
+def test_a_sheet_plans_townships_are_checked_against_its_county(example_project):
+    rows = (
+        "ruian,space,2025,2025,baseline,10,万平方米,瑞安文件,全市10万平方米\n"
+        "ruian-anyang,space,2025,2025,baseline,4,万平方米,瑞安文件,安阳4万平方米\n"
+        "ruian-yuhai,space,2025,2025,baseline,6,万平方米,瑞安文件,玉海6万平方米\n"
+        "ruian,firms,2025,2025,baseline,50,个,瑞安文件,全市50个\n"
+        "ruian-anyang,firms,2025,2025,baseline,20,个,瑞安文件,安阳20个\n"
+        "ruian-yuhai,firms,2025,2025,baseline,25,个,瑞安文件,玉海25个\n"
+    )
+    f = of(_sheet_plan(example_project, rows), "townships vs county", "ruian-2025-2027")
+    by = {r.message.split("（")[0].split()[-1]: r for r in f.itertuples()}
+    # space: 4 + 6 = 10 = 瑞安市 10 → consistent
+    space = by["新增孵化空间面积"]
+    assert space.severity == "info" and (space.value_a, space.value_b) == (10, 10)
+    # firms: 20 + 25 = 45 ≠ 瑞安市 50 → an error citing both
+    firms = by["新增在孵企业(项目)"]
+    assert firms.severity == "error" and (firms.value_a, firms.value_b) == (45, 50)
+    assert firms.message.startswith("目标表 新增在孵企业(项目)（2025年）：")
+    assert "20+25 = 45" in firms.message and "瑞安市合计50个" in firms.message
+    assert "ruian-2025-2027/targets.csv row 5" in firms.place_b
+
+
+def test_a_sheet_plans_total_is_checked_against_its_years(example_project):
+    rows = "".join(
+        f"ruian,space,{y0},{y1},baseline,{v},万平方米,瑞安文件,空间{v}\n"
+        for y0, y1, v in ((2025, 2025, 3), (2026, 2026, 4), (2027, 2027, 5), (2025, 2027, 13))
+    )
+    f = of(_sheet_plan(example_project, rows), "total vs sum of years", "ruian-2025-2027")
+    # 3 + 4 + 5 = 12 ≠ 13
+    assert f.severity.tolist() == ["error"]
+    assert (f.value_a.iloc[0], f.value_b.iloc[0]) == (13, 12)

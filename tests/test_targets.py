@@ -1,41 +1,38 @@
-"""The targets stage: all plans in one table, the CLI and its outputs, display helpers."""
+"""The targets stage: every plan of a project in one table, the CLI and its outputs, display
+helpers. The example project is this repository's (data/raw/plans: Pingyang and Lucheng read from
+their documents, the city plan from its targets sheet); tests that write use a copy of it."""
 
 from __future__ import annotations
-
-import shutil
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from ontrack import cli
-from ontrack.errors import InputError
+from ontrack.errors import InputError, InputErrors
 from ontrack.plans import KEY
 from ontrack.schema import TARGETS, validate
-from ontrack.targets import build, build_targets, load_targets, target_matrix, targets_table
+from ontrack.targets import (
+    build,
+    build_targets,
+    load_targets,
+    read_targets,
+    target_matrix,
+    targets_table,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
-PLANS = ROOT / "data" / "raw" / "plans"
+PY, LU, CITY = "pingyang-2025-2027", "lucheng-2025-2027", "wenzhou-2025-2027"
 
 
 @pytest.fixture(scope="module")
-def targets():
-    return build_targets(PLANS)
-
-
-def copy_plans(tmp_path: Path) -> Path:
-    d = tmp_path / "plans"
-    shutil.copytree(PLANS, d)
-    for p in d.iterdir():
-        p.chmod(0o644)
-    return d
+def targets(example_registry):
+    return build_targets(example_registry)
 
 
 def test_rows_per_plan(targets):
     # Pingyang 218 (see test_plans_pingyang), Lucheng 7 totals + 3 events + 21 assumed = 31,
     # city sheet 10 rows
     counts = targets.groupby("plan_id").size().to_dict()
-    assert counts == {"pingyang-2025-2027": 218, "lucheng-2025-2027": 31, "wenzhou-2025-2027": 10}
+    assert counts == {PY: 218, LU: 31, CITY: 10}
 
 
 def test_contract(targets):
@@ -50,23 +47,40 @@ def test_contract(targets):
     assert (targets.quote.str.len() > 0).all() and (targets.source.str.len() > 0).all()
 
 
-def test_lucheng_split_changes_only_lucheng(targets):
-    even = build_targets(PLANS, lucheng_split="even")
-    lu = even[(even.plan_id == "lucheng-2025-2027") & (even.indicator_id == "firms")]
+def test_plans_in_the_projects_order(targets):
+    # ontrack.toml [render] plans names Pingyang then Lucheng; the city plan follows
+    assert list(dict.fromkeys(targets.plan_id)) == [PY, LU, CITY]
+
+
+def test_lucheng_split_changes_only_lucheng(targets, example_registry):
+    even = build_targets(example_registry, lucheng_split="even")
+    lu = even[(even.plan_id == LU) & (even.indicator_id == "firms")]
     # 1600 / 3 → 533, 533, 534
     assert lu[lu.year_start == lu.year_end].value.tolist() == [533, 533, 534]
-    others = even.plan_id != "lucheng-2025-2027"
+    others = even.plan_id != LU
     pd.testing.assert_frame_equal(
         even[others].reset_index(drop=True),
-        targets[targets.plan_id != "lucheng-2025-2027"].reset_index(drop=True),
+        targets[targets.plan_id != LU].reset_index(drop=True),
     )
     with pytest.raises(InputError, match="lucheng_split"):
-        build_targets(PLANS, lucheng_split="linear")
+        build_targets(example_registry, lucheng_split="linear")
 
 
-def test_cli_writes_outputs(tmp_path, capsys):
+def test_the_plan_folder_chooses_the_split(example_project):
+    # plan.yml reader_options split: city (300/400/500) → even: a third a year
+    yml = example_project.plans_dir / LU / "plan.yml"
+    yml.write_text(
+        yml.read_text(encoding="utf-8").replace("split: city", "split: even"), encoding="utf-8"
+    )
+    t = build_targets(example_project.registry())
+    lu = t[(t.plan_id == LU) & (t.indicator_id == "firms") & (t.year_start == t.year_end)]
+    assert lu.value.tolist() == [533, 533, 534]  # 1600 / 3
+
+
+def test_cli_writes_outputs(example_project, tmp_path, capsys):
     out = tmp_path / "out"
-    assert cli.main(["targets", "--out-dir", str(out)]) == 0
+    root = str(example_project.root)
+    assert cli.main(["--project", root, "targets", "--out-dir", str(out)]) == 0
     csv = out / "targets.csv"
     assert csv.read_bytes()[:3] == b"\xef\xbb\xbf"  # UTF-8 BOM for Excel
     assert (out / "quality_report.csv").read_bytes()[:3] == b"\xef\xbb\xbf"
@@ -76,82 +90,130 @@ def test_cli_writes_outputs(tmp_path, capsys):
     md = (out / "quality_report.md").read_text(encoding="utf-8")
     assert "5000" in md and "6000" in md
     stdout = capsys.readouterr().out
-    assert "pingyang-2025-2027: 218 rows" in stdout
-    assert "lucheng-2025-2027: 31 rows (21 assumed)" in stdout
+    assert f"{PY}: 218 rows" in stdout
+    assert f"{LU}: 31 rows (21 assumed)" in stdout
     assert "findings" in stdout
+    assert not example_project.targets_csv.exists()  # --out-dir: nothing in the project
 
 
-def test_cli_even_split(tmp_path):
-    assert cli.main(["targets", "--lucheng-split", "even", "--out-dir", str(tmp_path)]) == 0
-    t = load_targets(tmp_path / "targets.csv")
-    lu = t[(t.plan_id == "lucheng-2025-2027") & (t.indicator_id == "space") & t.assumed]
-    assert lu.value.tolist() == [53.33, 53.33, 53.34]
+def test_cli_writes_into_the_project_found_from_the_folder(example_project, monkeypatch):
+    monkeypatch.delenv("ONTRACK_PROJECT", raising=False)
+    monkeypatch.chdir(example_project.plans_dir)  # below the project's ontrack.toml
+    assert cli.main(["targets"]) == 0
+    assert example_project.targets_csv.is_file() and example_project.quality_csv.is_file()
 
 
-def test_cli_reports_a_broken_document(tmp_path, capsys):
-    d = copy_plans(tmp_path)
-    doc = d / "pingyang-2025-2027.txt"
+def test_cli_even_split(example_project, tmp_path):
+    root = str(example_project.root)
+    argv = ["--project", root, "targets", "--lucheng-split", "even", "--out-dir", str(tmp_path)]
+    assert cli.main(argv) == 0
+    t = read_targets(tmp_path / "targets.csv")
+    lu = t[(t.plan_id == LU) & (t.indicator_id == "space") & t.assumed]
+    assert lu.value.tolist() == [53.33, 53.33, 53.34]  # 160 / 3, the remainder to 2027
+
+
+def test_cli_reports_a_broken_document(example_project, tmp_path, capsys):
+    doc = example_project.plans_dir / PY / "pingyang-2025-2027.txt"
     doc.write_text(doc.read_text(encoding="utf-8").replace("\n经开区\n", "\n开发区X\n"), "utf-8")
-    assert cli.main(["targets", "--plans-dir", str(d), "--out-dir", str(tmp_path / "o")]) == 2
+    out = tmp_path / "o"
+    argv = ["--project", str(example_project.root), "targets", "--out-dir", str(out)]
+    assert cli.main(argv) == 2
     err = capsys.readouterr().err
     assert "pingyang-2025-2027.txt 附件2" in err and "开发区X" in err
-    assert not (tmp_path / "o" / "targets.csv").exists()
+    assert "Traceback" not in err
+    assert not (out / "targets.csv").exists()
 
 
-def test_load_targets_builds_when_missing(tmp_path, targets):
-    path = tmp_path / "processed" / "targets.csv"
-    t = load_targets(path)
-    assert path.exists() and (path.parent / "quality_report.md").exists()
+def test_cli_reports_every_bad_row_of_a_plan_folder(example_project, capsys):
+    sheet = example_project.plans_dir / CITY / "targets.csv"
+    lines = sheet.read_text(encoding="utf-8-sig").splitlines()
+    lines[1] = lines[1].replace("wenzhou,space", "longwan,space")  # row 2: not in regions.csv
+    lines[3] = lines[3].replace(",万平方米,", ",个,")  # row 4: 个 does not fit space
+    sheet.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert cli.main(["--project", str(example_project.root), "targets"]) == 2
+    err = capsys.readouterr().err
+    assert "2 error(s)" in err
+    assert f"{CITY}/targets.csv row 2: column region_id: 'longwan'" in err
+    assert f"{CITY}/targets.csv row 4: column unit: '个'" in err
+
+
+def test_load_targets_builds_when_missing(example_project, targets):
+    t = load_targets(example_project)
+    assert example_project.targets_csv.exists()
+    assert (example_project.processed / "quality_report.md").exists()
     assert len(t) == len(targets)
     assert t.assumed.sum() == 21
     assert t.year_start.dtype.kind == "i" and t.value.dtype.kind == "f"
 
 
-def test_a_user_sheet_adds_a_plan(tmp_path):
-    d = copy_plans(tmp_path)
-    (d / "longwan-2025-2027.targets.csv").write_text(
-        "plan_id,region_id,indicator_id,year_start,year_end,level,value,unit,source,quote,address\n"
-        "longwan-2025-2027,longwan,space,2025,2025,baseline,30,万平方米,龙湾文件,新增30万平方米,http://x\n",
+def test_a_plan_folder_adds_a_plan(example_project):
+    folder = example_project.plans_dir / "longwan-2025-2027"
+    folder.mkdir()
+    (folder / "plan.yml").write_text(
+        "id: longwan-2025-2027\nname_zh: 龙湾区行动计划\nregion_id: longwan\nyears: [2025, 2027]\n",
         encoding="utf-8",
     )
-    t = build_targets(d)
+    (folder / "regions.csv").write_text(
+        "region_id,name_zh,parent_id\nlongwan,龙湾区,\n", encoding="utf-8"
+    )
+    (folder / "targets.csv").write_text(
+        "region_id,indicator_id,year_start,year_end,level,value,unit,source,quote\n"
+        "longwan,space,2025,2025,baseline,30,万平方米,龙湾文件,新增30万平方米\n",
+        encoding="utf-8",
+    )
+    t = build_targets(example_project.registry())
     assert t[t.plan_id == "longwan-2025-2027"].value.tolist() == [30]
+    assert len(t) == 259 + 1
 
 
-def test_a_sheet_may_not_duplicate_a_parsed_plan(tmp_path):
-    d = copy_plans(tmp_path)
-    shutil.copy(d / "wenzhou-2025-2027.targets.csv", d / "pingyang-2025-2027.targets.csv")
-    with pytest.raises(InputError, match=r"already read from pingyang-2025-2027\.txt"):
-        build_targets(d)
+def test_every_plans_errors_are_reported_together(example_project):
+    (example_project.plans_dir / LU / "lucheng-2025-2027.txt").unlink()
+    sheet = example_project.plans_dir / CITY / "targets.csv"
+    sheet.write_text(
+        sheet.read_text(encoding="utf-8-sig").replace(
+            ",2027,2027,baseline,500,", ",2027,2029,baseline,500,"
+        ),
+        encoding="utf-8",
+    )
+    # the missing document is found when the registry is read (plan.yml names it)
+    with pytest.raises(InputError, match=r"lucheng-2025-2027\.txt is not in the plan folder"):
+        example_project.registry()
+    # a plan folder that reads, and one whose sheet has a bad row: both reported by build
+    (example_project.plans_dir / LU / "plan.yml").write_text(
+        (example_project.plans_dir / LU / "plan.yml")
+        .read_text(encoding="utf-8")
+        .replace("split: city", "split: linear"),
+        encoding="utf-8",
+    )
+    (example_project.plans_dir / LU / "lucheng-2025-2027.txt").write_text("", encoding="utf-8")
+    with pytest.raises(InputErrors) as exc:
+        build(example_project.registry())
+    text = str(exc.value)
+    assert "split" in text and "'linear'" in text
+    assert "2029 is outside the plan's years 2025–2027" in text
 
 
-def test_missing_document(tmp_path):
-    d = copy_plans(tmp_path)
-    (d / "lucheng-2025-2027.txt").unlink()
-    with pytest.raises(InputError, match=r"lucheng-2025-2027\.txt"):
-        build_targets(d)
-
-
-def test_target_matrix(targets):
-    m = target_matrix(targets, "pingyang-2025-2027", "space")
+def test_target_matrix(targets, example_registry):
+    m = target_matrix(targets, PY, "space", example_registry)
     # county first: 16, 22, 32 and 70 (附件1); 昆阳 2, 3, 5 and 2+3+5 = 10 (附件2)
     assert m.loc["平阳县"].tolist() == [16, 22, 32, 70]
     assert m.loc["昆阳镇"].tolist() == [2, 3, 5, 10]
     assert list(m.columns) == ["2025", "2026", "2027", "2025–2027"]
     assert m.index[0] == "平阳县" and len(m) == 10
     with pytest.raises(InputError, match="no baseline targets"):
-        target_matrix(targets, "pingyang-2025-2027", "jobs")
+        target_matrix(targets, PY, "jobs", example_registry)
 
 
-def test_targets_table(targets):
-    t = targets_table(targets, "lucheng-2025-2027")
+def test_targets_table(targets, example_registry):
+    t = targets_table(targets, LU, example_registry)
     assert len(t) == 31 and t.assumed.sum() == 21
     assert "2025–2027" in set(t.years)
+    assert set(t.region) == {"鹿城区"}  # the name from the plan's regions.csv
     with pytest.raises(InputError, match="no targets"):
-        targets_table(targets, "nowhere")
+        targets_table(targets, "nowhere", example_registry)
 
 
-def test_build_returns_findings():
-    b = build(PLANS)
-    assert len(b.documents) == 3
+def test_build_returns_findings(example_registry):
+    b = build(example_registry)
+    assert [d.plan_id for d in b.documents] == [PY, LU, CITY]
     assert set(b.findings.severity) <= {"error", "warning", "info"}

@@ -58,9 +58,21 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
     return parser
 
 
+def _command(argv: list[str]) -> str | None:
+    """The command word of ``argv``: the first word that is neither an option nor the value of
+    a ``--project DIR`` given before the command."""
+    words = iter(argv)
+    for a in words:
+        if a == "--project":
+            next(words, None)
+        elif not a.startswith("-"):
+            return a
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    command = next((a for a in argv if not a.startswith("-")), None)
+    command = _command(argv)
     parser = build_parser(command if command in COMMANDS else None)
     args = parser.parse_args(argv)
     if not args.command:

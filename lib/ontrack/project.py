@@ -208,10 +208,10 @@ def read_settings(config: Path) -> dict[str, Any]:
         for key, value in table.items():
             if key not in allowed:
                 near = difflib.get_close_matches(key, list(allowed), 1)
-                hint = f" (did you mean {prefix}{near[0]!r}?)" if near else ""
-                problems.append(f"unknown setting {prefix}{key!r}{hint}")
+                hint = f" (did you mean {prefix + near[0]!r}?)" if near else ""
+                problems.append(f"unknown setting {prefix + key!r}{hint}")
             elif not isinstance(value, allowed[key]):
-                problems.append(f"{prefix}{key!r} should be a {allowed[key].__name__}")
+                problems.append(f"{prefix + key!r} should be a {allowed[key].__name__}")
 
     check(settings, _SETTINGS, "")
     render = settings.get("render", {})

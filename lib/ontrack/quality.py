@@ -78,12 +78,12 @@ def _num(x: float, ind: str, reg: Registry) -> str:
 
 
 def _where(section: str) -> str:
-    """A section in Chinese words: 附件1, 正文“一、目标要求”, 市级目标表."""
+    """A section in Chinese words: 附件1, 正文“一、目标要求”, 目标表 (a plan's targets sheet)."""
     s = str(section)
     if s.startswith("附件"):
         return s.split()[0]
     if s.startswith("targets sheet"):
-        return "市级目标表"
+        return "目标表"  # any plan's targets.csv/.xlsx, not only the city's
     return f"正文“{s.replace(' ', '')}”"
 
 
@@ -147,10 +147,11 @@ def _total_vs_years(plan: ParsedPlan, reg: Registry) -> list[dict]:
 
 
 def _townships_vs_county(plan: ParsedPlan, reg: Registry) -> list[dict]:
-    """In each table, the sum of the sub-regions' values against the parent region's row."""
+    """In each table (or targets sheet), the sum of the sub-regions' values against the parent
+    region's row."""
     out = []
     v = plan.values
-    tab = v[v.kind == "table"]
+    tab = v[v.kind.isin(["table", "sheet"])]
     for section, t in tab.groupby("section", sort=False):
         present = set(t.region_id)
         for parent in sorted(present):

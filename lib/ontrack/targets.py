@@ -51,6 +51,8 @@ def parse_plans(reg: Registry, lucheng_split: str | None = None) -> list[ParsedP
             errors += exc.errors
         except InputError as exc:
             errors.append(exc)
+    # a sheet read by two plans (the city sheet gives Lucheng its yearly shape) is reported once
+    errors = list({str(e): e for e in errors}.values())
     if len(errors) == 1:
         raise errors[0]
     if errors:

@@ -60,8 +60,10 @@ def _read_xlsx(path: Path) -> tuple[list[str], list[tuple[int, dict]]]:
         header = [str(h).strip() if h is not None else "" for h in head]
         rows: list[tuple[int, dict]] = []
         for n, cells in enumerate(it, start=2):
+            # 15 significant digits: every digit a user typed ({c:g} kept only 6: 123456.5 → 123456)
             vals = [
-                "" if c is None else (f"{c:g}" if isinstance(c, float) else str(c)) for c in cells
+                "" if c is None else (f"{c:.15g}" if isinstance(c, float) else str(c))
+                for c in cells
             ]
             row = {h: vals[k].strip() if k < len(vals) else "" for k, h in enumerate(header) if h}
             if any(row.values()):
