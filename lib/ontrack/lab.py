@@ -6,8 +6,13 @@ then only the scenario is re-simulated with the same seed, so baseline and scena
 scenario alone (common random numbers), not by Monte-Carlo noise. The scenario is saved as the
 YAML that ``ontrack forecast --scenario`` and ``ontrack render --scenario`` read.
 
-The widget layer (:func:`widget`, in :mod:`ontrack.lab_widgets`) only calls the public methods
-here, so everything it does can be done, and is tested, without widgets.
+A lab works on a project (:class:`ontrack.project.Project`, found as every command finds it):
+the project's targets and progress tables, its registry (region and indicator names, parents),
+and its ``data/raw/scenarios/`` folder, where scenarios are saved; it never writes outside the
+project.
+
+The widget layer (:func:`ontrack.lab_widgets.widget`) only calls the public methods here, so
+everything it does can be done, and is tested, without widgets. This module does not import it.
 """
 
 from __future__ import annotations
@@ -24,19 +29,11 @@ from typing import Any
 
 import pandas as pd
 
-from . import paths
 from .errors import InputError, InputErrors
-from .registry import (
-    CORE_INDICATORS,
-    INDICATORS,
-    PLANS,
-    REGIONS,
-    indicator_name,
-    match_region,
-    normalize_text,
-    region_name,
-)
+from .project import Project, find_project
+from .registry import Registry
 from .schema import TARGET_KEY
+from .text import normalize
 
 KEY = TARGET_KEY
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -85,30 +82,38 @@ def _scenario_module():
 
 
 class Lab:
-    """What-if analysis for one plan and region (and its townships).
+    """What-if analysis for one plan and region (and its sub-regions, e.g. townships).
 
-    ``as_of`` is ``"latest"`` (the last month with progress in any region of the plan, as in the
-    briefing) or a ``YYYY-MM`` month. ``targets`` / ``progress`` default to
-    ``data/processed/targets.csv`` and ``data/processed/progress.csv``; pass DataFrames (or
-    paths) to work on other data. The inputs are those of the briefing (the plan's targets, the
-    progress of the plan's regions), so for the same scenario, ``n_sims`` and ``seed`` the lab
-    shows the briefing's numbers.
+    ``project`` is a :class:`~ontrack.project.Project` or its folder; None (or "") finds it as
+    a command does (``$ONTRACK_PROJECT``, else the nearest ``ontrack.toml`` above the current
+    folder). ``plan`` "" is the project's first plan (``ontrack.toml``), ``region`` "" the plan's
+    own region. ``as_of`` is ``"latest"`` (the last month with progress in any region of the
+    plan, as in the briefing) or a ``YYYY-MM`` month. ``targets`` / ``progress`` default to the
+    project's ``data/processed/targets.csv`` (built first if missing) and
+    ``data/processed/progress.csv``; pass DataFrames (or paths; relative ones are read from the
+    project folder) to work on other data. The inputs are those of the briefing (the plan's
+    targets, the progress of the plan's regions), so for the same scenario, ``n_sims`` and
+    ``seed`` the lab shows the briefing's numbers.
     """
 
     def __init__(
         self,
-        plan: str,
-        region: str,
+        plan: str = "",
+        region: str = "",
         as_of: str = "latest",
         n_sims: int = 10_000,
         seed: int = 0,
         *,
+        project: Project | str | os.PathLike | None = None,
         targets: pd.DataFrame | str | os.PathLike | None = None,
         progress: pd.DataFrame | str | os.PathLike | None = None,
         name: str = "scenario",
         description: str = "",
     ) -> None:
-        self.plan = str(plan)
+        self.project = project if isinstance(project, Project) else find_project(project or None)
+        #: the project's ids: names, parents (regions.csv), units and natures of indicators
+        self.reg: Registry = self.project.registry()
+        self.plan = str(plan).strip() or self.project.default_plan()
         self.n_sims = int(_number(n_sims, "n_sims"))
         if self.n_sims < 100:
             raise InputError("n_sims", f"{n_sims} draws are too few", "at least 100")
@@ -123,6 +128,8 @@ class Lab:
         if plan_targets.empty:
             plans = sorted(all_targets["plan_id"].astype(str).unique())
             raise InputError("plan", f"no targets for plan {plan!r}", f"one of {', '.join(plans)}")
+        if not str(region).strip() and self.plan in self.reg.plans:
+            region = self.reg.plans[self.plan].region_id
         self.region = self._resolve_region_arg(region, plan_targets)
         self.regions = self._scope(plan_targets)
         # The same inputs as the briefing (ontrack.briefing.data) and the same peer group as
@@ -130,7 +137,7 @@ class Lab:
         # and the progress of the plan's regions its fit (ontrack.forecast.plan_inputs), so the
         # lab's numbers equal the briefing's and the CLI's for the same scenario, draws and seed.
         self.progress, _ = _forecast().plan_inputs(
-            self._load_progress(progress), all_targets, self.plan
+            self._load_progress(progress), all_targets, self.plan, self.reg
         )
         #: every target of the plan (for the prior); ``targets``: the lab's regions (simulated)
         self.plan_targets = plan_targets.reset_index(drop=True)
@@ -143,7 +150,7 @@ class Lab:
 
         fc = _forecast()
         t0 = time.perf_counter()
-        self.fitted = fc.fit(self.progress, self.as_of)
+        self.fitted = fc.fit(self.progress, self.as_of, reg=self.reg)
         self._record("fit", "forecast model fitted (once)", time.perf_counter() - t0)
 
         t0 = time.perf_counter()
@@ -168,29 +175,36 @@ class Lab:
 
     # ------------------------------------------------------------------ loading
 
-    @staticmethod
-    def _load_targets(targets) -> pd.DataFrame:
+    def _in_project(self, path: str | os.PathLike) -> Path:
+        """``path``, a relative one taken from the project folder."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else self.project.root / p
+
+    def _load_targets(self, targets) -> pd.DataFrame:
+        from .targets import load_targets, read_targets
+
         if isinstance(targets, pd.DataFrame):
             return targets.copy()
         if targets is None or str(targets) == "":
-            from .targets import load_targets
+            return load_targets(self.project)
+        path = self._in_project(targets)
+        if not path.is_file():
+            raise InputError(str(path), "file not found", "a targets CSV (ontrack targets)")
+        return read_targets(path)
 
-            return load_targets()
-        from .targets import load_targets
-
-        if not Path(targets).exists():
-            raise InputError(str(targets), "file not found", "a targets CSV (ontrack targets)")
-        return load_targets(Path(targets))
-
-    @staticmethod
-    def _load_progress(progress) -> pd.DataFrame:
+    def _load_progress(self, progress) -> pd.DataFrame:
         if isinstance(progress, pd.DataFrame):
             return progress.copy()
         from .fileio import read_csv
 
-        path = Path(progress) if progress is not None else paths.PROGRESS_CSV
-        if not path.exists():
-            raise InputError(str(path), "file not found", "the progress table (run `make data`)")
+        if progress is None or str(progress) == "":
+            path = self.project.progress_csv
+        else:
+            path = self._in_project(progress)
+        if not path.is_file():
+            raise InputError(
+                str(path), "file not found", "the progress table (run `ontrack ingest`)"
+            )
         df = read_csv(path, dtype={"month": str, "region_id": str, "indicator_id": str})
         if "illustrative" in df:  # as the briefing reads it: "True"/"False" text → bool
             df["illustrative"] = (
@@ -202,7 +216,7 @@ class Lab:
         known = set(plan_targets["region_id"].astype(str))
         if region in known:
             return region
-        rid = match_region(str(region))
+        rid = self.reg.match_region(str(region))
         if rid in known:
             return rid
         raise InputError(
@@ -212,24 +226,17 @@ class Lab:
         )
 
     def _scope(self, plan_targets: pd.DataFrame) -> list[str]:
-        """The lab's region first, then its townships that have targets, in registry order."""
+        """The lab's region first, then its sub-regions (regions.csv parents) that have targets,
+        in registry order."""
         present = list(dict.fromkeys(plan_targets["region_id"].astype(str)))
-        subs = [
-            r
-            for r in present
-            if r != self.region
-            and (
-                (r in REGIONS and REGIONS[r].parent == self.region)
-                or (r not in REGIONS and r.startswith(self.region + "-"))
-            )
-        ]
-        order = {r: i for i, r in enumerate(REGIONS)}
+        subs = [r for r in present if r != self.region and self.reg.parent(r) == self.region]
+        order = {r: i for i, r in enumerate(self.reg.regions)}
         subs.sort(key=lambda r: (order.get(r, len(order)), r))
         return [self.region, *subs]
 
     def _plan_years(self, plan_targets: pd.DataFrame) -> tuple[int, ...]:
-        if self.plan in PLANS:
-            return tuple(PLANS[self.plan].years)
+        if self.plan in self.reg.plans:
+            return tuple(self.reg.plans[self.plan].years)
         lo, hi = int(plan_targets["year_start"].min()), int(plan_targets["year_end"].max())
         return tuple(range(lo, hi + 1))
 
@@ -241,7 +248,7 @@ class Lab:
                 raise InputError(
                     "progress",
                     f"no progress rows for the regions of plan {self.plan}",
-                    "monthly progress (run `make data`)",
+                    "monthly progress (run `ontrack ingest`)",
                 )
             return str(max(months.astype(str)))
         if not _MONTH.match(as_of):
@@ -251,7 +258,8 @@ class Lab:
     def _indicators(self) -> list[str]:
         """Indicators the forecast covers here (core ones first, in registry order)."""
         found = set(self.baseline["indicator_id"].astype(str))
-        order = list(CORE_INDICATORS) + [i for i in INDICATORS if i not in CORE_INDICATORS]
+        core = list(self.reg.core_indicators)
+        order = core + [i for i in self.reg.indicators if i not in core]
         return [i for i in order if i in found] + sorted(found - set(order))
 
     # ------------------------------------------------------------------ months
@@ -279,7 +287,7 @@ class Lab:
             return "*"
         if r in self.regions:
             return r
-        rid = match_region(r)
+        rid = self.reg.match_region(r)
         if rid in self.regions:
             return rid
         allowed = (["*"] if star else []) + self.regions
@@ -291,9 +299,9 @@ class Lab:
             return "*"
         if i in self.indicators:
             return i
-        key = normalize_text(i)
+        key = normalize(i, footnotes=True)
         for ind in self.indicators:
-            if normalize_text(indicator_name(ind)) == key:
+            if normalize(self.reg.indicator_name(ind), footnotes=True) == key:
                 return ind
         allowed = (["*"] if star else []) + self.indicators
         raise InputError(
@@ -478,7 +486,7 @@ class Lab:
         month = self._check_month(fields["month"], "project month")
         amount = _number(fields["amount"], "project amount")
         if amount <= 0:
-            unit = INDICATORS[indicator].unit if indicator in INDICATORS else "the indicator's unit"
+            unit = self.reg.unit(indicator) or "the indicator's unit"
             raise InputError(
                 "project amount", f"{amount:g} is not positive", f"a positive amount in {unit}"
             )
@@ -494,7 +502,8 @@ class Lab:
             "month": month,
             "amount": amount,
             "probability": probability,
-            "label": label or f"{region_name(region)} {indicator_name(indicator)} {month}",
+            "label": label
+            or f"{self.reg.region_name(region)} {self.reg.indicator_name(indicator)} {month}",
         }
 
     def add_project(
@@ -691,7 +700,11 @@ class Lab:
             raise errors[0] if len(errors) == 1 else InputErrors(errors)
 
     def load(self, path_or_dict: str | os.PathLike | dict) -> None:
-        """Replace the lab's scenario by a saved one (validated like every other change)."""
+        """Replace the lab's scenario by a saved one (validated like every other change).
+
+        A relative path is read from the project folder."""
+        if not isinstance(path_or_dict, dict):
+            path_or_dict = self._in_project(path_or_dict)
         sc = _scenario_module().load_scenario(path_or_dict)
         d = sc.to_dict()
         with self.batch("scenario loaded"):
@@ -903,8 +916,8 @@ class Lab:
         )
         m["p_meet_change"] = m["p_meet_scenario"] - m["p_meet_baseline"]
         m["proj_p50_change"] = m["proj_p50_scenario"] - m["proj_p50_baseline"]
-        m.insert(2, "region", m["region_id"].map(region_name))
-        m.insert(4, "indicator", m["indicator_id"].map(indicator_name))
+        m.insert(2, "region", m["region_id"].map(self.reg.region_name))
+        m.insert(4, "indicator", m["indicator_id"].map(self.reg.indicator_name))
         order = {r: i for i, r in enumerate(self.regions)}
         iorder = {r: i for i, r in enumerate(self.indicators)}
         m = m.sort_values(
@@ -1030,10 +1043,12 @@ class Lab:
                 )
             ax.set_xticks(x)
             ax.set_xticklabels([str(m)[-2:] for m in base["month"]])
-            unit = INDICATORS[indicator].unit if indicator in INDICATORS else ""
+            unit = self.reg.unit(indicator) or ""
             ax.set_xlabel(f"{year} 月份 month")
             ax.set_ylabel(f"累计 running total ({unit})" if unit else "累计 running total")
-            title = f"{region_name(region)} · {indicator_name(indicator)} · {year}"
+            title = (
+                f"{self.reg.region_name(region)} · {self.reg.indicator_name(indicator)} · {year}"
+            )
             title += f"  (as of {self.as_of})"
             p = self._p_meet(region, indicator, year)
             if p is not None:
@@ -1068,11 +1083,28 @@ class Lab:
 
     # ------------------------------------------------------------------ saving
 
-    def save(self, path: str | os.PathLike) -> Path:
-        """Write the scenario YAML read by ``ontrack forecast/render --scenario``."""
-        path = Path(path)
+    def default_path(self) -> Path:
+        """Where :meth:`save` writes without a path: ``data/raw/scenarios/<name>.yml``."""
+        stem = re.sub(r'[\s/\\:*?"<>|]+', "-", self.name).strip("-.") or "scenario"
+        return self.project.scenarios_dir / f"{stem}.yml"
+
+    def save(self, path: str | os.PathLike | None = None) -> Path:
+        """Write the scenario YAML read by ``ontrack forecast/render --scenario``.
+
+        No path (or ""): :meth:`default_path`, in the project's ``data/raw/scenarios/``. A
+        relative path is taken from the project folder; a path outside the project is refused
+        (nothing is ever written outside it)."""
+        if path is None or str(path).strip() == "":
+            path = self.default_path()
+        path = self._in_project(str(path).strip())
         if path.suffix.lower() not in (".yml", ".yaml"):
             raise InputError("scenario path", f"{path.name!r} is not a .yml/.yaml file", "*.yml")
+        if not self.project.contains(path):
+            raise InputError(
+                "scenario path",
+                f"{path} is outside the project {self.project.root}",
+                f"a file inside the project, e.g. {self.project.relative(self.default_path())}",
+            )
         t0 = time.perf_counter()
         _scenario_module().save_scenario(self.scenario, path)
         self._record(f"saved {path.name}", "nothing (file written)", time.perf_counter() - t0)
@@ -1106,29 +1138,26 @@ def _cjk_rc() -> Iterator[None]:
         yield
 
 
-# --------------------------------------------------------------------------- widgets, bench
-
-
-def widget(lab: Lab):
-    """The interactive JupyterLab UI for ``lab`` (see :mod:`ontrack.lab_widgets`)."""
-    from .lab_widgets import build
-
-    return build(lab)
+# --------------------------------------------------------------------------- bench
 
 
 def bench_lab(
-    plan: str = "pingyang-2025-2027",
-    region: str = "pingyang",
+    plan: str = "",
+    region: str = "",
     as_of: str = "latest",
     n_sims: int = 10_000,
+    project: Project | str | os.PathLike | None = None,
 ) -> list[tuple[str, float, str]]:
-    """Timings of the lab on the processed data: (what, seconds, note) for `make bench`."""
+    """Timings of the lab on a project's processed data: (what, seconds, note) for `make bench`.
+
+    Defaults: the project found from the current folder, its first plan and that plan's
+    region."""
     t0 = time.perf_counter()
-    lab = Lab(plan, region, as_of, n_sims=n_sims)
+    lab = Lab(plan, region, as_of, n_sims=n_sims, project=project)
     total = time.perf_counter() - t0
     by = {t["change"]: t["seconds"] for t in lab.timings}
     out = [
-        ("lab: open (load + fit + baseline)", total, f"{plan} {region} as of {lab.as_of}"),
+        ("lab: open (load + fit + baseline)", total, f"{lab.plan} {lab.region} as of {lab.as_of}"),
         ("lab: fit", by.get("fit", float("nan")), "once per lab"),
         ("lab: baseline", by.get("baseline", float("nan")), f"{n_sims:,} draws, once"),
     ]
@@ -1168,4 +1197,4 @@ def bench_lab(
     return out
 
 
-__all__ = ["KEY", "Lab", "bench_lab", "widget"]
+__all__ = ["KEY", "Lab", "bench_lab"]

@@ -1,8 +1,10 @@
-"""The JupyterLab UI of the scenario lab (ipywidgets).
+"""The JupyterLab UI of the scenario lab (ipywidgets): ``widget(lab)``.
 
 Every control calls one public method of :class:`ontrack.lab.Lab`; an
 :class:`~ontrack.errors.InputError` is shown in red next to the control that caused it (never a
 traceback), and the results table and the trajectory chart are refreshed after each change.
+Names of regions and indicators come from the lab's project (``lab.reg``). This module imports
+:mod:`ontrack.lab`, never the other way round.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from IPython.display import display
 
 from .errors import InputError, OntrackError
 from .lab import Lab
-from .registry import indicator_name, region_name
+from .registry import Registry
 
 _RED = "color:#c62828;font-weight:600"
 _GREEN = "color:#2e7d32"
@@ -30,12 +32,12 @@ def _msg(label: w.HTML, text: str = "", ok: bool = False) -> None:
     label.value = f"<span style='{style}'>{html.escape(text)}</span>"
 
 
-def _region_label(r: str) -> str:
-    return "全部 all regions (*)" if r == "*" else f"{region_name(r)} ({r})"
+def _region_label(reg: Registry, r: str) -> str:
+    return "全部 all regions (*)" if r == "*" else f"{reg.region_name(r)} ({r})"
 
 
-def _indicator_label(i: str) -> str:
-    return "全部 all indicators (*)" if i == "*" else f"{indicator_name(i)} ({i})"
+def _indicator_label(reg: Registry, i: str) -> str:
+    return "全部 all indicators (*)" if i == "*" else f"{reg.indicator_name(i)} ({i})"
 
 
 class LabUI:
@@ -43,6 +45,7 @@ class LabUI:
 
     def __init__(self, lab: Lab) -> None:
         self.lab = lab
+        self.reg = lab.reg
         self.table_out = w.Output()
         self.chart_out = w.Output()
         self.status = w.HTML()
@@ -56,7 +59,8 @@ class LabUI:
         self.box = w.VBox(
             [
                 w.HTML(
-                    f"<h3>情景实验室 scenario lab — {html.escape(region_name(lab.region))}, "
+                    "<h3>情景实验室 scenario lab — "
+                    f"{html.escape(self.reg.region_name(lab.region))}, "
                     f"{html.escape(lab.plan)}, as of {lab.as_of}, {lab.n_sims:,} draws</h3>"
                 ),
                 tabs,
@@ -84,7 +88,7 @@ class LabUI:
                     min=0.0,
                     max=max(2.0, math.ceil(factor)),
                     step=0.05,
-                    description=_indicator_label(ind),
+                    description=_indicator_label(self.reg, ind),
                     continuous_update=False,
                     readout_format=".2f",
                     style={"description_width": "230px"},
@@ -110,7 +114,7 @@ class LabUI:
                 frm.observe(on_from, names="value")
                 rows.append(w.HBox([slider, frm, err]))
             sections.append(w.VBox(rows))
-            titles.append(_region_label(region))
+            titles.append(_region_label(self.reg, region))
         acc = w.Accordion(children=sections)
         for i, t in enumerate(titles):
             acc.set_title(i, t)
@@ -126,10 +130,12 @@ class LabUI:
     def _solver(self) -> w.Widget:
         lab = self.lab
         self.q_region = w.Dropdown(
-            options=[(_region_label(r), r) for r in lab.regions], description="地区 region"
+            options=[(_region_label(self.reg, r), r) for r in lab.regions],
+            description="地区 region",
         )
         self.q_indicator = w.Dropdown(
-            options=[(_indicator_label(i), i) for i in lab.indicators], description="指标 indicator"
+            options=[(_indicator_label(self.reg, i), i) for i in lab.indicators],
+            description="指标 indicator",
         )
         years = [y for y in lab.years if y >= int(lab.first_month[:4])] or list(lab.years)
         self.q_year = w.Dropdown(options=years, description="年 year")
@@ -164,7 +170,8 @@ class LabUI:
         except Exception as exc:  # a bug, not the user's input: still no traceback in the UI
             _msg(self.q_out, _internal(exc))
             return
-        who = f"{region_name(r['region'])} {indicator_name(r['indicator'])} {r['year']}"
+        who = f"{self.reg.region_name(r['region'])} {self.reg.indicator_name(r['indicator'])}"
+        who += f" {r['year']}"
         if r["factor"] is None:
             _msg(
                 self.q_out,
@@ -209,7 +216,8 @@ class LabUI:
     def _sync_pace_list(self) -> None:
         items = [
             html.escape(
-                f"{_region_label(p['region'])} · {_indicator_label(p['indicator'])}: "
+                f"{_region_label(self.reg, p['region'])} · "
+                f"{_indicator_label(self.reg, p['indicator'])}: "
                 f"× {p['factor']:g} from {p['from']}"
             ).join(["<li>", "</li>"])
             for p in self.lab.pace
@@ -240,10 +248,12 @@ class LabUI:
     def _pipeline_tab(self) -> w.Widget:
         lab = self.lab
         self.p_region = w.Dropdown(
-            options=[(_region_label(r), r) for r in lab.regions], description="地区 region"
+            options=[(_region_label(self.reg, r), r) for r in lab.regions],
+            description="地区 region",
         )
         self.p_indicator = w.Dropdown(
-            options=[(_indicator_label(i), i) for i in lab.indicators], description="指标 indicator"
+            options=[(_indicator_label(self.reg, i), i) for i in lab.indicators],
+            description="指标 indicator",
         )
         self.p_month = w.Dropdown(options=lab.months(), description="月份 month")
         self.p_amount = w.FloatText(value=1.0, description="数量 amount")
@@ -329,7 +339,8 @@ class LabUI:
     def _sync_projects(self, select: int | None = None) -> None:
         opts = [
             (
-                f"{i}: {p['label']} — {region_name(p['region'])} {indicator_name(p['indicator'])} "
+                f"{i}: {p['label']} — {self.reg.region_name(p['region'])} "
+                f"{self.reg.indicator_name(p['indicator'])} "
                 f"{p['month']} +{p['amount']:g} (p={p['probability']:g})",
                 i,
             )
@@ -350,7 +361,8 @@ class LabUI:
                 else (f"{row.year_start}–{row.year_end}")
             )
             text = (
-                f"{region_name(row.region_id)} {indicator_name(row.indicator_id)} {span} "
+                f"{self.reg.region_name(row.region_id)} "
+                f"{self.reg.indicator_name(row.indicator_id)} {span} "
                 f"{row.level}: {row.target:g}"
             )
             opts.append(
@@ -394,7 +406,7 @@ class LabUI:
     def _sync_overrides(self) -> None:
         items = [
             html.escape(
-                f"{region_name(o['region'])} {indicator_name(o['indicator'])} "
+                f"{self.reg.region_name(o['region'])} {self.reg.indicator_name(o['indicator'])} "
                 f"{o['year_start']}–{o['year_end']} {o['level']}: {o['value']:g}"
             ).join(["<li>", "</li>"])
             for o in self.lab.overrides
@@ -410,8 +422,12 @@ class LabUI:
             description="说明 description",
             layout=w.Layout(width="560px"),
         )
+        # relative to the project folder; empty: data/raw/scenarios/<name>.yml
         self.s_path = w.Text(
-            value="scenario.yml", description="文件 path", layout=w.Layout(width="560px")
+            value="",
+            placeholder=self.lab.project.relative(self.lab.default_path()),
+            description="文件 path",
+            layout=w.Layout(width="560px"),
         )
         self.s_err = w.HTML()
         self.s_button = w.Button(
@@ -430,17 +446,20 @@ class LabUI:
         except Exception as exc:  # a bug, not the user's input: still no traceback in the UI
             _msg(self.s_err, _internal(exc))
             return
-        _msg(self.s_err, f"已保存 saved: {path} — ontrack render --scenario {path}", ok=True)
+        rel = self.lab.project.relative(path)
+        _msg(self.s_err, f"已保存 saved: {rel} — ontrack render --scenario {rel}", ok=True)
 
     # ------------------------------------------------------------------ results
 
     def _chart_controls(self) -> w.Widget:
         lab = self.lab
         self.c_region = w.Dropdown(
-            options=[(_region_label(r), r) for r in lab.regions], description="地区 region"
+            options=[(_region_label(self.reg, r), r) for r in lab.regions],
+            description="地区 region",
         )
         self.c_indicator = w.Dropdown(
-            options=[(_indicator_label(i), i) for i in lab.indicators], description="指标 indicator"
+            options=[(_indicator_label(self.reg, i), i) for i in lab.indicators],
+            description="指标 indicator",
         )
         years = list(lab.years)
         year = int(lab.first_month[:4])
@@ -460,7 +479,8 @@ class LabUI:
 
     def _table_controls(self) -> w.Widget:
         self.r_region = w.Dropdown(
-            options=[("全部 all", "*")] + [(_region_label(r), r) for r in self.lab.regions],
+            options=[("全部 all", "*")]
+            + [(_region_label(self.reg, r), r) for r in self.lab.regions],
             value=self.lab.region,
             description="地区 region",
         )
@@ -557,8 +577,11 @@ def _styled(df):
         return show
 
 
-def build(lab: Lab) -> w.Widget:
+def widget(lab: Lab) -> w.Widget:
     """The whole UI for ``lab`` as one widget (display it as a cell's last expression)."""
     ui = LabUI(lab)
     ui.box.ui = ui  # keep the controller reachable (tests, power users)
     return ui.box
+
+
+__all__ = ["LabUI", "widget"]
