@@ -1,0 +1,33 @@
+"""`python -m ontrack.bench` works on a project (no module-level paths)."""
+
+from __future__ import annotations
+
+from ontrack import bench
+
+
+def test_synthetic_registry_makes_townships_children_of_their_county():
+    reg = bench.synthetic_registry(["cty0", "cty0-t0", "cty0-t1", "cty12", "cty12-t3", "x-t1"])
+    # x-t1 has no county x among the regions: no parent
+    assert reg.parents() == {"cty0-t0": "cty0", "cty0-t1": "cty0", "cty12-t3": "cty12"}
+
+
+def test_default_plans_row_uses_a_synthetic_stand_in_when_the_project_is_not_built(
+    example_project,
+):
+    rows = bench._default_plans_rows(200, example_project)
+    assert rows[0][0].startswith("forecast default plans")
+    assert "synthetic stand-in" in rows[0][2]
+    assert not example_project.processed.exists()  # the bench writes nothing
+
+
+def test_default_plans_row_reads_the_projects_tables(built_project):
+    rows = bench._default_plans_rows(200, built_project)
+    what = rows[0][2]
+    assert "data/processed" in what and "synthetic" not in what
+
+
+def test_outside_a_project_it_says_so(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("ONTRACK_PROJECT", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert bench.main(["--no-scale"]) == 2
+    assert "ontrack init" in capsys.readouterr().err
