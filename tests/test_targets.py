@@ -217,3 +217,60 @@ def test_build_returns_findings(example_registry):
     b = build(example_registry)
     assert [d.plan_id for d in b.documents] == [PY, LU, CITY]
     assert set(b.findings.severity) <= {"error", "warning", "info"}
+
+
+# --- the notebook ---------------------------------------------------------------------------
+
+
+def _run_targets_notebook(tmp_path, **params):
+    import nbformat
+    import papermill as pm
+
+    from ontrack.project import packaged
+
+    out = tmp_path / "01_targets.out.ipynb"
+    pm.execute_notebook(
+        str(packaged("notebooks") / "01_targets.ipynb"),
+        str(out),
+        parameters=params,
+        kernel_name="python3",
+        cwd=str(tmp_path),
+        progress_bar=False,
+    )
+    nb = nbformat.read(out, as_version=4)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    return " ".join(str(o.get("data", o.get("text", ""))) for o in outputs)
+
+
+def test_notebook_runs_on_the_example_project(example_project, tmp_path):
+    shown = _run_targets_notebook(tmp_path, project=str(example_project.root))
+    # the project's first plan (ontrack.toml): Pingyang, its county and townships by name
+    assert f"{PY}: 218 rows" in shown and "平阳县" in shown and "昆阳镇" in shown
+    assert not example_project.processed.exists()  # the notebook writes nothing
+
+
+def test_notebook_runs_on_a_project_of_ones_own(tmp_path, monkeypatch):
+    from ontrack.init import init_project
+
+    root = init_project(tmp_path / "mine")
+    folder = root / "data" / "raw" / "plans" / "ruian-2025-2027"
+    folder.mkdir()
+    (folder / "plan.yml").write_text(
+        "id: ruian-2025-2027\nname_zh: 瑞安市行动计划\nregion_id: ruian\nyears: [2025, 2027]\n",
+        encoding="utf-8",
+    )
+    (folder / "regions.csv").write_text(
+        "region_id,name_zh,parent_id\nruian,瑞安市,\nruian-anyang,安阳街道,ruian\n",
+        encoding="utf-8",
+    )
+    (folder / "targets.csv").write_text(
+        "region_id,indicator_id,year_start,year_end,level,value,unit,source,quote\n"
+        "ruian,space,2025,2025,baseline,10,万平方米,瑞安文件,全市10万平方米\n"
+        "ruian-anyang,space,2025,2025,baseline,4,万平方米,瑞安文件,安阳4万平方米\n",
+        encoding="utf-8",
+    )
+    # found from the working folder (the notebook's cwd is inside the project)
+    monkeypatch.delenv("ONTRACK_PROJECT", raising=False)
+    shown = _run_targets_notebook(root / "data")
+    assert "ruian-2025-2027: 2 rows" in shown and "瑞安市" in shown and "安阳街道" in shown
