@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 
 from ontrack.progress.periods import Period, parse_date, parse_period
-from ontrack.progress.units import factor, find_unit, match_indicator
 from ontrack.progress.values import ValueProblem, parse_cell, parse_value
+from ontrack.units import factor, find_unit
 
 
 @pytest.mark.parametrize(
@@ -35,6 +35,7 @@ def test_parse_value(cell, expected):
 
 def test_unit_written_in_the_cell():
     assert parse_cell("1.5万平方米") == (1.5, "万平方米")
+    assert parse_cell("１２件") == (12.0, "件")  # full-width digits, the count word 件
 
 
 @pytest.mark.parametrize("cell", ["十二", "-3", "abc", True, dt.date(2026, 1, 1)])
@@ -85,16 +86,18 @@ def test_parse_date():
         ("新增温州“20”孵化器", "incubators_20", None),
     ],
 )
-def test_headers(header, indicator, unit):
-    assert match_indicator(header) == indicator
+def test_headers(example_registry, header, indicator, unit):
+    assert example_registry.match_indicator(header) == indicator
     assert find_unit(header) == unit
 
 
-def test_unit_factors():
-    assert factor("平方米", "space") == pytest.approx(1e-4)  # 10000 m² = 1 万平方米
-    assert factor(find_unit("(㎡)"), "space") == pytest.approx(1e-4)
-    assert factor("万平方米", "space") == 1.0
-    assert factor(None, "space") is None  # area without a unit: cannot tell
-    assert factor(None, "firms") == 1.0  # a count is a count
-    assert factor("平方米", "firms") is None
-    assert factor("万人", "talent") == 1e4
+def test_unit_factors(example_registry):
+    space, firms, talent = (example_registry.unit(i) for i in ("space", "firms", "talent"))
+    assert (space, firms, talent) == ("万平方米", "个", "人")
+    assert factor("平方米", space) == pytest.approx(1e-4)  # 10000 m² = 1 万平方米
+    assert factor(find_unit("(㎡)"), space) == pytest.approx(1e-4)
+    assert factor("万平方米", space) == 1.0
+    assert factor(None, space) is None  # area without a unit: cannot tell
+    assert factor(None, firms) == 1.0  # a count is a count
+    assert factor("平方米", firms) is None
+    assert factor("万人", talent) == 1e4

@@ -10,10 +10,10 @@ from ontrack.progress import read_progress
 
 
 @pytest.fixture(scope="module")
-def good():
+def good(example_registry):
     from conftest import FIXTURES
 
-    return read_progress([FIXTURES / "progress" / "good"])
+    return read_progress([FIXTURES / "progress" / "good"], example_registry)
 
 
 def _v(df: pd.DataFrame, region: str, ind: str, month: str) -> float:
@@ -124,14 +124,32 @@ def test_every_row_has_a_source_naming_file_sheet_and_cell(good):
     df, _ = good
     assert df["source"].str.contains(r"\.(?:xlsx|csv) \| ").all()
     row = df[(df.region_id == "pingyang-kunyang") & (df.month == "2026-03")]
-    assert row["source"].str.contains("report_ytd.xlsx | 3月 | G5", regex=False).any()
+    # a file outside the project's progress folder is named from the folder given: good/…
+    assert row["source"].str.contains("good/report_ytd.xlsx | 3月 | G5", regex=False).any()
     assert not df["illustrative"].any()
 
 
-def test_split_jan_feb_even():
+def test_sources_are_relative_to_the_base_folder(example_registry):
     from conftest import FIXTURES
 
-    df, _ = read_progress([FIXTURES / "progress" / "good"], split_jan_feb="even")
+    base = FIXTURES / "progress"
+    df, _ = read_progress([base / "good" / "tidy_ytd.csv"], example_registry, base=base)
+    assert df["source"].str.startswith("good/tidy_ytd.csv | line ").all()
+    df, _ = read_progress([base / "good" / "tidy_ytd.csv"], example_registry)
+    assert df["source"].str.startswith("tidy_ytd.csv | line ").all()  # a file alone: its name
+
+
+def test_footnote_marks_are_noted_in_the_log(good):
+    _, log = good
+    # '0.6①' and '5*' (report_ytd.xlsx): read as 0.6 and 5, and the log says so
+    assert log["message"].str.contains("read '0.6①' as 0.6", regex=False).any()
+    assert log["message"].str.contains("read '5*' as 5", regex=False).any()
+
+
+def test_split_jan_feb_even(example_registry):
+    from conftest import FIXTURES
+
+    df, _ = read_progress([FIXTURES / "progress" / "good"], example_registry, split_jan_feb="even")
     # 1-2月 1.25 → January 0.625 + February 0.625
     assert _v(df, "pingyang-kunyang", "space", "2026-01") == pytest.approx(0.625)
     assert _v(df, "pingyang-kunyang", "space", "2026-02") == pytest.approx(0.625)
@@ -139,11 +157,11 @@ def test_split_jan_feb_even():
     assert _absent(df, "pingyang-aojiang", "firms", "2026-01")
 
 
-def test_bad_file_lists_all_errors_with_places_and_suggestions():
+def test_bad_file_lists_all_errors_with_places_and_suggestions(example_registry):
     from conftest import FIXTURES
 
     with pytest.raises(InputErrors) as ei:
-        read_progress([FIXTURES / "progress" / "bad"])
+        read_progress([FIXTURES / "progress" / "bad"], example_registry)
     msgs = [str(e) for e in ei.value.errors]
     assert len(msgs) == 4
     text = "\n".join(msgs)
@@ -156,43 +174,43 @@ def test_bad_file_lists_all_errors_with_places_and_suggestions():
     assert (ei.value.log["level"] == "error").sum() == 4
 
 
-def test_duplicates_are_errors_unless_prefer_newer():
+def test_duplicates_are_errors_unless_prefer_newer(example_registry):
     from conftest import FIXTURES
 
     dup = FIXTURES / "progress" / "dup"
     with pytest.raises(InputErrors) as ei:
-        read_progress([dup])
+        read_progress([dup], example_registry)
     msg = str(ei.value)
     assert "report_a.xlsx | Sheet1 | B4" in msg and "report_b.xlsx | Sheet1 | B4" in msg
     assert "--prefer-newer" in msg
-    df, log = read_progress([dup], prefer_newer=True)
+    df, log = read_progress([dup], example_registry, prefer_newer=True)
     # report_b (填报日期 2026-10-15, 32) is newer than report_a (2026-10-08, 30)
     assert _v(df, "pingyang-kunyang", "firms", "2026-09") == 32
     assert log[log.level == "flag"]["file"].str.endswith("report_a.xlsx").all()
 
 
-def test_missing_path_and_bad_option():
+def test_missing_path_and_bad_option(example_registry):
     with pytest.raises(InputErrors, match="no such file"):
-        read_progress(["/nonexistent/progress.xlsx"])
+        read_progress(["/nonexistent/progress.xlsx"], example_registry)
     with pytest.raises(InputErrors, match="split_jan_feb"):
-        read_progress([], split_jan_feb="proportional")
+        read_progress([], example_registry, split_jan_feb="proportional")
 
 
-def test_raw_files_are_not_modified(tmp_path):
+def test_raw_files_are_not_modified(example_registry):
     from conftest import FIXTURES
 
     from ontrack.fileio import sha256
 
     files = sorted((FIXTURES / "progress" / "good").iterdir())
     before = {f.name: sha256(f) for f in files}
-    read_progress([FIXTURES / "progress" / "good"])
+    read_progress([FIXTURES / "progress" / "good"], example_registry)
     assert {f.name: sha256(f) for f in files} == before
 
 
-def test_month_column_beside_running_total_reads_the_running_total():
+def test_month_column_beside_running_total_reads_the_running_total(example_registry):
     from conftest import FIXTURES
 
-    df, log = read_progress([FIXTURES / "progress" / "both"])
+    df, log = read_progress([FIXTURES / "progress" / "both"], example_registry)
     # 昆阳镇: 本月 4, 累计 30 → the 累计 column: 30 for Jan–May, recorded in May (covers 5)
     assert _v(df, "pingyang-kunyang", "firms", "2026-05") == 30
     assert df.set_index("region_id").loc["pingyang-kunyang", "covers"] == 5

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pandas as pd
 
 from ..fonts import use_cjk_font
-from ..registry import INDICATORS, indicator_name, region_name
+from ..registry import Registry
 
 
 def plot_running_totals(
     progress: pd.DataFrame,
+    reg: Registry,
     *,
     indicators: list[str] | None = None,
     regions: list[str] | None = None,
@@ -18,7 +19,8 @@ def plot_running_totals(
 ):
     """One panel per indicator: each region's running total (within each year if ``yearly``).
 
-    Steps show when values arrive (a building completing, a 1-2月 combined report). Returns the
+    Steps show when values arrive (a building completing, a 1-2月 combined report). Names and
+    units come from ``reg`` (an undeclared region or indicator is shown by its id). Returns the
     matplotlib Figure.
     """
     import matplotlib.pyplot as plt
@@ -31,14 +33,17 @@ def plot_running_totals(
     df = progress.copy()
     if regions:
         df = df[df["region_id"].isin(regions)]
-    inds = indicators or [i for i in INDICATORS if i in set(df["indicator_id"])]
+    present = set(df["indicator_id"])
+    inds = indicators or [
+        *(i for i in reg.indicators if i in present),
+        *sorted(present - set(reg.indicators)),
+    ]
     n = max(len(inds), 1)
     ncols = min(n, 2)
     nrows = -(-n // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(7 * ncols, 3.6 * nrows), squeeze=False)
-    palette = dict(
-        zip(sorted(df["region_id"].unique()), sns.color_palette("tab10", 10) * 3, strict=False)
-    )
+    colors = sns.color_palette("tab10", 10)
+    palette = {r: colors[k % len(colors)] for k, r in enumerate(sorted(df["region_id"].unique()))}
     if yearly:
         df = to_ytd(df)
     else:
@@ -50,9 +55,10 @@ def plot_running_totals(
         for rid, g in d.groupby("region_id"):
             for _, gy in g.groupby(g["date"].dt.year if yearly else g["region_id"]):
                 ax.step(gy["date"], gy["ytd"], where="post", color=palette[rid], lw=1.6)
-            ax.plot([], [], color=palette[rid], label=region_name(rid, lang))
-        unit = INDICATORS[ind].unit if ind in INDICATORS else ""
-        ax.set_title(f"{indicator_name(ind, lang)} ({unit})", fontsize=11)
+            ax.plot([], [], color=palette[rid], label=reg.region_name(rid, lang))
+        unit = reg.unit(ind)
+        title = reg.indicator_name(ind, lang)
+        ax.set_title(f"{title} ({unit})" if unit else title, fontsize=11)
         ax.set_ylabel("累计" if lang == "zh" else "running total")
         ax.grid(alpha=0.3)
         ax.tick_params(axis="x", labelrotation=30)

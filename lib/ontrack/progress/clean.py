@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..registry import REGIONS
+from ..registry import Registry
 from .log import CleaningLog
 from .periods import month_str
 from .readers import Obs
@@ -62,15 +62,17 @@ def _close(a: float, b: float) -> bool:
     return abs(a - b) <= TOL * max(1.0, abs(a), abs(b))
 
 
-def resolve_totals(obs: list[Obs], log: CleaningLog) -> list[Obs]:
-    """Check 合计 rows against their regions; drop them where the regions reported."""
+def resolve_totals(obs: list[Obs], log: CleaningLog, reg: Registry) -> list[Obs]:
+    """Check 合计 rows against their regions; drop them where the regions reported.
+
+    Which region a total is for comes from the parents ``reg`` declares (regions.csv)."""
     by_sheet: dict[tuple, list[Obs]] = defaultdict(list)
     for o in obs:
         by_sheet[(o.file, o.sheet)].append(o)
     out: list[Obs] = []
     for (file, sheet), items in by_sheet.items():
         regions = {o.region_id for o in items if not o.is_total and o.region_id}
-        parents = {REGIONS[r].parent for r in regions if r in REGIONS and REGIONS[r].parent}
+        parents = {reg.parent(r) for r in regions} - {None}
         # a row naming the parent of other rows (平阳县 among its townships) is a total row
         for o in items:
             if not o.is_total and o.region_id and o.region_id in parents:
@@ -78,10 +80,13 @@ def resolve_totals(obs: list[Obs], log: CleaningLog) -> list[Obs]:
         totals = [o for o in items if o.is_total]
         plain = [o for o in items if not o.is_total]
         out += plain
+        plain_regions = {o.region_id for o in plain}
+        plain_parents = {reg.parent(r) for r in plain_regions} - {None}
         for t in totals:
-            scope = t.region_id if (t.region_id and t.region_id not in regions) else None
-            if scope is None:
-                scope = next(iter(parents)) if len(parents) == 1 else None
+            # the one parent of the sheet's (other) regions, else the region the label names
+            # (全县 is an alias of one county; on another county's sheet its townships say which)
+            named = t.region_id if (t.region_id and t.region_id not in plain_regions) else None
+            scope = (next(iter(plain_parents)) if len(plain_parents) == 1 else None) or named
             if scope is None:
                 log.error(
                     file,
@@ -96,8 +101,7 @@ def resolve_totals(obs: list[Obs], log: CleaningLog) -> list[Obs]:
                 for o in plain
                 if o.indicator_id == t.indicator_id
                 and (o.year, o.start, o.end) == (t.year, t.start, t.end)
-                and REGIONS.get(o.region_id) is not None
-                and REGIONS[o.region_id].parent == scope
+                and reg.parent(o.region_id) == scope
             ]
             if not members:
                 t.region_id, t.is_total = scope, False

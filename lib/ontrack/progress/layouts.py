@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 
 from openpyxl.utils import get_column_letter
 
-from ..registry import match_region, normalize_text
+from ..registry import Registry
+from ..text import normalize
+from ..units import find_unit
 from .log import CleaningLog
 from .periods import Period, find_year, parse_date, parse_period
-from .units import find_unit, match_indicator, suggest_indicators
 from .values import ValueProblem, parse_cell
 
 #: Words in a region column's header cell.
@@ -93,12 +94,13 @@ def cell_ref(row: int, col: int) -> str:
 
 
 def text(v: object) -> str:
-    """A cell as normalized text ('' for empty)."""
+    """A cell as normalized text ('' for empty): NFKC, no white space, no trailing footnote
+    mark (昆阳镇① → 昆阳镇, 2.1* → 2.1)."""
     if v is None:
         return ""
     if isinstance(v, float) and v != v:
         return ""
-    return normalize_text(v)
+    return normalize(v, footnotes=True)
 
 
 def load_grid(ws) -> list[list]:
@@ -142,15 +144,16 @@ def is_total_label(label: str) -> bool:
     return label in TOTAL_WORDS or (label.endswith(("合计", "总计")) and len(label) <= 6)
 
 
-def _is_region_label(label: str) -> bool:
-    return bool(label) and (match_region(label) is not None or is_total_label(label))
+def _is_region_label(label: str, reg: Registry) -> bool:
+    """A declared region's name (one region or several) or a total row's label."""
+    return bool(label) and (bool(reg.region_candidates(label)) or is_total_label(label))
 
 
-def _find_region_col(grid: list[list]) -> int | None:
+def _find_region_col(grid: list[list], reg: Registry) -> int | None:
     best, best_n = None, 0
     width = len(grid[0]) if grid else 0
     for c in range(width):
-        n = sum(1 for row in grid if _is_region_label(text(row[c])))
+        n = sum(1 for row in grid if _is_region_label(text(row[c]), reg))
         if n > best_n:
             best, best_n = c, n
     return best
@@ -180,14 +183,17 @@ def _sheet_context(titles: list[str], sheet: str, file: str) -> tuple[Period | N
     return period, year
 
 
-def detect(grid: list[list], file: str, sheet: str, log: CleaningLog) -> Sheet | None:
+def detect(
+    grid: list[list], file: str, sheet: str, log: CleaningLog, reg: Registry
+) -> Sheet | None:
     """The layout of a wide report sheet, or None when the sheet holds no region table.
 
-    Problems a user must fix (no period, unknown indicator, undeterminable unit) go to ``log``.
+    Regions and indicators are those ``reg`` declares. Problems a user must fix (no period,
+    unknown indicator, undeterminable unit) go to ``log``.
     """
     if not grid:
         return None
-    rc = _find_region_col(grid)
+    rc = _find_region_col(grid, reg)
     if rc is None:
         if any(_is_number(v) for row in grid for v in row):
             log.error(
@@ -200,7 +206,7 @@ def detect(grid: list[list], file: str, sheet: str, log: CleaningLog) -> Sheet |
         else:
             log.info(file, sheet, "", "sheet skipped: no table of regions")
         return None
-    first_match = next(r for r, row in enumerate(grid) if _is_region_label(text(row[rc])))
+    first_match = next(r for r, row in enumerate(grid) if _is_region_label(text(row[rc]), reg))
     # header: from the row holding the region column's header word down to the first region row
     h = None
     for r in range(first_match - 1, -1, -1):
@@ -246,7 +252,7 @@ def detect(grid: list[list], file: str, sheet: str, log: CleaningLog) -> Sheet |
     sheet_ind, sheet_unit = None, None
     for t in [sheet, *titles]:
         if sheet_ind is None:
-            sheet_ind = match_indicator(t)
+            sheet_ind = reg.match_indicator(t)
             if sheet_ind and find_unit(t):
                 sheet_unit = find_unit(t)
     for t in titles:
@@ -267,7 +273,7 @@ def detect(grid: list[list], file: str, sheet: str, log: CleaningLog) -> Sheet |
             if has_numbers:
                 log.flag(file, sheet, ref, "column without a header not read")
             continue
-        ind = next((i for i in (match_indicator(p) for p in parts) if i), None)
+        ind = next((i for i in (reg.match_indicator(p) for p in parts) if i), None)
         col_period = next((p for p in (parse_period(x) for x in parts) if p), None)
         joined = "".join(parts)
         skip_text = re.sub(r"\d{1,2}\s*[-~]?\s*\d{0,2}月", "", joined)
@@ -287,7 +293,7 @@ def detect(grid: list[list], file: str, sheet: str, log: CleaningLog) -> Sheet |
                     sheet,
                     ref,
                     f"unknown indicator '{header}'",
-                    "one of: " + ", ".join(suggest_indicators(parts[0]) or ["space", "firms"]),
+                    "one of: " + ", ".join(reg.suggest_indicators(parts[0]) or ["space", "firms"]),
                 )
             continue
         unit = next((u for u in (find_unit(p) for p in parts) if u), None) or sheet_unit

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from dataclasses import dataclass, replace
+
+from ..text import normalize
 
 _CN_NUM = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 
@@ -42,15 +43,6 @@ class Period:
         return f"{y}{self.start}月" if self.single else f"{y}{self.start}-{self.end}月"
 
 
-def normalize(text: str) -> str:
-    """NFKC, no white space, every kind of dash / tilde / 至 between numbers as '-'."""
-    s = unicodedata.normalize("NFKC", str(text))
-    s = re.sub(r"\s+", "", s)
-    s = re.sub(r"(?<=\d)(?:[—–―‐‑−~〜]|至|到|——)(?=\d)", "-", s)
-    s = s.replace("—", "-").replace("–", "-")
-    return s
-
-
 def _year_of(s: str) -> int | None:
     s = re.sub(r"20\d{2}-20\d{2}年?", "", s)  # plan spans like (2025—2027年)
     m = re.search(r"(20\d{2})年(?!度目标)", s) or re.search(r"(20\d{2})(?:-|/|\.)\d{1,2}", s)
@@ -68,7 +60,7 @@ def parse_period(text: object) -> Period | None:
         return None
     if isinstance(text, (dt.date, dt.datetime)):
         return Period(text.year, text.month, text.month)
-    s = normalize(str(text))
+    s = normalize(text, dashes=True)
     if not s:
         return None
     s_nospan = re.sub(r"20\d{2}-20\d{2}年?", "", s)
@@ -110,7 +102,7 @@ def find_year(text: object) -> int | None:
         return None
     if isinstance(text, (dt.date, dt.datetime)):
         return text.year
-    return _year_of(normalize(str(text)))
+    return _year_of(normalize(text, dashes=True))
 
 
 def parse_date(text: object) -> dt.date | None:
@@ -121,7 +113,7 @@ def parse_date(text: object) -> dt.date | None:
         return text
     if text is None:
         return None
-    s = normalize(str(text))
+    s = normalize(text, dashes=True)
     m = re.search(r"(20\d{2})(?:年|-|/|\.)(\d{1,2})(?:月|-|/|\.)(\d{1,2})", s)
     if not m:
         return None

@@ -4,26 +4,33 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from pathlib import Path
 
 import pandas as pd
 
-from .. import paths as _paths
+from ..project import Project
 from . import read_progress
 
 
 def load_progress(
+    project: Project,
     paths: Iterable[str | os.PathLike] | None = None,
     *,
     as_of: str | None = None,
     split_jan_feb: str | None = None,
     prefer_newer: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """:func:`read_progress` on ``paths`` (default data/raw/progress/), months up to ``as_of``.
+    """:func:`read_progress` with the project's registry on ``paths`` (default: the project's
+    data/raw/progress/; a relative path is taken from the project's root), months up to
+    ``as_of``.
 
     ``as_of`` is YYYY-MM, or None / '' / 'latest' for everything read.
     """
+    sources = [project.root / Path(p) for p in paths] if paths else [project.progress_dir]
     progress, log = read_progress(
-        list(paths) if paths else [_paths.PROGRESS_DIR],
+        sources,
+        project.registry(),
+        base=project.progress_dir,
         split_jan_feb=split_jan_feb,
         prefer_newer=prefer_newer,
     )

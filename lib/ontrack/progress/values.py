@@ -8,29 +8,22 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-import unicodedata
+
+from ..text import normalize
 
 #: Texts that mean "nothing reported".
 BLANKS = frozenset(
     {"", "-", "--", "—", "——", "–", "/", "／", "\\", "无", "暂无", "空", "n/a", "na"}
 )
 
-_FOOTNOTE = re.compile(r"[*＊※†‡#①②③④⑤⑥⑦⑧⑨⑩⑴⑵⑶¹²³]+$")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-_NUM_UNIT = re.compile(r"^([+-]?[\d.,]+)(万?(?:平方米|平米|㎡|m²|m2|个|家|人|名|项|户|场次|场))$")
+_NUM_UNIT = re.compile(
+    r"^([+-]?[\d.,]+)(万?(?:平方米|平米|㎡|m²|m2|个|件|家|人|名|项|户|场次|场))$"
+)
 
 
 class ValueProblem(ValueError):
     """A cell that is not a number nor a recognised 'nothing reported' mark."""
-
-
-def _clean_text(s: str) -> str:
-    s = s.strip()
-    s = _FOOTNOTE.sub("", s)  # before NFKC: ① would become 1
-    s = unicodedata.normalize("NFKC", s)
-    s = re.sub(r"\s+", "", s)
-    s = _FOOTNOTE.sub("", s)
-    return s
 
 
 def parse_cell(value: object) -> tuple[float | None, str | None]:
@@ -52,7 +45,7 @@ def parse_cell(value: object) -> tuple[float | None, str | None]:
         return x, None
     if isinstance(value, (dt.date, dt.datetime)):
         raise ValueProblem(f"a date ({value}) where a number was expected")
-    s = _clean_text(str(value))
+    s = normalize(value, footnotes=True)  # 2.1* / 3.0① → the number
     if s.lower() in BLANKS or s in BLANKS:
         return None, None
     unit = None
