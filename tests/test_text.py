@@ -18,6 +18,8 @@ from ontrack.text import normalize
         ("昆阳镇①", {}, "昆阳镇1"),
         ("2.1*", {"footnotes": True}, "2.1"),
         ("35※", {"footnotes": True}, "35"),
+        # a superscript is a unit's, not a footnote mark
+        ("面积m²", {"footnotes": True}, "面积m2"),
         # footnote marks only at the end
         ("*备注", {"footnotes": True}, "*备注"),
         # quotes: kept, straightened or dropped

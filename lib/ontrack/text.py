@@ -12,8 +12,8 @@ import unicodedata
 from typing import Literal
 
 #: Marks that flag a footnote at the end of a cell or a name (removed before NFKC, which would
-#: turn ① into 1, and again after it).
-FOOTNOTE_MARKS = "*＊※†‡#①②③④⑤⑥⑦⑧⑨⑩⑴⑵⑶¹²³"
+#: turn ① into 1, and again after it). Superscript digits are not among them: m² is a unit.
+FOOTNOTE_MARKS = "*＊※†‡#①②③④⑤⑥⑦⑧⑨⑩⑴⑵⑶"
 _FOOTNOTES = re.compile(f"[{re.escape(FOOTNOTE_MARKS)}]+$")
 #: Quotation marks of every kind.
 QUOTES = "“”\"'‘’「」"
