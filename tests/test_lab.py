@@ -389,7 +389,7 @@ def test_saved_scenario_runs_in_ontrack_forecast(lab, lab_project, tmp_path):
     lab.set_pace(XIAOJIANG, "firms", "2026-10", 1.5)
     lab.add_project(AOJIANG, "space", "2026-11", 2.5, 1.0, "鳌江 B 栋")
     scenario = lab.save()
-    out = tmp_path / "attainment.csv"
+    out = tmp_path / "forecast"  # the folder of the forecast tables
     cmd = [sys.executable, "-m", "ontrack", "forecast", "--as-of", AS_OF, "--sims", str(N)]
     cmd += ["--targets", str(targets_csv), "--progress", str(progress_csv)]
     cmd += ["--regions", str(regions_csv)]
@@ -399,7 +399,7 @@ def test_saved_scenario_runs_in_ontrack_forecast(lab, lab_project, tmp_path):
     assert done.returncode == 0, done.stderr
     from ontrack.fileio import read_csv
 
-    att = read_csv(out)
+    att = read_csv(out / "attainment.csv")
     assert set(att["scenario"]) == {"萧江加速"}
     r = lab.results()
     merged = r.merge(att, on=KEY_COLS)
