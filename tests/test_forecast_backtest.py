@@ -8,13 +8,13 @@ import pytest
 
 from ontrack.fileio import read_csv, write_csv
 from ontrack.forecast import backtest as bt_mod
-from ontrack.forecast.synthetic import make_synthetic
+from ontrack.forecast.synthetic import make_synthetic, synthetic_registry
 
 
 @pytest.fixture(scope="module")
 def result():
     prog, targ = make_synthetic(n_counties=2, n_towns=6, years=(2025, 2026), seed=7)
-    bt = bt_mod.backtest(prog, targ, n_sims=1500)
+    bt = bt_mod.backtest(prog, targ, reg=synthetic_registry(2, 6), n_sims=1500)
     return bt, bt_mod.summarize(bt)
 
 
@@ -41,9 +41,13 @@ def test_model_beats_both_baselines_with_calibrated_intervals(result):
 
 
 def test_cli_writes_summary_and_detail(tmp_path, capsys):
+    # ad hoc, outside any project: the regions table gives the townships' county
     prog, targ = make_synthetic(n_counties=1, n_towns=3, years=(2025,), seed=2)
     write_csv(prog, tmp_path / "progress.csv")
     write_csv(targ, tmp_path / "targets.csv")
+    rows = [(r.id, r.parent or "") for r in synthetic_registry(1, 3).regions.values()]
+    regions = "region_id,parent_id\n" + "".join(f"{r},{p}\n" for r, p in rows)
+    (tmp_path / "regions.csv").write_text(regions, encoding="utf-8")
     p = argparse.ArgumentParser()
     bt_mod.add_arguments(p)
     args = p.parse_args(
@@ -52,6 +56,8 @@ def test_cli_writes_summary_and_detail(tmp_path, capsys):
             str(tmp_path / "progress.csv"),
             "--targets",
             str(tmp_path / "targets.csv"),
+            "--regions",
+            str(tmp_path / "regions.csv"),
             "--out",
             str(tmp_path / "bt.csv"),
             "--sims",
@@ -61,5 +67,7 @@ def test_cli_writes_summary_and_detail(tmp_path, capsys):
     assert bt_mod.run(args) == 0
     s = read_csv(tmp_path / "bt.csv")
     assert set(s["method"]) == {"model", "linear_pace", "seasonal_share"}
-    assert (tmp_path / "bt_detail.csv").exists()
+    detail = read_csv(tmp_path / "bt_detail.csv")
+    county = detail[(detail["region_id"] == "cty0") & (detail["indicator_id"] == "firms")]
+    assert county["method"].str.startswith("sum of 3 sub-regions").all()
     assert "brier" in capsys.readouterr().out

@@ -14,7 +14,7 @@ from ontrack.forecast import (
     simulate_attainment,
     trajectories,
 )
-from ontrack.forecast.synthetic import make_synthetic
+from ontrack.forecast.synthetic import make_synthetic, synthetic_registry
 
 
 def _progress(region: str, indicator: str, months: list[str], values: list[float]) -> pd.DataFrame:
@@ -61,6 +61,13 @@ def synth():
     return make_synthetic(n_counties=2, n_towns=4, years=(2025, 2026), last_month="2026-06", seed=3)
 
 
+@pytest.fixture(scope="module")
+def reg():
+    """The synthetic data's regions: cty0-t0 … cty0-t3 are townships of cty0 (regions with
+    parents), and so on."""
+    return synthetic_registry(n_counties=2, n_towns=4)
+
+
 def test_target_already_met_has_probability_one():
     # 12 firms reported Jan-Jun 2026 against a yearly target of 10: met whatever comes next.
     prog = _progress("r1", "firms", _months("2026-01", 6), [2, 2, 2, 2, 2, 2])
@@ -92,9 +99,9 @@ def test_series_without_variance_projects_exactly():
     assert missed["p_meet"] == 0.0
 
 
-def test_certain_pipeline_project_shifts_projection_by_its_amount(synth):
+def test_certain_pipeline_project_shifts_projection_by_its_amount(synth, reg):
     prog, targ = synth
-    fitted = fit(prog, "2026-06")
+    fitted = fit(prog, "2026-06", reg=reg)
     base = simulate_attainment(fitted, targ, n_sims=2000, seed=4)
     sc = {
         "name": "plus-7",
@@ -122,35 +129,36 @@ def test_certain_pipeline_project_shifts_projection_by_its_amount(synth):
     assert (scen["scenario"] == "plus-7").all() and (base["scenario"] == "baseline").all()
 
 
-def test_pace_factor_zero_from_next_month_projects_the_actual(synth):
+def test_pace_factor_zero_from_next_month_projects_the_actual(synth, reg):
     prog, targ = synth
     sc = {
         "name": "stop",
         "pace": [{"region": "*", "indicator": "*", "from": "2026-07", "factor": 0}],
     }
-    a = attainment(prog, targ, "2026-06", scenario=sc, n_sims=500)
+    a = attainment(prog, targ, "2026-06", reg=reg, scenario=sc, n_sims=500)
     for q in ("proj_p10", "proj_p50", "proj_p90"):
         assert np.allclose(a[q], a["actual_to_date"])
 
 
-def test_deterministic_for_a_seed_and_independent_of_row_order(synth):
+def test_deterministic_for_a_seed_and_independent_of_row_order(synth, reg):
     prog, targ = synth
-    a1 = attainment(prog, targ, "2026-06", n_sims=800, seed=11)
+    a1 = attainment(prog, targ, "2026-06", reg=reg, n_sims=800, seed=11)
     a2 = attainment(
         prog.sample(frac=1, random_state=1),
         targ.sample(frac=1, random_state=2),
         "2026-06",
+        reg=reg,
         n_sims=800,
         seed=11,
     )
     pd.testing.assert_frame_equal(a1, a2)
-    a3 = attainment(prog, targ, "2026-06", n_sims=800, seed=12)
+    a3 = attainment(prog, targ, "2026-06", reg=reg, n_sims=800, seed=12)
     assert not np.allclose(a1["proj_p90"], a3["proj_p90"])
 
 
-def test_county_draws_are_the_sum_of_township_draws(synth):
+def test_county_draws_are_the_sum_of_township_draws(synth, reg):
     prog, targ = synth
-    fitted = fit(prog, "2026-06")
+    fitted = fit(prog, "2026-06", reg=reg)
     county = projection_draws(fitted, targ, "cty1", "talent", 2026, 2026, n_sims=3000)
     towns = sum(
         projection_draws(fitted, targ, f"cty1-t{j}", "talent", 2026, 2026, n_sims=3000)
@@ -164,13 +172,22 @@ def test_county_draws_are_the_sum_of_township_draws(synth):
     assert row["method"].iloc[0].startswith("sum of 4 sub-regions")
 
 
-def test_cumulative_window_counts_earlier_years_and_stretch_is_harder(synth):
+def test_without_parents_a_county_is_its_own_series(synth):
+    # The same data without a registry: no region has a parent (ids like cty1-t0 say nothing),
+    # so the county is forecast from its own progress rows, not as the sum of its townships.
+    prog, targ = synth
+    a = simulate_attainment(fit(prog, "2026-06"), targ, n_sims=500)
+    row = a[(a.region_id == "cty1") & (a.indicator_id == "talent") & (a.year_start == 2026)]
+    assert not row["method"].iloc[0].startswith("sum of")
+
+
+def test_cumulative_window_counts_earlier_years_and_stretch_is_harder(synth, reg):
     prog, targ = synth
     c = targ[(targ.region_id == "cty0") & (targ.indicator_id == "firms")]
     cum = c[c.year_start != c.year_end].iloc[0].to_dict()
     stretch = {**cum, "level": "stretch", "value": cum["value"] * 1.2}
     t = pd.concat([targ, pd.DataFrame([stretch])], ignore_index=True)
-    a = attainment(prog, t, "2026-06", n_sims=2000)
+    a = attainment(prog, t, "2026-06", reg=reg, n_sims=2000)
     rows = a[
         (a.region_id == "cty0")
         & (a.indicator_id == "firms")
@@ -237,9 +254,9 @@ def test_merged_january_february_report_is_spread_over_both_months():
     assert s2["n_months"] == 6
 
 
-def test_trajectories_end_at_the_december_projection(synth):
+def test_trajectories_end_at_the_december_projection(synth, reg):
     prog, targ = synth
-    fitted = fit(prog, "2026-06")
+    fitted = fit(prog, "2026-06", reg=reg)
     tr = trajectories(fitted, targ, "cty0-plan", "cty0", "firms", 2026, n_sims=4000)
     assert list(tr["month"]) == _months("2026-01", 12)
     done = tr[tr["month"] <= "2026-06"]
@@ -253,8 +270,32 @@ def test_trajectories_end_at_the_december_projection(synth):
         & (a.year_start == 2026)
         & (a.year_end == 2026)
     ].iloc[0]
-    # same model, another random stream: December quantiles agree to Monte-Carlo error
-    assert tr["p50"].iloc[-1] == pytest.approx(row["proj_p50"], rel=0.03)
+    # the same draws as the table: December's quantiles are the row's projection, exactly
+    assert tr["p10"].iloc[-1] == row["proj_p10"]
+    assert tr["p50"].iloc[-1] == row["proj_p50"]
+    assert tr["p90"].iloc[-1] == row["proj_p90"]
+
+
+def test_monthly_paths_end_on_the_check_point_draws(synth, reg):
+    # Every month of a stretch is drawn given the stretch's total: the running total reaches the
+    # December draw exactly, never decreases, and (months inside the stretch, first PATH_SIMS
+    # draws) lies between the previous December's and this December's draw.
+    from ontrack.forecast.simulate import PATH_SIMS, plan_fit, series_paths
+
+    prog, targ = synth
+    fitted = fit(prog, "2026-06", reg=reg)
+    pf = plan_fit(fitted, targ, "cty0-plan")
+    cps = np.array([2025 * 12 + 11, 2026 * 12 + 11])
+    grid = np.arange(cps[0], cps[-1] + 1)
+    for ind in ("firms", "space", "incubators_20", "talent"):
+        p = pf.params[("cty0-t1", ind)]
+        out, paths = series_paths(p, cps, fitted.as_of_idx, scenario=None, n_sims=3000, seed=5,
+                                  grid=grid)  # fmt: skip
+        np.testing.assert_array_equal(paths[-1], out[-1])
+        inner = paths[7:-1, :PATH_SIMS]  # July .. November 2026 (June is the last report)
+        assert (np.diff(paths[6:, :PATH_SIMS], axis=0) >= -1e-9).all(), ind
+        assert (inner <= out[-1][None, :PATH_SIMS] + 1e-9).all(), ind
+        assert np.isnan(paths[7:-1, PATH_SIMS:]).all()
 
 
 def test_seasonal_profile_matches_a_poisson_glm():
@@ -293,3 +334,31 @@ def test_series_without_history_uses_the_documented_prior():
     # with a wide interval (prior shape 2: CV 0.71)
     assert 12 < a.loc["r2", "proj_p50"] < 36
     assert a.loc["r2", "proj_p90"] - a.loc["r2", "proj_p10"] > 15
+
+
+def test_monthly_paths_have_the_model_s_monthly_distribution(synth, reg):
+    # The split of a stretch's total over its months is a conditional draw: month by month, the
+    # running totals have the distribution of months simulated one by one (the `monthly`
+    # stream, independent random numbers). Compare mean and spread at September 2026 (3 months
+    # after the last report, inside the stretch July-December) for each indicator nature.
+    from ontrack.forecast.simulate import PATH_SIMS, plan_fit, series_paths, simulate_series
+
+    prog, targ = synth
+    fitted = fit(prog, "2026-06", reg=reg)
+    pf = plan_fit(fitted, targ, "cty0-plan")
+    cps = np.array([2025 * 12 + 11, 2026 * 12 + 11])
+    grid = np.arange(cps[0], cps[-1] + 1)
+    sep = 2026 * 12 + 8
+    for ind in ("firms", "space", "incubators_20"):
+        p = pf.params[("cty0-t2", ind)]
+        _, paths = series_paths(
+            p, cps, fitted.as_of_idx, scenario=None, n_sims=PATH_SIMS, seed=1, grid=grid
+        )
+        split = paths[sep - grid[0]]
+        months = np.arange(fitted.as_of_idx + 1, sep + 1)
+        direct = simulate_series(
+            p, months, fitted.as_of_idx, scenario=None, n_sims=PATH_SIMS, seed=2, monthly=True
+        )[-1]
+        se = np.sqrt((split.var() + direct.var()) / PATH_SIMS)
+        assert abs(split.mean() - direct.mean()) < 4 * se + 1e-9, ind
+        assert split.std() == pytest.approx(direct.std(), rel=0.15, abs=1e-9), ind

@@ -17,9 +17,12 @@ from ontrack.forecast import (
     simulate_attainment,
     trajectories,
 )
-from ontrack.forecast.synthetic import make_synthetic
+from ontrack.forecast.synthetic import make_synthetic, synthetic_registry
+from ontrack.registry import Region, Registry
 
 AS_OF = "2026-06"
+#: cty0, cty1 and their townships cty0-t0 … cty1-t2 (parents from the registry, not the ids)
+REG = synthetic_registry(n_counties=2, n_towns=3)
 
 
 @pytest.fixture(scope="module")
@@ -33,20 +36,24 @@ def two_plans() -> tuple[pd.DataFrame, pd.DataFrame]:
     return prog, targ
 
 
-def test_plan_members_are_the_plan_regions_and_their_sub_regions():
-    # plan P names the county c (and township c-t1); c-t2 has progress but no target of its own,
-    # it is a township of c (id pattern) so it is in P; x has progress and is in no plan
+def test_plan_members_are_the_plan_regions_and_their_sub_regions(example_registry):
+    # plan P names the county c (and township c-t1); t2 has progress but no target of its own,
+    # it is a township of c (regions table) so it is in P; x has progress and is in no plan;
+    # d-t1 looks like a township of d, but the registry gives it no parent
+    reg = Registry([Region("c", "c"), Region("c-t1", "c-t1", parent="c"),
+                    Region("t2", "t2", parent="c")])  # fmt: skip
     targets = pd.DataFrame(
         {"plan_id": ["P", "P"], "region_id": ["c", "c-t1"], "indicator_id": ["firms"] * 2}
     )
-    assert plan_members(["c-t1", "c-t2", "x", "d-t1"], targets, "P") == {"c-t1", "c-t2"}
-    # the registry's plan region counts even without a target: 平阳县 and its townships
+    assert plan_members(["c-t1", "t2", "x", "d-t1"], targets, "P", reg) == {"c-t1", "t2"}
+    # the plan's own region (plan.yml) counts even without a target: 平阳县 and its townships
     none = targets.iloc[:0]
-    assert plan_members(["pingyang-kunyang", "lucheng"], none, "pingyang-2025-2027") == {
+    reg = example_registry
+    assert plan_members(["pingyang-kunyang", "lucheng"], none, "pingyang-2025-2027", reg) == {
         "pingyang-kunyang"
     }
     # the city's plan holds every district below it (lucheng, and pingyang's townships)
-    assert plan_members(["pingyang-kunyang", "lucheng"], none, "wenzhou-2025-2027") == {
+    assert plan_members(["pingyang-kunyang", "lucheng"], none, "wenzhou-2025-2027", reg) == {
         "pingyang-kunyang",
         "lucheng",
     }
@@ -54,11 +61,11 @@ def test_plan_members_are_the_plan_regions_and_their_sub_regions():
 
 def test_a_plan_forecast_does_not_depend_on_other_plans(two_plans):
     prog, targ = two_plans
-    pa, ta = plan_inputs(prog, targ, "cty0-plan")
+    pa, ta = plan_inputs(prog, targ, "cty0-plan", REG)
     assert set(pa["region_id"]) == {"cty0", "cty0-t0", "cty0-t1", "cty0-t2"}
     assert set(ta["plan_id"]) == {"cty0-plan"}
-    both = attainment(prog, targ, AS_OF, n_sims=2000, seed=3)
-    alone = attainment(pa, ta, AS_OF, n_sims=2000, seed=3)
+    both = attainment(prog, targ, AS_OF, reg=REG, n_sims=2000, seed=3)
+    alone = attainment(pa, ta, AS_OF, reg=REG, n_sims=2000, seed=3)
     mine = both[both["plan_id"] == "cty0-plan"].reset_index(drop=True)
     assert len(mine) == len(alone) > 0
     # exact equality of every column (p_meet, quantiles, method, verdicts ...)
@@ -70,9 +77,9 @@ def test_a_plan_forecast_does_not_depend_on_other_plans(two_plans):
 
 def test_pooled_parameters_are_the_plan_s_own(two_plans):
     prog, targ = two_plans
-    fitted = fit(prog, AS_OF)
-    pa, ta = plan_inputs(prog, targ, "cty0-plan")
-    alone = fit(pa, AS_OF)
+    fitted = fit(prog, AS_OF, reg=REG)
+    pa, ta = plan_inputs(prog, targ, "cty0-plan", REG)
+    alone = fit(pa, AS_OF, reg=REG)
     pf = series_params(fitted, targ)["cty0-plan"]
     # the seasonal profile and dispersion pooled over A's 3 townships only
     for ind, pool in alone.pooled.items():
@@ -89,8 +96,8 @@ def test_pooled_parameters_are_the_plan_s_own(two_plans):
 
 def test_fit_once_then_simulate_trajectories_and_draws_are_plan_invariant(two_plans):
     prog, targ = two_plans
-    pa, ta = plan_inputs(prog, targ, "cty0-plan")
-    f_all, f_a = fit(prog, AS_OF), fit(pa, AS_OF)
+    pa, ta = plan_inputs(prog, targ, "cty0-plan", REG)
+    f_all, f_a = fit(prog, AS_OF, reg=REG), fit(pa, AS_OF, reg=REG)
     kw = {"n_sims": 1500, "seed": 7}
     t_all = trajectories(f_all, targ, "cty0-plan", "cty0", "firms", 2026, **kw)
     t_a = trajectories(f_a, ta, "cty0-plan", "cty0", "firms", 2026, **kw)
@@ -106,15 +113,17 @@ def test_fit_once_then_simulate_trajectories_and_draws_are_plan_invariant(two_pl
     # row order of the inputs does not matter either
     shuffled = prog.sample(frac=1.0, random_state=1)
     a1 = simulate_attainment(f_all, targ, **kw)
-    a2 = simulate_attainment(fit(shuffled, AS_OF), targ.sample(frac=1.0, random_state=2), **kw)
+    a2 = simulate_attainment(
+        fit(shuffled, AS_OF, reg=REG), targ.sample(frac=1.0, random_state=2), **kw
+    )
     pd.testing.assert_frame_equal(a1, a2, check_exact=True)
 
 
 def test_regions_in_no_plan_are_not_forecast_and_move_nothing(two_plans):
     prog, targ = two_plans
     stray = prog[prog["region_id"] == "cty1-t0"].assign(region_id="elsewhere")
-    base = attainment(prog, targ, AS_OF, n_sims=1000, seed=0)
-    more = attainment(pd.concat([prog, stray]), targ, AS_OF, n_sims=1000, seed=0)
+    base = attainment(prog, targ, AS_OF, reg=REG, n_sims=1000, seed=0)
+    more = attainment(pd.concat([prog, stray]), targ, AS_OF, reg=REG, n_sims=1000, seed=0)
     pd.testing.assert_frame_equal(base, more, check_exact=True)
     assert "elsewhere" not in set(more["region_id"])
 
@@ -122,61 +131,15 @@ def test_regions_in_no_plan_are_not_forecast_and_move_nothing(two_plans):
 # ------------------------------------------------------------------ the bundled (demo) data
 
 
-@pytest.fixture(scope="module")
-def bundled(tmp_path_factory):
-    """targets.csv and progress.csv built from data/raw as `ontrack targets` / `ingest` do."""
-    from ontrack import paths
-    from ontrack.fileio import write_csv
-    from ontrack.progress import read_progress
-    from ontrack.targets import build_targets
-
-    d = tmp_path_factory.mktemp("bundled")
-    progress, _ = read_progress(paths.PROJ_ROOT / "data" / "raw" / "progress")
-    write_csv(build_targets(), d / "targets.csv")
-    write_csv(progress, d / "progress.csv")
-    return d
-
-
-def test_cli_briefing_and_lab_give_the_same_numbers_on_the_bundled_data(
-    bundled, tmp_path, monkeypatch
-):
-    from ontrack import paths
-    from ontrack.briefing import data as bdata
+def test_the_bundled_plans_are_forecast_from_their_own_data(built_project, tmp_path):
     from ontrack.cli import main
     from ontrack.fileio import read_csv
-    from ontrack.lab import Lab
-    from ontrack.targets import load_targets
 
-    plan, n = "pingyang-2025-2027", 2000
-    out = tmp_path / "attainment.csv"
-    args = ["forecast", "--as-of", "latest", "--sims", str(n), "--seed", "0", "--out", str(out)]
-    args += ["--progress", str(bundled / "progress.csv")]
-    assert main([*args, "--targets", str(bundled / "targets.csv")]) == 0
-    cli = read_csv(out, dtype={"as_of": str})
-    cli = cli[cli["plan_id"] == plan].reset_index(drop=True)
-
-    monkeypatch.setattr(paths, "PROGRESS_CSV", bundled / "progress.csv")
-    monkeypatch.setattr(bdata, "load_targets", lambda: load_targets(bundled / "targets.csv"))
-    monkeypatch.setattr(bdata, "CACHE_DIR", tmp_path / "cache")
-    brief = bdata.compute_plan_data(plan, "latest", n_sims=n, seed=0).attainment
-    assert len(brief) == len(cli) > 150
-    for c in ("p_meet", "proj_p10", "proj_p50", "proj_p90", "actual_to_date", "target"):
-        np.testing.assert_allclose(brief[c].to_numpy(float), cli[c].to_numpy(float), rtol=1e-12)
-    assert (brief["method"].to_numpy() == cli["method"].to_numpy()).all()
-
-    lab = Lab(
-        plan,
-        "pingyang",
-        n_sims=n,
-        seed=0,
-        targets=bundled / "targets.csv",
-        progress=bundled / "progress.csv",
-    )
-    key = ["plan_id", "region_id", "indicator_id", "year_start", "year_end", "level"]
-    m = lab.baseline.merge(brief, on=key, suffixes=("_lab", "_brief"))
-    assert len(m) == len(lab.baseline) > 0
-    np.testing.assert_array_equal(m["p_meet_lab"], m["p_meet_brief"])
-    np.testing.assert_array_equal(m["proj_p50_lab"], m["proj_p50_brief"])
+    out = tmp_path / "out"
+    args = ["--project", str(built_project.root), "forecast", "--sims", "2000", "--out", str(out)]
+    assert main(args) == 0
+    cli = read_csv(out / "attainment.csv", dtype={"as_of": str})
+    assert len(cli[cli["plan_id"] == "pingyang-2025-2027"]) > 150
 
     # the three rows that depended on the other plans' data (all inputs: 0.17, 0.03, 0.00)
     def p(region, ind, ys, ye):
@@ -192,10 +155,14 @@ def test_cli_briefing_and_lab_give_the_same_numbers_on_the_bundled_data(
     assert p("pingyang", "tech_firms", 2025, 2027) > 0.6
     assert p("pingyang", "firms", 2027, 2027) > 0.3
     assert p("pingyang-jingkaiqu", "space", 2027, 2027) > 0.3
+    # the county is the sum of its nine townships (regions.csv parents)
+    county = cli[(cli["region_id"] == "pingyang") & (cli["indicator_id"] == "firms")]
+    assert county["method"].str.startswith("sum of 9 sub-regions").all()
 
 
 def test_a_region_is_summed_from_sub_regions_only_where_the_plan_breaks_it_down():
-    # Progress comes from two townships of county c (c-a: 1 a month, c-b: 2 a month, Jan-Jun).
+    # Progress comes from two townships of county c (c-a: 1 a month, c-b: 2 a month, Jan-Jun;
+    # their county is c by the registry).
     # Plan "split" names c and both townships: c is their sum, forecast (actual to date
     # (1 + 2) x 6 = 18). Plan "whole" names only c: the townships that happen to report do not
     # make up c (温州市 is not 鹿城区 alone), so c is not forecast for that plan.
@@ -224,7 +191,9 @@ def test_a_region_is_summed_from_sub_regions_only_where_the_plan_breaks_it_down(
             "quote": "test",
         }
     )
-    out = attainment(progress, targets, "2026-06", n_sims=500, seed=0)
+    reg = Registry([Region("c", "c"), Region("c-a", "c-a", parent="c"),
+                    Region("c-b", "c-b", parent="c")])  # fmt: skip
+    out = attainment(progress, targets, "2026-06", reg=reg, n_sims=500, seed=0)
     keys = set(zip(out["plan_id"], out["region_id"], strict=True))
     assert keys == {("split", "c"), ("split", "c-a"), ("split", "c-b")}
     county = out[(out["plan_id"] == "split") & (out["region_id"] == "c")].iloc[0]

@@ -8,7 +8,7 @@ import pytest
 from ontrack.errors import InputError, InputErrors
 from ontrack.forecast import attainment, load_scenario, save_scenario
 from ontrack.forecast.scenario import Scenario, apply_target_overrides
-from ontrack.forecast.synthetic import make_synthetic
+from ontrack.forecast.synthetic import make_synthetic, synthetic_registry
 
 
 def test_yaml_round_trip(fixtures, tmp_path):
@@ -168,7 +168,7 @@ def test_scenario_output_is_named_and_overrides_move_p_meet():
             ],
         }
     )
-    a = attainment(prog, targ, "2026-06", scenario=sc, n_sims=300)
+    a = attainment(prog, targ, "2026-06", reg=synthetic_registry(1, 3), scenario=sc, n_sims=300)
     r = a[
         (a.region_id == "cty0")
         & (a.indicator_id == "firms")

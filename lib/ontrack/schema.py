@@ -69,6 +69,44 @@ ATTAINMENT = pa.DataFrameSchema(
     name="attainment",
 )
 
+#: attainment.csv as ``ontrack forecast`` writes it: the contract's columns and the run's
+#: as-of month, scenario name, number of draws and seed (docs/data-contracts.md).
+ATTAINMENT_TABLE = ATTAINMENT.add_columns(
+    {
+        "as_of": pa.Column(str, pa.Check.str_matches(_MONTH)),
+        "scenario": pa.Column(str),
+        "n_sims": pa.Column(int, pa.Check.ge(1)),
+        "seed": pa.Column(int, pa.Check.ge(0)),
+    }
+)
+
+#: trajectories.csv: per target and month of its window, the running total (``actual``, empty
+#: after the as-of month) and the 10/50/90% quantiles of the projected running total.
+TRAJECTORIES = pa.DataFrameSchema(
+    {
+        "plan_id": pa.Column(str),
+        "region_id": pa.Column(str),
+        "indicator_id": pa.Column(str),
+        "year_start": pa.Column(int),
+        "year_end": pa.Column(int),
+        "level": pa.Column(str, pa.Check.isin(["baseline", "stretch"])),
+        "month": pa.Column(str, pa.Check.str_matches(_MONTH)),
+        "actual": pa.Column(float, nullable=True),
+        "p10": pa.Column(float),
+        "p50": pa.Column(float),
+        "p90": pa.Column(float),
+        "target": pa.Column(float),
+    },
+    checks=[
+        pa.Check(lambda d: d["p10"] <= d["p50"] + 1e-9, error="p10 > p50"),
+        pa.Check(lambda d: d["p50"] <= d["p90"] + 1e-9, error="p50 > p90"),
+    ],
+    unique=["plan_id", "region_id", "indicator_id", "year_start", "year_end", "level", "month"],
+    strict=False,
+    coerce=True,
+    name="trajectories",
+)
+
 
 #: The key of a target (and of an attainment row): no two rows share one.
 TARGET_KEY: list[str] = ["plan_id", "region_id", "indicator_id", "year_start", "year_end", "level"]
@@ -76,6 +114,7 @@ TARGET_KEY: list[str] = ["plan_id", "region_id", "indicator_id", "year_start", "
 TARGET_COLUMNS: list[str] = list(TARGETS.columns)
 PROGRESS_COLUMNS: list[str] = list(PROGRESS.columns)
 ATTAINMENT_COLUMNS: list[str] = list(ATTAINMENT.columns)
+TRAJECTORY_COLUMNS: list[str] = list(TRAJECTORIES.columns)
 
 
 def validate(df: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFrame:

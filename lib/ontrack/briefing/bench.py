@@ -3,23 +3,22 @@
 * the floor: executing + exporting a notebook that only imports the briefing's libraries
   (kernel start and imports dominate a briefing);
 * one briefing (sample data, HTML + PDF);
-* render-all of the default plans on data/processed into a scratch folder, with 2 workers,
-  then the rerun with unchanged inputs (every region skipped).
+* render-all of the project's render plans on its processed tables, in a scratch copy of the
+  project, with 2 workers, then the rerun with unchanged inputs (every region skipped).
 
-Nothing is written under reports/: everything goes to a temporary project root.
+Nothing is written into the project: everything goes to temporary project folders.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from .. import paths
+from ..project import CONFIG, Project, find_project, open_project
 
 Row = tuple[str, float, str]
 
@@ -30,29 +29,33 @@ FLOOR_CELLS = (
 
 
 @contextlib.contextmanager
-def scratch_root() -> Iterator[Path]:
-    """A temporary project root (notebook, plan provenance) used by this process and workers."""
-    saved = {k: getattr(paths, k) for k in ("REPORTS_DIR", "NOTEBOOKS_DIR")}
-    env = os.environ.get("ONTRACK_ROOT")
+def scratch() -> Iterator[Path]:
+    """A temporary folder for scratch projects (removed afterwards)."""
     with tempfile.TemporaryDirectory(prefix="ontrack-bench-") as tmp:
-        root = Path(tmp)
-        (root / "notebooks").mkdir()
-        shutil.copy(paths.NOTEBOOKS_DIR / "04_briefing.ipynb", root / "notebooks")
-        (root / "data" / "raw" / "plans").mkdir(parents=True)
-        for p in paths.PLANS_DIR.glob("*.provenance.yml"):
-            shutil.copy(p, root / "data" / "raw" / "plans")
-        os.environ["ONTRACK_ROOT"] = str(root)
-        paths.REPORTS_DIR = root / "reports"
-        paths.NOTEBOOKS_DIR = root / "notebooks"
-        try:
-            yield root
-        finally:
-            for k, v in saved.items():
-                setattr(paths, k, v)
-            if env is None:
-                os.environ.pop("ONTRACK_ROOT", None)
-            else:
-                os.environ["ONTRACK_ROOT"] = env
+        yield Path(tmp)
+
+
+def scratch_copy(project: Project, dest: Path) -> Project:
+    """A copy of what a briefing needs from ``project``: ontrack.toml, the registry's files
+    (plans, indicators.csv), its own notebooks and its processed tables (no reports)."""
+    dest.mkdir(parents=True)
+    shutil.copyfile(project.config, dest / CONFIG)
+    copy = Project(dest)
+    shutil.copytree(project.plans_dir, copy.plans_dir)
+    if project.indicators_csv.is_file():
+        shutil.copyfile(project.indicators_csv, copy.indicators_csv)
+    if project.notebooks_dir.is_dir():
+        shutil.copytree(project.notebooks_dir, copy.notebooks_dir)
+    copy.processed.mkdir(parents=True)
+    for src in (
+        project.targets_csv,
+        project.progress_csv,
+        project.quality_csv,
+        project.cleaning_log_csv,
+    ):
+        if src.is_file():
+            shutil.copyfile(src, copy.processed / src.name)
+    return open_project(dest)
 
 
 def _floor(root: Path) -> list[Row]:
@@ -90,13 +93,14 @@ def _floor(root: Path) -> list[Row]:
 
 
 def _one(root: Path) -> list[Row]:
-    from .data import write_cache
+    from ..init import init_project
     from .render import render_one
-    from .sample import sample_data
+    from .sample import AS_OF, PLAN, SIMS, write_sample
 
-    cache = write_cache(sample_data(), root / "sample.pkl")
-    params = dict(plan="pingyang-2025-2027", region="pingyang", as_of="2026-09", scenario="",
-                  lang="zh", n_sims=1000, seed=0, cache=str(cache))  # fmt: skip
+    project = open_project(init_project(root / "sample", example=True))
+    write_sample(project)
+    params = dict(plan=PLAN, region="pingyang", as_of=AS_OF, scenario="", lang="zh",
+                  n_sims=SIMS, seed=0, project=str(project.root))  # fmt: skip
     t0 = time.perf_counter()
     res = render_one({"params": params, "formats": ("html", "pdf")})
     dt = time.perf_counter() - t0
@@ -106,29 +110,32 @@ def _one(root: Path) -> list[Row]:
     return [("briefing: one region, HTML + PDF (sample data)", dt, note)]
 
 
-def _all() -> list[Row]:
-    if not (paths.TARGETS_CSV.is_file() and paths.PROGRESS_CSV.is_file()):
+def _all(project: Project, root: Path) -> list[Row]:
+    if not (project.targets_csv.is_file() and project.progress_csv.is_file()):
         return [("render-all: default plans", float("nan"), "skipped: run `make data` first")]
     from .render_all import render_all
 
+    copy = scratch_copy(project, root / "copy")
     t0 = time.perf_counter()
-    res = render_all(jobs=2, progress=False, force=True)
+    res = render_all(copy, jobs=2, progress=False, force=True)
     dt = time.perf_counter() - t0
     ok = sum(r["status"] == "ok" for r in res)
     t1 = time.perf_counter()
-    res2 = render_all(jobs=2, progress=False)
+    res2 = render_all(copy, jobs=2, progress=False)
     dt2 = time.perf_counter() - t1
     skipped = sum(r["status"] == "skipped" for r in res2)
     return [
-        ("render-all: default plans, 2 workers, HTML + PDF", dt, f"{ok}/{len(res)} regions ok"),
+        ("render-all: render plans, 2 workers, HTML + PDF", dt, f"{ok}/{len(res)} regions ok"),
         ("render-all: rerun with unchanged inputs", dt2, f"{skipped}/{len(res2)} regions skipped"),
     ]
 
 
-def bench_rows() -> list[Row]:
-    """(what, seconds, note) for the briefing floor, one briefing and render-all."""
-    with scratch_root() as root:
-        return _floor(root) + _one(root) + _all()
+def bench_rows(project: Project | None = None) -> list[Row]:
+    """(what, seconds, note) for the briefing floor, one briefing and render-all of
+    ``project`` (default: found from the current folder), all in scratch folders."""
+    project = project or find_project()
+    with scratch() as root:
+        return _floor(root) + _one(root) + _all(project, root)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """Charts of a briefing as embedded PNG images (no pyplot state, nothing fetched).
 
 Figures are drawn on ``matplotlib.figure.Figure`` objects (not pyplot), saved to PNG in memory
-and returned as ``<img src="data:image/png;base64,...">`` so the HTML stays self-contained.
+and returned as ``<img src="data:image/png;base64,...">`` so the HTML stays self-contained. The
+fan comes from the forecast's trajectories table; every number a chart prints is formatted by
+:mod:`.fmt`, as in the tables beside it; names come from the project's Registry (``reg``).
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .. import registry
-from .narrative import active_rows, fmt_pct, period_label
+from ..registry import Registry
+from .fmt import fmt_num, fmt_pct
+from .narrative import active_rows, period_label
 from .tables import Html, esc, unit_of
 
 DPI = 160
@@ -96,7 +99,9 @@ def _indicator_chart(
     as_of: str,
     lang: str = "zh",
     illustrative: bool = False,
+    reg: Registry | None = None,
 ) -> Figure | None:
+    reg = reg or Registry()
     rows = _chart_rows(att, region, indicator, as_of)
     if rows.empty:
         return None
@@ -106,7 +111,7 @@ def _indicator_chart(
     months = _months(y0, y1)
     x = np.arange(1, len(months) + 1)
     idx = {m: i for i, m in enumerate(months)}
-    unit = unit_of(indicator)
+    unit = unit_of(indicator, None, reg)
 
     fig = Figure(figsize=(4.4, 2.8))
     ax = fig.add_subplot()
@@ -184,7 +189,7 @@ def _indicator_chart(
             color=C_STRETCH if stretch else C_TARGET,
             lw=1.2,
             ls=":" if stretch else "-",
-            label=f"{lab} {r['target']:g}",
+            label=target_label(lab, r["target"]),
         )
     ax.axvline(idx.get(as_of, len(months) - 1) + 1, color="#888888", lw=0.8, ls="-", alpha=0.6)
     step = 1 if len(months) <= 12 else 6
@@ -197,7 +202,7 @@ def _indicator_chart(
     ax.set_xlim(0.5, len(months) + 0.5)
     ax.set_ylim(bottom=0)
     ax.tick_params(axis="y", labelsize=7)
-    name = registry.indicator_name(indicator, lang)
+    name = reg.indicator_name(indicator, lang)
     pm = base.iloc[0]["p_meet"] if not base.empty else ref["p_meet"]
     ptxt = (
         f"完成概率 {fmt_pct(pm, prob=True)}"
@@ -211,6 +216,11 @@ def _indicator_chart(
     return fig
 
 
+def target_label(label: str, target: float) -> str:
+    """The legend entry of a target line: '目标 53.3' (the number as the table shows it)."""
+    return f"{label} {fmt_num(target)}"
+
+
 def indicator_charts(
     att: pd.DataFrame,
     traj: pd.DataFrame,
@@ -219,13 +229,17 @@ def indicator_charts(
     as_of: str,
     lang: str = "zh",
     illustrative: bool = False,
+    reg: Registry | None = None,
 ) -> Html:
-    """One chart per core indicator (those with targets for the region), in a grid."""
+    """One chart per indicator the region has forecast targets for (registry order), in a grid."""
+    reg = reg or Registry()
+    have = set(active_rows(att, region, as_of)["indicator_id"])
+    inds = [i for i in reg.indicators if i in have] + sorted(have - set(reg.indicators))
     cells = []
-    for ind in registry.CORE_INDICATORS:
-        fig = indicator_chart(att, traj, progress, region, ind, as_of, lang, illustrative)
+    for ind in inds:
+        fig = indicator_chart(att, traj, progress, region, ind, as_of, lang, illustrative, reg)
         if fig is not None:
-            cells.append(f"<figure>{img(fig, registry.indicator_name(ind, lang))}</figure>")
+            cells.append(f"<figure>{img(fig, reg.indicator_name(ind, lang))}</figure>")
     if not cells:
         return Html(
             "<p class='note'>" + ("暂无图表数据。" if lang == "zh" else "No chart data.") + "</p>"
@@ -240,13 +254,18 @@ def heatmap(
     as_of: str,
     lang: str = "zh",
     illustrative: bool = False,
+    reg: Registry | None = None,
 ) -> Html:
-    """Townships × indicators by p_meet (baseline targets of the as-of year), region marked."""
+    """Townships × indicators by p_meet (baseline targets of the as-of year), region marked.
+
+    The townships are the parent's sub-regions (regions.csv), then any other region of the
+    table that the registry does not know (shown by its id)."""
     import seaborn as sns
 
+    reg = reg or Registry()
     y = int(as_of[:4])
-    towns = [r for r in registry.children(parent) if r in set(att["region_id"])]
-    towns += sorted(set(att["region_id"]) - set(towns) - {parent} - set(registry.REGIONS))
+    towns = [r for r in reg.children(parent) if r in set(att["region_id"])]
+    towns += sorted(set(att["region_id"]) - set(towns) - {parent} - set(reg.regions))
     rows = att[att["region_id"].isin(towns) & (att["level"] == "baseline")]
     rows = rows[(rows["year_start"] <= y) & (rows["year_end"] >= y)]
     if rows.empty:
@@ -256,7 +275,7 @@ def heatmap(
         "_multi"
     )
     rows = rows.drop_duplicates(["region_id", "indicator_id"])
-    inds = [i for i in registry.INDICATORS if i in set(rows["indicator_id"])]
+    inds = [i for i in reg.indicators if i in set(rows["indicator_id"])]
     inds += sorted(set(rows["indicator_id"]) - set(inds))
     towns = [t for t in towns if t in set(rows["region_id"])]
     mat = rows.pivot(index="region_id", columns="indicator_id", values="p_meet").reindex(
@@ -265,10 +284,10 @@ def heatmap(
     annot = mat.map(lambda v: "—" if pd.isna(v) else fmt_pct(v, prob=True))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return _heatmap_draw(mat, annot, towns, inds, region, y, lang, illustrative, sns)
+        return _heatmap_draw(mat, annot, towns, inds, region, y, lang, illustrative, sns, reg)
 
 
-def _heatmap_draw(mat, annot, towns, inds, region, y, lang, illustrative, sns) -> Html:
+def _heatmap_draw(mat, annot, towns, inds, region, y, lang, illustrative, sns, reg) -> Html:
     fig = Figure(figsize=(1.15 * len(inds) + 1.6, 0.38 * len(towns) + 1.3))
     ax = fig.add_subplot()
     sns.heatmap(
@@ -286,12 +305,10 @@ def _heatmap_draw(mat, annot, towns, inds, region, y, lang, illustrative, sns) -
     )
     short = {
         i: (
-            registry.INDICATORS[i].name_zh.replace("新增", "").replace("新培育", "")
+            reg.indicator_name(i).replace("新增", "").replace("新培育", "")
             if lang == "zh"
-            else registry.indicator_name(i, "en")
+            else reg.indicator_name(i, "en")
         )
-        if i in registry.INDICATORS
-        else i
         for i in inds
     }
     ax.set_xticks(
@@ -299,11 +316,7 @@ def _heatmap_draw(mat, annot, towns, inds, region, y, lang, illustrative, sns) -
     )
     names = [
         ("▶ " if t == region else "")
-        + (
-            registry.REGIONS[t].short_zh
-            if lang == "zh" and t in registry.REGIONS
-            else registry.region_name(t, lang)
-        )
+        + (reg.short_name(t) if lang == "zh" else reg.region_name(t, lang))
         for t in towns
     ]
     ax.set_yticks(np.arange(len(towns)) + 0.5, names, rotation=0, fontsize=8)

@@ -1,29 +1,38 @@
-"""The one place where the briefing calls the other stages (targets, progress, forecast).
+"""What a briefing reads: tables, never code, and never a forecast of its own.
 
-Everything a briefing shows comes from a :class:`BriefingData` for a whole plan: computed once
-per run (the forecast is the slow part), pickled to a run cache, and shared by every region's
-notebook. To wire a different forecast in, change :func:`_forecast` only.
+Everything a briefing shows comes from a :class:`BriefingData` for a whole plan, read from
+files the earlier stages wrote (CSV and JSON only; nothing is unpickled or imported):
+
+* the forecast folder of the parameters (``data/processed/forecast/<as_of>/<variant>/``:
+  attainment.csv, trajectories.csv, forecast.json; ontrack.forecast.tables), which
+  ``ontrack render`` computes with the forecast stage's function when missing or stale;
+* the project's targets.csv and progress.csv (the targets a region has, with or without
+  progress; whether the data are illustrative), quality_report.csv and cleaning_log.csv;
+* the project's registry (names, parents, plan.yml provenance) and the scenario YAML (read with
+  ``yaml.safe_load``: data).
+
+A forecast folder that is missing, or older than its inputs, is an error that says how to make
+it: the notebook never recomputes.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import pickle
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from .. import __version__, paths, registry
-from ..errors import InputError, OntrackError
-from ..fileio import atomic_path, read_csv, sha256
+from .. import __version__
+from ..errors import InputError
+from ..fileio import read_csv, sha256
+from ..forecast import tables as ft
+from ..forecast.model import plan_members
+from ..forecast.scenario import as_scenario
+from ..project import Project
+from ..registry import Registry
 
-CACHE_DIR = paths.DATA_PROCESSED / "cache"
-QUALITY_CSV = paths.DATA_PROCESSED / "quality_report.csv"
-CLEANING_CSV = paths.DATA_PROCESSED / "cleaning_log.csv"
+NOTEBOOK = "04_briefing.ipynb"
 
 
 @dataclass
@@ -35,15 +44,17 @@ class BriefingData:
     scenario: str  # path of the scenario YAML, "" = baseline
     n_sims: int
     seed: int
-    targets: pd.DataFrame
-    progress: pd.DataFrame
-    attainment: pd.DataFrame
-    trajectories: pd.DataFrame  # region_id, indicator_id, month, p10, p50, p90, actual (+ keys)
+    targets: pd.DataFrame  # the plan's targets (all of them, with or without progress)
+    progress: pd.DataFrame  # the progress of the plan's regions
+    attainment: pd.DataFrame  # the plan's rows of attainment.csv
+    trajectories: pd.DataFrame  # the plan's rows of trajectories.csv
     quality: pd.DataFrame | None = None
     cleaning: pd.DataFrame | None = None
-    inputs: dict[str, str] = field(default_factory=dict)  # name → sha256
+    inputs: dict[str, str] = field(default_factory=dict)  # file → sha256 (what was read)
     code: dict[str, str] = field(default_factory=dict)
     scenario_meta: dict[str, Any] = field(default_factory=dict)
+    reg: Registry = field(default_factory=Registry)
+    forecast: dict[str, Any] = field(default_factory=dict)  # the folder's forecast.json
 
     @property
     def illustrative(self) -> bool:
@@ -55,59 +66,17 @@ class BriefingData:
 
 
 # ---------------------------------------------------------------------------- code version
-def _git_hash() -> str:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=paths.PROJ_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=5,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return ""
-    return out.stdout.strip() if out.returncode == 0 else ""
+#: The code a briefing's numbers and layout depend on (relative to the ontrack package). Other
+#: stages (plans, progress) reach the briefing only through their tables, whose checksums are
+#: inputs.
+FINGERPRINT_PARTS = ("__init__.py", "registry.py", "schema.py", "forecast", "briefing")
 
 
-#: The code a briefing's numbers and layout depend on (relative to lib/ontrack). Other stages
-#: (plans, progress) reach the briefing only through their outputs, whose checksums are inputs.
-FINGERPRINT_PARTS = (
-    "__init__.py",
-    "registry.py",
-    "schema.py",
-    "targets.py",
-    "forecast",
-    "briefing",
-)
-
-
-def code_fingerprint() -> str:
-    """sha256 over the briefing's code (:data:`FINGERPRINT_PARTS`, templates included) and the
-    briefing notebook (12 hex digits). Edits elsewhere in the package do not invalidate reports."""
-    pkg = Path(__file__).resolve().parents[1]
-    files: list[Path] = []
-    for part in FINGERPRINT_PARTS:
-        p = pkg / part
-        if p.is_file():
-            files.append(p)
-        elif p.is_dir():
-            files += sorted(
-                f
-                for f in p.rglob("*")
-                if f.is_file() and f.suffix in {".py", ".j2", ".css", ".json"}
-            )
-    nb = paths.NOTEBOOKS_DIR / "04_briefing.ipynb"
-    h = hashlib.sha256()
-    for p in [*files, nb]:
-        if p.is_file():
-            h.update(p.name.encode())
-            h.update(p.read_bytes())
-    return h.hexdigest()[:12]
-
-
-def code_version() -> dict[str, str]:
-    """ontrack version, git short hash (if any) and source fingerprint."""
-    return {"version": __version__, "git": _git_hash(), "fingerprint": code_fingerprint()}
+def code_version(notebook: Path | None = None) -> dict[str, str]:
+    """ontrack version, git short hash (if any) and the fingerprint of the briefing's code and
+    notebook (edits elsewhere in the package do not make a report stale)."""
+    extra = (notebook,) if notebook is not None else ()
+    return ft.code_version(FINGERPRINT_PARTS, extra)
 
 
 def code_label(code: dict[str, str]) -> str:
@@ -119,56 +88,33 @@ def code_label(code: dict[str, str]) -> str:
 
 
 # ---------------------------------------------------------------------------- inputs
-def input_files(scenario: str = "") -> dict[str, Path]:
-    """The files a briefing depends on (those that exist)."""
-    files = {
-        "targets.csv": paths.TARGETS_CSV,
-        "progress.csv": paths.PROGRESS_CSV,
-        "quality_report.csv": QUALITY_CSV,
-        "cleaning_log.csv": CLEANING_CSV,
-    }
-    for p in sorted(paths.PLANS_DIR.glob("*.provenance.yml")):
-        files[p.name] = p
+def forecast_folder(
+    project: Project, as_of: str, scenario: str = "", n_sims: int = 10_000, seed: int = 0
+) -> Path:
+    """The folder holding the forecast tables of these parameters (``as_of`` resolved)."""
+    return ft.folder_for(project, as_of, scenario or None, n_sims, seed)
+
+
+def input_files(project: Project, folder: Path, scenario: str = "") -> dict[str, Path]:
+    """The files a briefing reads (those that exist), by their path in the project."""
+    files = [
+        folder / ft.ATTAINMENT_CSV,
+        folder / ft.TRAJECTORIES_CSV,
+        folder / ft.FORECAST_JSON,
+        project.targets_csv,
+        project.progress_csv,
+        project.quality_csv,
+        project.cleaning_log_csv,
+    ]
+    out = {project.relative(f): f for f in files}
+    out.update(ft.project_input_files(project))  # registry files: names, parents, provenance
     if scenario:
-        files["scenario:" + Path(scenario).name] = Path(scenario)
-    return {k: v for k, v in files.items() if v.is_file()}
+        out["scenario:" + Path(scenario).name] = Path(scenario)
+    return {k: v for k, v in sorted(out.items()) if v.is_file()}
 
 
-def input_checksums(scenario: str = "") -> dict[str, str]:
-    return {k: sha256(v) for k, v in input_files(scenario).items()}
-
-
-def load_targets() -> pd.DataFrame:
-    try:
-        from ..targets import load_targets as _load
-    except ImportError:
-        _load = None
-    if _load is not None:
-        return _load()
-    if not paths.TARGETS_CSV.is_file():
-        raise InputError(str(paths.TARGETS_CSV), "not found", "run `make targets` first")
-    return read_csv(paths.TARGETS_CSV)
-
-
-def load_progress() -> pd.DataFrame:
-    if not paths.PROGRESS_CSV.is_file():
-        raise InputError(str(paths.PROGRESS_CSV), "not found", "run `make progress` first")
-    df = read_csv(paths.PROGRESS_CSV, dtype={"month": str})
-    if "illustrative" in df:
-        df["illustrative"] = df["illustrative"].astype(str).str.lower().isin(["true", "1", "yes"])
-    return df
-
-
-def resolve_as_of(as_of: str, progress: pd.DataFrame, regions: list[str]) -> str:
-    """'latest' → the last month with progress for any of the regions; a month stays itself."""
-    if as_of != "latest":
-        return as_of
-    months = progress.loc[progress["region_id"].isin(regions), "month"]
-    if months.empty:
-        raise InputError(
-            "progress.csv", "no progress rows for the plan's regions", "`make progress`"
-        )
-    return str(months.max())
+def input_checksums(project: Project, folder: Path, scenario: str = "") -> dict[str, str]:
+    return {k: sha256(v) for k, v in input_files(project, folder, scenario).items()}
 
 
 def _read_optional(path: Path) -> pd.DataFrame | None:
@@ -193,175 +139,85 @@ def read_scenario_meta(scenario: str) -> dict[str, Any]:
     return meta if isinstance(meta, dict) else {"value": meta}
 
 
-def _plan_inputs(
-    targets: pd.DataFrame, progress: pd.DataFrame, plan: str
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(targets, progress) of the plan, chosen as the forecast chooses a plan's peer group."""
-    try:
-        from ..forecast import plan_inputs
-    except ImportError as exc:
-        raise OntrackError(f"the forecast stage is not available ({exc})") from None
-    plan_progress, plan_targets = plan_inputs(progress, targets, plan)
-    return plan_targets, plan_progress
+def resolve_as_of(project: Project, plan: str, as_of: str) -> str:
+    """'latest' → the last month of progress of the plan's regions (as the forecast resolves it);
+    a month stays itself."""
+    if as_of != "latest":
+        return as_of
+    progress, targets = ft.load_inputs(project)
+    return ft.plan_as_of(progress, targets, plan, project.registry(), as_of)
 
 
-def _forecast(
-    progress: pd.DataFrame,
-    targets: pd.DataFrame,
-    as_of: str,
-    scenario: str,
-    n_sims: int,
-    seed: int,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """attainment + trajectories from ontrack.forecast (the only calls into that stage).
-
-    The model is fitted once; the attainment table is simulated from it, then the projection
-    fan of every region × core indicator (baseline target of the as-of year, or the multi-year
-    window containing it) with the same scenario, sims and seed.
-    """
-    try:
-        from .. import forecast
-        from ..schema import ATTAINMENT, validate
-    except ImportError as exc:
-        raise OntrackError(f"the forecast stage is not available ({exc})") from None
-    sc = scenario or None
-    fitted = forecast.fit(progress, as_of)
-    # the plan's peer group fitted once; the attainment table and every fan use the same
-    params = forecast.scenario_params(fitted, targets, sc)
-    att = forecast.simulate_attainment(
-        fitted, targets, scenario=sc, n_sims=n_sims, seed=seed, params=params
+def missing_forecast(
+    project: Project, folder: Path, params: dict[str, Any], why: str
+) -> InputError:
+    """The error for a forecast folder the briefing cannot use, saying how to make it."""
+    cmd = f"ontrack forecast --as-of {params['as_of']}"
+    if params.get("scenario"):
+        cmd += f" --scenario {project.relative(params['scenario'])}"
+    cmd += f" --sims {params['n_sims']} --seed {params['seed']} --out {project.relative(folder)}"
+    return InputError(
+        f"forecast tables {project.relative(folder)}",
+        why,
+        f"tables made by `ontrack render` (which computes them) or by `{cmd}`",
     )
-    att = validate(att, ATTAINMENT)
-    year = int(as_of[:4])
-    parts = []
-    keys = att[
-        (att["level"] == "baseline") & (att["year_start"] <= year) & (att["year_end"] >= year)
-    ]
-    keys = keys[keys["indicator_id"].isin(registry.CORE_INDICATORS)]
-    for (plan_id, region, ind), _ in keys.groupby(
-        ["plan_id", "region_id", "indicator_id"], sort=False
-    ):
-        try:
-            t = forecast.trajectories(
-                fitted,
-                targets,
-                plan_id,
-                region,
-                ind,
-                year,
-                scenario=sc,
-                n_sims=n_sims,
-                seed=seed,
-                params=params,
-            )
-        except InputError:  # no progress for that series: the chart falls back to the table
-            continue
-        parts.append(
-            t.assign(plan_id=plan_id, region_id=region, indicator_id=ind, level="baseline")
-        )
-    traj = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-    return att, traj
-
-
-def compute_plan_data(
-    plan: str, as_of: str, scenario: str = "", n_sims: int = 10_000, seed: int = 0
-) -> BriefingData:
-    """Load targets and progress and run the forecast for every region of ``plan``.
-
-    The inputs are the plan's own (``ontrack.forecast.plan_inputs``: its targets, the progress of
-    its peer group), from which the forecast gives exactly the numbers of ``ontrack forecast``
-    on all plans' inputs. 'latest' is the last month of the plan's progress.
-    """
-    targets, progress = _plan_inputs(load_targets(), load_progress(), plan)
-    regions = sorted(progress["region_id"].astype(str).unique())
-    as_of = resolve_as_of(as_of, progress, regions)
-    att, traj = _forecast(progress, targets, as_of, scenario, n_sims, seed)
-    if "plan_id" in att:
-        att = att[att["plan_id"] == plan].reset_index(drop=True)
-    return BriefingData(
-        plan=plan,
-        as_of=as_of,
-        scenario=scenario,
-        n_sims=n_sims,
-        seed=seed,
-        targets=targets,
-        progress=progress,
-        attainment=att,
-        trajectories=traj,
-        quality=_read_optional(QUALITY_CSV),
-        cleaning=_read_optional(CLEANING_CSV),
-        inputs=input_checksums(scenario),
-        code=code_version(),
-        scenario_meta=read_scenario_meta(scenario),
-    )
-
-
-def cache_key(
-    plan: str, as_of: str, scenario: str, n_sims: int, seed: int, inputs: dict, code: dict
-) -> str:
-    blob = json.dumps(
-        [plan, as_of, scenario, n_sims, seed, inputs, code.get("fingerprint")], sort_keys=True
-    )
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
-
-
-def cached_plan_data(
-    plan: str, as_of: str, scenario: str = "", n_sims: int = 10_000, seed: int = 0
-) -> tuple[BriefingData, Path]:
-    """The plan's data from the run cache (data/processed/cache/), computing it if missing.
-
-    The key covers input checksums, parameters and the code fingerprint, so a stale cache is
-    never used. 'latest' is keyed as given and resolved inside.
-    """
-    inputs = input_checksums(scenario)
-    code = code_version()
-    key = cache_key(plan, as_of, scenario, n_sims, seed, inputs, code)
-    path = CACHE_DIR / f"briefing-{plan}-{key}.pkl"
-    if path.is_file():
-        try:
-            return read_cache(path), path
-        except Exception:  # a corrupt cache is recomputed, never trusted
-            pass
-    data = compute_plan_data(plan, as_of, scenario, n_sims, seed)
-    write_cache(data, path)
-    prune_cache()
-    return data, path
-
-
-def prune_cache(keep: int = 20) -> None:
-    """Keep the ``keep`` most recent run caches (each code or input change makes a new one)."""
-    files = sorted(CACHE_DIR.glob("briefing-*.pkl"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for p in files[keep:]:
-        p.unlink(missing_ok=True)
-
-
-def write_cache(data: BriefingData, path: str | Path) -> Path:
-    with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        pickle.dump(data, f, protocol=pickle.HIGHEST_PROTOCOL)
-    return Path(path)
-
-
-def read_cache(path: str | Path) -> BriefingData:
-    with open(path, "rb") as f:
-        data = pickle.load(f)
-    if not isinstance(data, BriefingData):
-        raise OntrackError(f"{path}: not a briefing run cache")
-    return data
 
 
 def load_briefing_data(
+    project: Project,
     plan: str,
     region: str,
     as_of: str,
     scenario: str = "",
     n_sims: int = 10_000,
     seed: int = 0,
-    cache: str = "",
 ) -> BriefingData:
-    """The data behind one region's briefing: from ``cache`` if given, else computed (cached)."""
-    data = read_cache(cache) if cache else cached_plan_data(plan, as_of, scenario, n_sims, seed)[0]
-    if region not in set(data.targets["region_id"]) | {
-        registry.PLANS[plan].region_id if plan in registry.PLANS else region
-    }:
+    """The data behind one region's briefing, read from the project's tables (see the module
+    docstring). The forecast folder must exist and be current for the inputs: the briefing
+    does not compute a forecast."""
+    reg = project.registry()
+    progress, targets = ft.load_inputs(project)
+    as_of = ft.plan_as_of(progress, targets, plan, reg, as_of) if as_of == "latest" else as_of
+    folder = forecast_folder(project, as_of, scenario, n_sims, seed)
+    params = dict(as_of=as_of, scenario=scenario, n_sims=n_sims, seed=seed)
+    if not (folder / ft.FORECAST_JSON).is_file():
+        raise missing_forecast(project, folder, params, "not found")
+    sc = as_scenario(scenario or None)
+    why = ft.staleness(
+        folder,
+        {
+            "as_of": as_of,
+            "scenario": sc.name if sc is not None else "baseline",
+            "n_sims": n_sims,
+            "seed": seed,
+        },
+        ft.checksums(ft.project_input_files(project, scenario or None)),
+    )
+    if why:
+        raise missing_forecast(project, folder, params, why)
+    tables = ft.read(folder).plan(plan)
+    plan_targets = targets[targets["plan_id"] == plan].reset_index(drop=True)
+    regions = set(progress["region_id"].astype(str))
+    members = plan_members(regions, targets, plan, reg)
+    plan_progress = progress[progress["region_id"].astype(str).isin(members)]
+    own = {reg.plans[plan].region_id} if plan in reg.plans else set()
+    if region not in set(plan_targets["region_id"]) | own:
         raise InputError("parameter 'region'", f"no targets for {region!r} in plan {plan!r}")
-    return data
+    return BriefingData(
+        plan=plan,
+        as_of=as_of,
+        scenario=scenario,
+        n_sims=n_sims,
+        seed=seed,
+        targets=plan_targets,
+        progress=plan_progress.reset_index(drop=True),
+        attainment=tables.attainment,
+        trajectories=tables.trajectories,
+        quality=_read_optional(project.quality_csv),
+        cleaning=_read_optional(project.cleaning_log_csv),
+        inputs=input_checksums(project, folder, scenario),
+        code=code_version(project.notebook(NOTEBOOK)),
+        scenario_meta=read_scenario_meta(scenario),
+        reg=reg,
+        forecast=tables.meta,
+    )

@@ -10,51 +10,41 @@ Rules (so that the sentences can be checked by hand):
   average so far, done / months elapsed since the target period began.
 * A baseline target of 0 (nothing assigned, as some townships' yearly targets) is not assessed;
   a sentence after the first says how many there are.
+* Targets of the region whose years include the as-of year but that have no attainment row (no
+  progress yet for their indicator) are counted in a sentence of their own (``pending``).
 * Then, if there are 高线 (stretch) targets, how many of them are likely to be met.
+
+Names come from the project's :class:`~ontrack.registry.Registry` (an unknown id is shown as
+itself); numbers are formatted by :mod:`.fmt`, as in the tables and charts.
 """
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 
-from .. import registry
+from ..registry import Registry
+from .fmt import UNIT_EN, fmt_num, fmt_pct, fmt_times, fmt_unit
+
+__all__ = [
+    "UNIT_EN",
+    "active_rows",
+    "biggest_risk",
+    "fmt_num",
+    "fmt_pct",
+    "fmt_unit",
+    "headline",
+    "month_label",
+    "months_elapsed",
+    "months_left",
+    "period_label",
+    "prob_phrase",
+]
 
 RAG_ORDER = ("green", "amber", "red")
 RAG_ZH = {"green": "绿", "amber": "黄", "red": "红"}
 RAG_MEANING_ZH = {"green": "预计能完成", "amber": "有风险", "red": "完成困难"}
 RAG_EN = {"green": "green", "amber": "amber", "red": "red"}
 RAG_MEANING_EN = {"green": "likely met", "amber": "at risk", "red": "unlikely"}
-UNIT_EN = {"万平方米": "×10,000 m²", "个": "", "人": "people", "家": "", "项": "", "场次": "events"}
-
-
-def fmt_num(x: float) -> str:
-    """Readable number: ≥100 → whole with thousands separators; ≥10 → 1 decimal; else 2."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "—"
-    if math.isinf(x):
-        return "∞"
-    ax = abs(x)
-    if ax >= 100:
-        return f"{x:,.0f}"
-    s = f"{x:.1f}" if ax >= 10 else f"{x:.2f}"
-    s = s.rstrip("0").rstrip(".")
-    return "0" if s in ("-0", "") else s
-
-
-def fmt_pct(p: float, lang: str = "zh", prob: bool = False) -> str:
-    """A share as a whole percent (half up); a probability (``prob``) under 1% / over 99% as
-    '<1%' / '>99%' (a simulation cannot say 'never' or 'certainly')."""
-    if p is None or (isinstance(p, float) and math.isnan(p)):
-        return "—"
-    if not prob:
-        return f"{int(p * 100 + 0.5)}%"
-    if p < 0.01:
-        return "<1%"
-    if p > 0.99:
-        return ">99%"
-    return f"{int(p * 100 + 0.5)}%"
 
 
 def prob_phrase(p: float, lang: str = "zh") -> str:
@@ -70,14 +60,6 @@ def prob_phrase(p: float, lang: str = "zh") -> str:
     if p > 0.99:
         return "at the current trend it is almost certainly met (probability over 99%)"
     return f"the probability of meeting it at the current trend is about {fmt_pct(p, prob=True)}"
-
-
-def fmt_unit(value: float, unit: str, lang: str = "zh") -> str:
-    """'8.8万平方米' / '8.8 ×10,000 m²'."""
-    if lang == "zh":
-        return f"{fmt_num(value)}{unit}"
-    u = UNIT_EN.get(unit, unit)
-    return f"{fmt_num(value)} {u}".strip()
 
 
 def month_label(as_of: str, lang: str = "zh") -> str:
@@ -111,11 +93,10 @@ def months_left(year_end: int, as_of: str) -> int:
     return (int(year_end) - int(as_of[:4])) * 12 + 12 - int(as_of[5:7])
 
 
-def _unit(row: pd.Series, targets: pd.DataFrame | None) -> str:
+def _unit(row: pd.Series, reg: Registry) -> str:
     if "unit" in row and isinstance(row["unit"], str):
         return row["unit"]
-    ind = registry.INDICATORS.get(row["indicator_id"])
-    return ind.unit if ind else ""
+    return reg.unit(row["indicator_id"]) or ""
 
 
 def biggest_risk(rows: pd.DataFrame) -> pd.Series | None:
@@ -128,10 +109,21 @@ def biggest_risk(rows: pd.DataFrame) -> pd.Series | None:
     return order.iloc[0]
 
 
-def headline(att: pd.DataFrame, region: str, as_of: str, lang: str = "zh") -> str:
-    """The headline paragraph for ``region`` (see the module docstring for the rules)."""
+def headline(
+    att: pd.DataFrame,
+    region: str,
+    as_of: str,
+    lang: str = "zh",
+    reg: Registry | None = None,
+    pending: int = 0,
+) -> str:
+    """The headline paragraph for ``region`` (see the module docstring for the rules).
+
+    ``reg`` names the region and indicators (none: ids are shown); ``pending`` is the number of
+    the region's targets of the as-of year that have no progress data yet."""
+    reg = reg or Registry()
     rows = active_rows(att, region, as_of)
-    name = registry.region_name(region, lang)
+    name = reg.region_name(region, lang)
     when = month_label(as_of, lang)
     base = rows[rows["level"] == "baseline"]
     zero = int((base["target"] == 0).sum())  # nothing assigned (a township's 0): not assessed
@@ -146,6 +138,13 @@ def headline(att: pd.DataFrame, region: str, as_of: str, lang: str = "zh") -> st
         if lang == "zh":
             return f"截至{when}，{name}暂无可评估的目标（没有对应的进度数据）。"
         return f"As of {when}, {name} has no target that can be assessed (no progress data)."
+    pending_s = ""
+    if pending:
+        pending_s = (
+            f"另有{pending}项目标尚无进度数据，未纳入评估。"
+            if lang == "zh"
+            else f"{pending} more have no progress data yet and are not assessed."
+        )
     counts = {c: int((base["rag"] == c).sum()) for c in RAG_ORDER}
     n = len(base)
     parts: list[str] = []
@@ -179,9 +178,11 @@ def headline(att: pd.DataFrame, region: str, as_of: str, lang: str = "zh") -> st
             if lang == "zh"
             else f"{zero} more with a target of 0 (none assigned) are not assessed."
         )
+    if pending_s:
+        out.append(pending_s)
     risk = biggest_risk(rows[rows["target"] != 0])
     if risk is not None:
-        out += _risk_sentences(risk, as_of, lang)
+        out += _risk_sentences(risk, as_of, lang, reg)
     stretch = rows[rows["level"] == "stretch"]
     if not stretch.empty:
         k = int((stretch["p_meet"] >= 0.5).sum())
@@ -194,9 +195,9 @@ def headline(att: pd.DataFrame, region: str, as_of: str, lang: str = "zh") -> st
     return "".join(out) if lang == "zh" else " ".join(out)
 
 
-def _risk_sentences(r: pd.Series, as_of: str, lang: str) -> list[str]:
-    unit = _unit(r, None)
-    ind = registry.indicator_name(r["indicator_id"], lang)
+def _risk_sentences(r: pd.Series, as_of: str, lang: str, reg: Registry) -> list[str]:
+    unit = _unit(r, reg)
+    ind = reg.indicator_name(r["indicator_id"], lang)
     period = period_label(int(r["year_start"]), int(r["year_end"]), lang)
     target, done, p = float(r["target"]), float(r["actual_to_date"]), float(r["p_meet"])
     share = done / target if target > 0 else 1.0
@@ -216,7 +217,7 @@ def _risk_sentences(r: pd.Series, as_of: str, lang: str) -> list[str]:
         elif so_far > 0:
             s3 = (
                 f"要完成目标，剩余{left}个月平均每月需完成{fmt_unit(need, unit)}，"
-                f"是此前月均（{fmt_unit(so_far, unit)}）的{need / so_far:.1f}倍。"
+                f"是此前月均（{fmt_unit(so_far, unit)}）的{fmt_times(need / so_far)}倍。"
             )
         else:
             s3 = f"要完成目标，剩余{left}个月平均每月需完成{fmt_unit(need, unit)}，而此前尚无进展。"
@@ -234,7 +235,7 @@ def _risk_sentences(r: pd.Series, as_of: str, lang: str) -> list[str]:
         need_s, so_far_s = fmt_unit(need, unit, "en"), fmt_unit(so_far, unit, "en")
         s3 = f"To meet it, each of the remaining {left} months must add {need_s} on average"
         if so_far > 0:
-            s3 += f", {need / so_far:.1f} times the monthly average so far ({so_far_s})."
+            s3 += f", {fmt_times(need / so_far)} times the monthly average so far ({so_far_s})."
         else:
             s3 += "; nothing has been done so far."
     return [s2, s3]

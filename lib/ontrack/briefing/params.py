@@ -2,7 +2,11 @@
 
 papermill only warns about an unknown parameter and never checks values; a scheduled run would
 then burn a kernel start and fail deep inside a cell. :func:`validate_params` fails at once with
-the valid choices listed. It reads targets.csv with the csv module (no pandas) to stay fast.
+the valid choices listed, and refuses any parameter the notebook does not declare. It reads
+targets.csv with the csv module (no pandas) to stay fast.
+
+No parameter names a file that is loaded as code: ``project`` is a folder (its tables are read
+as CSV and JSON), ``scenario`` a YAML file (read with ``yaml.safe_load``).
 """
 
 from __future__ import annotations
@@ -14,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import paths, registry
 from ..errors import InputError, InputErrors
+from ..project import NotAProject, Project, find_project, open_project
 
 
 @dataclass(frozen=True)
@@ -26,18 +30,23 @@ class Param:
     help: str
 
 
-#: The parameters cell of notebooks/04_briefing.ipynb, in order (a test keeps them in step).
+#: The parameters cell of the briefing notebook, in order (a test keeps them in step).
 PARAMS: dict[str, Param] = {
     p.name: p
     for p in [
-        Param("plan", str, "pingyang-2025-2027", "plan id"),
-        Param("region", str, "pingyang", "region id: the plan's region or one of its townships"),
+        Param("plan", str, "", "plan id (empty: the project's first plan)"),
+        Param(
+            "region",
+            str,
+            "",
+            "region id: the plan's region or one of its townships (empty: the plan's region)",
+        ),
         Param("as_of", str, "latest", "data as of month YYYY-MM, or 'latest'"),
         Param("scenario", str, "", "path to a scenario YAML (empty: baseline)"),
         Param("lang", str, "zh", "briefing language: zh or en"),
         Param("n_sims", int, 10_000, "number of simulated paths"),
         Param("seed", int, 0, "random seed"),
-        Param("cache", str, "", "internal: run cache written by `ontrack render`; leave empty"),
+        Param("project", str, "", "project folder (empty: found from the working folder)"),
     ]
 }
 
@@ -52,32 +61,31 @@ def _targets_rows(targets_csv: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-def plan_ids(targets_csv: Path | None = None) -> list[str]:
-    """Plans known to the registry or present in targets.csv."""
-    rows = _targets_rows(targets_csv or paths.TARGETS_CSV)
-    ids = list(registry.PLANS)
+def plan_ids(project: Project) -> list[str]:
+    """Plans known to the project's registry or present in its targets.csv."""
+    rows = _targets_rows(project.targets_csv)
+    ids = list(project.registry().plans)
     ids += sorted({r["plan_id"] for r in rows if r.get("plan_id")} - set(ids))
     return ids
 
 
-def plan_regions(plan: str, targets_csv: Path | None = None) -> list[str]:
-    """Regions of a plan that get a briefing: the plan's region, then its sub-regions.
-
-    Sub-regions are those that appear in the plan's targets (registry order first, then unknown
-    ids alphabetically); without a targets.csv, the registry's children.
-    """
-    rows = [r for r in _targets_rows(targets_csv or paths.TARGETS_CSV) if r.get("plan_id") == plan]
-    p = registry.PLANS.get(plan)
-    root = p.region_id if p else None
+def plan_regions(plan: str, project: Project) -> list[str]:
+    """Regions of a plan that get a briefing: the plan's region, then the regions its
+    regions.csv declares that have targets in targets.csv (in that order), then any other
+    region of the plan's targets (ids the registry does not know, alphabetically). Without a
+    targets.csv: the plan's region and its declared regions."""
+    reg = project.registry()
+    rows = [r for r in _targets_rows(project.targets_csv) if r.get("plan_id") == plan]
     in_targets = {r["region_id"] for r in rows if r.get("region_id")}
-    if root is None:
+    declared = reg.plan_regions(plan)  # plan region first
+    if not declared:
         return sorted(in_targets)
-    kids = registry.children(root)
-    if rows:
-        known = [k for k in kids if k in in_targets]
-        others = sorted(in_targets - set(kids) - {root})
-        return [root, *known, *others]
-    return [root, *kids]
+    root, others = declared[0], declared[1:]
+    if not rows:
+        return declared
+    known = [r for r in others if r in in_targets]
+    rest = sorted(in_targets - set(known) - {root})
+    return [root, *known, *rest]
 
 
 def _choices(items: list[str], n: int = 20) -> str:
@@ -85,13 +93,25 @@ def _choices(items: list[str], n: int = 20) -> str:
     return shown + (", ..." if len(items) > n else "")
 
 
-def validate_params(params: dict[str, Any], targets_csv: Path | None = None) -> dict[str, Any]:
+def params_project(params: dict[str, Any]) -> Project:
+    """The project a set of parameters names (``project``), else the one found from the working
+    folder; InputError naming the parameter when it is not a project."""
+    root = params.get("project") or ""
+    if not isinstance(root, str):
+        raise InputError("parameter 'project'", f"{root!r} is not text", "a folder")
+    try:
+        return open_project(root) if root else find_project()
+    except NotAProject as exc:
+        raise InputError("parameter 'project'", str(exc).splitlines()[0]) from None
+
+
+def validate_params(params: dict[str, Any], project: Project | None = None) -> dict[str, Any]:
     """Defaults filled in and every value checked; raises InputError(s) naming the parameter.
 
-    Returns a new dict holding every parameter of :data:`PARAMS` (scenario/cache as absolute
-    paths, or "").
+    Returns a new dict holding every parameter of :data:`PARAMS`: ``project`` the project's
+    absolute root, ``plan`` and ``region`` filled in when empty, ``scenario`` an absolute path
+    (or ""). Unknown parameters (e.g. the run cache ``cache`` of old versions) are refused.
     """
-    targets_csv = targets_csv or paths.TARGETS_CSV
     errors: list[InputError] = []
     unknown = sorted(set(params) - set(PARAMS))
     for name in unknown:
@@ -109,19 +129,26 @@ def validate_params(params: dict[str, Any], targets_csv: Path | None = None) -> 
             errors.append(InputError(f"parameter {name!r}", f"{v!r} is not text", "a string"))
     if errors:
         _raise(errors)
+    project = project or params_project(out)
+    out["project"] = str(project.root)
+    reg = project.registry()
 
-    plans = plan_ids(targets_csv)
+    plans = plan_ids(project)
+    if not out["plan"]:
+        out["plan"] = project.default_plan()
     if out["plan"] not in plans:
         errors.append(
             InputError("parameter 'plan'", f"unknown plan {out['plan']!r}", _choices(plans))
         )
     else:
-        regions = plan_regions(out["plan"], targets_csv)
+        regions = plan_regions(out["plan"], project)
+        if not out["region"]:
+            out["region"] = regions[0] if regions else ""
         if out["region"] not in regions:
             hint = [r for r in regions if r.endswith("-" + out["region"])]
-            matched = registry.match_region(out["region"])
+            matched = reg.match_region(out["region"])
             hint += [matched] if matched in regions and matched not in hint else []
-            hint = hint or registry.suggest_regions(out["region"])
+            hint = hint or reg.suggest_regions(out["region"])
             problem = f"region {out['region']!r} is not part of plan {out['plan']!r}"
             if hint:
                 problem += f" (did you mean {', '.join(hint)}?)"
@@ -133,8 +160,8 @@ def validate_params(params: dict[str, Any], targets_csv: Path | None = None) -> 
                 "parameter 'as_of'", f"{out['as_of']!r} is not a month", "YYYY-MM or 'latest'"
             )
         )
-    elif m and out["plan"] in registry.PLANS:
-        years = registry.PLANS[out["plan"]].years
+    elif m and out["plan"] in reg.plans:
+        years = reg.plans[out["plan"]].years
         if int(m.group(1)) not in years:
             errors.append(
                 InputError(
@@ -153,26 +180,29 @@ def validate_params(params: dict[str, Any], targets_csv: Path | None = None) -> 
         )
     if out["seed"] < 0:
         errors.append(InputError("parameter 'seed'", f"{out['seed']} is negative", "0 or more"))
-    for name in ("scenario", "cache"):
-        if out[name]:
-            path = _resolve(out[name])
-            if path is None:
-                errors.append(
-                    InputError(
-                        f"parameter {name!r}", f"file not found: {out[name]}", "an existing file"
-                    )
+    if out["scenario"]:
+        path = _resolve(out["scenario"], project)
+        if path is None:
+            errors.append(
+                InputError(
+                    "parameter 'scenario'",
+                    f"file not found: {out['scenario']}",
+                    "an existing file",
                 )
-            else:
-                out[name] = str(path)
-    if out["scenario"] and not out["scenario"].endswith((".yml", ".yaml")):
-        errors.append(InputError("parameter 'scenario'", "not a YAML file", "a .yml or .yaml file"))
+            )
+        elif path.suffix.lower() not in (".yml", ".yaml"):
+            errors.append(
+                InputError("parameter 'scenario'", "not a YAML file", "a .yml or .yaml file")
+            )
+        else:
+            out["scenario"] = str(path)
     if errors:
         _raise(errors)
     return out
 
 
-def _resolve(p: str) -> Path | None:
-    for cand in (Path(p), paths.PROJ_ROOT / p):
+def _resolve(p: str, project: Project) -> Path | None:
+    for cand in (Path(p), project.root / p):
         if cand.is_file():
             return cand.resolve()
     return None

@@ -1,41 +1,44 @@
 """`ontrack render`: one region's briefing → reports/<as-of>/<plan>/<region>.{html,pdf,ipynb}.
 
-The parameters are checked before any kernel starts; the forecast is computed (or read from the
-run cache) in this process and handed to the notebook as a pickle; the notebook is executed by
-papermill, exported to offline HTML and printed to PDF. All outputs are replaced together and
-only on success: a failed render keeps the previous report and writes <region>.failed.ipynb
-(the executed notebook up to the failing cell).
+The parameters are checked before any kernel starts. The forecast tables of the parameters are
+made sure to exist and to be current (computed with the forecast stage's function into
+data/processed/forecast/<as-of>/<variant>/ when missing or stale: ontrack.forecast.tables); the
+notebook (the project's own notebooks/04_briefing.ipynb, else the packaged one) is executed by
+papermill in the project folder and only reads tables. It is exported to offline HTML and
+printed to PDF. All outputs are replaced together and only on success: a failed render keeps
+the previous report and writes <region>.failed.ipynb (the executed notebook up to the failing
+cell).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import shutil
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .. import paths, registry
 from ..errors import InputError, OntrackError
-from ..fileio import atomic_path, write_text
+from ..fileio import atomic_path
+from ..project import Project, find_project, open_project
+from .manifest import is_fresh, job_key, read_manifest, record, write_index, write_manifest
 from .params import PARAMS, validate_params
 
 NOTEBOOK = "04_briefing.ipynb"
 FORMATS = ("html", "pdf")
 
 
-def notebook_path() -> Path:
-    return paths.NOTEBOOKS_DIR / NOTEBOOK
+def notebook_path(project: Project) -> Path:
+    """The briefing notebook: the project's own copy if it keeps one, else the packaged one."""
+    return project.notebook(NOTEBOOK)
 
 
-def out_dir(as_of: str, plan: str) -> Path:
-    return paths.REPORTS_DIR / as_of / plan
+def out_dir(project: Project, as_of: str, plan: str) -> Path:
+    return project.reports / as_of / plan
 
 
 def parse_formats(s: str) -> tuple[str, ...]:
@@ -60,10 +63,25 @@ def output_stem(params: dict[str, Any]) -> str:
     return stem
 
 
+@contextlib.contextmanager
+def _kernel_env():
+    """The kernel must not import modules from the project folder it runs in (its working
+    folder): PYTHONSAFEPATH keeps the working folder off sys.path (Python 3.11+)."""
+    saved = os.environ.get("PYTHONSAFEPATH")
+    os.environ["PYTHONSAFEPATH"] = "1"
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("PYTHONSAFEPATH", None)
+        else:
+            os.environ["PYTHONSAFEPATH"] = saved
+
+
 def render_one(job: dict[str, Any]) -> dict[str, Any]:
-    """Execute and export one briefing. ``job``: params (validated, as_of resolved, cache set),
-    formats. Returns a result dict (status ok/failed, outputs, seconds, error); never raises for
-    a failure of this region, so that render-all carries on with the others."""
+    """Execute and export one briefing. ``job``: params (validated, as_of resolved, project the
+    project's root), formats. Returns a result dict (status ok/failed, outputs, seconds, error);
+    never raises for a failure of this region, so that render-all carries on with the others."""
     import nbformat
     import papermill as pm
 
@@ -71,8 +89,9 @@ def render_one(job: dict[str, Any]) -> dict[str, Any]:
 
     t0 = time.perf_counter()
     params, formats = job["params"], tuple(job["formats"])
+    project = open_project(params["project"])
     plan, region, as_of, lang = params["plan"], params["region"], params["as_of"], params["lang"]
-    odir = out_dir(as_of, plan)
+    odir = out_dir(project, as_of, plan)
     stem = output_stem(params)
     final = {"ipynb": odir / f"{stem}.ipynb"} | {f: odir / f"{stem}.{f}" for f in formats}
     failed_nb = odir / f"{stem}.failed.ipynb"
@@ -87,9 +106,9 @@ def render_one(job: dict[str, Any]) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="ontrack-render-") as tmp:
         tmp_nb = Path(tmp) / f"{stem}.ipynb"
         try:
-            with _quiet_fd2(Path(tmp) / "kernel.log"):
+            with _quiet_fd2(Path(tmp) / "kernel.log"), _kernel_env():
                 pm.execute_notebook(
-                    str(notebook_path()),
+                    str(notebook_path(project)),
                     str(tmp_nb),
                     parameters=params,
                     kernel_name="python3",
@@ -97,7 +116,7 @@ def render_one(job: dict[str, Any]) -> dict[str, Any]:
                     progress_bar=False,
                     log_output=False,
                     request_save_on_cell_execute=False,
-                    cwd=str(paths.PROJ_ROOT),
+                    cwd=str(project.root),
                     start_timeout=120,
                     execution_timeout=job.get("cell_timeout", 600),
                 )
@@ -105,7 +124,7 @@ def render_one(job: dict[str, Any]) -> dict[str, Any]:
             if tmp_nb.is_file():
                 with atomic_path(failed_nb) as t:
                     shutil.copyfile(tmp_nb, t)
-                result["failed_notebook"] = _rel(failed_nb)
+                result["failed_notebook"] = _rel(failed_nb, project)
             result["error"] = f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
             result["seconds"] = {"total": round(time.perf_counter() - t0, 2)}
             return result
@@ -124,7 +143,8 @@ def render_one(job: dict[str, Any]) -> dict[str, Any]:
             )
             result["stderr_outputs"] = stderr
             t1 = time.perf_counter()
-            title = registry.region_name(region, lang) + (" 简报" if lang == "zh" else " briefing")
+            name = project.registry().region_name(region, lang)
+            title = name + (" 简报" if lang == "zh" else " briefing")
             html = export_html(nb, lang=lang, title=f"{title} {as_of}")
             tmp_html = Path(tmp) / f"{stem}.html"
             tmp_html.write_text(html, encoding="utf-8")
@@ -145,7 +165,9 @@ def render_one(job: dict[str, Any]) -> dict[str, Any]:
     with contextlib.suppress(FileNotFoundError):
         failed_nb.unlink()
     seconds["total"] = round(time.perf_counter() - t0, 2)
-    result.update(status="ok", outputs={k: _rel(v) for k, v in final.items()}, seconds=seconds)
+    result.update(
+        status="ok", outputs={k: _rel(v, project) for k, v in final.items()}, seconds=seconds
+    )
     return result
 
 
@@ -168,74 +190,51 @@ def _quiet_fd2(log: Path):
             os.close(saved)
 
 
-def _rel(p: Path) -> str:
+def _rel(p: Path, project: Project) -> str:
     try:
-        return str(p.relative_to(paths.REPORTS_DIR))
+        return p.relative_to(project.reports).as_posix()
     except ValueError:
         return str(p)
 
 
-# ---------------------------------------------------------------------------- manifest
-def manifest_path(as_of: str) -> Path:
-    return paths.REPORTS_DIR / as_of / "manifest.json"
+# ---------------------------------------------------------------------------- preparing a plan
+def prepare(params: dict[str, Any], project: Project) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Validated params with as_of resolved; the forecast tables of the parameters made sure to
+    exist and be current (computed when missing or stale). Returns (params, plan info for the
+    manifest: parameters, inputs read by the briefing, code, forecast folder and seconds)."""
+    from ..forecast import tables as ft
+    from .data import NOTEBOOK as NB
+    from .data import code_version, input_checksums, resolve_as_of
 
-
-def read_manifest(as_of: str) -> dict[str, Any]:
-    p = manifest_path(as_of)
-    if p.is_file():
-        try:
-            return json.loads(p.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            pass
-    return {"as_of": as_of, "plans": {}}
-
-
-def write_manifest(manifest: dict[str, Any]) -> Path:
-    manifest["updated"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    return write_text(
-        manifest_path(manifest["as_of"]), json.dumps(manifest, ensure_ascii=False, indent=2)
+    t0 = time.perf_counter()
+    params = validate_params(params, project)
+    as_of = resolve_as_of(project, params["plan"], params["as_of"])
+    params = dict(params, as_of=as_of)
+    folder, computed = ft.ensure(
+        project,
+        as_of,
+        scenario=params["scenario"] or None,
+        n_sims=params["n_sims"],
+        seed=params["seed"],
     )
-
-
-def job_key(params: dict[str, Any], formats: tuple[str, ...], inputs: dict, code: dict) -> str:
-    """What a region's outputs depend on: parameters, formats, input checksums, code."""
-    import hashlib
-
-    p = {k: v for k, v in params.items() if k != "cache"}
-    blob = json.dumps([p, sorted(formats), inputs, code.get("fingerprint")], sort_keys=True)
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
-
-
-def record(manifest: dict, plan_info: dict, result: dict, key: str) -> None:
-    plan = manifest["plans"].setdefault(result["plan"], {"regions": {}})
-    plan.update(plan_info)
-    entry = dict(result)
-    entry["key"] = key
-    entry["rendered_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    name = result.get("name", result["region"])
-    prev = plan["regions"].get(name, {})
-    if result["status"] != "ok" and prev.get("status") == "ok":
-        entry["previous_outputs"] = prev.get("outputs")  # still in place, still good
-    plan["regions"][name] = entry
-
-
-def is_fresh(manifest: dict, plan: str, region: str, key: str) -> bool:
-    """A region can be skipped: same key, rendered ok, and its outputs still exist."""
-    e = manifest.get("plans", {}).get(plan, {}).get("regions", {}).get(region)
-    if not e or e.get("status") != "ok" or e.get("key") != key:
-        return False
-    return all((paths.REPORTS_DIR / p).is_file() for p in e.get("outputs", {}).values())
+    info = {
+        "parameters": {k: v for k, v in params.items() if k not in ("region", "project")},
+        "inputs": input_checksums(project, folder, params["scenario"]),
+        "code": code_version(project.notebook(NB)),
+        "forecast": project.relative(folder),
+        "forecast_computed": computed,
+        "forecast_seconds": round(time.perf_counter() - t0, 2),
+    }
+    return params, info
 
 
 # ---------------------------------------------------------------------------- CLI
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--plan", default=PARAMS["plan"].default, help="plan id (default %(default)s)")
-    p.add_argument(
-        "--region", default=PARAMS["region"].default, help="region id (default %(default)s)"
-    )
+    p.add_argument("--plan", default="", help="plan id (default: the project's first plan)")
+    p.add_argument("--region", default="", help="region id (default: the plan's own region)")
     p.add_argument("--as-of", default="latest", help="month YYYY-MM or 'latest' (default)")
     p.add_argument("--format", default="html,pdf", help="html, pdf or html,pdf (default)")
-    p.add_argument("--lang", default="zh", choices=["zh", "en"], help="briefing language")
+    p.add_argument("--lang", default=None, choices=["zh", "en"], help="briefing language")
     p.add_argument("--scenario", default="", help="scenario YAML (default: baseline)")
     p.add_argument("--sims", type=int, default=PARAMS["n_sims"].default, help="simulated paths")
     p.add_argument("--seed", type=int, default=0, help="random seed")
@@ -246,62 +245,43 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-def prepare(params: dict[str, Any]) -> tuple[dict[str, Any], Any, Path]:
-    """Validated params with as_of resolved and the run cache path; and the plan's data."""
-    from .data import cached_plan_data
-
-    params = validate_params(params)
-    data, cache = cached_plan_data(
-        params["plan"], params["as_of"], params["scenario"], params["n_sims"], params["seed"]
-    )
-    params = dict(params, as_of=data.as_of, cache=str(cache))
-    return params, data, cache
-
-
 def run(args: argparse.Namespace) -> int:
     formats = parse_formats(args.format)
+    project = find_project(getattr(args, "project", None))
     raw = dict(
-        plan=args.plan,
+        plan=args.plan or project.default_plan(),
         region=args.region,
         as_of=args.as_of,
         scenario=args.scenario,
-        lang=args.lang,
+        lang=args.lang or project.lang,
         n_sims=args.sims,
         seed=args.seed,
+        project=str(project.root),
     )
-    validate_params(raw)  # fail fast, before the forecast and any kernel
-    t0 = time.perf_counter()
+    validate_params(raw, project)  # fail fast, before the forecast and any kernel
     try:
-        params, data, _ = prepare(raw)
+        params, info = prepare(raw, project)
     except OntrackError:
         raise
     except Exception as exc:  # a bug or bad data in an earlier stage: one line, no traceback
         raise OntrackError(
             f"could not load the data or run the forecast: {type(exc).__name__}: {exc}"
         ) from None
-    t_forecast = round(time.perf_counter() - t0, 2)
-    key = job_key(params, formats, data.inputs, data.code)
-    manifest = read_manifest(params["as_of"])
+    key = job_key(params, formats, info["inputs"], info["code"])
+    manifest = read_manifest(project, params["as_of"])
     stem = output_stem(params)
-    if not args.force and is_fresh(manifest, params["plan"], stem, key):
+    reports = project.reports
+    if not args.force and is_fresh(project, manifest, params["plan"], stem, key):
         entry = manifest["plans"][params["plan"]]["regions"][stem]
         print(f"briefing {params['plan']}/{params['region']} as of {params['as_of']}: up to date")
         for fmt in (*formats, "ipynb"):
-            print(f"  {fmt:5s} {paths.REPORTS_DIR / entry['outputs'][fmt]}")
-        print(f"  index {paths.REPORTS_DIR / 'index.html'}  (--force renders again)")
+            print(f"  {fmt:5s} {reports / entry['outputs'][fmt]}")
+        print(f"  index {reports / 'index.html'}  (--force renders again)")
         return 0
     result = render_one({"params": params, "formats": formats})
-    plan_info = {
-        "parameters": {k: v for k, v in params.items() if k not in ("region", "cache")},
-        "inputs": data.inputs,
-        "code": data.code,
-        "forecast_seconds": t_forecast,
-    }
-    record(manifest, plan_info, result, key)
-    write_manifest(manifest)
-    from .render_all import write_index
-
-    write_index()
+    record(manifest, info, result, key)
+    write_manifest(project, manifest)
+    write_index(project)
     if result["status"] != "ok":
         print(
             f"ontrack render: FAILED {params['plan']}/{params['region']}: {result.get('error')}",
@@ -309,15 +289,15 @@ def run(args: argparse.Namespace) -> int:
         )
         if result.get("failed_notebook"):
             print(
-                f"  executed notebook kept: {paths.REPORTS_DIR / result['failed_notebook']}",
+                f"  executed notebook kept: {reports / result['failed_notebook']}",
                 file=sys.stderr,
             )
         return 1
     secs = result["seconds"]["total"]
     print(f"briefing {params['plan']}/{params['region']} as of {params['as_of']} ({secs} s):")
     for fmt in (*formats, "ipynb"):
-        print(f"  {fmt:5s} {paths.REPORTS_DIR / result['outputs'][fmt]}")
-    print(f"  index {paths.REPORTS_DIR / 'index.html'}")
+        print(f"  {fmt:5s} {reports / result['outputs'][fmt]}")
+    print(f"  index {reports / 'index.html'}")
     return 0
 
 

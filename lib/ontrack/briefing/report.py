@@ -1,7 +1,8 @@
 """What the briefing notebook calls: one method per section, each returning displayable HTML.
 
 The notebook stays thin (one call per cell); every number comes from here and the modules it
-uses. ``open_briefing`` checks the parameters, loads the run's data and sets the CJK font.
+uses, which read the forecast stage's tables (:mod:`.data`) and never compute a forecast.
+``open_briefing`` checks the parameters, reads the tables and sets the CJK font.
 """
 
 from __future__ import annotations
@@ -9,11 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import registry
 from . import charts, narrative, tables
 from .data import BriefingData, code_label, load_briefing_data
 from .params import validate_params
-from .tables import Html, esc
+from .tables import Html, esc, pending_targets
 
 
 @dataclass
@@ -27,13 +27,16 @@ class Briefing:
 
     # -- helpers
     @property
+    def reg(self):
+        return self.data.reg
+
+    @property
     def parent(self) -> str:
         """The plan's region (the county/district whose townships the heat map shows)."""
-        p = registry.PLANS.get(self.data.plan)
+        p = self.reg.plans.get(self.data.plan)
         if p:
             return p.region_id
-        r = registry.REGIONS.get(self.region)
-        return r.parent if r and r.parent else self.region
+        return self.reg.parent(self.region) or self.region
 
     @property
     def is_township(self) -> bool:
@@ -46,9 +49,8 @@ class Briefing:
     def cover(self) -> Html:
         """Title, plan, as-of month, the 示例数据 banner and the headline paragraph."""
         d = self.data
-        name = registry.region_name(self.region, self.lang)
-        p = registry.PLANS.get(d.plan)
-        plan_name = p.name_zh if p else d.plan
+        name = self.reg.region_name(self.region, self.lang)
+        plan_name = self.reg.plan_name(d.plan)
         title = self._t(
             f"{name}大孵化器集群建设目标进展简报", f"{name}: incubator-cluster targets briefing"
         )
@@ -69,19 +71,25 @@ class Briefing:
                 )
                 + "</div>"
             )
-        head = narrative.headline(d.attainment, self.region, d.as_of, self.lang)
+        pending = len(pending_targets(d.attainment, d.targets, self.region, d.as_of))
+        head = narrative.headline(
+            d.attainment, self.region, d.as_of, self.lang, self.reg, pending=pending
+        )
         return Html(
             f'<header class="cover"><h1>{esc(title)}</h1><p class="sub">{esc(sub)}</p>{banner}'
             f'<p class="headline">{esc(head)}</p></header>'
         )
 
     def targets_table(self) -> Html:
-        """Targets with actual to date, projection, probability, pace needed and RAG."""
+        """Every target of the region: actual to date, projection, probability, pace needed and
+        RAG; those without progress data say so."""
         d = self.data
-        return tables.targets_table(d.attainment, self.region, d.as_of, self.lang, d.targets)
+        return tables.targets_table(
+            d.attainment, self.region, d.as_of, self.lang, d.targets, self.reg
+        )
 
     def charts(self) -> Html:
-        """Running total vs target and 高线 with the projection fan, per core indicator."""
+        """Running total vs target and 高线 with the projection fan, per indicator."""
         d = self.data
         return charts.indicator_charts(
             d.attainment,
@@ -91,23 +99,26 @@ class Briefing:
             d.as_of,
             self.lang,
             d.illustrative,
+            self.reg,
         )
 
     def heatmap(self) -> Html:
         """Townships × indicators by probability (the region itself marked)."""
         d = self.data
         return charts.heatmap(
-            d.attainment, self.region, self.parent, d.as_of, self.lang, d.illustrative
+            d.attainment, self.region, self.parent, d.as_of, self.lang, d.illustrative, self.reg
         )
 
     def verdicts(self) -> Html:
         """Simple verdicts beside the probabilities where they disagree."""
         d = self.data
-        return tables.verdicts_table(d.attainment, self.region, d.as_of, self.lang)
+        return tables.verdicts_table(d.attainment, self.region, d.as_of, self.lang, self.reg)
 
     def scenario(self) -> Html:
         d = self.data
-        return tables.scenario_section(d.scenario, d.scenario_meta, d.n_sims, d.seed, self.lang)
+        return tables.scenario_section(
+            d.scenario, d.scenario_meta, d.n_sims, d.seed, self.lang, self.reg
+        )
 
     def _regions(self) -> list[str]:
         if self.is_township:
@@ -121,7 +132,7 @@ class Briefing:
     def assumptions(self) -> Html:
         d = self.data
         return tables.assumptions_section(
-            d.attainment, self._regions(), d.as_of, self.lang, d.illustrative
+            d.attainment, self._regions(), d.as_of, self.lang, d.illustrative, self.reg
         )
 
     def footer(self) -> Html:
@@ -129,35 +140,53 @@ class Briefing:
         params = dict(self.params or {})
         params["as_of"] = d.as_of
         return tables.footer_section(
-            d.plan, self.region, d.as_of, d.targets, params, code_label(d.code), self.lang
+            d.plan,
+            self.region,
+            d.as_of,
+            d.targets,
+            params,
+            code_label(d.code),
+            self.lang,
+            reg=self.reg,
         )
 
 
 def open_briefing(
-    plan: str,
-    region: str,
+    plan: str = "",
+    region: str = "",
     as_of: str = "latest",
     scenario: str = "",
     lang: str = "zh",
     n_sims: int = 10_000,
     seed: int = 0,
-    cache: str = "",
+    project: str = "",
 ) -> Briefing:
-    """Check the parameters, load the data (from the run cache if given), set the CJK font."""
+    """Check the parameters, read the plan's tables (the forecast folder of these parameters
+    must exist: ``ontrack render`` makes it), set the CJK font."""
     from ..fonts import use_cjk_font
+    from ..project import open_project
 
-    params = dict(
-        plan=plan,
-        region=region,
-        as_of=as_of,
-        scenario=scenario,
-        lang=lang,
-        n_sims=n_sims,
-        seed=seed,
+    params = validate_params(
+        dict(
+            plan=plan,
+            region=region,
+            as_of=as_of,
+            scenario=scenario,
+            lang=lang,
+            n_sims=n_sims,
+            seed=seed,
+            project=project,
+        )
     )
-    if not cache:
-        params = validate_params(params)
-        params.pop("cache")
+    proj = open_project(params["project"])
     use_cjk_font()
-    data = load_briefing_data(plan, region, as_of, scenario, n_sims, seed, cache=cache)
-    return Briefing(data=data, region=region, lang=lang, params=params)
+    data = load_briefing_data(
+        proj,
+        params["plan"],
+        params["region"],
+        params["as_of"],
+        params["scenario"],
+        params["n_sims"],
+        params["seed"],
+    )
+    return Briefing(data=data, region=params["region"], lang=lang, params=params)

@@ -1,20 +1,27 @@
 """A small, made-up plan dataset (示例数据) for tests and benchmarks of the briefing alone.
 
-It follows the contracts (targets, progress, attainment + extras, trajectories) so that the
-briefing can be rendered without running the other stages. Every row is marked illustrative.
+It follows the contracts (targets, progress, attainment + extras, trajectories) so that a
+briefing can be rendered without running the other stages: :func:`write_sample` writes the
+tables into a project (one holding the example plans' registry) as the stages would, with a
+forecast folder whose forecast.json records the checksums of the sample's inputs, so that
+``ontrack render`` finds it current and reads it. Every row is marked illustrative.
 """
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pandas as pd
 
+from ..fileio import write_csv
+from ..forecast import tables as ft
 from ..forecast.verdicts import eurostat_class, linear_pace, rag
-from .data import BriefingData, code_version
+from ..project import Project
 
 PLAN = "pingyang-2025-2027"
 AS_OF = "2026-09"
+SIMS = 1000
 REGIONS = ("pingyang", "pingyang-kunyang", "pingyang-aojiang", "pingyang-shuitou")
 #: county yearly targets for 2026 (baseline, stretch) and units
 COUNTY = {
@@ -46,8 +53,9 @@ def _phi(x: float) -> float:
     return 0.5 * (1 + math.erf(x / math.sqrt(2)))
 
 
-def sample_data(as_of: str = AS_OF) -> BriefingData:
-    """Illustrative data for the Pingyang plan (county + 3 townships), as of September 2026."""
+def sample_tables(as_of: str = AS_OF) -> dict[str, pd.DataFrame]:
+    """Illustrative tables for the Pingyang plan (county + 3 townships), as of September 2026:
+    targets, progress, attainment, trajectories, quality, cleaning."""
     trows, prows, arows, jrows = [], [], [], []
     year = int(as_of[:4])
     k = int(as_of[5:])
@@ -125,58 +133,51 @@ def sample_data(as_of: str = AS_OF) -> BriefingData:
                         assumed=False,
                         illustrative=True,
                         scenario="baseline",
+                        n_sims=SIMS,
+                        seed=0,
                     )
                 )
-            running = 0.0
-            for m in range(1, 13):
-                if m <= k:
-                    running += pace
-                    jrows.append(
-                        dict(
-                            region_id=r,
-                            indicator_id=ind,
-                            year_start=year,
-                            year_end=year,
-                            month=f"{year}-{m:02d}",
-                            p10=running,
-                            p50=running,
-                            p90=running,
-                            actual=running,
-                        )
+                running = 0.0
+                for m in range(1, 13):
+                    key = dict(
+                        plan_id=PLAN,
+                        region_id=r,
+                        indicator_id=ind,
+                        year_start=year,
+                        year_end=year,
+                        level=level,
+                        month=f"{year}-{m:02d}",
+                        target=value,
                     )
-                else:
-                    frac = (m - k) / left
-                    p50 = done + pace * left * 1.3 * frac
-                    sd = max(0.12 * p50, 0.3) * frac
-                    jrows.append(
-                        dict(
-                            region_id=r,
-                            indicator_id=ind,
-                            year_start=year,
-                            year_end=year,
-                            month=f"{year}-{m:02d}",
-                            p10=max(done, p50 - 1.28 * sd),
-                            p50=p50,
-                            p90=p50 + 1.28 * sd,
-                            actual=float("nan"),
+                    if m <= k:
+                        running += pace
+                        jrows.append(
+                            dict(key, actual=running, p10=running, p50=running, p90=running)
                         )
-                    )
+                    else:
+                        frac = (m - k) / left
+                        mid = done + pace * left * 1.3 * frac
+                        sd = max(0.12 * mid, 0.3) * frac
+                        jrows.append(
+                            dict(
+                                key,
+                                actual=float("nan"),
+                                p10=max(done, mid - 1.28 * sd),
+                                p50=mid,
+                                p90=mid + 1.28 * sd,
+                            )
+                        )
     attainment = pd.DataFrame(arows)
     # the verdicts exactly as the forecast derives them (ontrack.forecast.verdicts)
     attainment["linear_pace"] = linear_pace(attainment["share_done"], attainment["share_time"])
     attainment["rag"] = rag(attainment["p_meet"])
     attainment["eurostat_class"] = eurostat_class(attainment["pace_ratio"])
-    return BriefingData(
-        plan=PLAN,
-        as_of=as_of,
-        scenario="",
-        n_sims=1000,
-        seed=0,
-        targets=pd.DataFrame(trows),
-        progress=pd.DataFrame(prows),
-        attainment=attainment,
-        trajectories=pd.DataFrame(jrows),
-        quality=pd.DataFrame(
+    return {
+        "targets": pd.DataFrame(trows),
+        "progress": pd.DataFrame(prows),
+        "attainment": attainment,
+        "trajectories": pd.DataFrame(jrows),
+        "quality": pd.DataFrame(
             [
                 dict(
                     severity="warning",
@@ -190,7 +191,7 @@ def sample_data(as_of: str = AS_OF) -> BriefingData:
                 ),
             ]
         ),
-        cleaning=pd.DataFrame(
+        "cleaning": pd.DataFrame(
             [
                 dict(
                     level="warning",
@@ -201,7 +202,37 @@ def sample_data(as_of: str = AS_OF) -> BriefingData:
                 )
             ]
         ),
-        inputs={"sample": "0"},
-        code=code_version(),
-        scenario_meta={},
+    }
+
+
+def write_sample(project: Project, as_of: str = AS_OF) -> Path:
+    """Write the sample tables into ``project`` (a project with the example plans): targets.csv,
+    progress.csv, quality_report.csv, cleaning_log.csv, and the forecast folder of
+    (as_of, baseline, :data:`SIMS` draws, seed 0) whose forecast.json is current for them.
+    Returns that folder. Render with ``n_sims=SIMS``."""
+    t = sample_tables(as_of)
+    write_csv(t["targets"], project.targets_csv)
+    write_csv(t["progress"], project.progress_csv)
+    write_csv(t["quality"], project.quality_csv)
+    write_csv(t["cleaning"], project.cleaning_log_csv)
+    tables = ft.ForecastTables(
+        t["attainment"],
+        t["trajectories"],
+        {
+            "format": ft.FORMAT,
+            "parameters": {
+                "as_of": as_of,
+                "scenario": "baseline",
+                "n_sims": SIMS,
+                "seed": 0,
+                "path_sims": SIMS,
+            },
+            "as_of": {PLAN: as_of},
+            "inputs": ft.checksums(ft.project_input_files(project)),
+            "code": ft.code_version(),
+            "sample": "示例数据: made-up tables (ontrack.briefing.sample), not a forecast",
+        },
     )
+    folder = ft.folder_for(project, as_of, None, SIMS, 0)
+    ft.write(tables, folder)
+    return folder

@@ -1,5 +1,9 @@
 # ruff: noqa: E501  (long Chinese/English sentences read better unbroken)
-"""HTML tables and text sections of a briefing (escaped, styled by templates/briefing CSS)."""
+"""HTML tables and text sections of a briefing (escaped, styled by templates/briefing CSS).
+
+Names come from the project's :class:`~ontrack.registry.Registry` (``reg``; an unknown id is
+shown as itself), numbers from :mod:`.fmt` (the formatter the charts and sentences use too).
+"""
 
 from __future__ import annotations
 
@@ -13,14 +17,14 @@ from typing import Any
 
 import pandas as pd
 
-from .. import paths, registry
+from ..registry import Registry
+from ..schema import TARGET_KEY
+from .fmt import fmt_count, fmt_num, fmt_pct
 from .narrative import (
     RAG_MEANING_EN,
     RAG_MEANING_ZH,
     RAG_ZH,
     active_rows,
-    fmt_num,
-    fmt_pct,
     month_label,
     period_label,
 )
@@ -50,8 +54,8 @@ def _is_true(v: Any) -> bool:
         return False
 
 
-def _order(df: pd.DataFrame) -> pd.DataFrame:
-    ind_order = {k: i for i, k in enumerate(registry.INDICATORS)}
+def _order(df: pd.DataFrame, reg: Registry) -> pd.DataFrame:
+    ind_order = {k: i for i, k in enumerate(reg.indicators)}
     return (
         df.assign(
             _i=df["indicator_id"].map(ind_order).fillna(len(ind_order)),
@@ -63,10 +67,13 @@ def _order(df: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def unit_of(indicator_id: str, targets: pd.DataFrame | None = None) -> str:
-    ind = registry.INDICATORS.get(indicator_id)
-    if ind:
-        return ind.unit
+def unit_of(
+    indicator_id: str, targets: pd.DataFrame | None = None, reg: Registry | None = None
+) -> str:
+    """An indicator's unit: the registry's, else the unit its targets are written in."""
+    unit = (reg or Registry()).unit(indicator_id)
+    if unit:
+        return unit
     if targets is not None and "unit" in targets:
         u = targets.loc[targets["indicator_id"] == indicator_id, "unit"]
         if not u.empty:
@@ -96,11 +103,43 @@ def illustrative_badge(lang: str) -> str:
     return f'<span class="demo-badge">{_t(lang, "示例数据", "示例数据 illustrative data")}</span>'
 
 
-def targets_table(att: pd.DataFrame, region: str, as_of: str, lang: str, targets=None) -> Html:
-    """Targets with actual to date, projection, p_meet, required monthly pace and RAG colour."""
-    rows = _order(active_rows(att, region, as_of))
+def pending_targets(
+    att: pd.DataFrame, targets: pd.DataFrame | None, region: str, as_of: str
+) -> pd.DataFrame:
+    """The region's targets whose years include the as-of year but that have no attainment row
+    (no progress yet for their indicator, or a stock target, which is not forecast)."""
+    if targets is None or targets.empty:
+        return pd.DataFrame(columns=[*TARGET_KEY, "value"])
+    t = targets.rename(columns={"value": "target"}) if "target" not in targets else targets
+    rows = active_rows(t, region, as_of)
     if rows.empty:
+        return rows
+    have = set(map(tuple, att[TARGET_KEY].astype(str).to_numpy())) if len(att) else set()
+    key = rows[TARGET_KEY].astype(str).apply(tuple, axis=1)
+    return rows[~key.isin(have)]
+
+
+def _is_stock(r: pd.Series) -> bool:
+    return str(r.get("measure", "flow")).strip().lower() == "stock"
+
+
+def targets_table(
+    att: pd.DataFrame,
+    region: str,
+    as_of: str,
+    lang: str,
+    targets: pd.DataFrame | None = None,
+    reg: Registry | None = None,
+) -> Html:
+    """Every target of the region for the as-of year: actual to date, projection, p_meet,
+    required monthly pace and RAG colour; a target without progress data says so instead."""
+    reg = reg or Registry()
+    forecast = active_rows(att, region, as_of).assign(_pending=False)
+    pending = pending_targets(att, targets, region, as_of).assign(_pending=True)
+    parts = [df for df in (forecast, pending) if not df.empty]
+    if not parts:
         return Html(f'<p class="note">{_t(lang, "暂无可评估的目标。", "No target to assess.")}</p>')
+    rows = _order(pd.concat(parts, ignore_index=True), reg)
     done_h = _t(lang, f"已完成（截至{int(as_of[5:])}月）", f"Done to {month_label(as_of, 'en')}")
     head = [
         _t(lang, "指标（单位）", "Indicator (unit)"),
@@ -117,33 +156,46 @@ def targets_table(att: pd.DataFrame, region: str, as_of: str, lang: str, targets
     any_assumed = False
     body = []
     for _, r in rows.iterrows():
-        unit = unit_of(r["indicator_id"], targets)
-        name = registry.indicator_name(r["indicator_id"], lang)
+        unit = unit_of(r["indicator_id"], targets, reg)
+        name = reg.indicator_name(r["indicator_id"], lang)
         assumed = "assumed" in r and _is_true(r["assumed"])
         any_assumed |= assumed
         level = {"baseline": _t(lang, "基准", "baseline"), "stretch": _t(lang, "高线", "stretch")}
-        share = r["actual_to_date"] / r["target"] if r["target"] > 0 else float("nan")
-        proj = (
-            f'{fmt_num(r["proj_p50"])}<span class="range">'
-            f"（{fmt_num(r['proj_p10'])}–{fmt_num(r['proj_p90'])}）</span>"
-        )
-        cells = [
+        head_cells = [
             f"{esc(name)}<span class='unit'>（{esc(unit)}）</span>" if unit else esc(name),
             esc(period_label(int(r["year_start"]), int(r["year_end"]), lang)),
             esc(level.get(r["level"], r["level"])),
             esc(fmt_num(r["target"])) + (_assumed_tag(lang) if assumed else ""),
-            esc(fmt_num(r["actual_to_date"])),
-            esc(fmt_pct(share) if not math.isnan(share) else "—"),
-            proj,
-            f"<b>{esc(fmt_pct(r['p_meet'], prob=True))}</b>",
-            esc(fmt_num(r["required_per_month"])),
-            rag_chip(r["rag"], lang),
         ]
-        if r["target"] == 0:  # nothing assigned (a township's 0 in the plan): no probability
-            cells[7], cells[8] = "—", "—"
-            cells[9] = f'<span class="note">{_t(lang, "本期无分配任务", "none assigned")}</span>'
-
-        cls = "stretch" if r["level"] == "stretch" else ""
+        if r["_pending"]:
+            why = (
+                _t(lang, "存量目标，不作预测", "stock target, not forecast")
+                if _is_stock(r)
+                else _t(lang, "尚无进度数据", "no progress data yet")
+            )
+            cells = [*head_cells, "—", "—", "—", f'<span class="note">{esc(why)}</span>', "—", "—"]
+            cls = "pending"
+        else:
+            share = r["actual_to_date"] / r["target"] if r["target"] > 0 else float("nan")
+            proj = (
+                f'{fmt_num(r["proj_p50"])}<span class="range">'
+                f"（{fmt_num(r['proj_p10'])}–{fmt_num(r['proj_p90'])}）</span>"
+            )
+            cells = [
+                *head_cells,
+                esc(fmt_num(r["actual_to_date"])),
+                esc(fmt_pct(share) if not math.isnan(share) else "—"),
+                proj,
+                f"<b>{esc(fmt_pct(r['p_meet'], prob=True))}</b>",
+                esc(fmt_num(r["required_per_month"])),
+                rag_chip(r["rag"], lang),
+            ]
+            if r["target"] == 0:  # nothing assigned (a township's 0 in the plan): no probability
+                cells[7], cells[8] = "—", "—"
+                cells[9] = (
+                    f'<span class="note">{_t(lang, "本期无分配任务", "none assigned")}</span>'
+                )
+            cls = "stretch" if r["level"] == "stretch" else ""
         body.append(f'<tr class="{cls}">' + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     note = ""
     if any_assumed:
@@ -151,6 +203,13 @@ def targets_table(att: pd.DataFrame, region: str, as_of: str, lang: str, targets
             lang,
             f"<p class='note'>{_assumed_tag(lang)} 标注“假设”的年度目标不是计划原文：计划只给出三年累计目标，年度目标是本简报按比例分解得出的假设值，相应的完成率、概率和状态仅供参考；分解方法见“假设”一节。</p>",
             f"<p class='note'>{_assumed_tag(lang)} Yearly targets marked “assumed” are not in the plan, which gives three-year totals only: they are an assumed split, and the share done, probability and status of those rows are indicative only; see Assumptions.</p>",
+        )
+    if not pending.empty:
+        n = len(pending)
+        note += _t(
+            lang,
+            f"<p class='note'>另有{n}项目标尚无进度数据（或为存量目标），表中列出但未作评估。</p>",
+            f"<p class='note'>{n} targets have no progress data yet (or are stock targets): listed, not assessed.</p>",
         )
     # narrow numeric columns: a minimum width so that a header breaks after 4 characters,
     # not after every second one (完成概率, 每月需完成)
@@ -197,9 +256,12 @@ def verdicts_disagree(r: pd.Series) -> bool:
     return isinstance(cls, str) and cls in EUROSTAT_ZH and (cls == "on_track") != prob_ok
 
 
-def verdicts_table(att: pd.DataFrame, region: str, as_of: str, lang: str) -> Html:
+def verdicts_table(
+    att: pd.DataFrame, region: str, as_of: str, lang: str, reg: Registry | None = None
+) -> Html:
     """The simple verdicts beside the probabilities, for the baseline targets where they disagree."""
-    rows = _order(active_rows(att, region, as_of))
+    reg = reg or Registry()
+    rows = _order(active_rows(att, region, as_of), reg)
     rows = rows[rows["level"] == "baseline"]
     if rows.empty:
         return Html("")
@@ -268,7 +330,7 @@ def verdicts_table(att: pd.DataFrame, region: str, as_of: str, lang: str) -> Htm
             if isinstance(sp, int | float) and not math.isnan(sp):
                 seas = _t(lang, f"期末约{fmt_num(sp)}，{seas}", f"about {fmt_num(sp)}, {seas}")
         cells = [
-            esc(registry.indicator_name(r["indicator_id"], lang)),
+            esc(reg.indicator_name(r["indicator_id"], lang)),
             esc(period_label(int(r["year_start"]), int(r["year_end"]), lang)),
             f"{esc(fmt_pct(r['p_meet'], prob=True))} {rag_chip(r['rag'], lang)}",
             esc(lp),
@@ -283,11 +345,12 @@ def verdicts_table(att: pd.DataFrame, region: str, as_of: str, lang: str) -> Htm
     )
 
 
-def scenario_section(scenario: str, meta: dict, n_sims: int, seed: int, lang: str) -> Html:
+def scenario_section(
+    scenario: str, meta: dict, n_sims: int, seed: int, lang: str, reg: Registry | None = None
+) -> Html:
     """Which scenario the projections assume."""
-    sims = _t(
-        lang, f"模拟{n_sims:,}次，随机种子{seed}。", f"{n_sims:,} simulated paths, seed {seed}."
-    )
+    n = fmt_count(n_sims)
+    sims = _t(lang, f"模拟{n}次，随机种子{seed}。", f"{n} simulated paths, seed {seed}.")
     if not scenario:
         text = _t(
             lang,
@@ -296,59 +359,67 @@ def scenario_section(scenario: str, meta: dict, n_sims: int, seed: int, lang: st
         )
         return Html(f"<p>{esc(text)}{esc(sims)}</p>")
     desc = next((meta[k] for k in ("description", "title", "name") if k in meta), "")
-    items = [esc(x) for x in scenario_lines(meta, lang)]
+    items = [esc(x) for x in scenario_lines(meta, lang, reg)]
     head = _t(lang, f"情景文件：{Path(scenario).name}", f"Scenario file: {Path(scenario).name}")
     lis = "".join(f"<li>{i}</li>" for i in items)
     return Html(f"<p>{esc(head)}。{esc(desc)} {esc(sims)}</p><ul class='scenario'>{lis}</ul>")
 
 
-def _any(x: Any, names, lang: str) -> str:
+def _any(x: Any, names, lang: str, what: str) -> str:
     if x in (None, "*"):
         return (
             _t(lang, "全部指标", "all indicators")
-            if names is registry.indicator_name
+            if what == "indicator"
             else _t(lang, "全部地区", "all regions")
         )
     return names(str(x), lang)
 
 
-def scenario_lines(meta: dict, lang: str = "zh") -> list[str]:
+def scenario_lines(meta: dict, lang: str = "zh", reg: Registry | None = None) -> list[str]:
     """The scenario's rules in plain words (pace changes, pipeline projects, target overrides)."""
+    reg = reg or Registry()
     out = []
+
+    def names(r: dict) -> tuple[str, str]:
+        return (
+            _any(r.get("region"), reg.region_name, lang, "region"),
+            _any(r.get("indicator"), reg.indicator_name, lang, "indicator"),
+        )
+
+    def pct(v: Any) -> str:
+        return fmt_pct(float(v)) if isinstance(v, int | float) else str(v)
+
     for r in meta.get("pace") or []:
         if not isinstance(r, dict):
             continue
-        reg = _any(r.get("region"), registry.region_name, lang)
-        ind = _any(r.get("indicator"), registry.indicator_name, lang)
-        f = r.get("factor", 1)
-        pct = f"{float(f) * 100:.0f}%" if isinstance(f, int | float) else str(f)
+        region, ind = names(r)
+        f = pct(r.get("factor", 1))
         out.append(
             _t(
                 lang,
-                f"节奏：{reg}「{ind}」自{r.get('from', '')}起按正常节奏的{pct}推进",
-                f"Pace: {reg}, {ind}, from {r.get('from', '')} at {pct} of the usual pace",
+                f"节奏：{region}「{ind}」自{r.get('from', '')}起按正常节奏的{f}推进",
+                f"Pace: {region}, {ind}, from {r.get('from', '')} at {f} of the usual pace",
             )
         )
     for r in meta.get("pipeline") or []:
         if not isinstance(r, dict):
             continue
-        reg = _any(r.get("region"), registry.region_name, lang)
-        ind = _any(r.get("indicator"), registry.indicator_name, lang)
-        p = r.get("probability", 1)
-        pct = f"{float(p) * 100:.0f}%" if isinstance(p, int | float) else str(p)
+        region, ind = names(r)
+        p = pct(r.get("probability", 1))
         label = r.get("label", "")
+        amount = r.get("amount", "")
+        amount = fmt_num(amount) if isinstance(amount, int | float) else str(amount)
         out.append(
             _t(
                 lang,
-                f"项目：{label}（{reg}「{ind}」）预计{r.get('month', '')}新增{r.get('amount', '')}，把握{pct}",
-                f"Project: {label} ({reg}, {ind}) adds {r.get('amount', '')} in {r.get('month', '')}, probability {pct}",
+                f"项目：{label}（{region}「{ind}」）预计{r.get('month', '')}新增{amount}，把握{p}",
+                f"Project: {label} ({region}, {ind}) adds {amount} in {r.get('month', '')}, probability {p}",
             )
         )
     for r in meta.get("targets") or []:
         if not isinstance(r, dict):
             continue
-        reg = _any(r.get("region"), registry.region_name, lang)
-        ind = _any(r.get("indicator"), registry.indicator_name, lang)
+        region, ind = names(r)
         try:
             per = period_label(int(r.get("year_start")), int(r.get("year_end")), lang)
         except (TypeError, ValueError):
@@ -356,11 +427,13 @@ def scenario_lines(meta: dict, lang: str = "zh") -> list[str]:
         lvl = {"stretch": _t(lang, "高线", "stretch")}.get(
             r.get("level"), _t(lang, "基准", "baseline")
         )
+        value = r.get("value", "")
+        value = fmt_num(value) if isinstance(value, int | float) else str(value)
         out.append(
             _t(
                 lang,
-                f"目标调整：{reg}「{ind}」{per}{lvl}目标改为{r.get('value', '')}",
-                f"Target: {reg}, {ind}, {per} {lvl} set to {r.get('value', '')}",
+                f"目标调整：{region}「{ind}」{per}{lvl}目标改为{value}",
+                f"Target: {region}, {ind}, {per} {lvl} set to {value}",
             )
         )
     known = {"name", "description", "title", "pace", "pipeline", "targets"}
@@ -498,9 +571,15 @@ def quality_section(
 
 
 def assumptions_section(
-    att: pd.DataFrame, regions: list[str], as_of: str, lang: str, illustrative: bool
+    att: pd.DataFrame,
+    regions: list[str],
+    as_of: str,
+    lang: str,
+    illustrative: bool,
+    reg: Registry | None = None,
 ) -> Html:
     """Assumptions: assumed (split) targets, methods used, illustrative data."""
+    reg = reg or Registry()
     items = []
     if illustrative:
         items.append(
@@ -513,17 +592,17 @@ def assumptions_section(
     y = int(as_of[:4])
     sel = att["region_id"].isin(regions) & (att["year_start"] <= y) & (att["year_end"] >= y)
     if "assumed" in att:
-        assumed = _order(att[sel & att["assumed"].map(_is_true)])
+        assumed = _order(att[sel & att["assumed"].map(_is_true)], reg)
         for _, r in assumed.iterrows():
             items.append(
                 esc(
                     _t(
                         lang,
-                        f"{registry.region_name(r['region_id'])}“{registry.indicator_name(r['indicator_id'])}”"
+                        f"{reg.region_name(r['region_id'])}“{reg.indicator_name(r['indicator_id'])}”"
                         f"{period_label(int(r['year_start']), int(r['year_end']))}目标{fmt_num(r['target'])}"
                         "为假设的年度分解值（计划只给出三年累计目标）。",
-                        f"{registry.region_name(r['region_id'], 'en')}, "
-                        f"{registry.indicator_name(r['indicator_id'], 'en')} "
+                        f"{reg.region_name(r['region_id'], 'en')}, "
+                        f"{reg.indicator_name(r['indicator_id'], 'en')} "
                         f"{period_label(int(r['year_start']), int(r['year_end']), 'en')}: target "
                         f"{fmt_num(r['target'])} is an assumed yearly split of the three-year total.",
                     )
@@ -578,17 +657,20 @@ def _methods_note(methods: list[str], lang: str) -> str:
     return f"<span class='note'>（所用模型：{esc('、'.join(found))}）</span>"
 
 
-def _provenance(plan: str) -> dict:
-    p = paths.PLANS_DIR / f"{plan}.provenance.yml"
-    if not p.is_file():
-        return {}
-    import yaml
-
-    try:
-        meta = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        return {}
-    return meta if isinstance(meta, dict) else {}
+def plan_source(plan: str, reg: Registry, lang: str = "zh") -> str:
+    """The plan document as a source line (HTML): 《name》（doc_no, issued）, address; from the
+    plan's plan.yml (Plan.meta). A plan the registry does not know is shown by its id."""
+    p = reg.plans.get(plan)
+    if p is None:
+        return f"《{esc(plan)}》"
+    meta = p.meta or {}
+    bits = [str(meta[k]) for k in ("doc_no",) if meta.get(k)]
+    if meta.get("issued"):
+        bits.append(_t(lang, f"{meta['issued']}印发", f"issued {meta['issued']}"))
+    src = f"《{esc(p.name_zh)}》" + (f"（{esc('，'.join(bits))}）" if bits else "")
+    if meta.get("source_url"):
+        src += f"，{esc(meta['source_url'])}"
+    return src
 
 
 def footer_section(
@@ -600,18 +682,11 @@ def footer_section(
     code_label: str,
     lang: str,
     now: datetime | None = None,
+    reg: Registry | None = None,
 ) -> Html:
     """Sources (plan documents with 文号), data as-of, generation time, code version, parameters."""
-    rows = []
-    meta = _provenance(plan)
-    p = registry.PLANS.get(plan)
-    title = meta.get("title") or (p.name_zh if p else plan)
-    doc = meta.get("document_number", "")
-    addr = meta.get("address", "")
-    src = f"《{esc(title)}》" + (f"（{esc(doc)}）" if doc else "")
-    if addr:
-        src += f"，{esc(addr)}"
-    rows.append((_t(lang, "来源", "Source"), src))
+    reg = reg or Registry()
+    rows = [(_t(lang, "来源", "Source"), plan_source(plan, reg, lang))]
     if "source" in targets:
         srcs = sorted(
             {str(s) for s in targets.loc[targets["region_id"] == region, "source"].dropna()}
@@ -627,7 +702,7 @@ def footer_section(
         )
     )
     rows.append((_t(lang, "程序版本", "Code version"), esc(code_label)))
-    shown = ", ".join(f"{k}={v!r}" for k, v in params.items() if k != "cache")
+    shown = ", ".join(f"{k}={v!r}" for k, v in params.items() if k != "project")
     rows.append((_t(lang, "参数", "Parameters"), f"<code>{esc(shown)}</code>"))
     body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
     return Html(f'<table class="footer">{body}</table>')

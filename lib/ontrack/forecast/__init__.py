@@ -5,6 +5,10 @@ Method: docs/methods.md (and the docstrings of :mod:`.model` and :mod:`.simulate
 halves separately so a changed scenario only re-simulates. Every plan is forecast from its own
 peer group (its regions' progress, its targets): ``plan_inputs(progress, targets, plan)`` gives
 those inputs, and the plan's numbers are the same from them as from all plans' inputs.
+
+The stage's outputs are tables (:mod:`.tables`: attainment.csv, trajectories.csv and
+forecast.json); later stages read those and never recompute. Parents of regions come from a
+:class:`~ontrack.registry.Registry` (``fit(..., reg=...)``), never from the shape of ids.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from .simulate import (
     scenario_params,
     series_params,
     simulate_attainment,
+    simulate_tables,
     trajectories,
 )
 from .verdicts import EurostatThresholds, RagThresholds
@@ -38,5 +43,6 @@ __all__ = [
     "scenario_params",
     "series_params",
     "simulate_attainment",
+    "simulate_tables",
     "trajectories",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..registry import Registry
 from ..schema import ATTAINMENT, validate
 from .model import fit
 from .scenario import Scenario
@@ -16,6 +17,7 @@ def attainment(
     targets: pd.DataFrame,
     as_of: str,
     *,
+    reg: Registry | None = None,
     scenario: Scenario | dict | str | None = None,
     n_sims: int = 10_000,
     seed: int = 0,
@@ -24,9 +26,10 @@ def attainment(
     """The attainment table (docs/data-contracts.md) for every target the progress covers.
 
     ``as_of`` is 'YYYY-MM' or 'latest' (the last month in ``progress``); ``scenario`` a
-    :class:`Scenario`, a dict or a YAML path (None = baseline).
+    :class:`Scenario`, a dict or a YAML path (None = baseline); ``reg`` gives the regions'
+    parents (regions.csv) and the indicators' natures (without it: no parents, core indicators).
     """
-    fitted = fit(progress, as_of)
+    fitted = fit(progress, as_of, reg=reg)
     out = simulate_attainment(
         fitted, targets, scenario=scenario, n_sims=n_sims, seed=seed, rag_thresholds=rag_thresholds
     )

@@ -11,8 +11,9 @@ the achieved total of the window. Scored:
   projection (actual / expected share done by now, the pooled seasonal profile) as a 0/1
   probability. Neither baseline has an interval (coverage shown as n/a).
 
-``ontrack backtest`` prints the summary and writes it to data/processed/backtest.csv, with the
-per-target rows in backtest_detail.csv beside it.
+``ontrack backtest`` prints the summary and writes it to the project's data/processed/backtest.csv,
+with the per-target rows in backtest_detail.csv beside it; ``--progress`` / ``--targets``
+(``--regions`` for parents) run it ad hoc on any data, as ``ontrack forecast`` does.
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import paths
 from ..errors import InputError
-from ..fileio import read_csv, write_csv
+from ..fileio import write_csv
+from ..registry import Registry
 from .model import fit, month_index
 from .simulate import _actual, prepare_targets, series_params, simulate_attainment
 
@@ -43,16 +44,19 @@ def backtest(
     progress: pd.DataFrame,
     targets: pd.DataFrame,
     *,
+    reg: Registry | None = None,
     origins: tuple[int, ...] = ORIGIN_MONTHS,
     n_sims: int = 4000,
     seed: int = 0,
 ) -> pd.DataFrame:
-    """One row per (origin, target ending in a completed year) with forecasts and the outcome."""
+    """One row per (origin, target ending in a completed year) with forecasts and the outcome.
+
+    ``reg`` gives the regions' parents and the indicators' natures (as for ``fit``)."""
     targets = prepare_targets(targets)
     years = completed_years(progress)
     rows = []
     for y in years:
-        final = fit(progress, f"{y}-12")
+        final = fit(progress, f"{y}-12", reg=reg)
         for mo in origins:
             as_of = f"{y}-{mo:02d}"
             if month_index(as_of) < month_index(min(progress["month"].astype(str))):
@@ -60,7 +64,7 @@ def backtest(
             t = targets[targets["year_end"] == y]
             if t.empty:
                 continue
-            fitted = fit(progress, as_of)
+            fitted = fit(progress, as_of, reg=reg)
             # the priors see the whole targets table (the plan is known in advance), as in
             # `ontrack forecast`; only the targets ending in Y are scored
             params = series_params(fitted, targets)
@@ -144,33 +148,42 @@ def plot_backtest(summary: pd.DataFrame, ax=None):
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--progress", default=str(paths.PROGRESS_CSV), help="progress CSV")
-    p.add_argument("--targets", default=str(paths.TARGETS_CSV), help="targets CSV")
     p.add_argument(
         "--out",
-        default=str(paths.DATA_PROCESSED / "backtest.csv"),
-        help="summary CSV (per-target rows go to *_detail.csv beside it)",
+        default=None,
+        help="summary CSV (default: the project's data/processed/backtest.csv; per-target rows "
+        "go to *_detail.csv beside it)",
     )
     p.add_argument("--sims", type=int, default=4000, help="draws per forecast")
     p.add_argument("--seed", type=int, default=0, help="random seed")
-
-
-def _read(path: str, what: str) -> pd.DataFrame:
-    if not Path(path).exists():
-        raise InputError(
-            f"--{what}",
-            f"{path} not found",
-            f"a {what} CSV (run `ontrack {'ingest' if what == 'progress' else 'targets'}` first)",
-        )
-    return read_csv(path)
+    adhoc = p.add_argument_group("ad hoc inputs (instead of the project's tables)")
+    adhoc.add_argument("--progress", default=None, help="progress CSV")
+    adhoc.add_argument("--targets", default=None, help="targets CSV")
+    adhoc.add_argument(
+        "--regions", default=None, help="regions CSV: region_id, parent_id (default: no parents)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    progress = _read(args.progress, "progress")
-    targets = _read(args.targets, "targets")
-    bt = backtest(progress, targets, n_sims=args.sims, seed=args.seed)
+    from . import tables as ft
+    from .cli import adhoc_inputs
+
+    if args.progress or args.targets or args.regions:
+        reg, progress_path, targets_path, _ = adhoc_inputs(args)
+        if not args.out:
+            raise InputError("--out", "missing", "a CSV for the summary of an ad hoc backtest")
+        out = Path(args.out)
+    else:
+        from ..project import find_project
+
+        project = find_project(getattr(args, "project", None))
+        reg = project.registry()
+        progress_path, targets_path = project.progress_csv, project.targets_csv
+        out = Path(args.out) if args.out else project.processed / "backtest.csv"
+    progress = ft.read_progress_table(progress_path)
+    targets = ft.read_targets_table(targets_path)
+    bt = backtest(progress, targets, reg=reg, n_sims=args.sims, seed=args.seed)
     summary = summarize(bt)
-    out = Path(args.out)
     write_csv(summary, out)
     write_csv(bt, out.with_name(out.stem + "_detail.csv"))
     with pd.option_context("display.width", 120, "display.max_columns", 10):

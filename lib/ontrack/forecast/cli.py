@@ -1,11 +1,18 @@
-"""``ontrack forecast``: the attainment table (probability that each target is met).
+"""``ontrack forecast``: the forecast tables (probability that each target is met).
 
-    ontrack forecast --as-of 2026-09|latest [--progress F] [--targets F] [--scenario F]
-                     [--sims N] [--seed S] [--out F.csv]
+    ontrack forecast [--as-of 2026-09|latest] [--scenario F] [--sims N] [--seed S] [--out DIR]
+    ontrack forecast --progress P --targets T [--regions R] --out DIR      (ad hoc, any folder)
 
-Inputs default to data/processed/; the table goes to data/processed/attainment.csv. Each plan
-is forecast from its own peer group (its targets, its regions' progress): the same numbers as
-the plan's briefing and scenario lab.
+On a project, the inputs are its data/processed/ tables and its registry (regions.csv parents,
+indicators), and the tables go to data/processed/ (or ``--out DIR``): attainment.csv,
+trajectories.csv and forecast.json (ontrack.forecast.tables). Each plan is forecast from its own
+peer group (its targets, its regions' progress): the same numbers as the plan's briefing and
+scenario lab.
+
+Ad hoc (``--progress`` / ``--targets``), on any data with ids of any shape: the regions' parents
+come only from ``--regions`` (a table with region_id and parent_id, e.g. R0017 a township of
+R0012); without it no region is summed from others. Indicators are the core ones, plus the
+project's when run inside a project.
 """
 
 from __future__ import annotations
@@ -13,52 +20,119 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import pandas as pd
-
-from .. import paths
 from ..errors import InputError
-from ..fileio import read_csv, write_csv
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--as-of", default="latest", help="YYYY-MM, or 'latest' (each plan's last progress month)"
     )
-    p.add_argument("--progress", default=str(paths.PROGRESS_CSV), help="progress CSV")
-    p.add_argument("--targets", default=str(paths.TARGETS_CSV), help="targets CSV")
     p.add_argument("--scenario", default="", help="scenario YAML (default: baseline)")
     p.add_argument("--sims", type=int, default=10_000, help="number of draws (default 10000)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--out", default=str(paths.ATTAINMENT_CSV), help="output CSV")
+    p.add_argument(
+        "--out",
+        default=None,
+        metavar="DIR",
+        help="output folder (default: the project's data/processed/; required ad hoc)",
+    )
+    adhoc = p.add_argument_group("ad hoc inputs (instead of the project's tables)")
+    adhoc.add_argument("--progress", default=None, help="progress CSV")
+    adhoc.add_argument("--targets", default=None, help="targets CSV")
+    adhoc.add_argument(
+        "--regions", default=None, help="regions CSV: region_id, parent_id (default: no parents)"
+    )
 
 
-def read_input(path: str, what: str) -> pd.DataFrame:
-    """Read an input CSV or say which command makes it."""
-    if not Path(path).exists():
+def _input(path: str | None, what: str) -> Path:
+    if not path:
+        raise InputError(
+            f"--{what}", "missing", "both --progress and --targets for an ad hoc forecast"
+        )
+    p = Path(path)
+    if not p.is_file():
         make = "ontrack ingest" if what == "progress" else "ontrack targets"
-        raise InputError(f"--{what}", f"{path} not found", f"a {what} CSV (run `{make}` first)")
-    return read_csv(path)
+        raise InputError(f"--{what}", f"{path} not found", f"a {what} CSV (e.g. from `{make}`)")
+    return p
+
+
+def adhoc_inputs(args: argparse.Namespace):
+    """(registry, progress path, targets path, input files) of an ad hoc run: regions only from
+    --regions; indicators the core ones plus, inside a project, the project's."""
+    from ..project import NotAProject, find_project
+    from ..registry import Registry, core_indicators, regions_from_table
+
+    progress = _input(args.progress, "progress")
+    targets = _input(args.targets, "targets")
+    files = {"progress": progress, "targets": targets}
+    regions = []
+    if args.regions:
+        path = Path(args.regions)
+        if not path.is_file():
+            raise InputError("--regions", f"{args.regions} not found", "a regions CSV")
+        regions = regions_from_table(path)
+        files["regions"] = path
+    try:
+        indicators = find_project(getattr(args, "project", None)).registry().indicators.values()
+    except NotAProject:
+        indicators = core_indicators()
+    return Registry(regions, indicators, ()), progress, targets, files
 
 
 def run(args: argparse.Namespace) -> int:
-    from .attainment import attainment
-    from .scenario import load_scenario
+    from ..fileio import sha256
+    from . import tables as ft
 
     if args.sims < 1:
         raise InputError("--sims", f"{args.sims} is below 1", "a positive number of draws")
-    progress = read_input(args.progress, "progress")
-    targets = read_input(args.targets, "targets")
-    scenario = load_scenario(args.scenario) if args.scenario else None
-    table = attainment(
-        progress, targets, args.as_of, scenario=scenario, n_sims=args.sims, seed=args.seed
-    )
-    out = write_csv(table, args.out)
-    counts = table["rag"].value_counts().reindex(["green", "amber", "red"], fill_value=0)
-    name = scenario.name if scenario else "baseline"
+    if args.seed < 0:
+        raise InputError("--seed", f"{args.seed} is negative", "0 or more")
+    if args.out and Path(args.out).suffix.lower() == ".csv":
+        raise InputError("--out", f"{args.out} is a file name", "a folder for the tables")
+    if args.progress or args.targets or args.regions:
+        reg, progress_path, targets_path, files = adhoc_inputs(args)
+        if not args.out:
+            raise InputError(
+                "--out", "missing", "a folder for the tables of an ad hoc forecast (--out DIR)"
+            )
+        scenario = ft.resolve_scenario(args.scenario)
+        if scenario:
+            files["scenario"] = scenario
+        tables = ft.compute(
+            ft.read_progress_table(progress_path),
+            ft.read_targets_table(targets_path),
+            as_of=args.as_of,
+            reg=reg,
+            scenario=scenario,
+            n_sims=args.sims,
+            seed=args.seed,
+            inputs={f"{k}: {v}": sha256(v) for k, v in files.items()},
+        )
+        written = ft.write(tables, args.out)
+        where = str
+    else:
+        from ..project import find_project
+
+        project = find_project(getattr(args, "project", None))
+        tables, written = ft.forecast_project(
+            project,
+            as_of=args.as_of,
+            scenario=args.scenario or None,
+            n_sims=args.sims,
+            seed=args.seed,
+            out=args.out,
+        )
+        where = project.relative
+    att = tables.attainment
+    counts = att["rag"].value_counts().reindex(["green", "amber", "red"], fill_value=0)
+    name = tables.meta["parameters"]["scenario"]
     # 'latest' is each plan's last month (a plan is forecast from its own regions' progress)
-    as_of = "/".join(sorted(set(table["as_of"].astype(str)))) if len(table) else args.as_of
+    months = sorted(set(tables.meta["as_of"].values()))
+    as_of = "/".join(months) if months else args.as_of
     print(
-        f"{len(table)} targets forecast as of {as_of}"
-        f" ({name}): {counts['green']} green, {counts['amber']} amber, {counts['red']} red → {out}"
+        f"{len(att)} targets forecast as of {as_of} ({name}): {counts['green']} green, "
+        f"{counts['amber']} amber, {counts['red']} red"
     )
+    for path in written.values():
+        print(f"  wrote {where(path)}")
     return 0

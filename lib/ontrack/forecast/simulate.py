@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..schema import ATTAINMENT_COLUMNS, TARGET_KEY
+from ..schema import ATTAINMENT_COLUMNS, TARGET_KEY, TRAJECTORY_COLUMNS
 from .model import HALF_LIFE, Fitted, all_plan_members, month_index, month_label, plan_members
 from .scenario import Scenario, apply_target_overrides, as_scenario
 from .verdicts import RAG, RagThresholds, eurostat_class, linear_pace, rag, seasonal_share
@@ -47,6 +47,9 @@ TARGET_TRACKING = 1.0
 DRIFT_CV = 0.15
 
 TARGET_COLUMNS = [*TARGET_KEY, "value"]
+#: draws behind the months of a trajectory other than December (a December is a check point:
+#: every draw); splitting a stretch's total over its months is the costly part of trajectories
+PATH_SIMS = 2_000
 
 
 def prepare_targets(targets: pd.DataFrame) -> pd.DataFrame:
@@ -331,21 +334,71 @@ def _draw_level(p: SeriesParams, n: int, rng: np.random.Generator) -> np.ndarray
     return rng.gamma(p.shape, 1.0 / p.rate, n)
 
 
-def _draw_amount(p: SeriesParams, mu: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One draw of a stretch's total given its expected amount ``mu`` (array over draws)."""
+def _draw_amount(
+    p: SeriesParams, mu: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """One draw of a stretch's total given its expected amount ``mu`` (array over draws), and
+    the Poisson count behind it (events for lumpy, counts otherwise; None when deterministic),
+    which :func:`_split` needs to spread the total over the stretch's months."""
     if p.nature == "small_count":
-        return rng.poisson(mu).astype(float)
+        n = rng.poisson(mu)
+        return n.astype(float), n
     if p.nature == "lumpy":
         if p.m <= 1e-12 * max(float(mu.max(initial=0.0)), 1e-300):
-            return mu.copy()
+            return mu.copy(), None
         n_events = rng.poisson(mu / p.m)
-        return rng.gamma(n_events * p.kappa, p.m / p.kappa)
+        return rng.gamma(n_events * p.kappa, p.m / p.kappa), n_events
     d = p.d
     if d > 1 + 1e-9:
-        return rng.poisson(rng.gamma(mu / (d - 1.0), d - 1.0)).astype(float)
+        n = rng.poisson(rng.gamma(mu / (d - 1.0), d - 1.0))
+        return n.astype(float), n
     if d > 1e-9:
-        return d * rng.poisson(mu / d)
-    return mu.copy()
+        n = rng.poisson(mu / d)
+        return d * n, n
+    return mu.copy(), None
+
+
+def _split(
+    p: SeriesParams,
+    amount: np.ndarray,
+    count: np.ndarray | None,
+    lam: np.ndarray,
+    w: np.ndarray,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Running total within a stretch, month by month (len(w) x draws), given its total.
+
+    Exact conditional draws of the monthly amounts given the stretch's total, so that monthly
+    paths end exactly on the draws behind the attainment table: counts are spread
+    multinomially in proportion to the expected monthly amounts ``lam * w`` (through a
+    Dirichlet for the negative binomial's gamma mixing), a lumpy stretch's completions
+    multinomially and its total by a Dirichlet over the months' completions.
+    """
+    n_sims = amount.shape[0]
+    total_w = float(w.sum())
+    if total_w <= 0 or len(w) == 0:
+        return np.zeros((len(w), n_sims))
+    pr = w / total_w
+    if count is None:  # deterministic amount: spread in proportion to the expected amounts
+        return np.cumsum(pr)[:, None] * amount[None, :]
+    count = np.asarray(count, np.int64)
+    if p.nature == "lumpy":
+        events = rng.multinomial(count, pr)  # draws x months
+        g = rng.gamma(events * p.kappa)
+        s = g.sum(1, keepdims=True)
+        share = np.divide(g, s, out=np.zeros_like(g), where=s > 0)
+        return (np.cumsum(share, 1) * amount[:, None]).T
+    if p.nature != "small_count" and p.d > 1 + 1e-9:
+        alpha = lam[:, None] * (w / (p.d - 1.0))[None, :]
+        g = rng.gamma(alpha)
+        s = g.sum(1, keepdims=True)
+        probs = np.where(s > 0, g / np.where(s > 0, s, 1.0), pr[None, :])
+        probs = probs / probs.sum(1, keepdims=True)
+        n = rng.multinomial(count, probs)
+        return np.cumsum(n, 1).T.astype(float)
+    n = rng.multinomial(count, pr)
+    unit = p.d if p.nature != "small_count" else 1.0
+    return np.cumsum(n, 1).T * unit
 
 
 def simulate_series(
@@ -364,27 +417,82 @@ def simulate_series(
     Returns an array (len(checkpoints), n_sims); a check point on or before the last report is 0.
     With ``monthly`` the check points are taken to be consecutive months and drawn one by one.
     """
+    out, _ = series_paths(
+        p,
+        checkpoints,
+        as_of_idx,
+        scenario=scenario,
+        n_sims=n_sims,
+        seed=seed,
+        parents=parents,
+        monthly=monthly,
+    )
+    return out
+
+
+def series_paths(
+    p: SeriesParams,
+    checkpoints: np.ndarray,
+    as_of_idx: int,
+    *,
+    scenario: Scenario | None,
+    n_sims: int,
+    seed: int,
+    parents: tuple[str, ...] = (),
+    monthly: bool = False,
+    grid: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """:func:`simulate_series` and, for the months of ``grid`` (month indices, none after the
+    last check point), the cumulative amount at each of those months.
+
+    The draws at the check points are exactly those of :func:`simulate_series` (the same random
+    numbers); the months between check points are conditional draws given each stretch's total
+    (:func:`_split`, from a stream of their own), so a monthly path ends on the check point's
+    draw and every month's running total is a draw from the model's distribution. Months inside
+    a stretch are drawn for the first :data:`PATH_SIMS` draws only (NaN for the others): their
+    quantiles are for a chart, and the splits are the costly part.
+    """
     cps = np.asarray(checkpoints, int)
     out = np.zeros((len(cps), n_sims))
+    paths = None if grid is None else np.zeros((len(grid), n_sims))
     end = int(cps.max(initial=p.last_idx))
     if end <= p.last_idx:
-        return out
+        return out, paths
     months = np.arange(p.last_idx + 1, end + 1)
     sm = p.season[months % 12] * _factors(scenario, p, months, parents) * _scale(p, months)
     cum_s = np.concatenate([[0.0], np.cumsum(sm)])
     pos = np.clip(cps - p.last_idx, 0, len(months))  # months simulated up to each check point
     rng = _stream(seed, p.region_id, p.indicator_id, 1 if monthly else 0)
     lam = _draw_level(p, n_sims, rng)
+    if grid is not None:
+        gpos = np.asarray(grid, int) - p.last_idx  # months simulated up to each grid month
+        split_rng = _stream(seed, p.region_id, p.indicator_id, 3)
     prev, total = 0, np.zeros(n_sims)
     for k, q in enumerate(pos):
         if q > prev:
             seg = cum_s[q] - cum_s[prev]
-            total = total + _draw_amount(p, lam * seg, rng)
+            amount, count = _draw_amount(p, lam * seg, rng)
+            if grid is not None:
+                inside = np.flatnonzero((gpos > prev) & (gpos < q))
+                if len(inside):
+                    # months inside a stretch: the first PATH_SIMS draws (NaN beyond them)
+                    n = min(n_sims, PATH_SIMS)
+                    c = None if count is None else count[:n]
+                    within = _split(p, amount[:n], c, lam[:n], sm[prev:q], split_rng)
+                    paths[inside, :n] = total[None, :n] + within[gpos[inside] - prev - 1]
+                    paths[inside, n:] = np.nan
+                paths[gpos == q] = total + amount  # exactly the check point's draw
+            total = total + amount
             prev = q
         out[k] = total
     if scenario is not None and scenario.pipeline:
         add_pipeline(out, cps, scenario, p.region_id, p.indicator_id, as_of_idx, seed, p.last_idx)
-    return out
+        if grid is not None:
+            add_pipeline(
+                paths, np.asarray(grid, int), scenario, p.region_id, p.indicator_id, as_of_idx,
+                seed, p.last_idx,
+            )  # fmt: skip
+    return out, paths
 
 
 def add_pipeline(
@@ -462,22 +570,26 @@ def family_draws(
     sc: Scenario | None,
     n_sims: int,
     seed: int,
-    cache: dict[str, np.ndarray] | None = None,
-) -> tuple[np.ndarray, list[str]]:
+    cache: dict[str, tuple] | None = None,
+    grid: np.ndarray | None = None,
+) -> tuple[np.ndarray, list[str]] | tuple[np.ndarray, list[str], np.ndarray]:
     """Cumulative draws at ``cps`` of a series: its own, or the sum of its townships' draws.
 
-    ``cache`` (leaf region → draws at the same ``cps``) lets a family re-use its townships' draws.
+    ``cache`` (leaf region → draws at the same ``cps`` and ``grid``) lets a family re-use its
+    townships' draws. With ``grid`` (month indices) the running totals at those months are
+    returned too (:func:`series_paths`), as a third element.
     """
     leaves = _family(fitted, region, ind)
     total = np.zeros((len(cps), n_sims))
+    paths = None if grid is None else np.zeros((len(grid), n_sims))
     methods = []
     for leaf in leaves:
         p = params.get((leaf, ind))
         if p is None:
             continue
-        draws = None if cache is None else cache.get(leaf)
-        if draws is None:
-            draws = simulate_series(
+        hit = None if cache is None else cache.get(leaf)
+        if hit is None:
+            hit = series_paths(
                 p,
                 cps,
                 fitted.as_of_idx,
@@ -485,16 +597,25 @@ def family_draws(
                 n_sims=n_sims,
                 seed=seed,
                 parents=_parents_of(fitted, leaf, ind),
+                grid=grid,
             )
             if cache is not None:
-                cache[leaf] = draws
-        total += draws
+                cache[leaf] = hit
+        total += hit[0]
+        if paths is not None:
+            paths += hit[1]
         methods.append(p.method)
     if sc is not None and sc.pipeline and leaves != (region,):
         k = fitted.row(region, ind)
         last = int(fitted.series.loc[k, "last_idx"])
         add_pipeline(total, cps, sc, region, ind, fitted.as_of_idx, seed, last)
-    return total, methods
+        if paths is not None:
+            add_pipeline(
+                paths, np.asarray(grid, int), sc, region, ind, fitted.as_of_idx, seed, last
+            )
+    if grid is None:
+        return total, methods
+    return total, methods, paths
 
 
 def projection_draws(
@@ -596,17 +717,57 @@ def simulate_attainment(
     ``params`` (from :func:`series_params`) skips the fit of the plans it holds; the scenario
     lab passes the whole plan's parameters and simulates a subset of the targets.
     """
+    att, _ = _simulate(fitted, targets, scenario, n_sims, seed, rag_thresholds, params, False)
+    return att
+
+
+def simulate_tables(
+    fitted: Fitted,
+    targets: pd.DataFrame,
+    *,
+    scenario: Scenario | dict | str | None = None,
+    n_sims: int = 10_000,
+    seed: int = 0,
+    rag_thresholds: RagThresholds = RAG,
+    params: dict | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(attainment, trajectories): :func:`simulate_attainment` and, from the same draws, the
+    running total of every target's window month by month (:data:`TRAJECTORY_COLUMNS`).
+
+    A target's last month carries exactly the quantiles of its attainment row (the monthly paths
+    end on the draws behind the table); months up to the last report carry the actual running
+    total in p10, p50 and p90, and ``actual`` is empty after it.
+    """
+    return _simulate(fitted, targets, scenario, n_sims, seed, rag_thresholds, params, True)
+
+
+def _simulate(
+    fitted, targets, scenario, n_sims, seed, rag_thresholds, params, with_paths, only=None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     sc = as_scenario(scenario)
     t = prepare_targets(apply_target_overrides(prepare_targets(targets), sc))
     if params is None:
         params = series_params(fitted, t)
     name = sc.name if sc is not None else "baseline"
     cols_out: dict[str, list] = {c: [] for c in _ROW_COLUMNS}
+    traj_out: list[pd.DataFrame] | None = [] if with_paths else None
     for plan, tp in t.groupby("plan_id", sort=True):
+        if only is not None and str(plan) != only[0]:
+            continue
         pf = plan_fit(fitted, t, str(plan), params)
         if pf is not None:
-            _simulate_plan(pf.fitted, pf.params, tp, sc, name, n_sims, seed, cols_out)
-    return _attainment_frame(cols_out, rag_thresholds)
+            _simulate_plan(
+                pf.fitted, pf.params, tp, sc, name, n_sims, seed, cols_out, traj_out,
+                None if only is None else only[1:],
+            )  # fmt: skip
+    att = _attainment_frame(cols_out, rag_thresholds)
+    if traj_out is None:
+        return att, pd.DataFrame(columns=TRAJECTORY_COLUMNS)
+    traj = pd.concat(traj_out, ignore_index=True) if traj_out else None
+    if traj is None or traj.empty:
+        return att, pd.DataFrame(columns=TRAJECTORY_COLUMNS)
+    traj = traj.sort_values([*TARGET_KEY, "month"], kind="stable").reset_index(drop=True)
+    return att, traj[TRAJECTORY_COLUMNS]
 
 
 def _simulate_plan(
@@ -618,8 +779,12 @@ def _simulate_plan(
     n_sims: int,
     seed: int,
     cols_out: dict[str, list],
+    traj_out: list[pd.DataFrame] | None = None,
+    only: tuple[str, str] | None = None,
 ) -> None:
-    """Append the attainment rows of one plan's targets ``t`` to ``cols_out``."""
+    """Append the attainment rows of one plan's targets ``t`` to ``cols_out`` and, with
+    ``traj_out``, their monthly running totals (one frame per series) to ``traj_out``.
+    ``only`` = (region, indicator) restricts the work to the family holding that series."""
     s = fitted.series
     # A region without progress of its own is forecast as the sum of its sub-regions only when
     # the plan itself breaks its targets down to those sub-regions (平阳县 = its nine townships).
@@ -659,17 +824,23 @@ def _simulate_plan(
         par = _parents_of(fitted, region, ind)
         families.setdefault((par[-1] if par else region, ind), []).append(region)
     for (_, ind), regs in sorted(families.items()):
+        if only is not None and (only[1] != ind or only[0] not in regs):
+            continue
         fam = [x for r in regs for x in groups[(r, ind)]]
         cps = december_grid(min(x[1] for x in fam), max(x[2] for x in fam))
         pos = {int(c): j for j, c in enumerate(cps)}
+        grid = None if traj_out is None else np.arange(int(cps[0]), int(cps[-1]) + 1)
         season = fitted.pooled[ind].season
-        cache: dict[str, np.ndarray] = {}
+        cache: dict[str, tuple] = {}
         for region in sorted(regs):
             tg = groups[(region, ind)]
             k = fitted.row(region, ind)
-            total, methods = family_draws(
-                fitted, params, region, ind, cps, sc, n_sims, seed, cache=cache
+            drawn = family_draws(
+                fitted, params, region, ind, cps, sc, n_sims, seed, cache=cache, grid=grid
             )
+            total, methods = drawn[0], drawn[1]
+            if traj_out is not None:
+                traj_out.append(_paths_frame(fitted, params, region, ind, k, tg, grid, drawn[2]))
             method = (
                 methods[0] if len(set(methods)) == 1 else "mixed:" + "|".join(sorted(set(methods)))
             )
@@ -731,6 +902,67 @@ def _simulate_plan(
                     cols_out[c].append(v)
 
 
+def _paths_frame(
+    fitted: Fitted,
+    params: dict,
+    region: str,
+    ind: str,
+    k: int,
+    tg: list[tuple],
+    grid: np.ndarray,
+    paths: np.ndarray,
+) -> pd.DataFrame:
+    """Monthly running-total quantiles of one series' target windows (from ``paths``, the
+    series' cumulative draws at the months of ``grid``), one row per target and month."""
+    a_idx = fitted.as_of_idx
+    last = min(int(fitted.series.loc[k, "last_idx"]), a_idx)
+    # before the earliest month any leaf simulates, every draw is the actual running total
+    lasts = [
+        params[(lf, ind)].last_idx for lf in _family(fitted, region, ind) if (lf, ind) in params
+    ]
+    first_sim = min(lasts, default=a_idx) + 1
+    g0 = int(grid[0])
+    cols: dict[str, list] = {c: [] for c in TRAJECTORY_COLUMNS}
+    windows: dict[tuple[int, int], tuple[np.ndarray, ...]] = {}
+    for plan, ys, ye, level, target, _ in tg:
+        if (ys, ye) not in windows:
+            w0, w1 = ys * 12, ye * 12 + 11
+            months = np.arange(w0, w1 + 1)
+            done = min(w1, a_idx)
+            actual = np.array(
+                [_actual(fitted, k, w0, int(m)) for m in months[months <= done]]
+                + [_actual(fitted, k, w0, done)] * int((months > done).sum())
+            )
+            q = np.repeat(actual[None, :], 3, axis=0)
+            fut = months >= first_sim
+            if fut.any():
+                base = paths[w0 - 1 - g0]
+                rows = paths[months[fut] - g0]
+                proj = (rows - base[None, :]) + actual[fut][:, None]
+                full = ~np.isnan(rows[:, -1])  # check points (Decembers): every draw
+                at = np.flatnonzero(fut)
+                if full.any():
+                    q[:, at[full]] = _quantiles(proj[full], (0.1, 0.5, 0.9))
+                if (~full).any():
+                    n = min(proj.shape[1], PATH_SIMS)
+                    q[:, at[~full]] = _quantiles(proj[~full, :n], (0.1, 0.5, 0.9))
+            shown = np.where(months <= last, actual, np.nan)
+            windows[(ys, ye)] = (months, shown, q)
+        months, shown, q = windows[(ys, ye)]
+        n = len(months)
+        for c, v in (
+            ("plan_id", plan), ("region_id", region), ("indicator_id", ind), ("year_start", ys),
+            ("year_end", ye), ("level", level), ("target", target),
+        ):  # fmt: skip
+            cols[c] += [v] * n
+        cols["month"] += [month_label(int(m)) for m in months]
+        cols["actual"] += list(shown)
+        cols["p10"] += list(q[0])
+        cols["p50"] += list(q[1])
+        cols["p90"] += list(q[2])
+    return pd.DataFrame(cols)
+
+
 def _attainment_frame(cols_out: dict[str, list], rag_thresholds: RagThresholds) -> pd.DataFrame:
     """The attainment table from the collected rows, with the verdicts, sorted."""
     cols = [
@@ -779,9 +1011,10 @@ def trajectories(
 
     The target is the plan's yearly target for ``year`` if there is one, else the window
     containing ``year``. Columns: month, p10, p50, p90, actual (NaN after the last report),
-    target. Months up to the last report carry the actual running total in every column.
-    The plan's peer group is fitted as in :func:`simulate_attainment`; ``params`` (from
-    :func:`series_params`, with the same scenario's target overrides) skips that step.
+    target. These are the rows of :func:`simulate_tables` for that target (the same draws as
+    the attainment table: the last month's quantiles are the row's proj_p10/p50/p90); only the
+    series' family (the region and what is summed into it or from it) is simulated. ``params``
+    (from :func:`series_params`, with the same scenario's target overrides) skips the fit.
     """
     sc = as_scenario(scenario)
     t = prepare_targets(apply_target_overrides(prepare_targets(targets), sc))
@@ -800,52 +1033,18 @@ def trajectories(
     sel = lv if len(lv) else sel
     sel = sel.assign(_len=sel["year_end"] - sel["year_start"]).sort_values("_len")
     tr = sel.iloc[0]
-    w0, w1 = int(tr.year_start) * 12, int(tr.year_end) * 12 + 11
-    pf = plan_fit(fitted, t, plan_id, params)
-    k = None if pf is None else pf.fitted.row(region_id, indicator_id)
-    if pf is None or k is None:
+    _, traj = _simulate(
+        fitted, targets, scenario, n_sims, seed, RAG, params, True,
+        only=(str(plan_id), str(region_id), str(indicator_id)),
+    )  # fmt: skip
+    rows = traj[
+        (traj["region_id"] == region_id)
+        & (traj["indicator_id"] == indicator_id)
+        & (traj["year_start"] == int(tr.year_start))
+        & (traj["year_end"] == int(tr.year_end))
+        & (traj["level"] == tr.level)
+    ]
+    if rows.empty:
         raise InputError("trajectories", f"no progress for {region_id} / {indicator_id}")
-    fitted, params = pf.fitted, pf.params
-    months = np.arange(w0, w1 + 1)
-    cps = np.concatenate([[w0 - 1], months])
-    total = np.zeros((len(cps), n_sims))
-    for leaf in _family(fitted, region_id, indicator_id):
-        p = params.get((leaf, indicator_id))
-        if p is None:
-            continue
-        total += simulate_series(
-            p,
-            cps,
-            fitted.as_of_idx,
-            scenario=sc,
-            n_sims=n_sims,
-            seed=seed,
-            parents=_parents_of(fitted, leaf, indicator_id),
-            monthly=True,
-        )
-    if sc is not None and sc.pipeline and _family(fitted, region_id, indicator_id) != (region_id,):
-        add_pipeline(
-            total,
-            cps,
-            sc,
-            region_id,
-            indicator_id,
-            fitted.as_of_idx,
-            seed,
-            int(fitted.series.loc[k, "last_idx"]),
-        )
-    fut = total[1:] - total[0][None, :]
-    actual_cum = np.array([_actual(fitted, k, w0, m) for m in months])
-    proj = actual_cum[:, None] + fut
-    q = np.quantile(proj, [0.1, 0.5, 0.9], axis=1)
-    last = int(fitted.series.loc[k, "last_idx"])
-    return pd.DataFrame(
-        {
-            "month": [month_label(int(m)) for m in months],
-            "p10": q[0],
-            "p50": q[1],
-            "p90": q[2],
-            "actual": np.where(months <= min(last, fitted.as_of_idx), actual_cum, np.nan),
-            "target": float(tr.value),
-        }
-    )
+    cols = ["month", "p10", "p50", "p90", "actual", "target"]
+    return rows[cols].reset_index(drop=True)

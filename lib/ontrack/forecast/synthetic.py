@@ -4,13 +4,17 @@ Each township's monthly amount has a true level ``rho * target / 12`` (``rho`` l
 0.95, drifting between years), a Spring-Festival lull and a year-end rush, and the noise of its
 indicator's nature: negative binomial counts, Poisson small counts, and compound Poisson
 building completions with gamma sizes. A county's targets and progress are the sums of its
-townships'. Not illustrative data for briefings (that is ``ontrack demo``).
+townships'; :func:`synthetic_registry` declares that hierarchy (the forecast takes parents from
+a registry, never from the shape of ids). Not illustrative data for briefings (that is
+``ontrack demo``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+from ..registry import Region, Registry, core_indicators
 
 #: true seasonal profile (Jan..Dec), mean 1: Spring Festival lull, year-end rush
 TRUE_SEASON = np.array([0.55, 0.35, 0.9, 1.0, 1.0, 1.1, 0.9, 0.85, 1.0, 1.05, 1.2, 2.1])
@@ -40,8 +44,9 @@ def make_synthetic(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(progress, targets) for ``n_counties`` counties of ``n_towns`` townships each.
 
-    Region ids are ``{prefix}{c}`` and ``{prefix}{c}-t{j}`` (a county's townships by id prefix).
-    Progress covers every month of ``years`` up to ``last_month`` (default: all).
+    Region ids are ``{prefix}{c}`` and ``{prefix}{c}-t{j}``; the townships belong to their county
+    only through :func:`synthetic_registry` (pass it to ``fit(..., reg=...)``). Progress covers
+    every month of ``years`` up to ``last_month`` (default: all).
     """
     rng = np.random.default_rng(seed)
     prog_rows: list[dict] = []
@@ -113,3 +118,21 @@ def _progress(region: str, ind: str, month: str, v: float) -> dict:
         "value": v,
         "source": "synthetic",
     }
+
+
+def synthetic_regions(
+    n_counties: int = 2, n_towns: int = 6, *, prefix: str = "cty"
+) -> list[Region]:
+    """The regions of :func:`make_synthetic` with their parents (township → county)."""
+    out: list[Region] = []
+    for c in range(n_counties):
+        county = f"{prefix}{c}"
+        out.append(Region(county, county))
+        out += [Region(f"{county}-t{j}", f"{county}-t{j}", parent=county) for j in range(n_towns)]
+    return out
+
+
+def synthetic_registry(n_counties: int = 2, n_towns: int = 6, *, prefix: str = "cty") -> Registry:
+    """A registry for :func:`make_synthetic` data: its regions with parents, the core
+    indicators (same arguments as :func:`make_synthetic`)."""
+    return Registry(synthetic_regions(n_counties, n_towns, prefix=prefix), core_indicators())

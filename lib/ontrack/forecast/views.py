@@ -1,29 +1,37 @@
-"""Tables and charts for notebook 03 (one call per cell; no I/O except :func:`load_inputs`)."""
+"""Tables and charts for notebook 03 (one call per cell; no I/O except :func:`load_inputs`).
+
+Names come from the project's :class:`~ontrack.registry.Registry` (an unknown id is shown as
+itself).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from .. import paths
-from ..errors import InputError
-from ..fileio import read_csv
-from ..registry import PLANS, indicator_name, region_name
+from ..project import Project, find_project
+from ..registry import Registry
 from ..schema import TARGET_KEY
 from .model import Fitted, month_label
 
 KEY = TARGET_KEY
 
 
-def load_inputs() -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(progress, targets) from data/processed (run `make data` first)."""
-    for path, make in (
-        (paths.PROGRESS_CSV, "ontrack ingest"),
-        (paths.TARGETS_CSV, "ontrack targets"),
-    ):
-        if not path.exists():
-            raise InputError(str(path), "not found", f"run `{make}` (or `make data`) first")
-    return read_csv(paths.PROGRESS_CSV), read_csv(paths.TARGETS_CSV)
+def open_project(project: str = "") -> Project:
+    """The notebook's project: the folder given, else the one found from the working folder."""
+    return find_project(project or None)
+
+
+def plan_or_default(project: Project, plan: str = "") -> str:
+    """``plan``, or the project's first plan when empty."""
+    return plan or project.default_plan()
+
+
+def load_inputs(project: Project) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(progress, targets) from the project's data/processed (run `make data` first)."""
+    from .tables import load_inputs as _load
+
+    return _load(project)
 
 
 def model_summary(
@@ -43,7 +51,7 @@ def model_summary(
     for ind, p in sorted(fitted.pooled.items()):
         rows.append(
             {
-                "indicator": indicator_name(ind, "en"),
+                "indicator": fitted.reg.indicator_name(ind, "en"),
                 "family": p.family,
                 "regions pooled": p.n_series,
                 "Jan": p.season[0],
@@ -60,11 +68,16 @@ def model_summary(
     return pd.DataFrame(rows).round(3)
 
 
-def attainment_view(table: pd.DataFrame, plan: str) -> pd.DataFrame:
-    """The plan's attainment rows with names, the probability and the interval."""
+def _named(table: pd.DataFrame, plan: str, reg: Registry) -> pd.DataFrame:
     t = table[table["plan_id"] == plan].copy()
-    t.insert(1, "region", t["region_id"].map(region_name))
-    t.insert(3, "indicator", t["indicator_id"].map(indicator_name))
+    t.insert(1, "region", t["region_id"].map(reg.region_name))
+    t.insert(3, "indicator", t["indicator_id"].map(reg.indicator_name))
+    return t
+
+
+def attainment_view(table: pd.DataFrame, plan: str, reg: Registry) -> pd.DataFrame:
+    """The plan's attainment rows with names, the probability and the interval."""
+    t = _named(table, plan, reg)
     cols = [
         "region",
         "indicator",
@@ -84,11 +97,9 @@ def attainment_view(table: pd.DataFrame, plan: str) -> pd.DataFrame:
     return t[cols].reset_index(drop=True).round(3)
 
 
-def verdicts_view(table: pd.DataFrame, plan: str) -> pd.DataFrame:
+def verdicts_view(table: pd.DataFrame, plan: str, reg: Registry) -> pd.DataFrame:
     """The probability beside the simple verdicts; ``disagree`` marks where they differ."""
-    t = table[table["plan_id"] == plan].copy()
-    t.insert(1, "region", t["region_id"].map(region_name))
-    t.insert(3, "indicator", t["indicator_id"].map(indicator_name))
+    t = _named(table, plan, reg)
     model_says = np.where(t["p_meet"] >= 0.5, "ahead", "behind")
     t["disagree"] = (model_says != t["linear_pace"]) | (model_says != t["seasonal_verdict"])
     cols = [
@@ -111,7 +122,9 @@ def verdicts_view(table: pd.DataFrame, plan: str) -> pd.DataFrame:
     return t[cols].reset_index(drop=True).round(3)
 
 
-def compare_scenario(baseline: pd.DataFrame, scenario: pd.DataFrame, plan: str) -> pd.DataFrame:
+def compare_scenario(
+    baseline: pd.DataFrame, scenario: pd.DataFrame, plan: str, reg: Registry
+) -> pd.DataFrame:
     """Baseline and scenario side by side, rows the scenario changes first."""
     b = baseline[baseline["plan_id"] == plan]
     s = scenario[scenario["plan_id"] == plan]
@@ -119,15 +132,15 @@ def compare_scenario(baseline: pd.DataFrame, scenario: pd.DataFrame, plan: str) 
     m = b[KEY + cols].merge(s[KEY + cols], on=KEY, suffixes=("_baseline", "_scenario"))
     m["p_meet_change"] = m["p_meet_scenario"] - m["p_meet_baseline"]
     m["proj_p50_change"] = m["proj_p50_scenario"] - m["proj_p50_baseline"]
-    m.insert(1, "region", m["region_id"].map(region_name))
+    m.insert(1, "region", m["region_id"].map(reg.region_name))
     m = m.assign(_moved=(m["p_meet_change"].abs() + m["proj_p50_change"].abs()) > 1e-9)
     m = m.sort_values(["_moved", "region_id", "indicator_id"], ascending=[False, True, True])
     return m.drop(columns=["_moved"]).reset_index(drop=True).round(3)
 
 
-def plan_region(plan: str) -> str:
-    """The region a plan belongs to (its id if the plan is unknown)."""
-    return PLANS[plan].region_id if plan in PLANS else plan
+def plan_region(plan: str, reg: Registry) -> str:
+    """The region a plan belongs to (plan.yml; the plan's id if the registry does not know it)."""
+    return reg.plans[plan].region_id if plan in reg.plans else plan
 
 
 def plot_fan(traj: pd.DataFrame, title: str = "", ax=None, label: str = "projection"):

@@ -1,0 +1,459 @@
+"""The forecast stage's tables: the one place that makes them and the one place that reads them.
+
+A forecast folder holds (docs/data-contracts.md, *Forecast outputs*):
+
+* ``attainment.csv``: one row per target the progress covers (the contract's columns, plus
+  ``as_of``, ``scenario``, ``n_sims``, ``seed`` and the extensions of :mod:`.simulate`);
+* ``trajectories.csv``: per target and month of its window, the running total to date and the
+  10/50/90% quantiles of the projected running total (the last month equals the attainment
+  row's projection: the same draws);
+* ``forecast.json``: the parameters, the as-of month each plan was resolved to, checksums of
+  the input tables and of the two tables, and the code version.
+
+:func:`compute` makes them, :func:`write` writes them (forecast.json last, so a folder whose
+tables do not match its forecast.json is never taken as current), :func:`read` reads and
+validates them. ``ontrack forecast`` writes the project's tables to data/processed/;
+``ontrack render`` keeps one folder per set of parameters under data/processed/forecast/
+(:func:`ensure`). Everything here is data (CSV, JSON): nothing is ever unpickled or imported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import subprocess
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .. import __version__
+from ..errors import InputError, OntrackError
+from ..fileio import read_csv, sha256, write_csv, write_text
+from ..project import Project
+from ..registry import Registry
+from ..schema import ATTAINMENT_TABLE, PROGRESS, TRAJECTORIES, validate
+from .model import fit, parse_as_of, plan_inputs
+from .scenario import Scenario, as_scenario
+from .simulate import PATH_SIMS, simulate_tables
+from .verdicts import RAG, RagThresholds
+
+ATTAINMENT_CSV = "attainment.csv"
+TRAJECTORIES_CSV = "trajectories.csv"
+FORECAST_JSON = "forecast.json"
+#: version of the folder's layout (forecast.json "format")
+FORMAT = 1
+DEFAULT_SIMS = 10_000
+DEFAULT_SEED = 0
+
+_STR = {"plan_id": str, "region_id": str, "indicator_id": str, "level": str}
+
+
+@dataclass
+class ForecastTables:
+    """The tables of one forecast run and its forecast.json (``meta``)."""
+
+    attainment: pd.DataFrame
+    trajectories: pd.DataFrame
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def as_of(self, plan_id: str) -> str | None:
+        """The month a plan was forecast as of ('latest' resolved on the plan's own progress)."""
+        return self.meta.get("as_of", {}).get(plan_id)
+
+    def plan(self, plan_id: str) -> ForecastTables:
+        """The rows of one plan."""
+        a = self.attainment[self.attainment["plan_id"] == plan_id].reset_index(drop=True)
+        t = self.trajectories[self.trajectories["plan_id"] == plan_id].reset_index(drop=True)
+        return ForecastTables(a, t, self.meta)
+
+
+# ---------------------------------------------------------------------------- code version
+#: The code the forecast's numbers depend on (relative to the ontrack package).
+FINGERPRINT_PARTS = ("__init__.py", "registry.py", "schema.py", "forecast")
+
+
+def code_fingerprint(
+    parts: tuple[str, ...] = FINGERPRINT_PARTS, extra: tuple[Path, ...] = ()
+) -> str:
+    """sha256 (12 hex digits) over the package files ``parts`` (folders: their .py, .j2, .css
+    and .json files) and the ``extra`` files."""
+    pkg = Path(__file__).resolve().parents[1]
+    files: list[Path] = []
+    for part in parts:
+        p = pkg / part
+        if p.is_file():
+            files.append(p)
+        elif p.is_dir():
+            files += sorted(
+                f
+                for f in p.rglob("*")
+                if f.is_file() and f.suffix in {".py", ".j2", ".css", ".json"}
+            )
+    h = hashlib.sha256()
+    for p in [*files, *extra]:
+        if p.is_file():
+            h.update(p.name.encode())
+            h.update(p.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def _git_hash() -> str:
+    """The short commit of the suite's own checkout (empty for an installed wheel)."""
+    checkout = Path(__file__).resolve().parents[3]
+    if not (checkout / ".git").exists():
+        return ""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=checkout,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return out.stdout.strip() if out.returncode == 0 else ""
+
+
+def code_version(
+    parts: tuple[str, ...] = FINGERPRINT_PARTS, extra: tuple[Path, ...] = ()
+) -> dict[str, str]:
+    """ontrack version, git short hash (if a checkout) and the fingerprint of ``parts``."""
+    return {
+        "version": __version__,
+        "git": _git_hash(),
+        "fingerprint": code_fingerprint(parts, extra),
+    }
+
+
+# ------------------------------------------------------------------------ compute, write, read
+def compute(
+    progress: pd.DataFrame,
+    targets: pd.DataFrame,
+    *,
+    as_of: str = "latest",
+    reg: Registry | None = None,
+    scenario: Scenario | dict | str | None = None,
+    n_sims: int = DEFAULT_SIMS,
+    seed: int = DEFAULT_SEED,
+    inputs: dict[str, str] | None = None,
+    rag_thresholds: RagThresholds = RAG,
+) -> ForecastTables:
+    """Fit once and simulate every target: the attainment and trajectories tables, validated,
+    and their forecast.json (``inputs``: name → sha256 of the input files, recorded as given).
+
+    ``reg`` gives the regions' parents and the indicators' natures (none: no parents, core
+    indicators); ``as_of`` 'latest' is each plan's last month of progress.
+    """
+    if n_sims < 1:
+        raise InputError("n_sims", f"{n_sims} is below 1", "a positive number of draws")
+    if seed < 0:
+        raise InputError("seed", f"{seed} is negative", "0 or more")
+    sc = as_scenario(scenario)
+    fitted = fit(progress, as_of, reg=reg)
+    att, traj = simulate_tables(
+        fitted,
+        targets,
+        scenario=sc,
+        n_sims=n_sims,
+        seed=seed,
+        rag_thresholds=rag_thresholds,
+    )
+    att = att.assign(n_sims=int(n_sims), seed=int(seed))
+    att = validate(att, ATTAINMENT_TABLE)
+    traj = validate(traj, TRAJECTORIES)
+    resolved = {
+        str(p): str(m) for p, m in att.groupby("plan_id", sort=True)["as_of"].first().items()
+    }
+    meta = {
+        "format": FORMAT,
+        "parameters": {
+            "as_of": str(as_of),
+            "scenario": sc.name if sc is not None else "baseline",
+            "n_sims": int(n_sims),
+            "seed": int(seed),
+            "path_sims": min(int(n_sims), PATH_SIMS),
+        },
+        "as_of": resolved,
+        "inputs": dict(sorted((inputs or {}).items())),
+        "code": code_version(),
+    }
+    return ForecastTables(att, traj, meta)
+
+
+def write(tables: ForecastTables, folder: str | Path) -> dict[str, Path]:
+    """Write attainment.csv, trajectories.csv, then forecast.json (with the tables' checksums)
+    into ``folder``; each file is replaced atomically."""
+    folder = Path(folder)
+    out = {
+        ATTAINMENT_CSV: write_csv(tables.attainment, folder / ATTAINMENT_CSV),
+        TRAJECTORIES_CSV: write_csv(tables.trajectories, folder / TRAJECTORIES_CSV),
+    }
+    meta = dict(tables.meta)
+    meta["outputs"] = {name: sha256(path) for name, path in out.items()}
+    meta["written"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    tables.meta = meta
+    out[FORECAST_JSON] = write_text(
+        folder / FORECAST_JSON, json.dumps(meta, ensure_ascii=False, indent=2) + "\n"
+    )
+    return out
+
+
+def read_meta(folder: str | Path) -> dict[str, Any]:
+    """A folder's forecast.json (InputError naming it when missing or not JSON)."""
+    path = Path(folder) / FORECAST_JSON
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(
+            str(path), "not found", "a forecast folder written by `ontrack forecast`"
+        ) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(str(path), f"unreadable ({exc})", "JSON written by ontrack") from None
+    if not isinstance(meta, dict):
+        raise InputError(str(path), "not a JSON object", "JSON written by ontrack")
+    return meta
+
+
+def read(folder: str | Path) -> ForecastTables:
+    """The tables of a forecast folder, checked: their checksums must be those forecast.json
+    records (a table changed or half-written since is an error), and each table must meet its
+    contract (pandera schemas in ontrack.schema)."""
+    folder = Path(folder)
+    meta = read_meta(folder)
+    recorded = meta.get("outputs") or {}
+    frames = {}
+    for name, schema in ((ATTAINMENT_CSV, ATTAINMENT_TABLE), (TRAJECTORIES_CSV, TRAJECTORIES)):
+        path = folder / name
+        if not path.is_file():
+            raise InputError(str(path), "not found", "run `ontrack forecast` again")
+        if recorded.get(name) != sha256(path):
+            raise InputError(
+                str(path),
+                f"does not match the checksum in {FORECAST_JSON} (changed since it was written)",
+                "run `ontrack forecast` again",
+            )
+        try:
+            df = read_csv(path, dtype={**_STR, "as_of": str, "month": str, "scenario": str})
+        except (ValueError, pd.errors.ParserError) as exc:
+            raise InputError(str(path), f"unreadable ({exc})") from None
+        for col in ("assumed", "illustrative"):
+            if col in df:
+                df[col] = df[col].astype(str).str.lower().isin(["true", "1", "yes"])
+        frames[name] = validate(df, schema)
+    return ForecastTables(frames[ATTAINMENT_CSV], frames[TRAJECTORIES_CSV], meta)
+
+
+def staleness(folder: str | Path, parameters: dict[str, Any], inputs: dict[str, str]) -> str | None:
+    """Why the folder's tables are not those of these parameters and input checksums made by
+    this code (None when they are): missing, other parameters, changed inputs or code, or
+    tables that are not those its forecast.json describes."""
+    folder = Path(folder)
+    try:
+        meta = read_meta(folder)
+    except InputError as exc:
+        return exc.problem
+    if meta.get("format") != FORMAT:
+        return f"written in another format ({meta.get('format')!r})"
+    want = {k: parameters[k] for k in ("as_of", "scenario", "n_sims", "seed")}
+    have = {k: (meta.get("parameters") or {}).get(k) for k in want}
+    if have != want:
+        return f"made for other parameters ({have})"
+    recorded = meta.get("inputs") or {}
+    changed = sorted(k for k in set(inputs) | set(recorded) if inputs.get(k) != recorded.get(k))
+    if changed:
+        return "out of date: changed since: " + ", ".join(changed[:5])
+    if (meta.get("code") or {}).get("fingerprint") != code_fingerprint():
+        return "out of date: made by another version of the forecast code"
+    outputs = meta.get("outputs") or {}
+    for name in (ATTAINMENT_CSV, TRAJECTORIES_CSV):
+        path = folder / name
+        if not path.is_file():
+            return f"{name} is missing"
+        if outputs.get(name) != sha256(path):
+            return f"{name} does not match the checksum in {FORECAST_JSON}"
+    return None
+
+
+def is_current(folder: str | Path, parameters: dict[str, Any], inputs: dict[str, str]) -> bool:
+    """True when the folder holds tables for these parameters and input checksums, made by this
+    code, and the tables are those its forecast.json describes (see :func:`staleness`)."""
+    return staleness(folder, parameters, inputs) is None
+
+
+# ---------------------------------------------------------------------------- inputs
+def read_progress_table(path: str | Path) -> pd.DataFrame:
+    """A progress table (docs/data-contracts.md), ids and months as text, checked."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(str(path), "not found", "a progress table (run `ontrack ingest` first)")
+    try:
+        df = read_csv(path, dtype={"region_id": str, "indicator_id": str, "month": str})
+    except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise InputError(str(path), f"unreadable progress table ({exc})") from None
+    if "illustrative" in df:
+        df["illustrative"] = df["illustrative"].astype(str).str.lower().isin(["true", "1", "yes"])
+    missing = [c for c in ("region_id", "indicator_id", "month", "value") if c not in df]
+    if missing:
+        raise InputError(
+            str(path), f"missing column(s) {', '.join(missing)}", "docs/data-contracts.md"
+        )
+    if "source" not in df:
+        df["source"] = ""
+    try:
+        return validate(df, PROGRESS)
+    except OntrackError as exc:
+        raise InputError(str(path), str(exc)) from None
+
+
+def read_targets_table(path: str | Path) -> pd.DataFrame:
+    """A targets table (docs/data-contracts.md), checked."""
+    from ..targets import read_targets
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(str(path), "not found", "a targets table (run `ontrack targets` first)")
+    try:
+        return read_targets(path)
+    except OntrackError as exc:
+        if isinstance(exc, InputError):
+            raise
+        raise InputError(str(path), str(exc)) from None
+
+
+def project_input_files(project: Project, scenario: str | Path | None = None) -> dict[str, Path]:
+    """The files a project's forecast depends on, by their path in the project: the targets
+    and progress tables, the files the registry is read from (parents, natures) and the
+    scenario."""
+    files = [project.targets_csv, project.progress_csv, project.indicators_csv]
+    if project.plans_dir.is_dir():
+        for plan in sorted(p for p in project.plans_dir.iterdir() if p.is_dir()):
+            files += [plan / "plan.yml", plan / "regions.csv"]
+    if scenario:
+        files.append(Path(scenario))
+    return {project.relative(f): f for f in files if f.is_file()}
+
+
+def checksums(files: dict[str, Path]) -> dict[str, str]:
+    """name → sha256 of each file."""
+    return {name: sha256(path) for name, path in sorted(files.items())}
+
+
+def load_inputs(project: Project) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(progress, targets) of a project (data/processed), checked."""
+    return read_progress_table(project.progress_csv), read_targets_table(project.targets_csv)
+
+
+def resolve_scenario(scenario: str | Path | None, project: Project | None = None) -> Path | None:
+    """A scenario path as given, else relative to the project root; InputError if neither."""
+    if not scenario:
+        return None
+    for cand in (Path(scenario), *([project.root / scenario] if project else [])):
+        if cand.is_file():
+            return cand.resolve()
+    raise InputError("--scenario", f"{scenario} not found", "a scenario YAML file")
+
+
+def forecast_project(
+    project: Project,
+    *,
+    as_of: str = "latest",
+    scenario: str | Path | None = None,
+    n_sims: int = DEFAULT_SIMS,
+    seed: int = DEFAULT_SEED,
+    out: str | Path | None = None,
+) -> tuple[ForecastTables, dict[str, Path]]:
+    """``ontrack forecast`` on a project: its tables and registry in, the tables written to
+    ``out`` (default: the project's data/processed/)."""
+    sc_path = resolve_scenario(scenario, project)
+    progress, targets = load_inputs(project)
+    inputs = checksums(project_input_files(project, sc_path))
+    tables = compute(
+        progress,
+        targets,
+        as_of=as_of,
+        reg=project.registry(),
+        scenario=sc_path,
+        n_sims=n_sims,
+        seed=seed,
+        inputs=inputs,
+    )
+    return tables, write(tables, Path(out) if out else project.forecast_dir)
+
+
+# ---------------------------------------------------------------------------- briefing folders
+def variant_name(scenario: str | Path | None, n_sims: int, seed: int) -> str:
+    """'baseline' or the scenario file's stem, with '-n<sims>-s<seed>' unless the defaults."""
+    name = "baseline"
+    if scenario:
+        name = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(scenario).stem).strip("._") or "scenario"
+        if name == "baseline":
+            name = "scenario-baseline"
+    if (int(n_sims), int(seed)) != (DEFAULT_SIMS, DEFAULT_SEED):
+        name += f"-n{int(n_sims)}-s{int(seed)}"
+    return name
+
+
+def folder_for(
+    project: Project, as_of: str, scenario: str | Path | None, n_sims: int, seed: int
+) -> Path:
+    """data/processed/forecast/<as_of>/<variant>/ (see :func:`variant_name`)."""
+    if as_of != "latest" and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", str(as_of)):
+        raise InputError("as_of", f"{as_of!r} is not a month", "YYYY-MM or 'latest'")
+    return project.processed / "forecast" / str(as_of) / variant_name(scenario, n_sims, seed)
+
+
+def ensure(
+    project: Project,
+    as_of: str,
+    *,
+    scenario: str | Path | None = None,
+    n_sims: int = DEFAULT_SIMS,
+    seed: int = DEFAULT_SEED,
+) -> tuple[Path, bool]:
+    """The forecast folder for these parameters, computed (all plans) when missing or stale
+    (inputs, parameters or code changed since its forecast.json); returns (folder, computed)."""
+    sc_path = resolve_scenario(scenario, project)
+    folder = folder_for(project, as_of, sc_path, n_sims, seed)
+    inputs = checksums(project_input_files(project, sc_path))
+    sc = as_scenario(sc_path)
+    params = {
+        "as_of": str(as_of),
+        "scenario": sc.name if sc is not None else "baseline",
+        "n_sims": int(n_sims),
+        "seed": int(seed),
+    }
+    if is_current(folder, params, inputs):
+        return folder, False
+    progress, targets = load_inputs(project)
+    tables = compute(
+        progress,
+        targets,
+        as_of=as_of,
+        reg=project.registry(),
+        scenario=sc,
+        n_sims=n_sims,
+        seed=seed,
+        inputs=inputs,
+    )
+    write(tables, folder)
+    return folder, True
+
+
+def plan_as_of(
+    progress: pd.DataFrame, targets: pd.DataFrame, plan_id: str, reg: Registry, as_of: str
+) -> str:
+    """The month a plan is forecast as of: ``as_of`` itself, or for 'latest' the last month of
+    the progress of the plan's regions (as the forecast resolves it)."""
+    if as_of != "latest":
+        return parse_as_of(as_of, None)
+    plan_progress, _ = plan_inputs(progress, targets, plan_id, reg)
+    if plan_progress.empty:
+        raise InputError(
+            "progress", f"no progress for the regions of plan {plan_id!r}", "`ontrack ingest`"
+        )
+    return str(plan_progress["month"].astype(str).max())
