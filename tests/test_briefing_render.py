@@ -285,6 +285,23 @@ def test_render_skips_an_unchanged_briefing_unless_forced(tmp_path, monkeypatch)
     assert main(args) == 0 and len(calls) == 3  # an output went missing: rendered again
 
 
+def test_a_fresh_example_project_renders_at_once(tmp_path, capsys):
+    """`ontrack init x --example && cd x && ontrack render`: the targets and progress tables are
+    built from data/raw where missing (as `ontrack targets` and `ontrack ingest` would), then the
+    forecast tables, then the briefing of the project's first plan and its region."""
+    from ontrack.init import init_project
+
+    root = init_project(tmp_path / "x", example=True)
+    capsys.readouterr()
+    assert main(["--project", str(root), "render", "--format", "html"]) == 0
+    out = capsys.readouterr().out
+    assert "built data/processed/targets.csv" in out and "built data/processed/progress.csv" in out
+    project = open_project(root)
+    html = next((project.reports).glob("*/pingyang-2025-2027/pingyang.html"))
+    assert "平阳县大孵化器集群建设目标进展简报" in html.read_text(encoding="utf-8")
+    assert list(project.processed.glob("forecast/*/baseline/forecast.json"))
+
+
 # ------------------------------------------------------------------ from the project's tables
 
 

@@ -200,14 +200,16 @@ def _rel(p: Path, project: Project) -> str:
 # ---------------------------------------------------------------------------- preparing a plan
 def prepare(params: dict[str, Any], project: Project) -> tuple[dict[str, Any], dict[str, Any]]:
     """Validated params with as_of resolved; the forecast tables of the parameters made sure to
-    exist and be current (computed when missing or stale). Returns (params, plan info for the
-    manifest: parameters, inputs read by the briefing, code, forecast folder and seconds)."""
+    exist and be current (computed when missing or stale; the targets and progress tables are
+    built first where missing). Returns (params, plan info for the manifest: parameters, inputs
+    read by the briefing, code, forecast folder and seconds, tables built)."""
     from ..forecast import tables as ft
     from .data import NOTEBOOK as NB
     from .data import code_version, input_checksums, resolve_as_of
 
     t0 = time.perf_counter()
     params = validate_params(params, project)
+    built = ft.build_missing_inputs(project)  # a fresh project: as `ontrack targets` / `ingest`
     as_of = resolve_as_of(project, params["plan"], params["as_of"])
     params = dict(params, as_of=as_of)
     folder, computed = ft.ensure(
@@ -225,6 +227,8 @@ def prepare(params: dict[str, Any], project: Project) -> tuple[dict[str, Any], d
         "forecast_computed": computed,
         "forecast_seconds": round(time.perf_counter() - t0, 2),
     }
+    if built:
+        info["built"] = built
     return params, info
 
 
@@ -267,6 +271,8 @@ def run(args: argparse.Namespace) -> int:
         raise OntrackError(
             f"could not load the data or run the forecast: {type(exc).__name__}: {exc}"
         ) from None
+    for path in info.get("built", []):
+        print(f"built {path} (from data/raw, as `ontrack targets` / `ontrack ingest` would)")
     key = job_key(params, formats, info["inputs"], info["code"])
     manifest = read_manifest(project, params["as_of"])
     stem = output_stem(params)

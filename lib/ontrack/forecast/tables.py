@@ -348,6 +348,33 @@ def load_inputs(project: Project) -> tuple[pd.DataFrame, pd.DataFrame]:
     return read_progress_table(project.progress_csv), read_targets_table(project.targets_csv)
 
 
+def build_missing_inputs(project: Project) -> list[str]:
+    """Build the targets and progress tables of a project where they are missing, as
+    ``ontrack targets`` and ``ontrack ingest`` (no arguments) would, from its data/raw: so that
+    ``ontrack init x --example && cd x && ontrack render`` works. Tables that exist are left as
+    they are. Returns the tables built (paths in the project)."""
+    built: list[str] = []
+    if not project.targets_csv.is_file():
+        from ..targets import load_targets
+
+        load_targets(project)  # builds and writes targets.csv and the quality report
+        built.append(project.relative(project.targets_csv))
+    if not project.progress_csv.is_file():
+        from ..progress.summary import load_progress
+
+        progress, log = load_progress(project)
+        if progress.empty:
+            raise InputError(
+                str(project.progress_dir),
+                "no progress values read",
+                "monitoring reports (add them with `ontrack ingest FILE`)",
+            )
+        write_csv(validate(progress, PROGRESS), project.progress_csv)
+        write_csv(log, project.cleaning_log_csv)
+        built.append(project.relative(project.progress_csv))
+    return built
+
+
 def resolve_scenario(scenario: str | Path | None, project: Project | None = None) -> Path | None:
     """A scenario path as given, else relative to the project root; InputError if neither."""
     if not scenario:
@@ -367,9 +394,11 @@ def forecast_project(
     seed: int = DEFAULT_SEED,
     out: str | Path | None = None,
 ) -> tuple[ForecastTables, dict[str, Path]]:
-    """``ontrack forecast`` on a project: its tables and registry in, the tables written to
-    ``out`` (default: the project's data/processed/)."""
+    """``ontrack forecast`` on a project: its tables and registry in (built first where missing:
+    :func:`build_missing_inputs`), the tables written to ``out`` (default: the project's
+    data/processed/)."""
     sc_path = resolve_scenario(scenario, project)
+    build_missing_inputs(project)
     progress, targets = load_inputs(project)
     inputs = checksums(project_input_files(project, sc_path))
     tables = compute(
