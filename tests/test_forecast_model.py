@@ -362,3 +362,28 @@ def test_monthly_paths_have_the_model_s_monthly_distribution(synth, reg):
         se = np.sqrt((split.var() + direct.var()) / PATH_SIMS)
         assert abs(split.mean() - direct.mean()) < 4 * se + 1e-9, ind
         assert split.std() == pytest.approx(direct.std(), rel=0.15, abs=1e-9), ind
+
+
+def test_trajectories_of_every_target_end_on_the_table_with_a_scenario(synth, reg):
+    # pace factors, a pipeline project and a county summed from townships: every target's last
+    # month still carries exactly its attainment row's quantiles
+    from ontrack.forecast import simulate_tables
+    from ontrack.schema import TARGET_KEY
+
+    prog, targ = synth
+    sc = {
+        "name": "mixed",
+        "pace": [{"region": "cty0", "indicator": "*", "from": "2026-09", "factor": 0.5}],
+        "pipeline": [
+            {"region": "cty0-t1", "indicator": "space", "month": "2026-10", "amount": 3,
+             "probability": 0.6},
+        ],
+    }  # fmt: skip
+    att, traj = simulate_tables(fit(prog, "2026-06", reg=reg), targ, scenario=sc, n_sims=1500)
+    last = traj.groupby(TARGET_KEY, as_index=False).tail(1).merge(att, on=TARGET_KEY)
+    assert len(last) == len(att) > 0
+    for q in ("p10", "p50", "p90"):
+        np.testing.assert_array_equal(last[q], last[f"proj_{q}"])
+    # a window's months: 12 per year of the window
+    n = (att["year_end"] - att["year_start"] + 1) * 12
+    assert len(traj) == int(n.sum())
