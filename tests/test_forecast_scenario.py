@@ -22,9 +22,9 @@ def test_yaml_round_trip(fixtures, tmp_path):
 
 
 def test_example_scenario_in_data_raw_loads():
-    from ontrack import paths
+    from conftest import EXAMPLE_RAW
 
-    sc = load_scenario(paths.DATA_RAW / "scenarios" / "example-aojiang-slip.yml")
+    sc = load_scenario(EXAMPLE_RAW / "scenarios" / "example-aojiang-slip.yml")
     assert {p.region for p in sc.pipeline} == {"pingyang-aojiang"}
     assert all(p.month.startswith("2027") for p in sc.pipeline)
     assert any(r.region == "pingyang-xiaojiang" and r.factor == 0.8 for r in sc.pace)

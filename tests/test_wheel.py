@@ -70,6 +70,9 @@ def fresh(tmp_path_factory) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ONTRACK", "PYTHON"))}
     env["PATH"] = f"{env_dir / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     env["HOME"] = str(base / "home")  # no user-level Jupyter or matplotlib state
+    # the dependencies' data files (nbconvert's base templates) live under their prefix's
+    # share/jupyter, as they would under the fresh venv's own had pip installed them there
+    env["JUPYTER_PATH"] = str(Path(sys.prefix) / "share" / "jupyter")
     (base / "home").mkdir()
     where = subprocess.run(
         [str(py), "-c", "import ontrack; print(ontrack.__file__)"],
@@ -242,28 +245,32 @@ def test_a_plan_added_as_data_only_is_read_forecast_and_rendered(fresh, tmp_path
     p90 = sum(float(row[(t, "2026")]["proj_p90"]) for t in TOWNS)
     assert p10 <= float(county["proj_p50"]) <= p90
 
-    ontrack(
-        fresh,
-        "render",
-        "--plan",
-        PLAN,
-        "--region",
-        COUNTY,
-        "--as-of",
-        "2026-09",
-        "--format",
-        "html",
-        cwd=project,
-    )
-    html = next((project / "reports").rglob(f"{COUNTY}.html")).read_text(encoding="utf-8")
-    for name in ("龙湾区", "龙湾区科技创新三年行动计划", "新增发明专利授权", "永中街道"):
-        assert name in html, name
+    for region in (COUNTY, "R0017"):
+        ontrack(
+            fresh,
+            "render",
+            "--plan",
+            PLAN,
+            "--region",
+            region,
+            "--as-of",
+            "2026-09",
+            "--format",
+            "html",
+            cwd=project,
+        )
+    county = next((project / "reports").rglob(f"{COUNTY}.html")).read_text(encoding="utf-8")
+    for name in ("龙湾区", "龙湾区科技创新三年行动计划", "新增发明专利授权"):
+        assert name in county, name
+    town = next((project / "reports").rglob("R0017.html")).read_text(encoding="utf-8")
+    assert "永中街道" in town and "龙湾区科技创新三年行动计划" in town
 
 
 def test_the_wheel_carries_notebooks_example_and_license(fresh):
     import zipfile
 
-    names = set(zipfile.ZipFile(fresh["wheel"]).namelist())
+    with zipfile.ZipFile(fresh["wheel"]) as whl:
+        names = set(whl.namelist())
     for name in (
         "ontrack/notebooks/04_briefing.ipynb",
         "ontrack/notebooks/05_scenario_lab.ipynb",
