@@ -93,7 +93,7 @@ def read_files(
     :data:`~.log.MAX_ERRORS_PER_FILE` per file, the rest counted; the exception's ``log`` holds
     the whole cleaning log). Reading no value at all is an error too.
     """
-    from .checks import check_magnitudes, check_months, target_ceilings
+    from .checks import check_magnitudes, check_months, current_date, target_ceilings
     from .clean import dedupe, resolve_overlaps, resolve_totals, to_months, to_table
     from .log import CleaningLog
     from .readers import read_file
@@ -105,7 +105,7 @@ def read_files(
     if split_jan_feb == "none":
         split_jan_feb = None
     log = log if log is not None else CleaningLog()
-    today = today or dt.date.today()
+    today = today or current_date()
     obs = []
     n_files = 0
     for name, path, added in named:

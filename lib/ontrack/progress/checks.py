@@ -3,11 +3,12 @@
 * A month after the current month, or in a year none of the project's plans covers, is an error
   (one per sheet and period, naming its first cell): a mistyped year must not become the
   briefing's 数据截至 month.
-* A value more than :data:`IMPLAUSIBLE_FACTOR` times the largest target the plans set for that
-  region and indicator (any year, any level; for a region without targets, its nearest
-  ancestor's) is flagged: most likely a unit slip (平方米 in a 万平方米 column is 10,000 times
-  too large). A flag is kept and shown in the region's briefing, not refused: a township can
-  genuinely outgrow a small target several times over.
+* A value (a month's, or a running total from January) more than :data:`IMPLAUSIBLE_FACTOR`
+  times the largest yearly target the plans set for that region and indicator (any year, any
+  level; the largest multi-year target where there is no yearly one; for a region without
+  targets, its nearest ancestor's) is flagged: most likely a unit slip (平方米 in a 万平方米
+  column is 10,000 times too large). A flag is kept and shown in the region's briefing, not
+  refused: a township can genuinely outgrow a small target several times over.
 """
 
 from __future__ import annotations
@@ -18,12 +19,18 @@ from collections import defaultdict
 import pandas as pd
 
 from ..registry import Registry
+from ..units import kind_of
 from .log import CleaningLog
 from .periods import month_str
 from .readers import Obs
 
-#: A reported value above this many times the region's largest target is flagged.
+#: A reported value above this many times the region's largest yearly target is flagged.
 IMPLAUSIBLE_FACTOR = 10.0
+
+
+def current_date() -> dt.date:
+    """Today, as the month checks see it when no date is given (tests replace this)."""
+    return dt.date.today()
 
 
 def _span(o: Obs) -> tuple[str, str]:
@@ -77,12 +84,17 @@ def check_months(obs: list[Obs], log: CleaningLog, reg: Registry, today: dt.date
 
 
 def target_ceilings(targets: pd.DataFrame | None) -> dict[tuple[str, str], float]:
-    """(region, indicator) → the largest target value any plan sets (any year or level)."""
+    """(region, indicator) → the largest yearly target any plan sets (any year or level); the
+    largest multi-year target where the plans set no yearly one."""
     if targets is None or targets.empty:
         return {}
-    t = targets[["region_id", "indicator_id", "value"]].copy()
+    t = targets[["region_id", "indicator_id", "year_start", "year_end", "value"]].copy()
     t["value"] = pd.to_numeric(t["value"], errors="coerce")
     t = t[t["value"] > 0]
+    t["yearly"] = t["year_start"].astype(int) == t["year_end"].astype(int)
+    key = [t["region_id"].astype(str), t["indicator_id"].astype(str)]
+    has_yearly = t.groupby(key)["yearly"].transform("any")
+    t = t[t["yearly"] | ~has_yearly]
     g = t.groupby([t["region_id"].astype(str), t["indicator_id"].astype(str)])["value"].max()
     return {(str(r), str(i)): float(v) for (r, i), v in g.items()}
 
@@ -93,7 +105,7 @@ def check_magnitudes(
     reg: Registry,
     ceilings: dict[tuple[str, str], float],
 ) -> None:
-    """Flag values more than IMPLAUSIBLE_FACTOR × the region's largest target."""
+    """Flag values more than IMPLAUSIBLE_FACTOR × the region's largest yearly target."""
     if not ceilings:
         return
     for o in obs:
@@ -107,6 +119,9 @@ def check_magnitudes(
         if ceiling is None or o.value <= IMPLAUSIBLE_FACTOR * ceiling:
             continue
         unit = reg.unit(o.indicator_id) or ""
+        area = kind_of(unit) == "area"
+        hint_zh = "请核对单位（如平方米与万平方米）和数值" if area else "请核对单位和数值"
+        hint_en = "check the unit (平方米 vs 万平方米) and the number" if area else "check it"
         span, _ = _span(o)
         name = reg.region_name(o.region_id)
         own = whose == o.region_id
@@ -117,11 +132,10 @@ def check_magnitudes(
             o.sheet,
             o.cell,
             f"{name}“{reg.indicator_name(o.indicator_id)}”{span}为 {o.value:g}{unit}，"
-            f"超过{of_zh}最大目标 {ceiling:g}{unit} 的 {IMPLAUSIBLE_FACTOR:g} 倍："
-            "请核对单位（如平方米与万平方米）和数值",
+            f"超过{of_zh}最大年度目标 {ceiling:g}{unit} 的 {IMPLAUSIBLE_FACTOR:g} 倍：{hint_zh}",
             f"{o.region_id} {o.indicator_id} {span} = {o.value:g} {unit}, more than "
-            f"{IMPLAUSIBLE_FACTOR:g} times {of_en} largest target ({ceiling:g} {unit}): check the "
-            "unit (平方米 vs 万平方米) and the number",
+            f"{IMPLAUSIBLE_FACTOR:g} times {of_en} largest yearly target ({ceiling:g} {unit}): "
+            f"{hint_en}",
             region_id=o.region_id,
             indicator_id=o.indicator_id,
             month=month_str(o.year, o.end),

@@ -9,9 +9,10 @@ goes to the cleaning log as an error naming the file. The rules, each a declared
   name: an .xls that is really an .xlsx is read as one; a web page or an encrypted workbook
   saved under a spreadsheet name is refused with the reason.
 * **Size** before anything is decompressed or parsed: the file itself (:data:`MAX_FILE_BYTES`),
-  an .xlsx's uncompressed size as its zip directory declares it and then as it actually
-  decompresses (:data:`MAX_UNCOMPRESSED_BYTES`: a zip bomb stops here), and each sheet's used
-  range (:data:`MAX_CELLS`).
+  an .xlsx's uncompressed size as its zip directory declares it (:data:`MAX_UNCOMPRESSED_BYTES`:
+  a zip bomb stops here; a directory that understates it fails zipfile's CRC check), and each
+  sheet's used range (:data:`MAX_CELLS`: one stray cell at XFD1048576 would otherwise make a
+  grid of 17 billion cells).
 * **Text**: the encoding from the byte-order mark (UTF-8, UTF-16 as Excel's "Unicode text"
   writes it), else UTF-8, else GB18030; the delimiter (comma, tab, semicolon, |) from the lines
   themselves.
@@ -178,7 +179,9 @@ def load_tables(path: Path, file: str, log: CleaningLog) -> Tables | None:
 
 # ------------------------------------------------------------------------------- .xlsx
 def _check_zip(path: Path, file: str, log: CleaningLog) -> tuple[bool, bool]:
-    """(within the size limit, has formulas): declared sizes first, then the real ones."""
+    """(within the size limit, has formulas), from the sizes the zip directory declares: a
+    member is never decompressed beyond its declared size (zipfile stops there and the CRC
+    check fails), so the declared total bounds what opening the workbook can take."""
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
@@ -186,19 +189,17 @@ def _check_zip(path: Path, file: str, log: CleaningLog) -> tuple[bool, bool]:
             if declared > MAX_UNCOMPRESSED_BYTES:
                 _too_big(log, file, declared)
                 return False, False
-            total, formulas = 0, False
+            formulas = False
             for info in infos:
-                sheet_xml = info.filename.startswith("xl/worksheets/")
+                if not info.filename.startswith("xl/worksheets/") or formulas:
+                    continue
                 tail = b""
                 with zf.open(info) as f:
                     while chunk := f.read(1 << 16):
-                        total += len(chunk)
-                        if total > MAX_UNCOMPRESSED_BYTES:
-                            _too_big(log, file, total, actual=True)
-                            return False, False
-                        if sheet_xml and not formulas:
-                            formulas = bool(_FORMULA_TAG.search(tail + chunk))
-                            tail = chunk[-16:]
+                        if _FORMULA_TAG.search(tail + chunk):
+                            formulas = True
+                            break
+                        tail = chunk[-16:]
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
         _refuse(
             log,
@@ -212,13 +213,12 @@ def _check_zip(path: Path, file: str, log: CleaningLog) -> tuple[bool, bool]:
     return True, formulas
 
 
-def _too_big(log: CleaningLog, file: str, n: int, actual: bool = False) -> None:
-    how = "解压后" if actual else "解压后（据压缩目录）"
+def _too_big(log: CleaningLog, file: str, n: int) -> None:
     log.error(
         file,
         "",
         "",
-        f"工作簿{how}达 {_mib(n)}，超过上限 {_mib(MAX_UNCOMPRESSED_BYTES)}，未打开",
+        f"工作簿解压后达 {_mib(n)}，超过上限 {_mib(MAX_UNCOMPRESSED_BYTES)}，未打开",
         f"the workbook expands to {_mib(n)} (at most {_mib(MAX_UNCOMPRESSED_BYTES)}): not opened",
         "一份月度进度报表（删除多余的工作表或格式）",
         "one monthly progress report (remove stray sheets or formatting)",
@@ -239,8 +239,8 @@ def _uncached_formulas(path: Path) -> dict[str, dict[tuple[int, int], str]]:
     from openpyxl import load_workbook
 
     out: dict[str, dict[tuple[int, int], str]] = {}
-    wb = load_workbook(path, read_only=True, data_only=False)
-    try:
+    with open(path, "rb") as fh:  # a file object: openpyxl then ignores the name's extension
+        wb = load_workbook(fh, read_only=True, data_only=False)
         for ws in wb.worksheets:
             found: dict[tuple[int, int], str] = {}
             for row in ws.iter_rows():
@@ -249,7 +249,6 @@ def _uncached_formulas(path: Path) -> dict[str, dict[tuple[int, int], str]]:
                         v = cell.value
                         found[(cell.row, cell.column)] = str(getattr(v, "text", v))
             out[ws.title] = found
-    finally:
         wb.close()
     return out
 
@@ -261,7 +260,8 @@ def _load_xlsx(path: Path, file: str, log: CleaningLog) -> Tables | None:
     if not ok:
         return None
     try:
-        wb = load_workbook(path, data_only=True)
+        with open(path, "rb") as fh:  # a file object: openpyxl then ignores the extension
+            wb = load_workbook(fh, data_only=True)
         formulas = _uncached_formulas(path) if has_formulas else {}
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
         return _refuse(

@@ -686,11 +686,12 @@ def read_file(
 def _no_values(log: CleaningLog, file: str, tables) -> None:
     """The error for a file that gave no value, saying what the reader saw."""
     zh, en = "未读到任何数值", "no values read"
-    if tables.hidden and not tables.grids:
-        zh += f"：所有工作表均为隐藏（{'、'.join(tables.hidden)}）"
-        en += f": every sheet is hidden ({', '.join(tables.hidden)})"
+    empty = not any(any(text(v) for v in row) for g in tables.grids.values() for row in g)
+    if tables.hidden and empty:
+        zh += f"：看得见的工作表是空的，数据可能在隐藏的工作表（{'、'.join(tables.hidden)}）里"
+        en += f": the visible sheets are empty; hidden sheet(s): {', '.join(tables.hidden)}"
         exp = ("取消隐藏数据所在的工作表", "the data sheet unhidden")
-    elif not any(any(text(v) for v in row) for g in tables.grids.values() for row in g):
+    elif empty:
         zh += "：文件是空的"
         en += ": the file is empty"
         exp = ("填好数据的报表", "a filled-in report")
