@@ -286,7 +286,8 @@ def test_flags_are_printed_and_carry_their_region(project, tmp_path, capsys):
     assert "! s.xlsx | 督查表 | B3: 昆阳镇“新增孵化空间面积”2026年1-9月为 12500万平方米" in out
     log = read_csv(project.cleaning_log_csv, dtype=str, keep_default_na=False)
     flags = log[log["level"] == "flag"]
-    assert sorted(zip(flags["region_id"], flags["indicator_id"], flags["month"])) == [
+    about = zip(flags["region_id"], flags["indicator_id"], flags["month"], strict=True)
+    assert sorted(about) == [
         ("pingyang-aojiang", "space", "2026-09"),
         ("pingyang-kunyang", "space", "2026-09"),
     ]
