@@ -195,9 +195,14 @@ def test_a_later_report_replaces_an_earlier_one_and_the_log_says_so(example_regi
     assert (r["file"], r["cell"]) == ("dup/report_b.xlsx", "B4")
     about = (r["region_id"], r["indicator_id"], r["month"])
     assert about == ("pingyang-kunyang", "firms", "2026-09")
-    assert "= 30 (dup/report_a.xlsx | Sheet1 | B4 (2026年1-9月))" in r["message_en"]
-    assert "= 32 (dup/report_b.xlsx | Sheet1 | B4 (2026年1-9月))" in r["message_en"]
-    assert "30" in r["message"] and "32" in r["message"] and "替换" in r["message"]
+    assert r["message_en"] == (
+        "pingyang-kunyang firms 2026年1-9月: 30 (dup/report_a.xlsx | Sheet1 | B4) replaced by 32 "
+        "from the later report (dup/report_b.xlsx | Sheet1 | B4)"
+    )
+    assert r["message"] == (
+        "昆阳镇“新增在孵企业(项目)”2026年1-9月：较早报告的 30（dup/report_a.xlsx | Sheet1 | B4）"
+        "被较晚报告的 32（dup/report_b.xlsx | Sheet1 | B4）替换"
+    )
 
 
 def test_the_same_thing_twice_in_one_file_is_an_error(tmp_path, example_registry):

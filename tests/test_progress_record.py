@@ -128,7 +128,7 @@ def test_a_later_report_replaces_an_earlier_one_with_the_change_logged(project, 
     assert _ingest(project, second) == 0
     assert _values(project)[("pingyang-kunyang", "firms", "2026-03")] == 7.0
     log = read_csv(project.cleaning_log_csv, dtype=str, keep_default_na=False)
-    rep = log[log["message_en"].str.contains("replaced by the later report")]
+    rep = log[log["message_en"].str.contains("from the later report")]
     assert len(rep) == 1
     r = rep.iloc[0]
     assert r["level"] == "flag"  # the value changed: a warning the briefing shows
@@ -138,9 +138,10 @@ def test_a_later_report_replaces_an_earlier_one_with_the_change_logged(project, 
         "2026-03",
     )
     # old value, new value and both sources
-    assert "= 6 (z.csv | line 2 (2026年3月))" in r["message_en"]
-    assert "= 7 (a.csv | line 2 (2026年3月))" in r["message_en"]
-    assert "被较晚的报告" in r["message"]
+    assert (
+        "6 (z.csv | line 2) replaced by 7 from the later report (a.csv | line 2)" in r["message_en"]
+    )
+    assert "较早报告的 6（z.csv | line 2）被较晚报告的 7（a.csv | line 2）替换" in r["message"]
     # the record keeps both reports (nothing is ever lost)
     assert {p.name for p in project.progress_dir.iterdir()} >= {"z.csv", "a.csv", "base.csv"}
 

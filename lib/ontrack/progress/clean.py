@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..registry import Registry
-from .log import CleaningLog
+from .log import CleaningLog, where
 from .periods import month_str
 from .readers import Obs
 
@@ -218,14 +218,24 @@ def _pick(items: list, reg: Registry, log: CleaningLog, month: bool) -> object |
         new_v = newest.value if month else new_o.value
         old_s = _span(year, x.start, x.end)
         new_s = _span(year, newest.start, newest.end)
-        zh = (
-            f"{what_zh}：较早的报告 {o.source} 的 {old_s} {old_v:g} "
-            f"被较晚的报告 {new_o.source} 的 {new_s} {new_v:g} 替换"
-        )
-        en = (
-            f"{what_en}: {old_s} = {old_v:g} ({o.source}) replaced by the later report's "
-            f"{new_s} = {new_v:g} ({new_o.source})"
-        )
+        old_at, new_at = where(o.file, o.sheet, o.cell), where(new_o.file, new_o.sheet, new_o.cell)
+        if (x.start, x.end) == (newest.start, newest.end):
+            zh = (
+                f"{what_zh}：较早报告的 {old_v:g}（{old_at}）被较晚报告的 {new_v:g}（{new_at}）替换"
+            )
+            en = (
+                f"{what_en}: {old_v:g} ({old_at}) replaced by {new_v:g} from the later report "
+                f"({new_at})"
+            )
+        else:
+            zh = (
+                f"{what_zh}：较早报告的 {old_s} {old_v:g}（{old_at}）"
+                f"被较晚报告的 {new_s} {new_v:g}（{new_at}）替换"
+            )
+            en = (
+                f"{what_en}: {old_s} = {old_v:g} ({old_at}) replaced by {new_s} = {new_v:g} "
+                f"from the later report ({new_at})"
+            )
         same = _close(old_v, new_v) and (x.start, x.end) == (newest.start, newest.end)
         (log.info if same else log.flag)(new_o.file, new_o.sheet, new_o.cell, zh, en, **about)
     return newest
