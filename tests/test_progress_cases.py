@@ -407,3 +407,19 @@ def test_a_folder_of_xls_files_is_read_not_skipped(tmp_path, example_registry):
     shutil.copy(CASES / "legacy.xls", tmp_path / "a.xls")
     df, _ = read_progress([tmp_path], example_registry, today=TODAY)
     assert len(df) == 3
+
+
+def test_people_in_a_count_column_of_a_long_table(tmp_path, example_registry):
+    # the unit column says 个 (firms), the cells say 人 / 万人: refused, never stored as firms
+    path = tmp_path / "long.csv"
+    path.write_text(
+        "区域,指标,月份,数值,单位\n昆阳镇,firms,2026-03,1200人,个\n鳌江镇,firms,2026-03,0.5万人,个\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputErrors) as ei:
+        read_progress([path], example_registry, today=TODAY)
+    msgs = [str(e) for e in ei.value.errors]
+    assert len(msgs) == 2
+    assert msgs[0].startswith("long.csv | line 2: 单位“人”")
+    assert "'人' does not fit firms" in msgs[0]
+    assert msgs[1].startswith("long.csv | line 3: 单位“万人”")

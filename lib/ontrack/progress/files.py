@@ -301,7 +301,10 @@ def _load_xls(path: Path, file: str, log: CleaningLog) -> Tables | None:
     import xlrd
 
     try:
-        book = xlrd.open_workbook(path, formatting_info=True, on_demand=True)
+        try:
+            book = xlrd.open_workbook(path, formatting_info=True, on_demand=True)
+        except NotImplementedError:  # formats xlrd reads without their formatting
+            book = xlrd.open_workbook(path, on_demand=True)
     except Exception as exc:  # xlrd raises XLRDError, struct.error, ... for damaged files
         return _refuse(
             log,
