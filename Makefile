@@ -12,7 +12,11 @@ AS_OF  ?= latest
 FORMAT ?= html,pdf
 
 PLAN_INPUTS     := $(shell find data/raw/plans data/raw/indicators.csv ontrack.toml -type f 2>/dev/null)
-PROGRESS_INPUTS := $(shell find data/raw/progress -type f 2>/dev/null)
+# The record (data/raw/progress): a stamp rewritten only when a report is added, removed or
+# changed (names, times, sizes; file names may hold spaces), so that progress.csv is rebuilt then
+RECORD_STAMP    := data/processed/.record-stamp
+RECORD_LIST     := $(shell find data/raw/progress -printf '%P\t%T@\t%s\n' 2>/dev/null | LC_ALL=C sort | cksum)
+$(shell mkdir -p data/processed && [ "$$(cat $(RECORD_STAMP) 2>/dev/null)" = "$(RECORD_LIST)" ] || echo "$(RECORD_LIST)" > $(RECORD_STAMP))
 LIB_SOURCES     := $(shell find lib/ontrack -type f -name '*.py' 2>/dev/null)
 
 .PHONY: help setup system-deps data targets progress briefing render-all test lint format bench lab clean
@@ -43,11 +47,12 @@ $(STAMP): pyproject.toml
 data/processed/targets.csv: $(STAMP) $(PLAN_INPUTS) $(LIB_SOURCES)
 	$(BIN)/ontrack targets
 
-data/processed/progress.csv: $(STAMP) $(PROGRESS_INPUTS) $(LIB_SOURCES)
+# rebuilt from the whole record; a failed rebuild writes nothing, so the next run tries again
+data/processed/progress.csv: $(STAMP) data/processed/targets.csv $(RECORD_STAMP) $(LIB_SOURCES)
 	$(BIN)/ontrack ingest
 
 targets: data/processed/targets.csv  ## Parse the plan documents into data/processed/targets.csv (+ .xlsx, quality report)
-progress: data/processed/progress.csv  ## Read data/raw/progress/ into data/processed/progress.csv (+ cleaning log)
+progress: data/processed/progress.csv  ## Rebuild data/processed/progress.csv (+ cleaning log) from the record, data/raw/progress/
 data: targets progress  ## Build all processed data
 
 briefing: data  ## Set up (first time) and render the default briefing (Pingyang county) to HTML and PDF

@@ -153,6 +153,62 @@ def test_forecast_cli_names_bad_inputs(outside, capsys):
     assert "--regions" in capsys.readouterr().err
 
 
+def test_as_of_is_limited_to_months_with_data(outside, capsys):
+    # synthetic progress to 2026-05: an as-of after it would present June ... as known
+    prog, targ = make_synthetic(n_counties=1, n_towns=2, years=(2025, 2026), last_month="2026-05")
+    write_csv(prog, outside / "p.csv")
+    write_csv(targ, outside / "t.csv")
+    args = ["forecast", "--progress", "p.csv", "--targets", "t.csv", "--sims", "200"]
+    assert main([*args, "--out", "o", "--as-of", "2026-09"]) == 2
+    err = capsys.readouterr().err
+    assert "2026-09 is after the last month with data (2026-05)" in err
+    assert "2026-09 晚于最后一个有数据的月份 2026-05" in err
+    assert not (outside / "o").exists()
+    assert main([*args, "--out", "o", "--as-of", "2026-05"]) == 0
+    assert main([*args, "--out", "o2", "--as-of", "latest"]) == 0
+    assert ft.read(outside / "o2").attainment["as_of"].unique().tolist() == ["2026-05"]
+
+
+def test_check_as_of_per_plan():
+    # plan A's regions report to 2026-08, plan B's to 2026-10: 2026-09 is refused for A only
+    progress = pd.DataFrame(
+        {
+            "region_id": ["a", "a", "b"],
+            "indicator_id": "firms",
+            "month": ["2026-07", "2026-08", "2026-10"],
+            "value": 1.0,
+        }
+    )
+    targets = pd.DataFrame(
+        {"plan_id": ["A", "B"], "region_id": ["a", "b"], "indicator_id": "firms",
+         "year_start": 2026, "year_end": 2026, "level": "baseline", "value": 10.0}
+    )  # fmt: skip
+    from ontrack.errors import InputError
+    from ontrack.registry import Registry
+
+    assert ft.check_as_of("latest", progress) == "2026-10"
+    assert ft.check_as_of("2026-10", progress) == "2026-10"
+    ft.check_plans_as_of("2026-08", progress, targets, Registry())
+    with pytest.raises(InputError) as ei:
+        ft.check_plans_as_of("2026-09", progress, targets, Registry())
+    assert "after the last month with data (2026-08 of plan A)" in str(ei.value)
+    with pytest.raises(InputError, match="no progress data"):
+        ft.check_as_of("latest", progress.iloc[0:0])
+
+
+def test_project_forecast_refuses_an_as_of_after_the_data(built_project, tmp_path, capsys):
+    # the illustrative data of both plans end in 2026-10
+    out = tmp_path / "out"
+    rc = main(
+        ["--project", str(built_project.root), "forecast", "--as-of", "2026-11", "--out", str(out)]
+    )
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert "2026-11 is after the last month with data (2026-10 of plan lucheng-2025-2027)" in err
+    assert "(2026-10 of plan pingyang-2025-2027)" in err
+    assert not out.exists()
+
+
 def test_project_forecast_writes_the_three_tables(built_project, tmp_path):
     out = tmp_path / "out"
     rc = main(

@@ -176,3 +176,59 @@ def test_scenario_output_is_named_and_overrides_move_p_meet():
         & (a.year_end == 2026)
     ].iloc[0]
     assert r["target"] == 0 and r["p_meet"] == 1.0 and r["scenario"] == "lower-bar"
+
+
+# --------------------------------------------------------------------------- unknown names
+def test_a_scenario_naming_an_unknown_region_or_indicator_is_refused_with_a_did_you_mean(
+    example_registry,
+):
+    from ontrack.forecast.scenario import check_scenario
+
+    sc = load_scenario(
+        {
+            "name": "typos",
+            "pace": [
+                # a typo of pingyang-aojiang, and an indicator that does not exist
+                {"region": "pingyang-aojang", "indicator": "spaces", "from": "2026-10",
+                 "factor": 0.5},
+                {"region": "*", "indicator": "*", "from": "2026-10", "factor": 0.9},  # fine
+            ],
+            # a Chinese name where the id belongs: the id is suggested
+            "pipeline": [{"region": "鳌江镇", "indicator": "space", "month": "2027-03",
+                          "amount": 1.5}],
+            "targets": [{"plan": "pingyang-2025-2026", "region": "pingyang",
+                         "indicator": "firms", "year_start": 2026, "value": 1}],
+        }
+    )  # fmt: skip
+    with pytest.raises(InputErrors) as ei:
+        check_scenario(sc, example_registry, source="typos.yml")
+    msgs = [str(e) for e in ei.value.errors]
+    assert len(msgs) == 4
+    assert msgs[0].startswith("typos.yml: pace[0].region: 未知区域“pingyang-aojang”")
+    assert "did you mean pingyang-aojiang" in msgs[0]
+    assert msgs[1].startswith("typos.yml: pace[0].indicator: 未知指标“spaces”")
+    assert "did you mean space" in msgs[1]
+    assert msgs[2].startswith("typos.yml: pipeline[0].region: 未知区域“鳌江镇”")
+    assert "the id pingyang-aojiang (names are not ids)" in msgs[2]
+    assert msgs[3].startswith("typos.yml: targets[0].plan: 未知计划“pingyang-2025-2026”")
+    assert "did you mean pingyang-2025-2027" in msgs[3]
+    # one problem alone is one InputError; known names pass; ids of the data pass too
+    one = load_scenario({"name": "x", "pipeline": [
+        {"region": "R0017", "indicator": "firms", "month": "2027-01", "amount": 1}]})  # fmt: skip
+    with pytest.raises(InputError, match="unknown region 'R0017': the rule would change nothing"):
+        check_scenario(one, example_registry)
+    check_scenario(one, example_registry, regions={"R0017"})
+
+
+def test_the_forecast_refuses_a_scenario_with_an_unknown_name(tmp_path):
+    from ontrack.forecast.tables import compute
+
+    prog, targ = make_synthetic(n_counties=1, n_towns=2, years=(2026, 2026), last_month="2026-06")
+    path = tmp_path / "slip.yml"
+    path.write_text(
+        "name: slip\npace:\n"
+        "  - {region: cty0-twn9, indicator: firms, from: 2026-07, factor: 0.5}\n",  # not cty0-t1
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError, match=r"slip.yml: pace\[0\].region: .*cty0-twn9"):
+        compute(prog, targ, reg=synthetic_registry(1, 2), scenario=path, n_sims=100)

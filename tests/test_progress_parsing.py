@@ -7,7 +7,15 @@ import datetime as dt
 import pytest
 
 from ontrack.progress.periods import Period, parse_date, parse_period
-from ontrack.progress.values import ValueProblem, parse_cell, parse_value
+from ontrack.progress.values import (
+    MAX_VALUE,
+    CellError,
+    Formula,
+    Percent,
+    ValueProblem,
+    parse_cell,
+    parse_value,
+)
 from ontrack.units import factor, find_unit
 
 
@@ -16,7 +24,7 @@ from ontrack.units import factor, find_unit
     [
         ("１２,５００", 12500.0),  # full-width digits and comma
         ("1,234.5", 1234.5),  # thousands separator
-        ("85.0%", 0.85),  # percentage as text
+        ("1.2e3", 1200.0),  # exponent notation, finite and plausible
         ("2.1*", 2.1),  # footnote mark
         ("3.0①", 3.0),
         ("  12 ", 12.0),  # spaces
@@ -42,6 +50,36 @@ def test_unit_written_in_the_cell():
 def test_bad_values_raise(cell):
     with pytest.raises(ValueProblem):
         parse_value(cell)
+
+
+@pytest.mark.parametrize(
+    "cell, reason",
+    [
+        ("12.5%", "a percentage '12.5%' is not an amount"),  # a share in a count column
+        (Percent(0.125), "formatted as a percentage (12.5%)"),  # 0.125 shown as 12.5% in Excel
+        ("1 2", "a space inside the number '1 2'"),  # 12, or 1 and 2?
+        ("1　2", "a space inside the number"),  # ideographic space (全角空格)
+        ("12 500", "a space inside the number"),  # a space as thousands separator: refused too
+        ("1e308", "implausibly large"),  # finite, but 1e308 × 10000 ㎡ → inf downstream
+        ("1e10", "implausibly large"),  # beyond MAX_VALUE = 1e9
+        (float("inf"), "implausibly large"),
+        ("inf", "not a number"),
+        ("nan", "not a number"),
+        ("NaN", "not a number"),
+        (Formula("=SUM(C5:C8)"), "formula '=SUM(C5:C8)' has no calculated value"),
+        (CellError("#DIV/0!"), "Excel error value #DIV/0!"),
+    ],
+)
+def test_values_that_are_not_what_they_seem_are_refused_with_the_reason(cell, reason):
+    with pytest.raises(ValueProblem) as ei:
+        parse_cell(cell)
+    assert reason in ei.value.en
+    assert ei.value.zh  # and a Chinese message for office staff
+
+
+def test_the_largest_plausible_value_and_a_nan_cell():
+    assert parse_value("1e9") == MAX_VALUE  # the cap itself is accepted
+    assert parse_value(float("nan")) is None  # an empty numeric cell: nothing reported
 
 
 @pytest.mark.parametrize(

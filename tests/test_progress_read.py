@@ -68,11 +68,13 @@ def test_covers_counts_the_months_a_value_spans(good):
 def test_total_rows_checked_and_not_emitted(good):
     df, log = good
     # 合计 rows are not data; 1-2月 space 20500 ㎡ = 1.25+0.8 ✓, 3月 3.40 ≠ 1.25+1.5+0.6 = 3.35
-    flags = log[(log.level == "flag") & log.message.str.startswith("total")]
+    flags = log[(log.level == "flag") & log.message_en.str.startswith("total")]
     assert len(flags) == 1
     f = flags.iloc[0]
     assert (f["sheet"], f["cell"]) == ("3月", "D8")
     assert "3.35" in f["message"] and "D5, D6, D7" in f["message"]
+    # the flag names the county it concerns, so that its briefing shows it
+    assert (f["region_id"], f["indicator_id"], f["month"]) == ("pingyang", "space", "2026-03")
     # the county (pingyang) appears only from the 全县-only sheet, not from the 合计 rows
     assert set(df[df.region_id == "pingyang"]["indicator_id"]) == {"incubators_20"}
 
@@ -104,7 +106,7 @@ def test_tidy_csv_ytd_with_gap_and_revision(good):
     # the months add up to the latest (revised) total: 30 + 20 + 35 + 0 = 85
     haixi = df[(df.region_id == "pingyang-haixi") & (df.indicator_id == "talent")]
     assert haixi["value"].sum() == 85
-    rev = log[log.message.str.contains("revision")]
+    rev = log[log.message_en.str.contains("revision")]
     assert len(rev) == 1 and "line 4" in rev.iloc[0]["message"] and rev.iloc[0]["cell"] == "line 5"
     # monthly rows; the blank March is absent, not zero
     assert _v(df, "pingyang-tengjiao", "firms", "2026-01") == 3
@@ -142,8 +144,8 @@ def test_sources_are_relative_to_the_base_folder(example_registry):
 def test_footnote_marks_are_noted_in_the_log(good):
     _, log = good
     # '0.6①' and '5*' (report_ytd.xlsx): read as 0.6 and 5, and the log says so
-    assert log["message"].str.contains("read '0.6①' as 0.6", regex=False).any()
-    assert log["message"].str.contains("read '5*' as 5", regex=False).any()
+    assert log["message_en"].str.contains("read '0.6①' as 0.6", regex=False).any()
+    assert log["message"].str.contains("“5*”读作 5", regex=False).any()
 
 
 def test_split_jan_feb_even(example_registry):
@@ -165,28 +167,54 @@ def test_bad_file_lists_all_errors_with_places_and_suggestions(example_registry)
     msgs = [str(e) for e in ei.value.errors]
     assert len(msgs) == 4
     text = "\n".join(msgs)
-    assert "bad_names.xlsx | 督查表 | B4: unknown region '昆杨镇'" in text
+    # Chinese first (what office staff act on), English on the next line
+    assert "bad_names.xlsx | 督查表 | B4: 未知区域“昆杨镇”" in text
+    assert "unknown region '昆杨镇'" in text
     assert "昆阳镇" in next(m for m in msgs if "昆杨镇" in m)  # suggestion
-    assert "bad_names.xlsx | 督查表 | D3: unknown indicator '新增孵化载体投资额(万元)'" in text
+    assert "bad_names.xlsx | 督查表 | D3: 未知指标“新增孵化载体投资额(万元)”" in text
+    assert "unknown indicator '新增孵化载体投资额(万元)'" in text
     assert "新增孵化空间面积" in next(m for m in msgs if "投资额" in m)
-    assert "| C5: not a number: '十二'" in text
-    assert "| E3: unit of '新增孵化空间面积' not stated" in text
+    assert "| C5: 不是数字：'十二'" in text and "not a number: '十二'" in text
+    assert "| E3: “新增孵化空间面积”未注明单位" in text
     assert (ei.value.log["level"] == "error").sum() == 4
 
 
-def test_duplicates_are_errors_unless_prefer_newer(example_registry):
+def test_a_later_report_replaces_an_earlier_one_and_the_log_says_so(example_registry):
     from conftest import FIXTURES
 
     dup = FIXTURES / "progress" / "dup"
-    with pytest.raises(InputErrors) as ei:
-        read_progress([dup], example_registry)
-    msg = str(ei.value)
-    assert "report_a.xlsx | Sheet1 | B4" in msg and "report_b.xlsx | Sheet1 | B4" in msg
-    assert "--prefer-newer" in msg
-    df, log = read_progress([dup], example_registry, prefer_newer=True)
-    # report_b (填报日期 2026-10-15, 32) is newer than report_a (2026-10-08, 30)
+    df, log = read_progress([dup], example_registry)
+    # report_b (填报日期 2026-10-15, 32) is later than report_a (2026-10-08, 30): b wins
     assert _v(df, "pingyang-kunyang", "firms", "2026-09") == 32
-    assert log[log.level == "flag"]["file"].str.endswith("report_a.xlsx").all()
+    source = df.set_index("region_id").loc["pingyang-kunyang", "source"]
+    assert "report_b.xlsx | Sheet1 | B4" in source
+    rep = log[log.level == "flag"]
+    assert len(rep) == 1
+    r = rep.iloc[0]
+    # logged with the old value, the new value and both sources, at the later report's cell
+    assert (r["file"], r["cell"]) == ("dup/report_b.xlsx", "B4")
+    about = (r["region_id"], r["indicator_id"], r["month"])
+    assert about == ("pingyang-kunyang", "firms", "2026-09")
+    assert r["message_en"] == (
+        "pingyang-kunyang firms 2026年1-9月: 30 (dup/report_a.xlsx | Sheet1 | B4) replaced by 32 "
+        "from the later report (dup/report_b.xlsx | Sheet1 | B4)"
+    )
+    assert r["message"] == (
+        "昆阳镇“新增在孵企业(项目)”2026年1-9月：较早报告的 30（dup/report_a.xlsx | Sheet1 | B4）"
+        "被较晚报告的 32（dup/report_b.xlsx | Sheet1 | B4）替换"
+    )
+
+
+def test_the_same_thing_twice_in_one_file_is_an_error(tmp_path, example_registry):
+    path = tmp_path / "twice.csv"
+    path.write_text(
+        "region,indicator,month,value\n昆阳镇,firms,2026-03,4\n昆阳,firms,2026-03,5\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputErrors) as ei:
+        read_progress([path], example_registry)
+    msg = str(ei.value)
+    assert "报了不止一次" in msg and "reported more than once in one file" in msg
 
 
 def test_missing_path_and_bad_option(example_registry):
@@ -216,4 +244,4 @@ def test_month_column_beside_running_total_reads_the_running_total(example_regis
     assert df.set_index("region_id").loc["pingyang-kunyang", "covers"] == 5
     # 鳌江镇: 本月 '—', 累计 12
     assert _v(df, "pingyang-aojiang", "firms", "2026-05") == 12
-    assert log["message"].str.contains("本月完成' not read").any()
+    assert log["message_en"].str.contains("本月完成' not read").any()

@@ -83,8 +83,8 @@ def test_undeclared_region_ids_in_a_tidy_csv_are_read_as_is(tmp_path, example_re
         ("pingyang-kunyang", "firms", "2026-03"): 4.0,  # a declared name as before
     }
     assert df.set_index(["region_id", "month"]).loc[("R0017", "2026-03"), "covers"] == 2
-    notes = log[log["message"].str.contains("declared by no plan")]
-    assert sorted(notes["message"].str.extract(r"region '(\w+)'")[0]) == ["R0017", "longwan"]
+    notes = log[log["message_en"].str.contains("declared by no plan")]
+    assert sorted(notes["message_en"].str.extract(r"region '(\w+)'")[0]) == ["R0017", "longwan"]
     assert (notes["level"] == "info").all()
 
 
@@ -101,7 +101,8 @@ def test_unknown_chinese_region_name_is_refused_with_suggestions(tmp_path, examp
     assert len(ei.value.errors) == 1
     msg = str(ei.value.errors[0])
     # 萧将镇 (line 3) is a typo of 萧江镇: not read as an id (it is not letters and digits)
-    assert msg.startswith("typo.csv | line 3: unknown region '萧将镇'")
+    assert msg.startswith("typo.csv | line 3: 未知区域“萧将镇”")
+    assert "unknown region '萧将镇'" in msg
     assert "e.g. 萧江镇" in msg and "region id" in msg
 
 
@@ -113,7 +114,8 @@ def test_a_name_two_regions_share_is_refused_listing_both(tmp_path, two_counties
     with pytest.raises(InputErrors) as ei:
         read_progress([path], two_counties)
     msg = str(ei.value.errors[0])
-    assert "cg.csv | line 2: ambiguous region '城关镇'" in msg
+    assert "cg.csv | line 2: 区域名称“城关镇”不明确" in msg
+    assert "ambiguous region '城关镇'" in msg
     assert "a-chengguan" in msg and "b-chengguan" in msg
     # the id in place of the name settles it
     _tidy(tmp_path / "cg.csv", [["b-chengguan", "firms", "2026-03", "5", "monthly"]])
@@ -135,7 +137,7 @@ def test_the_other_rows_of_a_sheet_settle_a_shared_name(tmp_path, two_counties):
         ("a-chengguan", "firms", "2026-03"): 5.0,
         ("a-xinan", "firms", "2026-03"): 2.0,
     }
-    assert log["message"].str.contains("'城关镇' read as a-chengguan").any()
+    assert log["message_en"].str.contains("'城关镇' read as a-chengguan").any()
 
 
 def test_wide_report_of_the_second_county_with_a_total_row(tmp_path, two_counties):
@@ -154,7 +156,7 @@ def test_wide_report_of_the_second_county_with_a_total_row(tmp_path, two_countie
     }
     assert (df["covers"] == 6).all()
     assert not (log["level"] == "flag").any()
-    assert log["message"].str.contains("matches the sum of 2 region rows").any()
+    assert log["message_en"].str.contains("matches the sum of 2 region rows").any()
 
 
 def test_template_of_a_county_with_a_shared_name_reads_back(tmp_path, two_counties):
@@ -194,8 +196,8 @@ def test_a_county_row_among_its_townships_is_their_total(tmp_path, example_regis
         ("pingyang-aojiang", "firms", "2026-03"): 6.0,
     }
     flags = log[log["level"] == "flag"]
-    assert len(flags) == 1 and "'平阳县' firms = 20" in flags.iloc[0]["message"]
-    assert "add up to 16" in flags.iloc[0]["message"]
+    assert len(flags) == 1 and "'平阳县' firms = 20" in flags.iloc[0]["message_en"]
+    assert "add up to 16" in flags.iloc[0]["message_en"]
 
 
 # --------------------------------------------------------------------------- indicators

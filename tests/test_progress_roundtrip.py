@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import shutil
 
 import pandas as pd
@@ -11,10 +12,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ontrack.cli import main
+from ontrack.errors import InputErrors
 from ontrack.progress import read_progress
 from ontrack.progress.clean import to_ytd
 
 EXAMPLE_PLANS = ("pingyang-2025-2027", "lucheng-2025-2027")
+#: a day after every month these tests write (months after "today" are refused)
+END_OF_PLANS = dt.date(2027, 12, 31)
 
 # monthly values in hundredths (exact in decimal), some months not reported (None)
 _month_values = st.lists(
@@ -47,7 +51,11 @@ def test_monthly_to_ytd_and_back_is_lossless(tmp_path, example_registry, values)
     path = tmp_path / "ytd.csv"
     # only the reported months' running totals are written, as an office would
     _write_tidy(path, [["麻步镇", "space", r.month, repr(r.ytd), "ytd"] for r in ytd.itertuples()])
-    df, _ = read_progress([path], example_registry)
+    if not months:  # a header and nothing else: refused, never an empty table
+        with pytest.raises(InputErrors, match="no values read"):
+            read_progress([path], example_registry, today=END_OF_PLANS)
+        return
+    df, _ = read_progress([path], example_registry, today=END_OF_PLANS)
     # every reported month comes back with its own value; unreported months stay absent
     expected = {f"2026-{m:02d}": v for m, v in months}
     got = dict(zip(df["month"], df["value"], strict=True))
@@ -69,7 +77,11 @@ def test_ytd_to_monthly_and_back_is_lossless(tmp_path, example_registry, values)
             totals.append((m, t))
     path = tmp_path / "ytd.csv"
     _write_tidy(path, [["海西", "firms", f"2027-{m:02d}", repr(t), "ytd"] for m, t in totals])
-    df, _ = read_progress([path], example_registry)
+    if not totals:
+        with pytest.raises(InputErrors, match="no values read"):
+            read_progress([path], example_registry, today=END_OF_PLANS)
+        return
+    df, _ = read_progress([path], example_registry, today=END_OF_PLANS)
     back = to_ytd(df)
     assert list(back["month"]) == [f"2027-{m:02d}" for m, _ in totals]
     assert back["ytd"].tolist() == pytest.approx([t for _, t in totals], abs=1e-6)
@@ -97,9 +109,9 @@ def test_template_round_trip(tmp_path, example_registry):
     wf = wb[sheet_name(reg, "firms")]
     wf.cell(13, 14, 7)  # 经开区 (9th township, row 13), December (column N)
     wt = wb[sheet_name(reg, "incubators_20")]
-    wt.cell(14, 4, 1)  # only the 全县 row, February: kept as the county's value
+    wt.cell(14, 4, 1)  # only the 全县 row, February (January blank): kept as the county's value
     wb.save(path)
-    df, log = read_progress([path], reg)
+    df, log = read_progress([path], reg, today=END_OF_PLANS)
     got = {(r.region_id, r.indicator_id, r.month): r.value for r in df.itertuples()}
     assert got == {
         ("pingyang-kunyang", "space", "2026-01"): 0.5,
@@ -107,8 +119,37 @@ def test_template_round_trip(tmp_path, example_registry):
         ("pingyang-jingkaiqu", "firms", "2026-12"): 7.0,
         ("pingyang", "incubators_20", "2026-02"): 1.0,
     }
-    assert (df["covers"] == 1).all()
+    covers = {(r.region_id, r.indicator_id): r.covers for r in df.itertuples()}
+    # the 填写说明: "1-2月合并统计的，请将1-2月合计数填在2月列，1月留空" → the February cell with
+    # January blank covers two months; every other value its own month
+    assert covers == {
+        ("pingyang-kunyang", "space"): 1,
+        ("pingyang-jingkaiqu", "firms"): 1,
+        ("pingyang", "incubators_20"): 2,
+    }
     assert not (log["level"] == "flag").any()
+
+
+def test_template_february_with_january_filled_is_february_alone(tmp_path, example_registry):
+    from openpyxl import load_workbook
+
+    from ontrack.progress.template import sheet_name, write_template
+
+    reg = example_registry
+    path = write_template(reg, "pingyang-2025-2027", 2026, tmp_path / "t.xlsx")
+    wb = load_workbook(path)
+    ws = wb[sheet_name(reg, "firms")]
+    ws.cell(5, 3, 3)  # 昆阳镇 January 3
+    ws.cell(5, 4, 4)  # 昆阳镇 February 4: its own month (January was reported)
+    ws.cell(6, 4, 9)  # 鳌江镇 February 9, January blank: 1-2月 together
+    wb.save(path)
+    df, _ = read_progress([path], reg)
+    rows = {(r.region_id, r.month): (r.value, r.covers) for r in df.itertuples()}
+    assert rows == {
+        ("pingyang-kunyang", "2026-01"): (3.0, 1),
+        ("pingyang-kunyang", "2026-02"): (4.0, 1),
+        ("pingyang-aojiang", "2026-02"): (9.0, 2),
+    }
 
 
 def test_lucheng_template_round_trip(tmp_path, example_registry):
@@ -122,7 +163,7 @@ def test_lucheng_template_round_trip(tmp_path, example_registry):
     assert ws.cell(5, 2).value == "鹿城区" and ws.cell(6, 2).value is None
     ws.cell(5, 3 + 10, 480)  # November
     wb.save(path)
-    df, _ = read_progress([path], example_registry)
+    df, _ = read_progress([path], example_registry, today=END_OF_PLANS)
     assert df[["region_id", "indicator_id", "month", "value"]].values.tolist() == [
         ["lucheng", "talent", "2027-11", 480.0]
     ]
@@ -299,16 +340,21 @@ def test_ingest_command(example_project, capsys):
 
     root = str(example_project.root)
     assert main(["--project", root, "ingest", str(FIXTURES / "progress" / "good")]) == 0
+    # the folder is added to the record (data/raw/progress/good/) and the table rebuilt from
+    # the whole record: the demo's values stay, the good/ files' values are there too
     df = read_csv(example_project.progress_csv)
-    assert len(df) == 25
+    assert (example_project.progress_dir / "good" / "tidy_ytd.csv").is_file()
+    assert df["source"].str.startswith("demo/").any()
+    assert df["source"].str.startswith("good/").any()
     assert example_project.cleaning_log_csv.exists()
     out = capsys.readouterr().out
-    assert "25 monthly values" in out
+    assert "added to the record: data/raw/progress/good/report_ytd.xlsx" in out
     assert "wrote data/processed/progress.csv and data/processed/cleaning_log.csv" in out
     code = main(["--project", root, "ingest", str(FIXTURES / "progress" / "bad")])
     assert code == 2
     err = capsys.readouterr().err
-    assert "4 error(s)" in err and "昆杨镇" in err
+    assert "4 error(s)" in err and "昆杨镇" in err and "Nothing was changed" in err
+    assert not (example_project.progress_dir / "bad").exists()
 
 
 def test_ingest_finds_the_project_from_the_current_folder(example_project, monkeypatch, capsys):

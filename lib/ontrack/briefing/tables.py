@@ -496,7 +496,24 @@ def _place(where: str) -> str:
     return re.sub(r"^[\w.-]+\.txt\s+", "", where)
 
 
-SEVERITY_ZH = {"error": "错误", "warning": "警告", "warn": "警告", "info": "信息"}
+SEVERITY_ZH = {"error": "错误", "warning": "警告", "warn": "警告", "flag": "警告", "info": "信息"}
+
+
+def cleaning_flags(cleaning: pd.DataFrame, regions: list[str]) -> tuple[pd.DataFrame, int]:
+    """The cleaning log's rows a briefing lists: warnings (level ``flag``) and errors about
+    ``regions`` (a county's list holds its townships) or about no region in particular, errors
+    first; and the number of other rows (notes), which are only counted."""
+    df = cleaning
+    if "region_id" in df:
+        rid = df["region_id"].fillna("").astype(str).str.strip()
+        df = df[(rid == "") | rid.isin(regions)]
+    level = df["level"].astype(str).str.lower() if "level" in df else None
+    if level is None:
+        return df, 0
+    rank = level.map({"error": 0, "flag": 1, "warning": 1, "warn": 1})
+    shown = rank.notna()
+    rows = df[shown].assign(_r=rank[shown]).sort_values("_r", kind="stable").drop(columns="_r")
+    return rows, int((~shown).sum())
 
 
 def _readable(df: pd.DataFrame, lang: str) -> pd.DataFrame:
@@ -543,7 +560,10 @@ def quality_section(
     ):
         if df is None or df.empty:
             continue
-        rows, info = _for_region(df, regions, plan)
+        if df is cleaning:
+            rows, info = cleaning_flags(df, regions)
+        else:
+            rows, info = _for_region(df, regions, plan)
         parts.append(f"<h3>{_t(lang, zh, en)}</h3>")
         if rows.empty:
             parts.append(_t(lang, "<p>无警告或错误。</p>", "<p>No warnings or errors.</p>"))

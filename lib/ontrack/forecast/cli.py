@@ -25,7 +25,9 @@ from ..errors import InputError
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--as-of", default="latest", help="YYYY-MM, or 'latest' (each plan's last progress month)"
+        "--as-of",
+        default="latest",
+        help="YYYY-MM up to the last month with data, or 'latest' (each plan's last month)",
     )
     p.add_argument("--scenario", default="", help="scenario YAML (default: baseline)")
     p.add_argument("--sims", type=int, default=10_000, help="number of draws (default 10000)")
@@ -98,8 +100,10 @@ def run(args: argparse.Namespace) -> int:
         scenario = ft.resolve_scenario(args.scenario)
         if scenario:
             files["scenario"] = scenario
+        progress = ft.read_progress_table(progress_path)
+        ft.check_as_of(args.as_of, progress)
         tables = ft.compute(
-            ft.read_progress_table(progress_path),
+            progress,
             ft.read_targets_table(targets_path),
             as_of=args.as_of,
             reg=reg,

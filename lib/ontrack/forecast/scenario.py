@@ -20,8 +20,10 @@ its total is summed from. ``region`` / ``indicator`` may be ``'*'``.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,7 @@ import yaml
 
 from ..errors import InputError, InputErrors
 from ..fileio import write_text
+from ..registry import Registry
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
@@ -292,6 +295,78 @@ def load_scenario(source: str | os.PathLike | dict[str, Any]) -> Scenario:
         pipeline=tuple(pipeline),
         targets=tuple(targets),
     )
+
+
+def _did_you_mean(value: str, known: Iterable[str], ids_of_name: list[str]) -> tuple[str, str]:
+    """(Chinese, English) hints: the id of a name written in its place, else the closest ids."""
+    if ids_of_name:
+        ids = " / ".join(ids_of_name)
+        return f"请写区域代码 {ids}", f"the id {ids} (names are not ids)"
+    near = difflib.get_close_matches(value, sorted(known), n=3, cutoff=0.5)
+    if near:
+        return f"是否要写 {' / '.join(near)}？", f"did you mean {' / '.join(near)}?"
+    some = ", ".join(sorted(known)[:6])
+    return f"已知的有：{some}", f"known ones: {some}"
+
+
+def check_scenario(
+    scenario: Scenario,
+    reg: Registry,
+    *,
+    regions: Iterable[str] = (),
+    indicators: Iterable[str] = (),
+    plans: Iterable[str] = (),
+    source: str = "scenario",
+) -> None:
+    """Every region, indicator and plan the scenario names must be known: the registry's, or
+    those of the progress and targets it is applied to (``regions`` ...); '*' matches all.
+    A rule naming something unknown would silently do nothing, so it is refused (InputErrors,
+    each with a did-you-mean)."""
+    known = {
+        "region": set(reg.regions) | set(map(str, regions)),
+        "indicator": set(reg.indicators) | set(map(str, indicators)),
+        "plan": set(reg.plans) | set(map(str, plans)),
+    }
+    words = {
+        "region": ("区域", "region"),
+        "indicator": ("指标", "indicator"),
+        "plan": ("计划", "plan"),
+    }
+    errors: list[InputError] = []
+
+    def check(kind: str, value: str, where: str, star: bool) -> None:
+        if (star and value == "*") or value in known[kind]:
+            return
+        ids: list[str] = []
+        if kind == "region":
+            ids = reg.region_candidates(value)
+        elif kind == "indicator":
+            ids = [i for i in [reg.match_indicator(value)] if i]
+        zh_hint, en_hint = _did_you_mean(value, known[kind], ids)
+        zh, en = words[kind]
+        errors.append(
+            InputError(
+                where,
+                f"未知{zh}“{value}”：该规则不会起任何作用；{zh_hint}\n"
+                f"      unknown {en} '{value}': the rule would change nothing",
+                en_hint,
+            )
+        )
+
+    for k, r in enumerate(scenario.pace):
+        check("region", r.region, f"{source}: pace[{k}].region", True)
+        check("indicator", r.indicator, f"{source}: pace[{k}].indicator", True)
+    for k, it in enumerate(scenario.pipeline):
+        check("region", it.region, f"{source}: pipeline[{k}].region", False)
+        check("indicator", it.indicator, f"{source}: pipeline[{k}].indicator", False)
+    for k, t in enumerate(scenario.targets):
+        check("plan", t.plan, f"{source}: targets[{k}].plan", False)
+        check("region", t.region, f"{source}: targets[{k}].region", False)
+        check("indicator", t.indicator, f"{source}: targets[{k}].indicator", False)
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise InputErrors(errors)
 
 
 def save_scenario(scenario: Scenario, path: str | os.PathLike) -> Path:

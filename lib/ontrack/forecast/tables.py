@@ -31,13 +31,13 @@ from typing import Any
 import pandas as pd
 
 from .. import __version__
-from ..errors import InputError, OntrackError
+from ..errors import InputError, InputErrors, OntrackError
 from ..fileio import read_csv, sha256, write_csv, write_text
 from ..project import Project
 from ..registry import Registry
 from ..schema import ATTAINMENT_TABLE, PROGRESS, TRAJECTORIES, validate
-from .model import fit, parse_as_of, plan_inputs
-from .scenario import Scenario, as_scenario
+from .model import default_registry, fit, parse_as_of, plan_inputs
+from .scenario import Scenario, as_scenario, check_scenario
 from .simulate import PATH_SIMS, simulate_tables
 from .verdicts import RAG, RagThresholds
 
@@ -154,6 +154,16 @@ def compute(
     if seed < 0:
         raise InputError("seed", f"{seed} is negative", "0 or more")
     sc = as_scenario(scenario)
+    if sc is not None:
+        check_scenario(
+            sc,
+            reg or default_registry(),
+            regions=set(progress["region_id"].astype(str)) | set(targets["region_id"].astype(str)),
+            indicators=set(progress["indicator_id"].astype(str))
+            | set(targets["indicator_id"].astype(str)),
+            plans=set(targets["plan_id"].astype(str)),
+            source=Path(scenario).name if isinstance(scenario, (str, Path)) else sc.name,
+        )
     fitted = fit(progress, as_of, reg=reg)
     att, traj = simulate_tables(
         fitted,
@@ -348,6 +358,53 @@ def load_inputs(project: Project) -> tuple[pd.DataFrame, pd.DataFrame]:
     return read_progress_table(project.progress_csv), read_targets_table(project.targets_csv)
 
 
+def check_as_of(as_of: str, progress: pd.DataFrame, where: str = "--as-of", of: str = "") -> str:
+    """The month a forecast (or a briefing) may be as of: ``'latest'`` is the last month with
+    data in ``progress``; a month after it is refused, since a forecast as of a month without
+    data would present months nobody reported as known (``of`` names whose data, e.g. a plan).
+    """
+    if str(as_of) != "latest":
+        parse_as_of(as_of, None, where)  # YYYY-MM
+    months = progress["month"].astype(str) if "month" in progress else pd.Series([], dtype=str)
+    if months.empty:
+        raise InputError(
+            where,
+            f"没有进度数据{of and f'（{of}）'}\n      no progress data{of and f' ({of})'}",
+            "`ontrack ingest` first",
+        )
+    last = str(months.max())
+    if str(as_of) == "latest":
+        return last
+    if str(as_of) > last:
+        raise InputError(
+            where,
+            f"{as_of} 晚于最后一个有数据的月份 {last}{of and f'（{of}）'}\n"
+            f"      {as_of} is after the last month with data ({last}{of and f' of {of}'})",
+            f"{last} or an earlier month, or latest",
+        )
+    return str(as_of)
+
+
+def check_plans_as_of(
+    as_of: str, progress: pd.DataFrame, targets: pd.DataFrame, reg: Registry
+) -> None:
+    """:func:`check_as_of` for each plan of ``targets`` that has progress (each plan is
+    forecast from its own regions' data); InputErrors naming every plan it fails for."""
+    errors = []
+    for plan in sorted(set(targets["plan_id"].astype(str))):
+        plan_progress, _ = plan_inputs(progress, targets, plan, reg)
+        if plan_progress.empty:
+            continue
+        try:
+            check_as_of(as_of, plan_progress, "--as-of", f"plan {plan}")
+        except InputError as exc:
+            errors.append(exc)
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise InputErrors(errors)
+
+
 def build_missing_inputs(project: Project) -> list[str]:
     """Build the targets and progress tables of a project where they are missing, as
     ``ontrack targets`` and ``ontrack ingest`` (no arguments) would, from its data/raw: so that
@@ -360,17 +417,9 @@ def build_missing_inputs(project: Project) -> list[str]:
         load_targets(project)  # builds and writes targets.csv and the quality report
         built.append(project.relative(project.targets_csv))
     if not project.progress_csv.is_file():
-        from ..progress.summary import load_progress
+        from ..progress.record import ingest
 
-        progress, log = load_progress(project)
-        if progress.empty:
-            raise InputError(
-                str(project.progress_dir),
-                "no progress values read",
-                "monitoring reports (add them with `ontrack ingest FILE`)",
-            )
-        write_csv(validate(progress, PROGRESS), project.progress_csv)
-        write_csv(log, project.cleaning_log_csv)
+        ingest(project)  # the whole record; no values read is an error, nothing written
         built.append(project.relative(project.progress_csv))
     return built
 
@@ -400,6 +449,7 @@ def forecast_project(
     sc_path = resolve_scenario(scenario, project)
     build_missing_inputs(project)
     progress, targets = load_inputs(project)
+    check_plans_as_of(as_of, progress, targets, project.registry())
     inputs = checksums(project_input_files(project, sc_path))
     tables = compute(
         progress,

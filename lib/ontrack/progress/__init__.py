@@ -11,6 +11,7 @@ covers: 2 for a 1-2月 combined report).
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -22,7 +23,7 @@ from ..project import Project
 from ..registry import Registry
 from ..schema import PROGRESS, validate
 
-__all__ = ["SPLIT_JAN_FEB", "project_output", "read_progress"]
+__all__ = ["SPLIT_JAN_FEB", "project_output", "read_files", "read_progress"]
 
 #: Accepted values of ``split_jan_feb``: None keeps 1-2月 combined (recorded in February).
 SPLIT_JAN_FEB = (None, "none", "even")
@@ -34,21 +35,68 @@ def read_progress(
     *,
     base: str | os.PathLike | None = None,
     split_jan_feb: str | None = None,
-    prefer_newer: bool = False,
+    targets: pd.DataFrame | None = None,
+    today: dt.date | None = None,
+    confine: str | os.PathLike | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read progress files (folders recursively) → (progress table, cleaning log).
 
-    Regions and indicators are matched against ``reg``. Sources name a file relative to
-    ``base`` (the project's data/raw/progress) when it is inside, else relative to the folder
-    given (``good/report.xlsx``), else by its name.
-    ``split_jan_feb="even"`` splits a 1-2月 combined value evenly over January and February;
-    ``prefer_newer`` lets the newer of two reports of the same thing win (else an error).
-    Raises :class:`~ontrack.errors.InputErrors` listing every problem found; the exception's
-    ``log`` attribute holds the cleaning log so far.
+    Sources name a file relative to ``base`` (the project's data/raw/progress) when it is
+    inside, else relative to the folder given (``good/report.xlsx``), else by its name; a
+    symbolic link pointing outside ``confine`` is refused. See :func:`read_files`.
     """
+    from .log import CleaningLog
+    from .readers import display_name, find_files
+
+    log = CleaningLog()
+    base_p = Path(base) if base is not None else None
+    named: list[tuple[str, Path, float | None]] = []
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    paths = [Path(p) for p in paths]
+    for p in paths:
+        if not p.exists() and not p.is_symlink():
+            log.error(str(p), "", "", "文件或文件夹不存在", "no such file or folder")
+    found = find_files(
+        [p for p in paths if p.exists() or p.is_symlink()],
+        log,
+        Path(confine) if confine is not None else None,
+        base_p,
+    )
+    for f, under in found:
+        named.append((display_name(f, base_p, under), f, None))
+    return read_files(
+        named, reg, split_jan_feb=split_jan_feb, targets=targets, today=today, log=log
+    )
+
+
+def read_files(
+    named: Iterable[tuple[str, Path, float | None]],
+    reg: Registry,
+    *,
+    split_jan_feb: str | None = None,
+    targets: pd.DataFrame | None = None,
+    today: dt.date | None = None,
+    log=None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read (name, path, added) files → (progress table, cleaning log).
+
+    ``name`` is how sources and messages name the file; ``added`` when it entered the record
+    (POSIX time; None: the file's modification time): of two reports of the same thing the
+    later one wins (a later 填报日期 first), and the replacement is logged. Regions and
+    indicators are matched against ``reg``; months after ``today`` (default: the current date)
+    or outside every plan's years are refused; with ``targets``, values far beyond the plans'
+    targets are flagged (:mod:`.checks`). ``split_jan_feb="even"`` splits a 1-2月 combined
+    value evenly over January and February.
+
+    Raises :class:`~.log.ReadErrors` listing the problems (at most
+    :data:`~.log.MAX_ERRORS_PER_FILE` per file, the rest counted; the exception's ``log`` holds
+    the whole cleaning log). Reading no value at all is an error too.
+    """
+    from .checks import check_magnitudes, check_months, current_date, target_ceilings
     from .clean import dedupe, resolve_overlaps, resolve_totals, to_months, to_table
     from .log import CleaningLog
-    from .readers import display_name, find_files, read_file
+    from .readers import read_file
 
     if split_jan_feb not in SPLIT_JAN_FEB:
         raise InputErrors(
@@ -56,33 +104,35 @@ def read_progress(
         )
     if split_jan_feb == "none":
         split_jan_feb = None
-    if isinstance(paths, (str, os.PathLike)):
-        paths = [paths]
-    log = CleaningLog()
-    files: list[tuple[Path, Path | None]] = []
-    for p in map(Path, paths):
-        if not p.exists():
-            log.error(str(p), "", "", "no such file or folder")
-        elif p.is_dir():
-            files += [(f, p) for f in find_files([p])]
-        else:
-            files.append((p, None))
+    log = log if log is not None else CleaningLog()
+    today = today or current_date()
     obs = []
-    for f, under in files:
-        n0 = len(obs)
-        name = display_name(f, Path(base) if base is not None else None, under)
-        obs += read_file(f, log, reg, name)
-        log.info(name, "", "", f"{len(obs) - n0} values read")
+    n_files = 0
+    for name, path, added in named:
+        n_files += 1
+        got = read_file(path, log, reg, name, added)
+        obs += got
+        if got:
+            log.info(name, "", "", f"读取 {len(got)} 个数值", f"{len(got)} values read")
+    obs = check_months(obs, log, reg, today)
     obs = resolve_totals(obs, log, reg)
-    obs = dedupe(obs, prefer_newer, log)
-    values = resolve_overlaps(to_months(obs, log), prefer_newer, log)
+    obs = dedupe(obs, log, reg)
+    check_magnitudes(obs, log, reg, target_ceilings(targets))
+    values = resolve_overlaps(to_months(obs, log, reg), log, reg)
     table = to_table(values, split_jan_feb, log)
-    log_df = log.frame()
+    if table.empty and not log.errors:
+        log.error(
+            "",
+            "",
+            "",
+            f"没有读到任何进度数值（{n_files} 个文件）",
+            f"no progress values read ({n_files} file(s))",
+            "至少一份填有数值的进度报表",
+            "at least one progress report with values",
+        )
     if log.errors:
-        exc = InputErrors(log.errors)
-        exc.log = log_df
-        raise exc
-    return validate(table, PROGRESS), log_df
+        raise log.exception()
+    return validate(table, PROGRESS), log.frame()
 
 
 def project_output(

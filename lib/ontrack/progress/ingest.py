@@ -1,38 +1,33 @@
-"""`ontrack ingest`: progress files → the project's data/processed/progress.csv and
-cleaning_log.csv.
+"""`ontrack ingest [FILE ...]`: add monitoring reports to the project's record
+(data/raw/progress/) and rebuild data/processed/progress.csv and cleaning_log.csv from all of it.
 
-Reads the files or folders named (default: the project's data/raw/progress/, recursively) with
-the project's regions and indicators; writes nothing outside the project.
+Without files it rebuilds from the record. A file that fails is not added and nothing changes
+(the record, progress.csv, the cleaning log); the errors are printed, Chinese and English, at
+most ten per file. See :mod:`ontrack.progress.record`.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from ..errors import InputErrors
-from ..fileio import write_csv
 from ..project import find_project
-from ..schema import PROGRESS, validate
-from . import project_output, read_progress
+from . import project_output
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "paths",
         nargs="*",
-        help="files or folders (default: the project's data/raw/progress/, recursively)",
+        help="reports (files or folders) to add to data/raw/progress/ (none: rebuild from it)",
     )
     parser.add_argument(
         "--split-jan-feb",
         choices=["none", "even"],
         default="none",
         help="split a 1-2月 combined value over January and February (default: keep it in Feb)",
-    )
-    parser.add_argument(
-        "--prefer-newer",
-        action="store_true",
-        help="when the same thing is reported twice, the newer report wins (default: error)",
     )
     parser.add_argument(
         "--out",
@@ -43,36 +38,53 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from .record import ingest
+
     project = find_project(getattr(args, "project", None))
-    sources = [Path(p) for p in args.paths] or [project.progress_dir]
     out = project_output(project, args.out, project.progress_csv, "--out")
     log_path = out.with_name("cleaning_log.csv") if args.out else project.cleaning_log_csv
     try:
-        progress, log = read_progress(
-            sources,
-            project.registry(),
-            base=project.progress_dir,
+        result = ingest(
+            project,
+            [Path(p) for p in args.paths],
             split_jan_feb=args.split_jan_feb,
-            prefer_newer=args.prefer_newer,
+            out=out,
+            log_path=log_path,
         )
-    except InputErrors as exc:
-        if getattr(exc, "log", None) is not None:
-            write_csv(exc.log, log_path)
-            print(f"cleaning log (with the errors): {project.relative(log_path)}")
+    except InputErrors:
+        print(
+            "未作任何更改：数据记录（data/raw/progress）、progress.csv 和清洗记录均保持原样。\n"
+            "Nothing was changed: the record (data/raw/progress), progress.csv and the cleaning "
+            "log are as they were.",
+            file=sys.stderr,
+        )
         raise
-    write_csv(validate(progress, PROGRESS), out)
-    write_csv(log, log_path)
+    for a in result.additions:
+        if a.status == "new":
+            print(f"已加入记录 / added to the record: data/raw/progress/{a.name}")
+        elif a.status == "same":
+            print(
+                f"已在记录中（内容相同），未复制 / already in the record (same content): "
+                f"data/raw/progress/{a.name}"
+            )
+    progress, log = result.progress, result.log
     counts = log["level"].value_counts()
     files = progress["source"].str.split(" | ", regex=False).str[0].nunique()
     print(
-        f"read {files} file(s): {len(progress)} monthly values, "
+        f"读取 {files} 个文件 / read {files} file(s): {len(progress)} monthly values, "
         f"{progress['region_id'].nunique()} regions, {progress['indicator_id'].nunique()} "
         f"indicators, {progress['month'].min()} … {progress['month'].max()}"
-        if len(progress)
-        else "no progress values found"
     )
     if progress["illustrative"].any():
         print(f"{int(progress['illustrative'].sum())} values are illustrative (示例数据)")
-    print(f"cleaning log: {counts.get('flag', 0)} flag(s), {counts.get('info', 0)} note(s)")
+    flags = int(counts.get("flag", 0))
+    print(
+        f"清洗记录 / cleaning log: {flags} 条警告 flag(s), {counts.get('info', 0)} 条说明 note(s)"
+    )
+    for _, row in log[log["level"] == "flag"].head(10).iterrows():
+        place = " | ".join(str(row[c]) for c in ("file", "sheet", "cell") if str(row[c]))
+        print(f"  ! {place}: {row['message']}\n      {row['message_en']}")
+    if flags > 10:
+        print(f"  … 另有 {flags - 10} 条警告 / and {flags - 10} more flag(s)")
     print(f"wrote {project.relative(out)} and {project.relative(log_path)}")
     return 0

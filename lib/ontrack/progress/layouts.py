@@ -1,14 +1,22 @@
 """Working out a sheet's layout from its words, never from fixed cell addresses.
 
-Two layouts cover what monitoring offices and the suite's own template produce:
+The layouts the reader knows are declared in the tables below; a maintainer adds a word to a
+table to read a new variant (docs/data-contracts.md, *Progress reports: the layouts read*).
 
 * **wide report** (督查 sheet): regions down a column (found as the column whose cells name the
   most known regions), one or two header rows above them (an indicator name merged over
   年度目标 / 累计完成 / 完成率, or month columns 1月 … 12月 under a sheet-level indicator), title
-  rows above that naming the period (2026年1-9月, 第三季度, 截至9月底) and 填报单位 / 填报日期;
-* **tidy** (long) table: columns region / indicator / month / value [/ basis / unit].
+  rows above that naming the period (2026年1-9月, 第三季度, 截至9月底) and 填报单位 / 填报日期.
+  Descriptive columns beside the values (序号, 备注, 完成率 …: :data:`SKIP_COLUMN_WORDS`) are
+  not read; a 单位 column (:data:`UNIT_COLUMN_WORDS`) gives each row's unit. The suite's own
+  fill-in template (:data:`TEMPLATE_MARK` in its title) is a wide report of monthly values whose
+  February cell holds January and February together when January is left blank (its 填写说明).
+* **long** (tidy) table: one row per value, its columns found by the header words of
+  :data:`LONG_COLUMNS`; the value column by :data:`LONG_VALUE_COLUMNS`, whose words also say
+  whether the values are running totals (累计完成值, 累计数) or the month's own (本月完成, 当月数).
 
-Each value column is described by a :class:`Column`: which indicator, which unit, which months.
+Each value column of a wide report is described by a :class:`Column`: which indicator, which
+unit, which months.
 """
 
 from __future__ import annotations
@@ -24,8 +32,9 @@ from ..text import normalize
 from ..units import find_unit
 from .log import CleaningLog
 from .periods import Period, find_year, parse_date, parse_period
-from .values import ValueProblem, parse_cell
+from .values import CellError, Formula, Percent, ValueProblem, parse_cell
 
+# ------------------------------------------------------------------ the declared layouts
 #: Words in a region column's header cell.
 REGION_HEADER_WORDS = (
     "区域",
@@ -55,7 +64,7 @@ NOTE_PREFIXES = (
     "负责人",
     "填报人",
 )
-#: Column headers that are not achieved values.
+#: Column headers that are not achieved values (descriptive columns beside them).
 SKIP_COLUMN_WORDS = (
     "序号",
     "备注",
@@ -84,8 +93,62 @@ SKIP_COLUMN_WORDS = (
     "评价",
     "责任",
 )
+#: Header words of a value column even when a skip word is in the header too (年度目标 / 累计完成).
+VALUE_COLUMN_WORDS = ("累计完成", "本月完成", "当月完成")
+#: A column whose header is one of these (brackets aside) holds each row's unit (个, 万平方米).
+UNIT_COLUMN_WORDS = ("单位", "计量单位", "unit")
+#: Words saying a value is a running total from January (1..month 累计).
 CUMULATIVE_WORDS = ("累计", "截至", "截止", "累积")
+#: Words saying a value is the month's own amount.
 MONTHLY_WORDS = ("本月", "当月", "月度新增", "单月")
+#: In a title: the sheet is the suite's own fill-in template (``ontrack template``).
+TEMPLATE_MARK = "进度填报表"
+
+#: Long tables: the header words of each column (compared without spaces, brackets aside,
+#: lower case). region, indicator, month and a value column are required.
+LONG_COLUMNS: dict[str, tuple[str, ...]] = {
+    "region": ("region", "region_id", "地区", "区域", "乡镇", "镇街", "单位名称", "县市区"),
+    "indicator": ("indicator", "indicator_id", "指标", "指标名称", "指标项目", "考核指标"),
+    "month": ("month", "月份", "期间", "period", "时间", "统计月份", "填报月份", "统计期", "年月"),
+    "basis": ("basis", "口径", "统计口径"),
+    "unit": ("unit", "单位", "计量单位"),
+}
+#: Long tables: value column header → what its numbers are: "ytd" (running total from
+#: January), "monthly" (the month's own), None (said by a basis column, else monthly).
+LONG_VALUE_COLUMNS: dict[str, str | None] = {
+    "value": None,
+    "数值": None,
+    "值": None,
+    "完成值": None,
+    "完成数": None,
+    "完成情况": None,
+    "累计完成值": "ytd",
+    "累计完成": "ytd",
+    "累计完成数": "ytd",
+    "累计数": "ytd",
+    "累计值": "ytd",
+    "累计": "ytd",
+    "年度累计": "ytd",
+    "本年累计": "ytd",
+    "本月完成": "monthly",
+    "本月完成值": "monthly",
+    "本月数": "monthly",
+    "本月新增": "monthly",
+    "当月数": "monthly",
+    "当月完成": "monthly",
+    "当月值": "monthly",
+    "当月新增": "monthly",
+}
+#: Basis column values.
+BASIS_WORDS: dict[str, str] = {
+    "monthly": "monthly",
+    "month": "monthly",
+    "当月": "monthly",
+    "本月": "monthly",
+    "ytd": "ytd",
+    "累计": "ytd",
+    "cumulative": "ytd",
+}
 
 
 def cell_ref(row: int, col: int) -> str:
@@ -95,22 +158,58 @@ def cell_ref(row: int, col: int) -> str:
 
 def text(v: object) -> str:
     """A cell as normalized text ('' for empty): NFKC, no white space, no trailing footnote
-    mark (昆阳镇① → 昆阳镇, 2.1* → 2.1)."""
-    if v is None:
+    mark (昆阳镇① → 昆阳镇, 2.1* → 2.1). A formula without a value reads as empty."""
+    if v is None or isinstance(v, Formula):
         return ""
     if isinstance(v, float) and v != v:
         return ""
     return normalize(v, footnotes=True)
 
 
-def load_grid(ws) -> list[list]:
-    """The sheet's values as rows of cells, merged ranges filled with their top-left value."""
-    grid = [list(r) for r in ws.iter_rows(values_only=True)]
+def header_key(v: object) -> str:
+    """A header cell as compared with the declared words: text, brackets aside, lower case."""
+    return re.sub(r"[(\[（【][^)\]）】]*[)\]）】]", "", text(v)).lower()
+
+
+def load_grid(
+    ws,
+    uncached: dict[tuple[int, int], str] | None = None,
+    rows: int | None = None,
+    cols: int | None = None,
+) -> list[list]:
+    """The sheet's values as rows of cells (openpyxl worksheet loaded with data_only=True),
+    merged ranges filled with their top-left value.
+
+    A number formatted as a percentage becomes a :class:`~.values.Percent`, an error value a
+    :class:`~.values.CellError`, and a formula without a calculated value (``uncached``:
+    (row, column) 1-based → formula) a :class:`~.values.Formula`, so that reading it as an
+    amount is refused with the reason. ``rows`` / ``cols`` bound the range read (default: the
+    sheet's dimensions)."""
+    uncached = uncached or {}
+    grid: list[list] = []
+    for row in ws.iter_rows(min_row=1, min_col=1, max_row=rows, max_col=cols):
+        out = []
+        for cell in row:
+            v = cell.value
+            if v is None and uncached:
+                f = uncached.get((cell.row, cell.column))
+                if f is not None:
+                    v = Formula(f)
+            elif cell.data_type == "e":
+                v = CellError(str(v))
+            elif (
+                isinstance(v, (int, float))
+                and not isinstance(v, bool)
+                and "%" in str(cell.number_format or "")
+            ):
+                v = Percent(v)
+            out.append(v)
+        grid.append(out)
     width = max((len(r) for r in grid), default=0)
     for r in grid:
         r.extend([None] * (width - len(r)))
     for rng in ws.merged_cells.ranges:
-        v = ws.cell(rng.min_row, rng.min_col).value
+        v = grid[rng.min_row - 1][rng.min_col - 1] if rng.min_row <= len(grid) else None
         for r in range(rng.min_row - 1, min(rng.max_row, len(grid))):
             for c in range(rng.min_col - 1, min(rng.max_col, width)):
                 grid[r][c] = v
@@ -138,6 +237,8 @@ class Sheet:
     titles: list[str]
     columns: list[Column] = field(default_factory=list)
     reported: dt.date | None = None
+    unit_col: int | None = None  # a 单位 column: each row's unit
+    template: bool = False  # the suite's fill-in template (1-2月 in the February cell)
 
 
 def is_total_label(label: str) -> bool:
@@ -200,11 +301,13 @@ def detect(
                 file,
                 sheet,
                 "",
+                "找不到区域列（没有单元格写有已登记的区域名称）",
                 "no region column found (no cell names a known region)",
+                "一列区域名称，如 昆阳镇 / 鳌江 / 经开区",
                 "a column of region names such as 昆阳镇 / 鳌江 / 经开区",
             )
         else:
-            log.info(file, sheet, "", "sheet skipped: no table of regions")
+            log.info(file, sheet, "", "跳过：没有区域表格", "sheet skipped: no table of regions")
         return None
     first_match = next(r for r, row in enumerate(grid) if _is_region_label(text(row[rc]), reg))
     # header: from the row holding the region column's header word down to the first region row
@@ -259,7 +362,8 @@ def detect(
         m = re.search(r"(?:计量)?单位[:：](.+)", t)
         if m and find_unit(m.group(1)):
             sheet_unit = find_unit(m.group(1))
-    layout = Sheet(rc, first_data, header_rows, titles, reported=reported)
+    template = any(TEMPLATE_MARK in t for t in titles)
+    layout = Sheet(rc, first_data, header_rows, titles, reported=reported, template=template)
     width = len(grid[0])
     data_rows = grid[first_data:]
     for c in range(width):
@@ -271,29 +375,48 @@ def detect(
         has_numbers = any(_is_number(row[c]) for row in data_rows)
         if not parts:
             if has_numbers:
-                log.flag(file, sheet, ref, "column without a header not read")
+                log.flag(
+                    file,
+                    sheet,
+                    ref,
+                    "没有表头的一列数字未读取",
+                    "column without a header not read",
+                )
+            continue
+        if len(parts) == 1 and header_key(parts[0]) in UNIT_COLUMN_WORDS:
+            layout.unit_col = c
+            log.info(
+                file,
+                sheet,
+                ref,
+                f"“{header}”列为各行的计量单位",
+                f"column '{header}' gives each row's unit",
+            )
             continue
         ind = next((i for i in (reg.match_indicator(p) for p in parts) if i), None)
         col_period = next((p for p in (parse_period(x) for x in parts) if p), None)
         joined = "".join(parts)
         skip_text = re.sub(r"\d{1,2}\s*[-~]?\s*\d{0,2}月", "", joined)
         if any(w in skip_text for w in SKIP_COLUMN_WORDS) and not any(
-            w in skip_text for w in ("累计完成", "本月完成", "当月完成")
+            w in skip_text for w in VALUE_COLUMN_WORDS
         ):
             # a 年度目标 / 完成率 / 序号 / 备注 column: not achieved values
             if ind is None and col_period is None and not any(w in joined for w in ("序号",)):
-                log.info(file, sheet, ref, f"column '{header}' not read")
+                log.info(file, sheet, ref, f"“{header}”列未读取", f"column '{header}' not read")
             continue
         if ind is None:
             ind = sheet_ind
         if ind is None:
             if col_period is not None or has_numbers:
+                near = reg.suggest_indicators(parts[0]) or ["space", "firms"]
                 log.error(
                     file,
                     sheet,
                     ref,
+                    f"未知指标“{header}”",
                     f"unknown indicator '{header}'",
-                    "one of: " + ", ".join(reg.suggest_indicators(parts[0]) or ["space", "firms"]),
+                    "以下之一：" + "、".join(near),
+                    "one of: " + ", ".join(near),
                 )
             continue
         unit = next((u for u in (find_unit(p) for p in parts) if u), None) or sheet_unit
@@ -305,8 +428,11 @@ def detect(
                 file,
                 sheet,
                 ref,
+                f"“{header}”找不到统计期",
                 f"no period found for '{header}'",
+                "标题写明如 2026年1-9月，或按月分列 1月 … 12月",
                 "a title such as 2026年1-9月 or month columns 1月 … 12月",
+                indicator_id=ind,
             )
             continue
         year = period.year or (col_period and sheet_year) or sheet_year
@@ -315,8 +441,11 @@ def detect(
                 file,
                 sheet,
                 ref,
+                f"“{header}”找不到年份",
                 f"no year found for '{header}'",
+                "标题、工作表名或文件名写明年份，如 2026年",
                 "a title, sheet or file name with the year, such as 2026年",
+                indicator_id=ind,
             )
             continue
         period = period.with_year(year)
@@ -329,9 +458,12 @@ def detect(
                 file,
                 sheet,
                 ref,
-                f"'{header}' for {period.label()}: cannot tell whether it is that month alone or "
-                "the year-to-date total",
+                f"“{header}”（{period.label()}）看不出是当月数还是1月以来的累计数",
+                f"'{header}' for {period.label()}: cannot tell whether it is that month alone "
+                "or the year-to-date total",
+                "标题或表头写明“累计”或“本月 / 当月”",
                 "累计 (year to date) or 本月 / 当月 (the month alone) in the title or header",
+                indicator_id=ind,
             )
             continue
         layout.columns.append(Column(c, header, ind, unit, period))
@@ -353,7 +485,9 @@ def detect(
                 file,
                 sheet,
                 cell_ref(header_rows[-1] if header_rows else first_data, x.col),
+                f"“{x.header}”列未读取：采用 {x.indicator_id} 的累计列",
                 f"column '{x.header}' not read: the 累计 column of {x.indicator_id} is used",
+                indicator_id=x.indicator_id,
             )
             continue
         keep.append(x)

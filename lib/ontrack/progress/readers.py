@@ -1,7 +1,8 @@
 """Files → observations: one reported number each, with its place, period and region.
 
 An :class:`Obs` is what a cell says (e.g. 1-9月 累计 of 昆阳镇's firms = 35); turning running
-totals into monthly values, checking 合计 rows and duplicates happens in :mod:`.clean`.
+totals into monthly values, checking 合计 rows and duplicates happens in :mod:`.clean`; opening
+files (types, size guards, encodings) in :mod:`.files`; the layouts in :mod:`.layouts`.
 
 Regions and indicators are matched against a :class:`~ontrack.registry.Registry` (the project's
 plans and indicators). A region name must name one declared region: an unknown name is an error
@@ -20,19 +21,29 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-import pandas as pd
-
 from ..plans.folder import REGION_ID
 from ..registry import Registry
 from ..text import normalize
 from ..units import factor, find_unit
-from .layouts import NOTE_PREFIXES, cell_ref, detect, is_total_label, load_grid, text
+from .files import READ_SUFFIXES, SAVE_AS_XLSX, load_tables
+from .layouts import (
+    BASIS_WORDS,
+    LONG_COLUMNS,
+    LONG_VALUE_COLUMNS,
+    NOTE_PREFIXES,
+    cell_ref,
+    detect,
+    header_key,
+    is_total_label,
+    text,
+)
 from .log import CleaningLog, where
-from .periods import Period, parse_period
+from .periods import Period, month_str, parse_period
 from .values import ValueProblem, parse_cell
 
 ILLUSTRATIVE_MARK = "示例数据"
-SUFFIXES = (".xlsx", ".xlsm", ".csv")
+#: Files in a record folder that are documentation, not reports (skipped with a note).
+DOC_NAMES = ("readme",)
 
 
 @dataclass
@@ -51,30 +62,36 @@ class Obs:
     end: int
     value: float
     illustrative: bool
-    reported: tuple  # (填报日期 or date.min, file mtime): larger is newer
+    reported: dt.date | None  # 填报日期, when the sheet states one
+    added: float  # when the file entered the record (POSIX time): later reports win
 
     @property
     def source(self) -> str:
         span = f"{self.start}月" if self.start == self.end else f"{self.start}-{self.end}月"
         return f"{where(self.file, self.sheet, self.cell)} ({self.year}年{span})"
 
+    @property
+    def month(self) -> str:
+        return month_str(self.year, self.end)
+
 
 def display_name(path: Path, base: Path | None = None, under: Path | None = None) -> str:
     """How a file is named in sources and messages: relative to ``base`` (the project's
     data/raw/progress) when inside it, else relative to the parent of the folder it was found in
     (``under``: ``good/report.xlsx``), else its name. Never depends on the current folder."""
-    path = Path(path).resolve()
+    path = Path(path).absolute()
     for b in (base, under.parent if under is not None else None):
         if b is None:
             continue
-        try:
-            return path.relative_to(Path(b).resolve()).as_posix()
-        except ValueError:
-            continue
+        for p, q in ((path, Path(b).absolute()), (path.resolve(), Path(b).resolve())):
+            try:
+                return p.relative_to(q).as_posix()
+            except ValueError:
+                continue
     return path.name
 
 
-def _mtime(path: Path) -> float:
+def mtime(path: Path) -> float:
     try:
         return os.path.getmtime(path)
     except OSError:
@@ -86,7 +103,7 @@ def _in_demo(name: str) -> bool:
     return "demo" in PurePosixPath(name).parts[:-1]
 
 
-# --------------------------------------------------------------------------- wide reports
+# --------------------------------------------------------------------------- regions
 
 
 def region_context(labels: Iterable[str], reg: Registry) -> set[str]:
@@ -104,10 +121,9 @@ def region_context(labels: Iterable[str], reg: Registry) -> set[str]:
     return out
 
 
-def _known_region(label: str, reg: Registry) -> str:
-    """'a known region, e.g. 昆阳镇 / 昆阳' (the closest declared names, else the first ones)."""
-    names = reg.suggest_regions(label) or [r.name_zh for r in list(reg.regions.values())[:2]]
-    return "a known region" + (f", e.g. {' / '.join(names)}" if names else "")
+def _known_region(label: str, reg: Registry) -> list[str]:
+    """The closest declared names, else the first ones."""
+    return reg.suggest_regions(label) or [r.name_zh for r in list(reg.regions.values())[:2]]
 
 
 def resolve_region(
@@ -138,15 +154,20 @@ def resolve_region(
                 file,
                 sheet,
                 ref,
+                f"“{label}”按本表其他区域所属的 {reg.parent(near[0])} 读作 {near[0]}"
+                f"（{others} 也用此名）",
                 f"'{label}' read as {near[0]}, the one in {reg.parent(near[0])} like the "
                 f"sheet's other regions (also the name of {others})",
+                region_id=near[0],
             )
             return near[0]
         log.error(
             file,
             sheet,
             ref,
+            f"区域名称“{label}”不明确：可能是 {' 或 '.join(found)}",
             f"ambiguous region '{label}': it may be {' or '.join(found)}",
+            "用区域代码代替名称（" + " / ".join(found) + "）",
             "the region id in place of the name (" + " / ".join(found) + ")",
         )
         return None
@@ -157,15 +178,49 @@ def resolve_region(
                 file,
                 sheet,
                 ref,
+                f"区域“{label}”未在任何计划中登记：按区域代码读取（无名称、无上级）",
                 f"region '{label}' is declared by no plan: read as a region id "
                 "(no name, no parent)",
+                region_id=label,
             )
         return label
-    expected = _known_region(label, reg)
+    names = " / ".join(_known_region(label, reg))
+    exp_zh = f"已登记的区域，如 {names}" if names else "已登记的区域"
+    exp_en = f"a known region, e.g. {names}" if names else "a known region"
     if accept_ids:
-        expected += ", or a region id (letters, digits, - _ .)"
-    log.error(file, sheet, ref, f"unknown region '{label}'", expected)
+        exp_zh += "，或区域代码（字母、数字、- _ .）"
+        exp_en += ", or a region id (letters, digits, - _ .)"
+    log.error(file, sheet, ref, f"未知区域“{label}”", f"unknown region '{label}'", exp_zh, exp_en)
     return None
+
+
+def _unit_error(log, file, sheet, ref, unit, ind, canon, reg: Registry) -> None:
+    log.error(
+        file,
+        sheet,
+        ref,
+        f"单位“{unit}”与指标“{reg.indicator_name(ind)}”（{canon}）不符",
+        f"unit '{unit}' does not fit {ind} ({canon})",
+        f"{canon}或可换算为{canon}的单位",
+        f"{canon} or a unit convertible to it",
+        indicator_id=ind,
+    )
+
+
+def _value_error(log, file, sheet, ref, exc: ValueProblem, **about) -> None:
+    log.error(
+        file,
+        sheet,
+        ref,
+        exc.zh,
+        exc.en,
+        "不小于0的数字，未报送留空或填“—”",
+        "a number ≥ 0, or blank / — for none",
+        **about,
+    )
+
+
+# --------------------------------------------------------------------------- wide reports
 
 
 def read_wide_sheet(
@@ -175,44 +230,59 @@ def read_wide_sheet(
     log: CleaningLog,
     reg: Registry,
     illustrative: bool,
-    mtime: float,
+    added: float,
 ) -> list[Obs]:
     """Observations from a wide report sheet (督查 sheet or the suite's template)."""
     layout = detect(grid, file, sheet, log, reg)
     if layout is None or not layout.columns:
         if layout is not None:
-            log.info(file, sheet, "", "sheet skipped: no column of achieved values")
+            log.info(
+                file,
+                sheet,
+                "",
+                "跳过：没有完成数的列",
+                "sheet skipped: no column of achieved values",
+            )
         return []
-    reported = (layout.reported or dt.date.min, mtime)
     illustrative = illustrative or any(ILLUSTRATIVE_MARK in t for t in layout.titles)
-    factors = {}
+    head_row = layout.header_rows[-1] if layout.header_rows else layout.first_data_row
+    factors: dict[int, float | None] = {}
     for col in layout.columns:
         canon = reg.unit(col.indicator_id)
         f = factor(col.unit, canon)
-        ref = cell_ref(
-            layout.header_rows[-1] if layout.header_rows else layout.first_data_row, col.col
-        )
-        if f is None:
+        ref = cell_ref(head_row, col.col)
+        if f is None and not (col.unit is None and layout.unit_col is not None):
             if col.unit is None:
                 log.error(
                     file,
                     sheet,
                     ref,
+                    f"“{col.header}”未注明单位",
                     f"unit of '{col.header}' not stated",
+                    f"在表头或标题注明单位，如（{canon}）或（平方米）",
                     f"the unit in the header or title, e.g. ({canon}) or (平方米)",
+                    indicator_id=col.indicator_id,
                 )
             else:
-                log.error(
-                    file,
-                    sheet,
-                    ref,
-                    f"unit '{col.unit}' does not fit {col.indicator_id}",
-                    f"{canon} or a unit convertible to it",
-                )
-        elif col.unit is None:
-            log.info(file, sheet, ref, f"'{col.header}': no unit stated; counted in {canon}")
-        elif f != 1.0:
-            log.info(file, sheet, ref, f"'{col.header}': {col.unit} × {f:g} → {canon}")
+                _unit_error(log, file, sheet, ref, col.unit, col.indicator_id, canon, reg)
+        elif col.unit is None and f is not None:
+            log.info(
+                file,
+                sheet,
+                ref,
+                f"“{col.header}”未注明单位，按{canon}计",
+                f"'{col.header}': no unit stated; counted in {canon}",
+                indicator_id=col.indicator_id,
+            )
+        elif f is not None and f != 1.0:
+            log.info(
+                file,
+                sheet,
+                ref,
+                f"“{col.header}”：{col.unit} × {f:g} → {canon}",
+                f"'{col.header}': {col.unit} × {f:g} → {canon}",
+                indicator_id=col.indicator_id,
+            )
         factors[col.col] = f
     out: list[Obs] = []
     rows: dict[int, tuple[str, str | None, bool]] = {}  # row → (label, region id, is total)
@@ -236,38 +306,84 @@ def read_wide_sheet(
     # a county row among its townships (平阳县 and its 镇) is a total row too (see clean)
     parents = {reg.parent(rid) for rid in ids - parents} - {None}
     sheet_parent = next(iter(parents)) if len(parents) == 1 else None
+    # the template: a February value with January left blank is 1-2月 together (填写说明)
+    jan = {
+        (c.indicator_id, c.period.year): c.col
+        for c in layout.columns
+        if (c.period.start, c.period.end) == (1, 1)
+    }
     for r, (label, rid, total) in rows.items():
         row = grid[r]
         if total:
             rid = sheet_parent or reg.match_region(label)  # None: worked out in clean
+        row_unit = None
+        if layout.unit_col is not None and text(row[layout.unit_col]):
+            written = text(row[layout.unit_col])
+            row_unit = find_unit(written)
+            if row_unit is None:
+                log.error(
+                    file,
+                    sheet,
+                    cell_ref(r, layout.unit_col),
+                    f"无法识别的单位“{written}”",
+                    f"unknown unit '{written}'",
+                    "个、家、人、万平方米、平方米 等",
+                    "个, 家, 人, 万平方米, 平方米 ...",
+                    region_id=rid or "",
+                )
+                continue
         for col in layout.columns:
             ref = cell_ref(r, col.col)
             raw = row[col.col]
+            about = dict(region_id=rid or "", indicator_id=col.indicator_id)
             try:
                 v, cell_unit = parse_cell(raw)
             except ValueProblem as exc:
-                log.error(file, sheet, ref, str(exc), "a number ≥ 0, or blank / — for none")
+                _value_error(log, file, sheet, ref, exc, **about)
                 continue
             if v is None:
                 continue
+            canon = reg.unit(col.indicator_id)
             f = factors[col.col]
-            if cell_unit is not None:
-                f = factor(find_unit(cell_unit), reg.unit(col.indicator_id))
-                if f is None:
+            unit = cell_unit or row_unit
+            if unit is not None:
+                if row_unit and col.unit and factor(row_unit, canon) != factor(col.unit, canon):
                     log.error(
                         file,
                         sheet,
-                        ref,
-                        f"unit '{cell_unit}' does not fit {col.indicator_id}",
-                        reg.unit(col.indicator_id),
+                        cell_ref(r, layout.unit_col),
+                        f"本行单位“{row_unit}”与表头单位“{col.unit}”不一致",
+                        f"the row's unit '{row_unit}' differs from the header's '{col.unit}'",
+                        "一致的单位",
+                        "one unit",
+                        **about,
                     )
+                    continue
+                f = factor(find_unit(unit), canon)
+                if f is None:
+                    _unit_error(log, file, sheet, ref, unit, col.indicator_id, canon, reg)
                     continue
             if f is None:
                 continue
-            # a cell read as something else than it says (12,500; 85%; 2.1* or 0.6① unmarked)
+            # a cell read as something else than it says (12,500; 2.1* or 0.6① unmarked)
             if isinstance(raw, str) and normalize(raw) != text(v if v % 1 else int(v)):
-                log.info(file, sheet, ref, f"read '{raw}' as {v:g}")
+                log.info(file, sheet, ref, f"“{raw}”读作 {v:g}", f"read '{raw}' as {v:g}", **about)
             p = col.period
+            start = p.start
+            if layout.template and (p.start, p.end) == (2, 2):
+                jc = jan.get((col.indicator_id, p.year))
+                if jc is not None and _blank(row[jc]):
+                    start = 1
+                    log.info(
+                        file,
+                        sheet,
+                        ref,
+                        "1月未填，按填写说明将2月数视为1-2月合计",
+                        "January left blank: the February cell is January and February "
+                        "together (the template's instructions)",
+                        **about,
+                        month=month_str(p.year, 2),
+                    )
             out.append(
                 Obs(
                     file,
@@ -278,45 +394,42 @@ def read_wide_sheet(
                     total,
                     col.indicator_id,
                     p.year,
-                    p.start,
+                    start,
                     p.end,
                     v * f,
                     illustrative,
-                    reported,
+                    layout.reported,
+                    added,
                 )
             )
     return out
 
 
-# --------------------------------------------------------------------------- tidy tables
+def _blank(v: object) -> bool:
+    try:
+        return parse_cell(v)[0] is None
+    except ValueProblem:
+        return False
 
-_TIDY_ALIASES = {
-    "region": ("region", "region_id", "地区", "区域", "乡镇", "镇街"),
-    "indicator": ("indicator", "indicator_id", "指标", "指标名称"),
-    "month": ("month", "月份", "期间", "period", "时间"),
-    "value": ("value", "数值", "值", "完成值", "完成数"),
-    "basis": ("basis", "口径", "统计口径"),
-    "unit": ("unit", "单位", "计量单位"),
-}
-_BASIS = {
-    "monthly": "monthly",
-    "month": "monthly",
-    "当月": "monthly",
-    "本月": "monthly",
-    "ytd": "ytd",
-    "累计": "ytd",
-    "cumulative": "ytd",
-}
+
+# --------------------------------------------------------------------------- long tables
 
 
 def tidy_columns(header: list) -> dict[str, int] | None:
-    """Column positions of a tidy table's header, or None when it is not one."""
-    names = [text(h).lower() for h in header]
+    """Column positions of a long table's header (keys of LONG_COLUMNS and 'value'), or None
+    when it is not one; ``basis_of_value`` is the value column's own basis."""
+    names = [header_key(h) for h in header]
     found: dict[str, int] = {}
-    for key, aliases in _TIDY_ALIASES.items():
+    for key, aliases in LONG_COLUMNS.items():
         for i, n in enumerate(names):
-            if n in aliases and key not in found:
+            if n in aliases and key not in found and i not in found.values():
                 found[key] = i
+    # the value column: a running total wins over the month's own when a table has both
+    values = [(i, LONG_VALUE_COLUMNS[n]) for i, n in enumerate(names) if n in LONG_VALUE_COLUMNS]
+    values = [v for v in values if v[0] not in found.values()]
+    if values:
+        i, _ = next((v for v in values if v[1] == "ytd"), values[0])
+        found["value"] = i
     if all(k in found for k in ("region", "indicator", "month", "value")):
         return found
     return None
@@ -327,6 +440,7 @@ def _cell(row: list, c: int) -> object:
 
 
 def read_tidy_rows(
+    header: list,
     rows: list[list],
     cols: dict[str, int],
     file: str,
@@ -334,22 +448,39 @@ def read_tidy_rows(
     log: CleaningLog,
     reg: Registry,
     illustrative: bool,
-    mtime: float,
+    added: float,
     ref_of,
 ) -> list[Obs]:
-    """Observations from a tidy table's data rows (``ref_of(i, col)`` names a cell).
+    """Observations from a long table's data rows (``ref_of(i, col)`` names a cell).
 
     A region cell is a declared region's name or id, or an undeclared region id."""
     out: list[Obs] = []
-    reported = (dt.date.min, mtime)
     logged_units: set = set()
     undeclared: set[str] = set()
+    value_name = header_key(header[cols["value"]])
+    value_basis = LONG_VALUE_COLUMNS.get(value_name)
+    value_unit = find_unit(text(header[cols["value"]]))
+    others = [
+        text(h)
+        for i, h in enumerate(header)
+        if i != cols["value"] and header_key(h) in LONG_VALUE_COLUMNS
+    ]
+    if others:
+        log.info(
+            file,
+            sheet,
+            "",
+            f"读取“{text(header[cols['value']])}”列；“{'”“'.join(others)}”列未读取",
+            f"column '{text(header[cols['value']])}' read; {', '.join(others)} not read",
+        )
     context = region_context((text(_cell(row, cols["region"])) for row in rows), reg)
     for i, row in enumerate(rows):
         if not any(text(v) for v in row):
             continue
         get = {k: _cell(row, c) for k, c in cols.items()}
         label = text(get["region"])
+        if label.startswith(NOTE_PREFIXES):
+            continue
         rid = resolve_region(
             label,
             reg,
@@ -363,55 +494,83 @@ def read_tidy_rows(
             continue
         ind = reg.match_indicator(get["indicator"])
         if ind is None:
+            near = reg.suggest_indicators(get["indicator"]) or ["space"]
             log.error(
                 file,
                 sheet,
                 ref_of(i, cols["indicator"]),
+                f"未知指标“{get['indicator']}”",
                 f"unknown indicator '{get['indicator']}'",
-                "one of: " + ", ".join(reg.suggest_indicators(get["indicator"]) or ["space"]),
+                "以下之一：" + "、".join(near),
+                "one of: " + ", ".join(near),
+                region_id=rid,
             )
             continue
+        about = dict(region_id=rid, indicator_id=ind)
         p: Period | None = parse_period(get["month"])
         if p is None or p.year is None:
             log.error(
                 file,
                 sheet,
                 ref_of(i, cols["month"]),
+                f"不是月份：“{get['month']}”",
                 f"not a month: '{get['month']}'",
+                "YYYY-MM 或 2026年1-2月",
                 "YYYY-MM or 2026年1-2月",
+                **about,
             )
             continue
-        basis = _BASIS.get(text(get.get("basis")).lower()) if "basis" in cols else None
-        if "basis" in cols and text(get.get("basis")) and basis is None:
-            log.error(
-                file,
-                sheet,
-                ref_of(i, cols["basis"]),
-                f"unknown basis '{get['basis']}'",
-                "monthly or ytd",
-            )
-            continue
+        basis = value_basis
+        if "basis" in cols and text(get.get("basis")):
+            basis = BASIS_WORDS.get(text(get.get("basis")).lower())
+            if basis is None:
+                log.error(
+                    file,
+                    sheet,
+                    ref_of(i, cols["basis"]),
+                    f"未知口径“{get['basis']}”",
+                    f"unknown basis '{get['basis']}'",
+                    "当月 或 累计",
+                    "monthly or ytd",
+                    **about,
+                )
+                continue
+            if value_basis and basis != value_basis:
+                log.error(
+                    file,
+                    sheet,
+                    ref_of(i, cols["basis"]),
+                    f"口径“{get['basis']}”与数值列“{text(header[cols['value']])}”矛盾",
+                    f"basis '{get['basis']}' contradicts the value column "
+                    f"'{text(header[cols['value']])}'",
+                    **about,
+                )
+                continue
         if basis == "ytd":
             p = p.as_ytd()
         try:
             v, cell_unit = parse_cell(get["value"])
         except ValueProblem as exc:
-            log.error(file, sheet, ref_of(i, cols["value"]), str(exc), "a number ≥ 0")
+            _value_error(log, file, sheet, ref_of(i, cols["value"]), exc, **about)
             continue
         if v is None:
             continue
         unit = cell_unit or (find_unit(get.get("unit")) if "unit" in cols else None)
         if unit is None and "unit" in cols and text(get.get("unit")):
             unit = text(get.get("unit"))
+        unit = unit or value_unit
         canon = reg.unit(ind)
         f = factor(unit, canon) if unit else 1.0  # the contract's tidy form is in canonical units
         if f is None:
-            log.error(
+            _unit_error(
+                log,
                 file,
                 sheet,
                 ref_of(i, cols.get("unit", cols["value"])),
-                f"unit '{unit}' does not fit {ind}",
+                unit,
+                ind,
                 canon,
+                reg,
             )
             continue
         if unit is None and (ind, "nounit") not in logged_units:
@@ -420,11 +579,20 @@ def read_tidy_rows(
                 file,
                 sheet,
                 "",
+                f"{ind}：无单位列，按合同单位{canon}计",
                 f"{ind}: no unit column; values taken in {canon} (the contract's unit)",
+                indicator_id=ind,
             )
         elif f != 1.0 and (ind, unit) not in logged_units:
             logged_units.add((ind, unit))
-            log.info(file, sheet, "", f"{ind}: {unit} × {f:g} → {canon}")
+            log.info(
+                file,
+                sheet,
+                "",
+                f"{ind}：{unit} × {f:g} → {canon}",
+                f"{ind}: {unit} × {f:g} → {canon}",
+                indicator_id=ind,
+            )
         out.append(
             Obs(
                 file,
@@ -439,92 +607,64 @@ def read_tidy_rows(
                 p.end,
                 v * f,
                 illustrative,
-                reported,
+                None,
+                added,
             )
         )
     return out
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=enc, header=None)
-        except UnicodeDecodeError:
-            continue
-    raise ValueError("not UTF-8 nor GB18030 text")
-
-
 # --------------------------------------------------------------------------- files
 
 
-def read_file(path: Path, log: CleaningLog, reg: Registry, name: str | None = None) -> list[Obs]:
-    """Every observation in one file (.xlsx / .xlsm / .csv); problems go to ``log``.
+def read_file(
+    path: Path,
+    log: CleaningLog,
+    reg: Registry,
+    name: str | None = None,
+    added: float | None = None,
+) -> list[Obs]:
+    """Every observation in one file (.xlsx / .xlsm / .xls / .csv / .tsv / .txt); problems go
+    to ``log``. A file that gives no value at all is an error (with what was skipped).
 
     ``name`` is how sources and messages name the file (:func:`display_name`; default: the
-    file's name)."""
-    from openpyxl import load_workbook
-
+    file's name); ``added`` when it entered the record (default: its modification time)."""
     path = Path(path)
     file = name or path.name
-    mtime = _mtime(path)
+    added = mtime(path) if added is None else added
+    errors_before = log.errors_of(file)
+    tables = load_tables(path, file, log)
+    if tables is None:
+        return []
     demo = _in_demo(file)
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        try:
-            df = _read_csv(path)
-        except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            log.error(file, "", "", f"cannot read as CSV: {exc}", "a UTF-8 CSV file")
-            return []
-        rows = df.values.tolist()
-        illustrative = demo or any(ILLUSTRATIVE_MARK in str(v) for r in rows for v in r)
-        for h, header in enumerate(rows[:10]):
-            cols = tidy_columns(header)
-            if cols:
-                log.info(file, "", "", f"tidy table, header on line {h + 1}")
-                return read_tidy_rows(
-                    rows[h + 1 :],
-                    cols,
-                    file,
-                    "",
-                    log,
-                    reg,
-                    illustrative,
-                    mtime,
-                    lambda i, c, h=h: f"line {h + 2 + i}",
-                )
-        # a wide report saved as CSV
-        return read_wide_sheet(rows, file, "", log, reg, illustrative, mtime)
-    if suffix not in (".xlsx", ".xlsm"):
-        log.error(
-            file,
-            "",
-            "",
-            f"unsupported file type '{suffix}'",
-            "an .xlsx or .csv file (save .xls / .et files as .xlsx)",
-        )
-        return []
-    try:
-        wb = load_workbook(path, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        log.error(
-            file, "", "", f"cannot open workbook: {type(exc).__name__}: {exc}", "an .xlsx file"
-        )
-        return []
-    grids = {ws.title: load_grid(ws) for ws in wb.worksheets if ws.sheet_state == "visible"}
-    hidden = [ws.title for ws in wb.worksheets if ws.sheet_state != "visible"]
-    for name in hidden:
-        log.info(file, name, "", "hidden sheet not read")
     illustrative = demo or any(
-        ILLUSTRATIVE_MARK in str(v) for g in grids.values() for r in g[:6] for v in r if v
+        ILLUSTRATIVE_MARK in str(v)
+        for g in tables.grids.values()
+        for r in (g if tables.text else g[:6])
+        for v in r
+        if v
     )
+    for hidden in tables.hidden:
+        log.info(file, hidden, "", "隐藏的工作表未读取", "hidden sheet not read")
     out: list[Obs] = []
-    for sheet, grid in grids.items():
+    for sheet, grid in tables.grids.items():
         cols = None
         for h, header in enumerate(grid[:10]):
             cols = tidy_columns(header)
             if cols:
-                log.info(file, sheet, "", f"tidy table, header on row {h + 1}")
+                log.info(
+                    file,
+                    sheet,
+                    "",
+                    f"长表（一行一个数值），表头在第 {h + 1} 行",
+                    f"long table, header on {'line' if tables.text else 'row'} {h + 1}",
+                )
+                if tables.text:
+                    ref_of = lambda i, c, h=h: f"line {h + 2 + i}"  # noqa: E731
+                else:
+                    ref_of = lambda i, c, h=h: cell_ref(h + 1 + i, c)  # noqa: E731
                 out += read_tidy_rows(
+                    header,
                     grid[h + 1 :],
                     cols,
                     file,
@@ -532,29 +672,133 @@ def read_file(path: Path, log: CleaningLog, reg: Registry, name: str | None = No
                     log,
                     reg,
                     illustrative,
-                    mtime,
-                    lambda i, c, h=h: cell_ref(h + 1 + i, c),
+                    added,
+                    ref_of,
                 )
                 break
         if cols is None:
-            out += read_wide_sheet(grid, file, sheet, log, reg, illustrative, mtime)
+            out += read_wide_sheet(grid, file, sheet, log, reg, illustrative, added)
+    if not out and log.errors_of(file) == errors_before:
+        _no_values(log, file, tables)
     return out
 
 
-def find_files(paths_: list[Path]) -> list[Path]:
-    """The progress files named, folders searched recursively (hidden and ~$ lock files skipped)."""
-    found: list[Path] = []
-    for p in paths_:
-        p = Path(p)
-        if p.is_dir():
-            for f in sorted(p.rglob("*")):
-                rel = f.relative_to(p).parts
-                if (
-                    f.is_file()
-                    and f.suffix.lower() in SUFFIXES
-                    and not any(x.startswith((".", "~$")) for x in rel)
-                ):
-                    found.append(f)
+def _no_values(log: CleaningLog, file: str, tables) -> None:
+    """The error for a file that gave no value, saying what the reader saw."""
+    zh, en = "未读到任何数值", "no values read"
+    empty = not any(any(text(v) for v in row) for g in tables.grids.values() for row in g)
+    if tables.hidden and empty:
+        zh += f"：看得见的工作表是空的，数据可能在隐藏的工作表（{'、'.join(tables.hidden)}）里"
+        en += f": the visible sheets are empty; hidden sheet(s): {', '.join(tables.hidden)}"
+        exp = ("取消隐藏数据所在的工作表", "the data sheet unhidden")
+    elif empty:
+        zh += "：文件是空的"
+        en += ": the file is empty"
+        exp = ("填好数据的报表", "a filled-in report")
+    elif tables.hidden:
+        zh += f"（隐藏的工作表 {'、'.join(tables.hidden)} 未读取）"
+        en += f" (hidden sheet(s) {', '.join(tables.hidden)} not read)"
+        exp = ("取消隐藏数据所在的工作表", "the data sheet unhidden")
+    elif tables.text and all(len(r) <= 1 for r in next(iter(tables.grids.values()), [])):
+        zh += "：每行只有一列（分隔符无法识别）"
+        en += ": every line is a single column (delimiter not recognised)"
+        exp = ("以逗号、制表符或分号分隔的表格", "a table separated by commas, tabs or semicolons")
+    else:
+        zh += "（只有表头，或没有一格填有数值）"
+        en += " (a header only, or no cell holds a value)"
+        exp = (
+            "至少一个区域、指标和月份的数值",
+            "a value for at least one region, indicator, month",
+        )
+    log.error(file, "", "", zh, en, *exp)
+
+
+def _under(path: Path, folder: Path) -> bool:
+    try:
+        path.relative_to(folder)
+    except ValueError:
+        return False
+    return True
+
+
+def find_files(
+    paths_: Iterable[Path],
+    log: CleaningLog | None = None,
+    confine: Path | None = None,
+    base: Path | None = None,
+) -> list[tuple[Path, Path | None]]:
+    """(file, the folder it was found in or None) for every progress file named or found in
+    the folders named (recursively; hidden and ~$ lock files skipped).
+
+    Problems go to ``log`` naming the file as ``base`` would: a symbolic link whose target
+    lies outside ``confine`` (the project's data/raw) is refused and never read; a workbook of
+    a format refused by :mod:`.files` is an error; other files (README, PDF ...) are skipped
+    with a note."""
+    log = log if log is not None else CleaningLog()
+    found: list[tuple[Path, Path | None]] = []
+    confine_r = Path(confine).resolve() if confine is not None else None
+
+    def name_of(f: Path, under: Path | None) -> str:
+        return display_name(f, base, under)
+
+    def outside(f: Path) -> bool:
+        return confine_r is not None and not _under(Path(f).resolve(), confine_r)
+
+    def refuse_link(f: Path, under: Path | None) -> None:
+        log.error(
+            name_of(f, under),
+            "",
+            "",
+            f"符号链接指向 data/raw 之外（{os.readlink(f) if f.is_symlink() else f.resolve()}），"
+            "未读取",
+            "a symbolic link pointing outside data/raw: not followed",
+            "报表文件本身（复制进 data/raw/progress/，或用 ontrack ingest 导入）",
+            "the report itself (copied in, or added with `ontrack ingest`)",
+        )
+
+    for p in map(Path, paths_):
+        if p.is_dir() and not (p.is_symlink() and outside(p)):
+            for folder, dirs, files in os.walk(p, followlinks=False):
+                here = Path(folder)
+                dirs[:] = sorted(d for d in dirs if not d.startswith((".", "~$")))
+                for d in list(dirs):
+                    if (here / d).is_symlink():
+                        dirs.remove(d)
+                        if outside(here / d):
+                            refuse_link(here / d, p)
+                        else:
+                            log.info(
+                                name_of(here / d, p),
+                                "",
+                                "",
+                                "符号链接的文件夹未读取",
+                                "symbolic link to a folder not followed",
+                            )
+                for fname in sorted(files):
+                    if fname.startswith((".", "~$")):
+                        continue
+                    f = here / fname
+                    _take(f, p, found, log, name_of, outside, refuse_link, listed=False)
         else:
-            found.append(p)
+            _take(p, None, found, log, name_of, outside, refuse_link, listed=True)
     return found
+
+
+def _take(f, under, found, log, name_of, outside, refuse_link, listed: bool) -> None:
+    if f.is_symlink() and outside(f):
+        refuse_link(f, under)
+        return
+    suffix = f.suffix.lower()
+    if listed or suffix in READ_SUFFIXES or suffix in SAVE_AS_XLSX:
+        if suffix == ".txt" and f.stem.lower().startswith(DOC_NAMES) and not listed:
+            log.info(name_of(f, under), "", "", "说明文件，跳过", "a README: skipped")
+            return
+        found.append((f, under))
+    else:
+        log.info(
+            name_of(f, under),
+            "",
+            "",
+            "不是进度报表（扩展名不符），跳过",
+            "not a progress report (file type): skipped",
+        )

@@ -18,22 +18,28 @@ def load_progress(
     *,
     as_of: str | None = None,
     split_jan_feb: str | None = None,
-    prefer_newer: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """:func:`read_progress` with the project's registry on ``paths`` (default: the project's
-    data/raw/progress/; a relative path is taken from the project's root), months up to
-    ``as_of``.
+    """The project's progress as ``ontrack ingest`` builds it (the whole record,
+    data/raw/progress/), or :func:`read_progress` with the project's registry and targets on
+    ``paths`` (a relative path is taken from the project's root); months up to ``as_of``.
 
     ``as_of`` is YYYY-MM, or None / '' / 'latest' for everything read.
     """
-    sources = [project.root / Path(p) for p in paths] if paths else [project.progress_dir]
-    progress, log = read_progress(
-        sources,
-        project.registry(),
-        base=project.progress_dir,
-        split_jan_feb=split_jan_feb,
-        prefer_newer=prefer_newer,
-    )
+    if paths:
+        from .record import load_targets_for_checks
+
+        progress, log = read_progress(
+            [project.root / Path(p) for p in paths],
+            project.registry(),
+            base=project.progress_dir,
+            split_jan_feb=split_jan_feb,
+            targets=load_targets_for_checks(project)[0],
+            confine=project.raw,
+        )
+    else:
+        from .record import rebuild
+
+        progress, log = rebuild(project, split_jan_feb=split_jan_feb)
     if as_of and as_of != "latest":
         progress = progress[progress["month"] <= as_of].reset_index(drop=True)
     return progress, log
@@ -62,5 +68,6 @@ def log_summary(log: pd.DataFrame) -> pd.DataFrame:
 
 
 def flagged(log: pd.DataFrame) -> pd.DataFrame:
-    """The log's errors and flags (revisions, total mismatches, duplicates)."""
+    """The log's errors and flags (revisions, total mismatches, replaced values, values far
+    beyond the targets)."""
     return log[log["level"].isin(["error", "flag"])].reset_index(drop=True)
