@@ -17,7 +17,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..registry import Registry
-from .fmt import COUNT_NATURES, UNIT_EN, fmt_amount, fmt_pct
+from .fmt import COUNT_NATURES, UNIT_EN, fmt_amount, fmt_num, fmt_pct
 from .narrative import active_rows, month_label, period_label
 from .tables import Html, esc, unit_of
 
@@ -215,7 +215,7 @@ def _indicator_chart(
             color=C_STRETCH if stretch else C_TARGET,
             lw=1.2,
             ls=":" if stretch else "-",
-            label=target_label(lab, r["target"], reg.nature(indicator)),
+            label=target_label(lab, r["target"]),
         )
     ax.axvline(idx.get(as_of, len(months) - 1) + 1, color="#888888", lw=0.8, ls="-", alpha=0.6)
     step = 1 if len(months) <= 12 else 6
@@ -236,7 +236,7 @@ def _indicator_chart(
     ptxt = (
         f"完成概率 {fmt_pct(pm, prob=True)}"
         if lang == "zh"
-        else f"P(meet) {fmt_pct(pm, prob=True)}"
+        else f"probability {fmt_pct(pm, prob=True)}"
     )
     u = unit if lang == "zh" else UNIT_EN.get(unit, unit)
     title = f"{name}（{u}）" if u else name
@@ -256,9 +256,10 @@ def _indicator_chart(
     return fig
 
 
-def target_label(label: str, target: float, nature: str = "") -> str:
-    """The legend entry of a target line: '目标 53.3' (the number as the table shows it)."""
-    return f"{label} {fmt_amount(target, nature)}"
+def target_label(label: str, target: float) -> str:
+    """The legend entry of a target line: '目标 53.3' (the number as the table shows it: a
+    target keeps its decimals, e.g. an assumed split of a three-year total)."""
+    return f"{label} {fmt_num(target)}"
 
 
 def indicator_charts(
@@ -424,6 +425,7 @@ def probability_chart(
     lang: str = "zh",
     illustrative: bool = False,
     reg: Registry | None = None,
+    note: str = "",
 ) -> Html:
     """Probability over the year: p_meet of the headline targets (the region's yearly baseline
     targets of the as-of year) by the month the forecast was made, from the December before
@@ -478,7 +480,7 @@ def probability_chart(
             if lang == "zh"
             else f"Probability of meeting each {y} target, by month of forecast"
         )
-        ax.set_title(title, fontsize=FS_TITLE, loc="left", pad=14)
+        ax.set_title(title + note, fontsize=FS_TITLE, loc="left", pad=14)
         ax.legend(
             fontsize=FS_LEGEND,
             loc="upper center",

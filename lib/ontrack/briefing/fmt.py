@@ -6,7 +6,8 @@ chart never says 53.33 where the table beside it says 53.3.
 * :func:`fmt_unit`: an amount with its unit;
 * :func:`fmt_times`: a ratio ("7.0倍");
 * :func:`fmt_count`: a whole number with thousands separators;
-* :func:`fmt_amount`: an amount of an indicator: whole numbers for counts (people, firms);
+* :func:`fmt_amount`: an amount done, projected or needed per month: whole numbers for counts
+  (people, firms; targets keep :func:`fmt_num`, as an assumed split of 160 is 53.3);
 * :func:`fmt_pp`: a change of probability in 百分点.
 """
 

@@ -192,9 +192,13 @@ def headline(
         k = int((stretch["p_meet"] >= 0.5).sum())
         if lang == "zh":
             out.append(f"{len(stretch)}项高线目标中，{k}项完成的可能性在一半以上。")
+        elif len(stretch) == 1:
+            chance = "has" if k else "does not have"
+            out.append(f"The one stretch target (高线) {chance} an even or better chance.")
         else:
             out.append(
-                f"Of the {len(stretch)} stretch (高线) targets, {k} have an even or better chance."
+                f"Of the {len(stretch)} stretch targets (高线), {k} "
+                f"{'has' if k == 1 else 'have'} an even or better chance."
             )
     return "".join(out) if lang == "zh" else " ".join(out)
 
@@ -218,7 +222,7 @@ def _risk_sentences(r: pd.Series, as_of: str, lang: str, reg: Registry) -> list[
     if lang == "zh":
         mark = "（假设的年度分解值，计划只给出三年累计目标）" if assumed else ""
         s2 = (
-            f"风险最大的是“{ind}”：{period}目标{fmt_unit(target, unit)}{mark}，目前已完成"
+            f"风险最大的是“{ind}”：{period}目标{_fmt_unit(target, unit)}{mark}，目前已完成"
             f"{fmt_unit(done, unit)}（{fmt_pct(share)}），{prob_phrase(p)}。"
         )
         if left <= 0:
@@ -232,7 +236,7 @@ def _risk_sentences(r: pd.Series, as_of: str, lang: str, reg: Registry) -> list[
             s3 = f"要完成目标，剩余{left}个月平均每月需完成{fmt_unit(need, unit)}，而此前尚无进展。"
         return [s2, s3]
     s2 = (
-        f"The biggest risk is {ind}: the {period} target is {fmt_unit(target, unit, 'en')}"
+        f"The biggest risk is {ind}: the {period} target is {_fmt_unit(target, unit, 'en')}"
         + (" (an assumed yearly split of the three-year total)" if assumed else "")
         + ", "
         f"{fmt_unit(done, unit, 'en')} done so far ({fmt_pct(share, 'en')}); "
@@ -251,6 +255,14 @@ def _risk_sentences(r: pd.Series, as_of: str, lang: str, reg: Registry) -> list[
     return [s2, s3]
 
 
+def _period_level(r, lang: str) -> str:
+    """'2026年' / '2025—2027年累计高线' (the level named when it is not the baseline)."""
+    per = period_label(int(r["year_start"]), int(r["year_end"]), lang)
+    if r.get("level", "baseline") == "stretch":
+        per += "高线" if lang == "zh" else ", stretch"
+    return per
+
+
 def change_sentence(changes: pd.DataFrame, as_of: str, lang: str = "zh", reg=None) -> str:
     """One sentence for the headline on what moved most since last month (the baseline targets
     whose status changed, else the largest move of at least 5 百分点); '' when nothing did."""
@@ -267,7 +279,7 @@ def change_sentence(changes: pd.DataFrame, as_of: str, lang: str = "zh", reg=Non
         )
     r = moved.iloc[0]
     ind = reg.indicator_name(r["indicator_id"], lang)
-    per = period_label(int(r["year_start"]), int(r["year_end"]), lang)
+    per = _period_level(r, lang)
     pp = fmt_pp(int(r["delta_pp"]), lang)
     a, b = fmt_pct(r["p_prev"], prob=True), fmt_pct(r["p_now"], prob=True)
     n = len(moved) - 1
@@ -308,7 +320,7 @@ def scenario_headline(cmp: pd.DataFrame, name: str, lang: str = "zh", reg=None) 
     r = big.iloc[0]
     if int(r["delta_pp"]) != 0:
         ind = reg.indicator_name(r["indicator_id"], lang)
-        per = period_label(int(r["year_start"]), int(r["year_end"]), lang)
+        per = _period_level(r, lang)
         a, b = fmt_pct(r["p_base"], prob=True), fmt_pct(r["p_scen"], prob=True)
         pp = fmt_pp(int(r["delta_pp"]), lang)
         if lang == "zh":

@@ -110,8 +110,13 @@ class Briefing:
         )
 
     def month_changes(self):
+        """Changes since last month, of the baseline (a scenario briefing compares the baseline
+        with last month: the scenario's own effect is in the scenario section)."""
         d = self.data
-        return changes.month_changes(d.attainment, d.history, self.region, d.as_of, d.previous)
+        now = d.attainment
+        if d.scenario and not d.history.empty:
+            now = d.history[d.history["month"].astype(str) == d.as_of]
+        return changes.month_changes(now, d.history, self.region, d.as_of, d.previous)
 
     def changes(self) -> Html:
         """较上月变化: what moved since the forecast as of the previous month, and why."""
@@ -127,6 +132,7 @@ class Briefing:
             self.lang,
             d.illustrative,
             self.reg,
+            note=self._t("（基准情景）", " (baseline)") if d.scenario else "",
         )
 
     def slipping(self) -> Html:

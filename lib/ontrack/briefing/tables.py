@@ -164,7 +164,7 @@ def targets_table(
         done_h,
         _t(lang, "完成率", "Share done"),
         _t(lang, "预计期末（80%区间）", "Projected (80% range)"),
-        _t(lang, "完成概率", "P(meet)"),
+        _t(lang, "完成概率", "Probability"),
         _t(lang, "每月需完成", "Needed per month"),
         _t(lang, "状态", "Status"),
     ]
@@ -178,12 +178,12 @@ def targets_table(
         any_assumed |= assumed
         level = {"baseline": _t(lang, "基准", "baseline"), "stretch": _t(lang, "高线", "stretch")}
         head_cells = [
-            f"<b>{esc(name)}</b><span class='unit'>（{esc(unit_label(unit, lang))}）</span>"
+            f"<span class='ind'>{esc(name)}</span><span class='unit'>（{esc(unit_label(unit, lang))}）</span>"
             if unit_label(unit, lang)
-            else f"<b>{esc(name)}</b>",
+            else f"<span class='ind'>{esc(name)}</span>",
             esc(period_label(int(r["year_start"]), int(r["year_end"]), lang)),
             esc(level.get(r["level"], r["level"])),
-            esc(fmt_amount(r["target"], nature)) + (_assumed_tag(lang) if assumed else ""),
+            esc(fmt_num(r["target"])) + (_assumed_tag(lang) if assumed else ""),
         ]
         if r["_pending"]:
             why = (
@@ -368,7 +368,8 @@ def scenario_section(
 ) -> Html:
     """Which scenario the projections assume."""
     n = fmt_count(n_sims)
-    sims = _t(lang, f"模拟{n}次，随机种子{seed}。", f"{n} simulated paths, seed {seed}.")
+    # the seed is an audit detail (executed notebook, manifest), not a reader's
+    sims = _t(lang, f"模拟{n}次。", f"{n} simulated paths.")
     if not scenario:
         text = _t(
             lang,
@@ -378,7 +379,8 @@ def scenario_section(
         return Html(f"<p>{esc(text)}{esc(sims)}</p>")
     desc = next((meta[k] for k in ("description", "title", "name") if k in meta), "")
     items = [esc(x) for x in scenario_lines(meta, lang, reg)]
-    head = _t(lang, f"情景文件：{Path(scenario).name}", f"Scenario file: {Path(scenario).name}")
+    name = scenario_name(scenario, meta)
+    head = _t(lang, f"情景：{name}", f"Scenario: {name}")
     lis = "".join(f"<li>{i}</li>" for i in items)
     return Html(f"<p>{esc(head)}。{esc(desc)} {esc(sims)}</p><ul class='scenario'>{lis}</ul>")
 
@@ -412,11 +414,16 @@ def scenario_lines(meta: dict, lang: str = "zh", reg: Registry | None = None) ->
             continue
         region, ind = names(r)
         f = pct(r.get("factor", 1))
+        stop = isinstance(r.get("factor"), int | float) and float(r["factor"]) == 0
         out.append(
             _t(
                 lang,
-                f"节奏：{region}「{ind}」自{r.get('from', '')}起按正常节奏的{f}推进",
-                f"Pace: {region}, {ind}, from {r.get('from', '')} at {f} of the usual pace",
+                f"节奏：{region}「{ind}」自{r.get('from', '')}起暂停（正常节奏的0%）"
+                if stop
+                else f"节奏：{region}「{ind}」自{r.get('from', '')}起按正常节奏的{f}推进",
+                f"Pace: {region}, {ind}, stops from {r.get('from', '')}"
+                if stop
+                else f"Pace: {region}, {ind}, from {r.get('from', '')} at {f} of the usual pace",
             )
         )
     for r in meta.get("pipeline") or []:
@@ -870,9 +877,10 @@ def changes_section(
         lead = f"与{prev}的预测相比，{len(active)}项目标中完成概率上升{up}项、下降{down}项"
         lead += f"，{len(status)}项状态改变。" if len(status) else "，状态均未改变。"
     else:
+        n = len(active)
         lead = (
-            f"Against the forecast as of {prev}: of {len(active)} targets, {up} rose and "
-            f"{down} fell in probability; "
+            f"Against the forecast as of {prev}, the probability rose for {up} and fell for "
+            f"{down} of {n} target{'s' if n != 1 else ''}; "
             + (f"{len(status)} changed status." if len(status) else "none changed status.")
         )
     moved = active[(active["delta_pp"].abs() >= min_pp) | (active["rag_prev"] != active["rag_now"])]
@@ -955,9 +963,9 @@ def slipping_section(
             )
             txt = _t(
                 lang,
-                f"{nm}：目标{fmt_amount(r['target'], nature)}，预计{fmt_amount(r['proj_p50'], nature)}，"
+                f"{nm}：目标{fmt_num(r['target'])}，预计{fmt_amount(r['proj_p50'], nature)}，"
                 f"差{fmt_amount(r['shortfall'], nature)}（占乡镇缺口合计{fmt_pct(r['share'])}）",
-                f"{nm}: target {fmt_amount(r['target'], nature)}, projected {fmt_amount(r['proj_p50'], nature)}, "
+                f"{nm}: target {fmt_num(r['target'])}, projected {fmt_amount(r['proj_p50'], nature)}, "
                 f"short by {fmt_amount(r['shortfall'], nature)} ({fmt_pct(r['share'])} of the townships' shortfall)",
             )
             lis.append(f"<li{' class=me' if me else ''}>{'▶ ' if me else ''}{esc(txt)}</li>")
@@ -1016,7 +1024,7 @@ def overview_section(
             if r is None:
                 cells.append("<span class='note'>—</span>")
                 continue
-            val = f"<b>{esc(fmt_amount(r['target'], nature))}</b>"
+            val = f"<b>{esc(fmt_num(r['target']))}</b>"
             st = r["state"]
             if st == "closed":
                 ok = bool(r["met"])
@@ -1073,9 +1081,9 @@ def scenario_compare_section(
     body = []
     for _, r in _order(cmp, reg).iterrows():
         nature = reg.nature(r["indicator_id"])
-        tgt = esc(fmt_amount(r["target_base"], nature))
+        tgt = esc(fmt_num(r["target_base"]))
         if abs(r["target_scen"] - r["target_base"]) > 1e-9:
-            tgt = f"{tgt} → <b>{esc(fmt_amount(r['target_scen'], nature))}</b> <span class='note'>{_t(lang, '情景调整', 'override')}</span>"
+            tgt = f"{tgt} → <b>{esc(fmt_num(r['target_scen']))}</b> <span class='note'>{_t(lang, '情景调整', 'override')}</span>"
         cls = "up" if r["delta_pp"] > 0 else ("down" if r["delta_pp"] < 0 else "")
         cells = [
             _name_period(r, lang, reg),

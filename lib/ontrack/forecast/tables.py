@@ -151,7 +151,7 @@ def compute(
     seed: int = DEFAULT_SEED,
     inputs: dict[str, str] | None = None,
     rag_thresholds: RagThresholds = RAG,
-    history: bool = True,
+    history: bool = False,
 ) -> ForecastTables:
     """Fit once and simulate every target: the attainment and trajectories tables, validated,
     and their forecast.json (``inputs``: name → sha256 of the input files, recorded as given);
@@ -476,8 +476,9 @@ def ensure(
     n_sims: int = DEFAULT_SIMS,
     seed: int = DEFAULT_SEED,
 ) -> tuple[Path, bool]:
-    """The forecast folder for these parameters, computed (all plans) when missing or stale
-    (inputs, parameters or code changed since its forecast.json); returns (folder, computed)."""
+    """The forecast folder for these parameters, computed (all plans, with history.csv) when
+    missing or stale (inputs, parameters or code changed since its forecast.json); returns
+    (folder, computed)."""
     sc_path = resolve_scenario(scenario, project)
     folder = folder_for(project, as_of, sc_path, n_sims, seed)
     inputs = checksums(project_input_files(project, sc_path))
@@ -500,6 +501,7 @@ def ensure(
         n_sims=n_sims,
         seed=seed,
         inputs=inputs,
+        history=True,  # a briefing's 较上月变化 and probability over the year
     )
     write(tables, folder)
     return folder, True
@@ -541,6 +543,10 @@ HISTORY_COLUMNS: list[str] = [
 ]
 
 
+#: draws behind the history's months other than the as-of month and the one before it
+HISTORY_SIMS = 2_000
+
+
 def history_months(as_of: str, first_progress: str | None = None) -> list[str]:
     """The as-of months of a plan's history: the December before the as-of year (the forecast
     at the start of the year) up to the as-of month, none before the first month of progress.
@@ -570,7 +576,9 @@ def compute_history(
     cut at that month, fitted and simulated as the forecast stage does (:func:`fit`,
     :func:`simulate_tables`), same draws and seed. The month before the as-of month also
     carries ``next_p50``, what that forecast expected the running total to be one month later
-    (by the as-of month). ``current``: the baseline attainment table as of the as-of month
+    (by the as-of month). The as-of month and the month before it use ``n_sims`` draws (their
+    changes are read in 百分点); the earlier months, only drawn as a line over the year, use at
+    most :data:`HISTORY_SIMS`. ``current``: the baseline attainment table as of the as-of month
     when already computed (rows copied, not simulated again)."""
     from .model import month_index, month_label
     from .simulate import simulate_attainment
@@ -613,8 +621,10 @@ def compute_history(
             prev_plans = {p for p in need if prev_of[p] == month}
             att.loc[~att["plan_id"].isin(prev_plans), "next_p50"] = float("nan")
         else:
+            exact = any(as_of[p] == month for p in need)
+            sims = n_sims if exact else min(n_sims, HISTORY_SIMS)
             att = simulate_attainment(
-                fitted, t, n_sims=n_sims, seed=seed, rag_thresholds=rag_thresholds
+                fitted, t, n_sims=sims, seed=seed, rag_thresholds=rag_thresholds
             )
         frames.append(att[att["plan_id"].isin(need)].assign(month=month))
     if not frames:
