@@ -221,9 +221,14 @@ def _indicator_chart(
     step = 1 if len(months) <= 12 else 6
     ticks = x[::step] if step > 1 else x
     if len(months) <= 12:
-        labels = [f"{int(m[5:])}月" if lang == "zh" else m[5:] for m in months]
+        labels = [
+            f"{int(m[5:])}月" if lang == "zh" else pd.Timestamp(f"{m}-01").strftime("%b")
+            for m in months
+        ]
     else:
-        labels = [m for m in months][::step]
+        labels = [m if lang == "zh" else pd.Timestamp(f"{m}-01").strftime("%b %Y") for m in months][
+            ::step
+        ]
     if len(months) <= 12:  # every second month: legible at phone width
         ticks, labels = ticks[::2], labels[::2]
     ax.set_xticks(ticks, labels, fontsize=FS_TICK)
