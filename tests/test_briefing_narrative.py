@@ -72,7 +72,7 @@ def test_headline_in_english(reg):
         "1 at risk (amber) and 1 unlikely to be met (red)."
     )
     assert "The biggest risk is New incubation space" in text
-    assert "each of the remaining 3 months must add 4.67 ×10,000 m² on average, 7.0 times" in text
+    assert "the remaining 3 months must add 4.67 ×10,000 m² a month on average, 7.0 times" in text
 
 
 def test_all_green_and_no_risk_sentence(reg):

@@ -100,8 +100,8 @@ def test_html_has_the_headline_table_and_demo_marks(rendered):
     html = _out(rendered, "html").read_text(encoding="utf-8")
     # sample: 5 core indicators with a 2026 baseline target for the county
     assert "截至2026年9月，平阳县纳入评估的5项目标（基线）中" in html
-    assert '<table class="targets">' in html and "新增孵化空间面积" in html
-    first_screen = html[html.index("<main>") : html.index('<table class="targets">')]
+    assert '<table class="targets cards">' in html and "新增孵化空间面积" in html
+    first_screen = html[html.index("<main>") : html.index('<table class="targets cards">')]
     assert "示例数据" in first_screen
     # the plan's name, 文号 and address from its plan.yml (no provenance sidecar any more)
     assert "平阳县大孵化器集群建设三年行动计划" in html
@@ -396,7 +396,7 @@ def test_the_default_briefing_shows_the_numbers_of_ontrack_forecast(planted, tmp
         assert brief[col].tolist() == cli[col].tolist(), col
     # and the page shows them: the county's probabilities of the as-of year, as formatted
     html = (project.reports / as_of / PLAN / "pingyang.html").read_text(encoding="utf-8")
-    table = html[html.index('<table class="targets">') :]
+    table = html[html.index('<table class="targets cards">') :]
     table = table[: table.index("</table>")]
     y = int(as_of[:4])
     rows = cli[

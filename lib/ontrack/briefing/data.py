@@ -4,8 +4,12 @@ Everything a briefing shows comes from a :class:`BriefingData` for a whole plan,
 files the earlier stages wrote (CSV and JSON only; nothing is unpickled or imported):
 
 * the forecast folder of the parameters (``data/processed/forecast/<as_of>/<variant>/``:
-  attainment.csv, trajectories.csv, forecast.json; ontrack.forecast.tables), which
+  attainment.csv, trajectories.csv, history.csv, forecast.json; ontrack.forecast.tables), which
   ``ontrack render`` computes with the forecast stage's function when missing or stale;
+  history.csv holds the baseline forecast as of every earlier month of the year (较上月变化,
+  probability over the year, and the baseline a scenario is compared with);
+* the previous month's baseline forecast folder, when an earlier render left one (what was
+  published then: a revised figure or a changed target shows as such in 较上月变化);
 * the project's targets.csv and progress.csv (the targets a region has, with or without
   progress; whether the data are illustrative), quality_report.csv and cleaning_log.csv;
 * the project's registry (names, parents, plan.yml provenance) and the scenario YAML (read with
@@ -17,6 +21,7 @@ it: the notebook never recomputes.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +36,7 @@ from ..forecast.model import plan_members
 from ..forecast.scenario import as_scenario
 from ..project import Project
 from ..registry import Registry
+from .changes import previous_month
 
 NOTEBOOK = "04_briefing.ipynb"
 
@@ -55,6 +61,10 @@ class BriefingData:
     scenario_meta: dict[str, Any] = field(default_factory=dict)
     reg: Registry = field(default_factory=Registry)
     forecast: dict[str, Any] = field(default_factory=dict)  # the folder's forecast.json
+    #: history.csv of the folder (baseline forecasts as of each month; empty if none)
+    history: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: the previous month's published baseline attainment rows (None: no such folder)
+    previous: pd.DataFrame | None = None
 
     @property
     def illustrative(self) -> bool:
@@ -107,10 +117,40 @@ def input_files(project: Project, folder: Path, scenario: str = "") -> dict[str,
         project.cleaning_log_csv,
     ]
     out = {project.relative(f): f for f in files}
+    if (folder / ft.HISTORY_CSV).is_file():
+        out[project.relative(folder / ft.HISTORY_CSV)] = folder / ft.HISTORY_CSV
+    prev = previous_folder(project, folder)
+    if prev is not None:
+        out[project.relative(prev / ft.ATTAINMENT_CSV)] = prev / ft.ATTAINMENT_CSV
     out.update(ft.project_input_files(project))  # registry files: names, parents, provenance
     if scenario:
         out["scenario:" + Path(scenario).name] = Path(scenario)
     return {k: v for k, v in sorted(out.items()) if v.is_file()}
+
+
+def previous_folder(project: Project, folder: Path) -> Path | None:
+    """The baseline forecast folder of the month before ``folder``'s as-of month (same draws and
+    seed), if an earlier run wrote one with its tables; else None."""
+    as_of, variant = folder.parent.name, folder.name
+    if not re.fullmatch(r"\d{4}-\d{2}", as_of):
+        return None
+    suffix = re.search(r"-n\d+-s\d+$", variant)
+    base = "baseline" + (suffix.group(0) if suffix else "")
+    prev = folder.parent.parent / previous_month(as_of) / base
+    if (prev / ft.FORECAST_JSON).is_file() and (prev / ft.ATTAINMENT_CSV).is_file():
+        return prev
+    return None
+
+
+def read_previous(folder: Path | None, plan: str) -> pd.DataFrame | None:
+    """The plan's rows of the previous month's published attainment table (None when there is
+    none or it cannot be read as written: a damaged earlier folder is not an error here)."""
+    if folder is None:
+        return None
+    try:
+        return ft.read(folder).plan(plan).attainment
+    except (InputError, OSError, ValueError):
+        return None
 
 
 def input_checksums(project: Project, folder: Path, scenario: str = "") -> dict[str, str]:
@@ -220,4 +260,6 @@ def load_briefing_data(
         scenario_meta=read_scenario_meta(scenario),
         reg=reg,
         forecast=tables.meta,
+        history=tables.history if tables.history is not None else pd.DataFrame(),
+        previous=read_previous(previous_folder(project, folder), plan),
     )

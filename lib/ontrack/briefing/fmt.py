@@ -5,7 +5,10 @@ chart never says 53.33 where the table beside it says 53.3.
 * :func:`fmt_pct`: a share or a probability as a whole percent (half up);
 * :func:`fmt_unit`: an amount with its unit;
 * :func:`fmt_times`: a ratio ("7.0倍");
-* :func:`fmt_count`: a whole number with thousands separators.
+* :func:`fmt_count`: a whole number with thousands separators;
+* :func:`fmt_amount`: an amount done, projected or needed per month: whole numbers for counts
+  (people, firms; targets keep :func:`fmt_num`, as an assumed split of 160 is 53.3);
+* :func:`fmt_pp`: a change of probability in 百分点.
 """
 
 from __future__ import annotations
@@ -56,12 +59,13 @@ def fmt_pct(p: float, lang: str = "zh", prob: bool = False) -> str:
     return f"{int(p * 100 + 0.5)}%"
 
 
-def fmt_unit(value: float, unit: str, lang: str = "zh") -> str:
-    """'8.8万平方米' / '8.8 ×10,000 m²'."""
+def fmt_unit(value: float, unit: str, lang: str = "zh", nature: str = "") -> str:
+    """'8.8万平方米' / '8.8 ×10,000 m²'; a count (``nature``) as a whole number: '24人'."""
+    v = fmt_amount(value, nature)
     if lang == "zh":
-        return f"{fmt_num(value)}{unit}"
+        return f"{v}{unit}"
     u = UNIT_EN.get(unit, unit)
-    return f"{fmt_num(value)} {u}".strip()
+    return f"{v} {u}".strip()
 
 
 def fmt_times(ratio: float) -> str:
@@ -74,3 +78,32 @@ def fmt_times(ratio: float) -> str:
 def fmt_count(n: int) -> str:
     """A whole number with thousands separators: 10000 → '10,000'."""
     return f"{int(n):,}"
+
+
+#: indicator natures whose amounts are counted (whole numbers: no "24.1人")
+COUNT_NATURES = ("count", "small_count")
+
+
+def fmt_amount(x: float, nature: str = "") -> str:
+    """An amount of an indicator: counts (``nature`` count/small_count) as whole numbers, half
+    up (24.1 → '24', 1853.5 → '1,854'), a count under one half but above 0 as '<1' (never '0'
+    for something still to do); other amounts as :func:`fmt_num`."""
+    if nature not in COUNT_NATURES or _missing(x):
+        return fmt_num(x)
+    x = float(x)
+    if math.isinf(x):
+        return fmt_num(x)
+    if 0 < x < 0.5:
+        return "<1"
+    n = math.floor(abs(x) + 0.5)
+    return f"{'-' if x < 0 and n else ''}{n:,}"
+
+
+def fmt_pp(delta: int, lang: str = "zh") -> str:
+    """A change in percentage points: +12 → '+12个百分点' / '+12 pp'; 0 → '持平' / 'no change';
+    the minus sign is a true minus (−)."""
+    d = int(delta)
+    if d == 0:
+        return "持平" if lang == "zh" else "no change"
+    sign = "+" if d > 0 else "−"
+    return f"{sign}{abs(d)}个百分点" if lang == "zh" else f"{sign}{abs(d)} pp"

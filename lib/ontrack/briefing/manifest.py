@@ -77,17 +77,77 @@ def is_fresh(project: Project, manifest: dict, plan: str, region: str, key: str)
 # ---------------------------------------------------------------------------- index
 _INDEX_CSS = """
 body{font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC",sans-serif;
-margin:2em auto;max-width:60em;color:#1d2733;line-height:1.5}
-h1{color:#1f3a5f}h2{color:#1f3a5f;border-bottom:1px solid #1f3a5f}
-table{border-collapse:collapse;width:100%;margin:.5em 0 1.5em}th,td{border:1px solid #d5dbe2;
-padding:.3em .6em;text-align:left}th{background:#eef2f6}.ok{color:#145a32}.failed{color:#b03a2e;
-font-weight:bold}.note{color:#5b6673;font-size:.9em}
+margin:0 auto;padding:1.2em 1em 2em;max-width:60em;color:#1d2733;line-height:1.5;font-size:15px}
+h1{color:#1f3a5f;font-size:1.45em;line-height:1.3}h2{color:#1f3a5f;border-bottom:1px solid #1f3a5f;
+font-size:1.2em}h3{font-size:1.05em;margin:1em 0 .3em}
+table{border-collapse:collapse;width:100%;margin:.5em 0 1.2em}th,td{border:1px solid #d5dbe2;
+padding:.35em .6em;text-align:left;vertical-align:top}th{background:#eef2f6}.ok{color:#145a32}
+.failed{color:#b03a2e;font-weight:bold}.note{color:#5b6673;font-size:.88em}
+a.doc{display:inline-block;margin:0 .5em .2em 0;padding:.1em .6em;border:1px solid #1f3a5f;
+border-radius:4px;text-decoration:none;color:#1f3a5f}
+details{margin:.3em 0 1.2em;color:#5b6673;font-size:.88em}summary{cursor:pointer}
+details li{overflow-wrap:anywhere}
+.scenario{background:#fff8e6}
+td,th{overflow-wrap:anywhere}
+@media (max-width:640px){table,tbody,tr,td{display:block}tr:first-child{display:none}
+tr{border:1px solid #d5dbe2;border-radius:4px;margin:0 0 .6em;padding:.3em .5em}
+td{border:0;padding:.1em 0}}
 """
+
+_BEIJING = timezone(timedelta(hours=8))
+
+
+def beijing(stamp: str) -> str:
+    """An ISO time (UTC as the manifest records it) as Beijing time, 'YYYY-MM-DD HH:MM';
+    text that is not a time is returned as it is."""
+    try:
+        t = datetime.fromisoformat(str(stamp))
+    except ValueError:
+        return str(stamp)
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=timezone.utc)
+    return t.astimezone(_BEIJING).strftime("%Y-%m-%d %H:%M")
+
+
+def _variant(name: str, entry: dict) -> tuple[str, str]:
+    """(lang, scenario) of a manifest entry: from its own fields where it records them, else
+    from its output name, region[.en][.<scenario>] (see render.output_stem)."""
+    region = entry.get("region", name)
+    lang = entry.get("lang") or ""
+    scenario = entry.get("scenario") or ""
+    rest = name[len(region) + 1 :].split(".") if name.startswith(region + ".") else []
+    if rest and rest[0] == "en":
+        lang = lang or "en"
+        rest = rest[1:]
+    if rest and not scenario:
+        scenario = ".".join(rest)
+    return lang or "zh", Path(str(scenario)).stem if scenario else ""
+
+
+def _scenario_title(project: Project, stem: str) -> str:
+    """A scenario's name for readers: its YAML's title or name (read as data), else its stem."""
+    for ext in (".yml", ".yaml"):
+        f = project.scenarios_dir / f"{stem}{ext}"
+        if f.is_file():
+            try:
+                import yaml
+
+                meta = yaml.safe_load(f.read_text(encoding="utf-8"))
+            except (OSError, ValueError, yaml.YAMLError):
+                break
+            if isinstance(meta, dict):
+                for k in ("title", "name"):
+                    if isinstance(meta.get(k), str) and meta[k].strip():
+                        return meta[k].strip()
+            break
+    return stem
 
 
 def write_index(project: Project) -> str:
-    """reports/index.html: every as-of month's briefings with links and status (offline).
-    Names of plans and regions come from the project's registry (an unknown id shows as itself)."""
+    """reports/index.html: every as-of month's briefings (offline, readable on a phone). For
+    readers: the region, status, HTML and PDF, the time in Beijing time; scenario briefings in a
+    table of their own; the executed notebooks and manifest.json (audit records) tucked away
+    under 审计记录. Names come from the project's registry (an unknown id shows as itself)."""
     esc = html.escape
     reg = project.registry()
     parts = [f"<h1>{esc(project.name)}：目标进展简报</h1>"]
@@ -101,59 +161,91 @@ def write_index(project: Project) -> str:
             continue
         if not isinstance(m, dict):
             continue
-        as_of = m.get("as_of", mp_.parent.name)
-        parts.append(f"<h2>数据截至 {esc(as_of)}</h2>")
-        parts.append(
-            f'<p class="note">更新于 {esc(m.get("updated", ""))} UTC · <a href="{esc(as_of)}/manifest.json">manifest.json</a></p>'
-        )
+        as_of = str(m.get("as_of", mp_.parent.name))
+        try:
+            when = f"{int(as_of[:4])}年{int(as_of[5:7])}月"
+        except ValueError:
+            when = as_of
+        parts.append(f"<h2>数据截至{esc(when)}</h2>")
+        audit: list[str] = [f'<a href="{esc(as_of)}/manifest.json">manifest.json</a>（生成记录）']
         for plan, info in (m.get("plans") or {}).items():
             parts.append(f"<h3>{esc(reg.plan_name(plan))}</h3>")
             if info.get("status") == "failed":
                 parts.append(
                     '<p><span class="failed">整个计划生成失败</span>，未能生成任何地区的简报：'
                     f"{esc(str(info.get('error', ''))[:300])}"
-                    f"<span class='note'>（{esc(info.get('failed_at', ''))} UTC）</span></p>"
+                    f"<span class='note'>（{esc(beijing(info.get('failed_at', '')))} 北京时间）</span></p>"
                 )
                 if not info.get("regions"):
                     continue
                 parts.append('<p class="note">以下为此前生成的简报。</p>')
-            rows = []
+            official: list[str] = []
+            scenarios: list[str] = []
             order = {r: i for i, r in enumerate(plan_regions(plan, project))}
             for name, e in sorted(
                 info.get("regions", {}).items(),
                 key=lambda kv: (order.get(kv[1].get("region", kv[0]), 99), kv[0]),
             ):
                 region = e.get("region", name)
-                label = reg.region_name(region) + (
-                    f"（{name[len(region) + 1 :]}）" if name != region else ""
-                )
+                lang, scenario = _variant(name, e)
+                label = reg.region_name(region) + ("（英文版）" if lang == "en" else "")
                 ok = e.get("status") == "ok"
                 outs = e.get("outputs") or e.get("previous_outputs") or {}
                 links = " ".join(
-                    f'<a href="{esc(v)}">{esc(k.upper())}</a>' for k, v in outs.items()
+                    f'<a class="doc" href="{esc(outs[k])}">{label_}</a>'
+                    for k, label_ in (("html", "网页版"), ("pdf", "PDF"))
+                    if k in outs
                 )
                 status = (
                     '<span class="ok">成功</span>' if ok else '<span class="failed">失败</span>'
                 )
                 if not ok:
                     status += f" {esc(str(e.get('error', ''))[:200])}"
-                    if e.get("failed_notebook"):
-                        status += f' <a href="{esc(e["failed_notebook"])}">失败记录</a>'
                     if outs:
                         status += "（以下为上次成功的简报）"
-                rows.append(
-                    f"<tr><td>{esc(label)}</td><td>{status}</td><td>{links}</td>"
-                    f"<td>{esc(e.get('rendered_at', ''))}</td></tr>"
+                if "ipynb" in outs:
+                    audit.append(
+                        f'<a href="{esc(outs["ipynb"])}">{esc(label)}'
+                        f"{'·' + esc(scenario) if scenario else ''}（执行记录）</a>"
+                    )
+                if e.get("failed_notebook"):
+                    audit.append(
+                        f'<a href="{esc(e["failed_notebook"])}">{esc(label)}（失败记录）</a>'
+                    )
+                row = (
+                    f"<td>{esc(label)}</td>"
+                    + (f"<td>{esc(_scenario_title(project, scenario))}</td>" if scenario else "")
+                    + f"<td>{links}</td><td>{status}</td>"
+                    f"<td>{esc(beijing(e.get('rendered_at', '')))}</td>"
                 )
-            parts.append(
-                "<table><tr><th>地区</th><th>状态</th><th>文件</th><th>生成时间 (UTC)</th></tr>"
-                + "".join(rows)
-                + "</table>"
-            )
-    now = datetime.now(timezone(timedelta(hours=8))).strftime("%Y-%m-%d %H:%M")
+                (scenarios if scenario else official).append(f"<tr>{row}</tr>")
+            if official:
+                parts.append(
+                    "<table><tr><th>地区</th><th>简报</th><th>状态</th><th>生成时间（北京时间）</th></tr>"
+                    + "".join(official)
+                    + "</table>"
+                )
+            if scenarios:
+                parts.append(
+                    '<h3 class="scenario-h">情景分析简报<span class="note">'
+                    "（假设情景下的推演，不是正式预测口径）</span></h3>"
+                    '<table class="scenario"><tr><th>地区</th><th>情景</th><th>简报</th>'
+                    "<th>状态</th><th>生成时间（北京时间）</th></tr>"
+                    + "".join(scenarios)
+                    + "</table>"
+                )
+        parts.append(
+            f"<p class='note'>本期更新于 {esc(beijing(m.get('updated', '')))}（北京时间）</p>"
+            "<details><summary>审计记录（执行记录与生成记录）</summary><ul>"
+            + "".join(f"<li>{a}</li>" for a in audit)
+            + "</ul></details>"
+        )
+    now = datetime.now(_BEIJING).strftime("%Y-%m-%d %H:%M")
     parts.append(f'<p class="note">索引生成于 {now}（北京时间）</p>')
     doc = (
-        '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8"><title>简报索引</title>'
+        '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{esc(project.name)}：简报索引</title>"
         f"<style>{_INDEX_CSS}</style></head><body>{''.join(parts)}</body></html>\n"
     )
     write_text(project.reports / INDEX, doc)

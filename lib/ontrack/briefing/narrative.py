@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (long Chinese/English sentences read better unbroken)
 """The headline paragraph of a briefing, in plain Chinese (or English), from the numbers.
 
 Rules (so that the sentences can be checked by hand):
@@ -23,12 +24,14 @@ from __future__ import annotations
 import pandas as pd
 
 from ..registry import Registry
-from .fmt import UNIT_EN, fmt_num, fmt_pct, fmt_times, fmt_unit
+from .fmt import UNIT_EN, fmt_num, fmt_pct, fmt_pp, fmt_times, fmt_unit
+from .fmt import fmt_unit as _fmt_unit
 
 __all__ = [
     "UNIT_EN",
     "active_rows",
     "biggest_risk",
+    "change_sentence",
     "fmt_num",
     "fmt_pct",
     "fmt_unit",
@@ -38,6 +41,7 @@ __all__ = [
     "months_left",
     "period_label",
     "prob_phrase",
+    "scenario_headline",
 ]
 
 RAG_ORDER = ("green", "amber", "red")
@@ -188,15 +192,24 @@ def headline(
         k = int((stretch["p_meet"] >= 0.5).sum())
         if lang == "zh":
             out.append(f"{len(stretch)}项高线目标中，{k}项完成的可能性在一半以上。")
+        elif len(stretch) == 1:
+            chance = "has" if k else "does not have"
+            out.append(f"The one stretch target (高线) {chance} an even or better chance.")
         else:
             out.append(
-                f"Of the {len(stretch)} stretch (高线) targets, {k} have an even or better chance."
+                f"Of the {len(stretch)} stretch targets (高线), {k} "
+                f"{'has' if k == 1 else 'have'} an even or better chance."
             )
     return "".join(out) if lang == "zh" else " ".join(out)
 
 
 def _risk_sentences(r: pd.Series, as_of: str, lang: str, reg: Registry) -> list[str]:
     unit = _unit(r, reg)
+    nat = reg.nature(r["indicator_id"])
+
+    def fmt_unit(v: float, u: str, lang: str = "zh") -> str:  # counts as whole numbers
+        return _fmt_unit(v, u, lang, nat)
+
     ind = reg.indicator_name(r["indicator_id"], lang)
     period = period_label(int(r["year_start"]), int(r["year_end"]), lang)
     target, done, p = float(r["target"]), float(r["actual_to_date"]), float(r["p_meet"])
@@ -209,7 +222,7 @@ def _risk_sentences(r: pd.Series, as_of: str, lang: str, reg: Registry) -> list[
     if lang == "zh":
         mark = "（假设的年度分解值，计划只给出三年累计目标）" if assumed else ""
         s2 = (
-            f"风险最大的是“{ind}”：{period}目标{fmt_unit(target, unit)}{mark}，目前已完成"
+            f"风险最大的是“{ind}”：{period}目标{_fmt_unit(target, unit)}{mark}，目前已完成"
             f"{fmt_unit(done, unit)}（{fmt_pct(share)}），{prob_phrase(p)}。"
         )
         if left <= 0:
@@ -223,7 +236,7 @@ def _risk_sentences(r: pd.Series, as_of: str, lang: str, reg: Registry) -> list[
             s3 = f"要完成目标，剩余{left}个月平均每月需完成{fmt_unit(need, unit)}，而此前尚无进展。"
         return [s2, s3]
     s2 = (
-        f"The biggest risk is {ind}: the {period} target is {fmt_unit(target, unit, 'en')}"
+        f"The biggest risk is {ind}: the {period} target is {_fmt_unit(target, unit, 'en')}"
         + (" (an assumed yearly split of the three-year total)" if assumed else "")
         + ", "
         f"{fmt_unit(done, unit, 'en')} done so far ({fmt_pct(share, 'en')}); "
@@ -233,9 +246,94 @@ def _risk_sentences(r: pd.Series, as_of: str, lang: str, reg: Registry) -> list[
         s3 = f"The target period is over; {fmt_unit(target - done, unit, 'en')} short."
     else:
         need_s, so_far_s = fmt_unit(need, unit, "en"), fmt_unit(so_far, unit, "en")
-        s3 = f"To meet it, each of the remaining {left} months must add {need_s} on average"
+        months = "month" if left == 1 else f"{left} months"
+        s3 = f"To meet it, the remaining {months} must add {need_s} a month on average"
         if so_far > 0:
             s3 += f", {fmt_times(need / so_far)} times the monthly average so far ({so_far_s})."
         else:
             s3 += "; nothing has been done so far."
     return [s2, s3]
+
+
+def _period_level(r, lang: str) -> str:
+    """'2026年' / '2025—2027年累计高线' (the level named when it is not the baseline)."""
+    per = period_label(int(r["year_start"]), int(r["year_end"]), lang)
+    if r.get("level", "baseline") == "stretch":
+        per += "高线" if lang == "zh" else ", stretch"
+    return per
+
+
+def change_sentence(changes: pd.DataFrame, as_of: str, lang: str = "zh", reg=None) -> str:
+    """One sentence for the headline on what moved most since last month (the baseline targets
+    whose status changed, else the largest move of at least 5 百分点); '' when nothing did."""
+    reg = reg or Registry()
+    if changes is None or changes.empty:
+        return ""
+    c = changes[(changes["level"] == "baseline") & (changes["target"] > 0)]
+    moved = c[(c["rag_prev"] != c["rag_now"]) | (c["delta_pp"].abs() >= 5)]
+    if moved.empty:
+        return (
+            "与上月相比，各项目标的完成概率变化均不足5个百分点。"
+            if lang == "zh"
+            else "Since last month no probability has moved by 5 points or more."
+        )
+    r = moved.iloc[0]
+    ind = reg.indicator_name(r["indicator_id"], lang)
+    per = _period_level(r, lang)
+    pp = fmt_pp(int(r["delta_pp"]), lang)
+    a, b = fmt_pct(r["p_prev"], prob=True), fmt_pct(r["p_now"], prob=True)
+    n = len(moved) - 1
+    if lang == "zh":
+        s = f"较上月变化最大的是“{ind}”{per}目标：完成概率由{a}变为{b}（{pp}）"
+        s += f"，另有{n}项变化明显。" if n else "。"
+        return s
+    s = f"The largest change since last month: {ind} ({per}), from {a} to {b} ({pp})"
+    return s + (f"; {n} more moved markedly." if n else ".")
+
+
+def scenario_headline(cmp: pd.DataFrame, name: str, lang: str = "zh", reg=None) -> str:
+    """What a scenario changes against the baseline: how many targets' probabilities fall or
+    rise (by at least 1 百分点), the largest change, and the targets it overrides."""
+    reg = reg or Registry()
+    if cmp is None or cmp.empty:
+        return (
+            f"情景“{name}”：没有可比较的基准预测。"
+            if lang == "zh"
+            else f"Scenario “{name}”: no baseline forecast to compare with."
+        )
+    down = cmp[cmp["delta_pp"] <= -1]
+    up = cmp[cmp["delta_pp"] >= 1]
+    over = cmp[(cmp["target_scen"] - cmp["target_base"]).abs() > 1e-9]
+    if lang == "zh":
+        s = f"情景“{name}”与基准相比：{len(down)}项目标的完成概率下降、{len(up)}项上升"
+        if len(over):
+            s += f"，{len(over)}项目标值被调整"
+        s += "。"
+    else:
+        s = (
+            f"Scenario “{name}” against the baseline: {len(down)} targets become less likely "
+            f"and {len(up)} more likely"
+            + (f"; {len(over)} target values are overridden" if len(over) else "")
+            + "."
+        )
+    big = cmp.reindex(cmp["delta_pp"].abs().sort_values(ascending=False, kind="stable").index)
+    r = big.iloc[0]
+    if int(r["delta_pp"]) != 0:
+        ind = reg.indicator_name(r["indicator_id"], lang)
+        per = _period_level(r, lang)
+        a, b = fmt_pct(r["p_base"], prob=True), fmt_pct(r["p_scen"], prob=True)
+        pp = fmt_pp(int(r["delta_pp"]), lang)
+        if lang == "zh":
+            s += f"变化最大的是“{ind}”{per}目标：基准{a}，情景{b}（{pp}）。"
+        else:
+            s += f" The largest change is {ind} ({per}): {a} in the baseline, {b} in the scenario ({pp})."
+    for _, o in over.head(3).iterrows():
+        ind = reg.indicator_name(o["indicator_id"], lang)
+        per = period_label(int(o["year_start"]), int(o["year_end"]), lang)
+        if lang == "zh":
+            s += f"“{ind}”{per}目标由{fmt_num(o['target_base'])}调整为{fmt_num(o['target_scen'])}。"
+        else:
+            s += (
+                f" {ind} ({per}): target {fmt_num(o['target_base'])} → {fmt_num(o['target_scen'])}."
+            )
+    return s

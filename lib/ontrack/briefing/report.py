@@ -8,9 +8,8 @@ uses, which read the forecast stage's tables (:mod:`.data`) and never compute a 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
-from . import charts, narrative, tables
+from . import changes, charts, narrative, tables
 from .data import BriefingData, code_label, load_briefing_data
 from .params import validate_params
 from .tables import Html, esc, pending_targets
@@ -45,29 +44,56 @@ class Briefing:
     def _t(self, zh: str, en: str) -> str:
         return zh if self.lang == "zh" else en
 
+    def title(self) -> str:
+        """The briefing's title, from the plan: '平阳县大孵化器集群建设目标进展简报' for a plan
+        named '平阳县大孵化器集群建设三年行动计划(2025—2027年)'; a neutral '目标进展简报' when
+        the plan's name says nothing more."""
+        name = self.reg.region_name(self.region, self.lang)
+        plan = self.reg.plans.get(self.data.plan)
+        if self.lang != "zh":
+            topic = plan_topic_en((plan.meta or {}).get("name_en", "")) if plan else ""
+            return f"{name}: {topic} targets briefing" if topic else f"{name}: targets briefing"
+        topic = plan_topic(plan.name_zh if plan else "", self.reg)
+        return f"{name}{topic}目标进展简报"
+
     # -- sections
     def cover(self) -> Html:
-        """Title, plan, as-of month, the 示例数据 banner and the headline paragraph."""
+        """Title, plan, as-of month, the 示例数据 banner and the headline paragraph (for a
+        scenario, first what the scenario changes against the baseline)."""
         d = self.data
-        name = self.reg.region_name(self.region, self.lang)
         plan_name = self.reg.plan_name(d.plan)
-        title = self._t(
-            f"{name}大孵化器集群建设目标进展简报", f"{name}: incubator-cluster targets briefing"
-        )
+        if self.lang != "zh":
+            p = self.reg.plans.get(d.plan)
+            plan_name = str(((p.meta or {}).get("name_en") if p else "") or plan_name)
+        title = self.title()
         sub = self._t(
             f"数据截至{narrative.month_label(d.as_of)} · 依据《{plan_name}》",
             f"Data as of {narrative.month_label(d.as_of, 'en')} · plan: {plan_name}",
         )
+        scen = ""
         if d.scenario:
-            sc = d.scenario_meta.get("name") or Path(d.scenario).stem
-            sub += self._t(f" · 情景：{sc}", f" · scenario: {sc}")
+            sc = tables.scenario_name(d.scenario, d.scenario_meta)
+            title += self._t("（情景分析）", " (scenario)")
+            scen = (
+                '<p class="scenario-head">'
+                + esc(
+                    narrative.scenario_headline(
+                        changes.scenario_vs_baseline(d.attainment, d.history, self.region, d.as_of),
+                        sc,
+                        self.lang,
+                        self.reg,
+                    )
+                )
+                + "</p>"
+            )
         banner = ""
         if d.illustrative:
             banner = (
                 '<div class="demo-banner"><b>示例数据</b> '
                 + self._t(
                     "本简报中的进度数据为演示用的示例数据，不是真实统计，请勿引用。",
-                    "(illustrative): made-up progress figures for demonstration; do not cite.",
+                    "(illustrative data): the progress figures are made up for demonstration; "
+                    "do not cite them.",
                 )
                 + "</div>"
             )
@@ -75,9 +101,79 @@ class Briefing:
         head = narrative.headline(
             d.attainment, self.region, d.as_of, self.lang, self.reg, pending=pending
         )
+        moved = narrative.change_sentence(self.month_changes(), d.as_of, self.lang, self.reg)
+        if moved:
+            head += ("" if self.lang == "zh" else " ") + moved
         return Html(
             f'<header class="cover"><h1>{esc(title)}</h1><p class="sub">{esc(sub)}</p>{banner}'
-            f'<p class="headline">{esc(head)}</p></header>'
+            f'{scen}<p class="headline">{esc(head)}</p></header>'
+        )
+
+    def month_changes(self):
+        """Changes since last month, of the baseline (a scenario briefing compares the baseline
+        with last month: the scenario's own effect is in the scenario section)."""
+        d = self.data
+        now = d.attainment
+        if d.scenario and not d.history.empty:
+            now = d.history[d.history["month"].astype(str) == d.as_of]
+        return changes.month_changes(now, d.history, self.region, d.as_of, d.previous)
+
+    def changes(self) -> Html:
+        """较上月变化: what moved since the forecast as of the previous month, and why."""
+        d = self.data
+        return tables.changes_section(self.month_changes(), d.as_of, self.lang, self.reg, d.targets)
+
+    def probability_over_year(self) -> Html:
+        """p_meet of the headline targets by the month the forecast was made."""
+        d = self.data
+        return charts.probability_chart(
+            changes.probability_path(d.history, self.region, d.as_of),
+            d.as_of,
+            self.lang,
+            d.illustrative,
+            self.reg,
+            note=self._t("（基准情景）", " (baseline)") if d.scenario else "",
+        )
+
+    def slipping(self) -> Html:
+        """Which townships account for the plan region's expected shortfall, ranked."""
+        d = self.data
+        return tables.slipping_section(
+            changes.shortfalls(d.attainment, self.parent, d.as_of, self.reg),
+            self.region,
+            self.parent,
+            self.lang,
+            self.reg,
+        )
+
+    def all_targets(self) -> Html:
+        """Every target of the region's plan rows across all years."""
+        d = self.data
+        return tables.overview_section(
+            changes.plan_overview(d.targets, d.attainment, self.region, d.as_of),
+            d.as_of,
+            self.lang,
+            self.reg,
+            d.targets,
+        )
+
+    def scenario_compare(self) -> Html:
+        """Scenario briefings: baseline and scenario side by side (nothing for the baseline)."""
+        d = self.data
+        if not d.scenario:
+            return Html("")
+        head = self._t("情景与基准对比", "Scenario against baseline")
+        rules_list = tables.scenario_lines(d.scenario_meta, self.lang, self.reg)
+        lines = "".join(f"<li>{esc(x)}</li>" for x in rules_list)
+        rules = f"<ul class='scenario'>{lines}</ul>" if lines else ""
+        return Html(
+            f'<h2 class="with-next">{esc(head)}</h2>{rules}'
+            + tables.scenario_compare_section(
+                changes.scenario_vs_baseline(d.attainment, d.history, self.region, d.as_of),
+                self.lang,
+                self.reg,
+                d.targets,
+            )
         )
 
     def targets_table(self) -> Html:
@@ -137,18 +233,76 @@ class Briefing:
 
     def footer(self) -> Html:
         d = self.data
-        params = dict(self.params or {})
-        params["as_of"] = d.as_of
         return tables.footer_section(
             d.plan,
             self.region,
             d.as_of,
             d.targets,
-            params,
-            code_label(d.code),
+            tables.settings_words(d.scenario, d.scenario_meta, d.n_sims, self.lang, self.reg),
             self.lang,
             reg=self.reg,
         )
+
+    def audit(self) -> Html:
+        """Audit details (ids, parameters, paths, checksums, code version): shown in the executed
+        notebook only; the cell is tagged ``remove`` and never reaches a reader's page."""
+        d = self.data
+        params = dict(self.params or {})
+        params["as_of"] = d.as_of
+        return tables.audit_section(
+            {
+                "plan": d.plan,
+                "region": self.region,
+                "parameters": params,
+                "code": code_label(d.code) + f" · fingerprint {d.code.get('fingerprint', '')}",
+                "forecast": d.forecast.get("parameters", {}),
+                "inputs": d.inputs,
+            }
+        )
+
+
+def plan_topic(name_zh: str, reg=None) -> str:
+    """What a plan is about, from its Chinese name: the name without the region's name in front,
+    the years in brackets and the kind of document at the end ('三年行动计划', '实施方案' ...):
+    '平阳县大孵化器集群建设三年行动计划(2025—2027年)' → '大孵化器集群建设'; '' if nothing is
+    left."""
+    import re
+
+    s = re.sub(r"[（(][^()（）]*\d{4}[^()（）]*[)）]", "", name_zh or "").strip()
+    s = re.sub(r"^《|》$", "", s)
+    s = re.sub(r"^(浙江省)?(温州市)?", "", s)
+    if reg is not None:
+        names = sorted(
+            {n for r in reg.regions.values() for n in (r.name_zh, r.short_zh) if n},
+            key=len,
+            reverse=True,
+        )
+        for n in names:
+            if s.startswith(n):
+                s = s[len(n) :]
+                break
+    s = re.sub(r"[\"“「'‘][^\"”」'’]{1,12}[\"”」'’]", "", s)  # a slogan ("34520", "百千万")
+    kinds = "行动计划|行动方案|实施方案|工作方案|实施意见|计划|方案"
+    s = re.sub(rf"(新?(\d+|[一二三四五])年|新)?({kinds})$", "", s).strip()
+    return s
+
+
+def plan_topic_en(name_en: str) -> str:
+    """'Pingyang County incubator-cluster action plan (2025-2027)' → 'incubator-cluster'."""
+    import re
+
+    s = re.sub(r"\([^)]*\d{4}[^)]*\)", "", name_en or "").strip()
+    s = re.sub(r"[\"“][^\"”]*[\"”]", "", s).replace("  ", " ")  # a slogan ("34520")
+    m = re.search(
+        r"([A-Za-z][\w -]*?)\s+(?:three-year\s+)?(?:action plan|plan|programme)$", s, re.I
+    )
+    if not m:
+        return ""
+    words = m.group(1).split()
+    # drop the region's name in front (capitalised words such as 'Pingyang County')
+    while words and words[0][:1].isupper():
+        words.pop(0)
+    return " ".join(words)
 
 
 def open_briefing(

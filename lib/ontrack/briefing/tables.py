@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..registry import Registry
 from ..schema import TARGET_KEY
-from .fmt import fmt_count, fmt_num, fmt_pct
+from .fmt import fmt_amount, fmt_count, fmt_num, fmt_pct, fmt_pp
 from .narrative import (
     RAG_MEANING_EN,
     RAG_MEANING_ZH,
@@ -90,6 +90,21 @@ def rag_chip(rag: str, lang: str) -> str:
     return f'<span class="rag rag-{esc(rag)}">{esc(label)}</span>'
 
 
+def _cells(cells: list[str], head: list[str]) -> str:
+    """Table cells with their column's header as ``data-label`` (the phone layout shows each
+    row as a card, every value under its label)."""
+    return "".join(f'<td data-label="{esc(h)}">{c}</td>' for c, h in zip(cells, head, strict=True))
+
+
+def unit_label(unit: str, lang: str = "zh") -> str:
+    """The unit as a reader reads it: as written in Chinese, in words in English."""
+    if lang == "zh":
+        return unit
+    from .fmt import UNIT_EN
+
+    return UNIT_EN.get(unit, unit)
+
+
 def _assumed_tag(lang: str) -> str:
     """A visible 假设 marker beside a target that is an assumption (not in the plan)."""
     return (
@@ -149,7 +164,7 @@ def targets_table(
         done_h,
         _t(lang, "完成率", "Share done"),
         _t(lang, "预计期末（80%区间）", "Projected (80% range)"),
-        _t(lang, "完成概率", "P(meet)"),
+        _t(lang, "完成概率", "Probability"),
         _t(lang, "每月需完成", "Needed per month"),
         _t(lang, "状态", "Status"),
     ]
@@ -157,12 +172,15 @@ def targets_table(
     body = []
     for _, r in rows.iterrows():
         unit = unit_of(r["indicator_id"], targets, reg)
+        nature = reg.nature(r["indicator_id"])
         name = reg.indicator_name(r["indicator_id"], lang)
         assumed = "assumed" in r and _is_true(r["assumed"])
         any_assumed |= assumed
         level = {"baseline": _t(lang, "基准", "baseline"), "stretch": _t(lang, "高线", "stretch")}
         head_cells = [
-            f"{esc(name)}<span class='unit'>（{esc(unit)}）</span>" if unit else esc(name),
+            f"<span class='ind'>{esc(name)}</span><span class='unit'>（{esc(unit_label(unit, lang))}）</span>"
+            if unit_label(unit, lang)
+            else f"<span class='ind'>{esc(name)}</span>",
             esc(period_label(int(r["year_start"]), int(r["year_end"]), lang)),
             esc(level.get(r["level"], r["level"])),
             esc(fmt_num(r["target"])) + (_assumed_tag(lang) if assumed else ""),
@@ -178,16 +196,16 @@ def targets_table(
         else:
             share = r["actual_to_date"] / r["target"] if r["target"] > 0 else float("nan")
             proj = (
-                f'{fmt_num(r["proj_p50"])}<span class="range">'
-                f"（{fmt_num(r['proj_p10'])}–{fmt_num(r['proj_p90'])}）</span>"
+                f'{fmt_amount(r["proj_p50"], nature)}<span class="range">'
+                f"（{fmt_amount(r['proj_p10'], nature)}–{fmt_amount(r['proj_p90'], nature)}）</span>"
             )
             cells = [
                 *head_cells,
-                esc(fmt_num(r["actual_to_date"])),
+                esc(fmt_amount(r["actual_to_date"], nature)),
                 esc(fmt_pct(share) if not math.isnan(share) else "—"),
                 proj,
                 f"<b>{esc(fmt_pct(r['p_meet'], prob=True))}</b>",
-                esc(fmt_num(r["required_per_month"])),
+                esc(fmt_amount(r["required_per_month"], nature)),
                 rag_chip(r["rag"], lang),
             ]
             if r["target"] == 0:  # nothing assigned (a township's 0 in the plan): no probability
@@ -196,7 +214,7 @@ def targets_table(
                     f'<span class="note">{_t(lang, "本期无分配任务", "none assigned")}</span>'
                 )
             cls = "stretch" if r["level"] == "stretch" else ""
-        body.append(f'<tr class="{cls}">' + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+        body.append(f'<tr class="{cls}">' + _cells(cells, head) + "</tr>")
     note = ""
     if any_assumed:
         note = _t(
@@ -219,7 +237,7 @@ def targets_table(
         for i, h in enumerate(head)
     )
     return Html(
-        f'<table class="targets"><thead><tr>{thead}</tr></thead><tbody>{"".join(body)}</tbody></table>{note}'
+        f'<table class="targets cards"><thead><tr>{thead}</tr></thead><tbody>{"".join(body)}</tbody></table>{note}'
     )
 
 
@@ -338,10 +356,10 @@ def verdicts_table(
             esc(seas),
             esc(why),
         ]
-        body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+        body.append("<tr>" + _cells(cells, head) + "</tr>")
     thead = "".join(f"<th>{esc(h)}</th>" for h in head)
     return Html(
-        f'<table class="verdicts"><thead><tr>{thead}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+        f'<table class="verdicts cards"><thead><tr>{thead}</tr></thead><tbody>{"".join(body)}</tbody></table>'
     )
 
 
@@ -350,7 +368,8 @@ def scenario_section(
 ) -> Html:
     """Which scenario the projections assume."""
     n = fmt_count(n_sims)
-    sims = _t(lang, f"模拟{n}次，随机种子{seed}。", f"{n} simulated paths, seed {seed}.")
+    # the seed is an audit detail (executed notebook, manifest), not a reader's
+    sims = _t(lang, f"模拟{n}次。", f"{n} simulated paths.")
     if not scenario:
         text = _t(
             lang,
@@ -360,7 +379,8 @@ def scenario_section(
         return Html(f"<p>{esc(text)}{esc(sims)}</p>")
     desc = next((meta[k] for k in ("description", "title", "name") if k in meta), "")
     items = [esc(x) for x in scenario_lines(meta, lang, reg)]
-    head = _t(lang, f"情景文件：{Path(scenario).name}", f"Scenario file: {Path(scenario).name}")
+    name = scenario_name(scenario, meta)
+    head = _t(lang, f"情景：{name}", f"Scenario: {name}")
     lis = "".join(f"<li>{i}</li>" for i in items)
     return Html(f"<p>{esc(head)}。{esc(desc)} {esc(sims)}</p><ul class='scenario'>{lis}</ul>")
 
@@ -394,11 +414,16 @@ def scenario_lines(meta: dict, lang: str = "zh", reg: Registry | None = None) ->
             continue
         region, ind = names(r)
         f = pct(r.get("factor", 1))
+        stop = isinstance(r.get("factor"), int | float) and float(r["factor"]) == 0
         out.append(
             _t(
                 lang,
-                f"节奏：{region}「{ind}」自{r.get('from', '')}起按正常节奏的{f}推进",
-                f"Pace: {region}, {ind}, from {r.get('from', '')} at {f} of the usual pace",
+                f"节奏：{region}「{ind}」自{r.get('from', '')}起暂停（正常节奏的0%）"
+                if stop
+                else f"节奏：{region}「{ind}」自{r.get('from', '')}起按正常节奏的{f}推进",
+                f"Pace: {region}, {ind}, stops from {r.get('from', '')}"
+                if stop
+                else f"Pace: {region}, {ind}, from {r.get('from', '')} at {f} of the usual pace",
             )
         )
     for r in meta.get("pipeline") or []:
@@ -458,8 +483,9 @@ def _small_table(df: pd.DataFrame, max_rows: int, lang: str) -> str:
         else f"<th>{esc(c)}</th>"
         for c in shown.columns
     )
+    labels = [str(c) for c in shown.columns]
     body = "".join(
-        "<tr>" + "".join(f"<td>{esc('' if pd.isna(v) else v)}</td>" for v in row) + "</tr>"
+        "<tr>" + _cells([esc("" if pd.isna(v) else v) for v in row], labels) + "</tr>"
         for row in shown.itertuples(index=False)
     )
     more = ""
@@ -469,9 +495,7 @@ def _small_table(df: pd.DataFrame, max_rows: int, lang: str) -> str:
             f"<p class='note'>共{len(df)}条，仅显示前{max_rows}条。</p>",
             f"<p class='note'>{len(df)} rows, first {max_rows} shown.</p>",
         )
-    return (
-        f'<table class="small"><thead><tr>{thead}</tr></thead><tbody>{body}</tbody></table>{more}'
-    )
+    return f'<table class="small cards"><thead><tr>{thead}</tr></thead><tbody>{body}</tbody></table>{more}'
 
 
 def _for_region(df: pd.DataFrame, regions: list[str], plan: str) -> tuple[pd.DataFrame, int]:
@@ -492,8 +516,10 @@ def _for_region(df: pd.DataFrame, regions: list[str], plan: str) -> tuple[pd.Dat
 
 
 def _place(where: str) -> str:
-    """A place without the plan document's file name (the footer names the document)."""
-    return re.sub(r"^[\w.-]+\.txt\s+", "", where)
+    """A place without the plan document's file name (the footer names the document) and a
+    report's file without its folders (demo/pingyang/x.xlsx → x.xlsx)."""
+    where = re.sub(r"^[\w.-]+\.txt\s+", "", where)
+    return re.sub(r"(?:[^\s/|]+/)+([^\s/|]+)", r"\1", where)
 
 
 SEVERITY_ZH = {"error": "错误", "warning": "警告", "warn": "警告", "flag": "警告", "info": "信息"}
@@ -634,16 +660,16 @@ def assumptions_section(
             items.append(
                 _t(
                     lang,
-                    "预测方法：按各地每月进度建立计数模型（考虑月度季节规律和年底集中完成），同一县（区）的乡镇合并估计、县级为各乡镇之和，详见 docs/methods.md。",
-                    "Forecast method: monthly count models with the seasonal pattern and year-end rush, townships of a county estimated together, county = sum of townships (docs/methods.md).",
+                    "预测方法：按各地每月进度建立计数模型（考虑月度季节规律和年底集中完成），同一县（区）的乡镇合并估计、县级为各乡镇之和。",
+                    "Forecast method: monthly count models with the seasonal pattern and the year-end rush; the townships of a county are estimated together, and the county is the sum of its townships.",
                 )
                 + _methods_note(methods, lang)
             )
     items.append(
         _t(
             lang,
-            "完成概率由模拟得出：绿色表示很可能完成，黄色表示有风险，红色表示按现有趋势难以完成；阈值见方法说明（docs/）。",
-            "Probabilities come from simulated paths; green = likely, amber = at risk, red = unlikely (thresholds in docs/).",
+            "完成概率由模拟得出：绿色表示很可能完成，黄色表示有风险，红色表示按现有趋势难以完成。",
+            "Probabilities come from simulated paths: green means likely to be met, amber at risk, red unlikely at the current trend.",
         )
     )
     return Html("<ul class='assumptions'>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>")
@@ -657,23 +683,32 @@ METHOD_FAMILIES_ZH: dict[str, str] = {
     "negbin": "负二项模型",
     "poisson": "泊松模型",
 }
+#: The same families in English words (the labels themselves are technical codes).
+METHOD_FAMILIES_EN: dict[str, str] = {
+    "compound-poisson-gamma": "compound Poisson–gamma",
+    "negbin1-gamma": "negative binomial–gamma",
+    "poisson-gamma": "Poisson–gamma",
+    "negbin": "negative binomial",
+    "poisson": "Poisson",
+}
 
 
 def _methods_note(methods: list[str], lang: str) -> str:
-    """The models used, after the method sentence: the method labels in English; in Chinese
-    the model families they name (the labels themselves are technical codes)."""
-    if lang != "zh":
-        return f"<span class='note'>（{esc('、'.join(methods))}）</span>"
+    """The model families the method labels name, in words (the labels themselves are
+    technical codes, kept in the forecast tables and the executed notebook)."""
+    families = METHOD_FAMILIES_ZH if lang == "zh" else METHOD_FAMILIES_EN
     found: list[str] = []
     for m in methods:
         rest = m
-        for code, zh in METHOD_FAMILIES_ZH.items():
+        for code, word in families.items():
             if code in rest:
                 rest = rest.replace(code, "")
-                if zh not in found:
-                    found.append(zh)
+                if word not in found:
+                    found.append(word)
     if not found:
         return ""
+    if lang != "zh":
+        return f" <span class='note'>(models used: {esc(', '.join(found))})</span>"
     return f"<span class='note'>（所用模型：{esc('、'.join(found))}）</span>"
 
 
@@ -688,9 +723,36 @@ def plan_source(plan: str, reg: Registry, lang: str = "zh") -> str:
     if meta.get("issued"):
         bits.append(_t(lang, f"{meta['issued']}印发", f"issued {meta['issued']}"))
     src = f"《{esc(p.name_zh)}》" + (f"（{esc('，'.join(bits))}）" if bits else "")
+    if lang != "zh" and meta.get("name_en"):
+        src = f"{esc(meta['name_en'])}: " + src
     if meta.get("source_url"):
         src += f"，{esc(meta['source_url'])}"
     return src
+
+
+def settings_words(
+    scenario: str, meta: dict, n_sims: int, lang: str = "zh", reg: Registry | None = None
+) -> str:
+    """The forecast's settings as a reader needs them, in plain words (no parameter names):
+    '基准情景（未叠加额外假设），模拟10,000次' / a scenario's name."""
+    n = fmt_count(n_sims)
+    if not scenario:
+        return _t(
+            lang,
+            f"基准情景（按已有进度和月度规律外推，未叠加额外假设），模拟{n}次",
+            f"baseline (progress so far and the usual monthly pattern, nothing added), {n} simulated paths",
+        )
+    name = scenario_name(scenario, meta)
+    return _t(lang, f"情景“{name}”，模拟{n}次", f"scenario “{name}”, {n} simulated paths")
+
+
+def scenario_name(scenario: str, meta: dict) -> str:
+    """A scenario's name for readers: its title or name, else the file's name without folders
+    and extension."""
+    for k in ("title", "name"):
+        if isinstance(meta.get(k), str) and meta[k].strip():
+            return meta[k].strip()
+    return Path(scenario).stem
 
 
 def footer_section(
@@ -698,13 +760,14 @@ def footer_section(
     region: str,
     as_of: str,
     targets: pd.DataFrame,
-    params: dict,
-    code_label: str,
+    settings: str,
     lang: str,
     now: datetime | None = None,
     reg: Registry | None = None,
 ) -> Html:
-    """Sources (plan documents with 文号), data as-of, generation time, code version, parameters."""
+    """Sources (plan documents with 文号), data as-of, generation time (Beijing), the forecast's
+    settings in plain words. Ids, paths, parameters and the code version are audit details:
+    they are in the executed notebook and the manifest, not on a reader's page."""
     reg = reg or Registry()
     rows = [(_t(lang, "来源", "Source"), plan_source(plan, reg, lang))]
     if "source" in targets:
@@ -718,11 +781,340 @@ def footer_section(
     rows.append(
         (
             _t(lang, "生成时间", "Generated"),
-            esc(now.strftime("%Y-%m-%d %H:%M") + _t(lang, "（北京时间）", " (UTC+8)")),
+            esc(now.strftime("%Y-%m-%d %H:%M") + _t(lang, "（北京时间）", " (Beijing time)")),
         )
     )
-    rows.append((_t(lang, "程序版本", "Code version"), esc(code_label)))
-    shown = ", ".join(f"{k}={v!r}" for k, v in params.items() if k != "project")
-    rows.append((_t(lang, "参数", "Parameters"), f"<code>{esc(shown)}</code>"))
+    rows.append((_t(lang, "预测设定", "Forecast"), esc(settings)))
     body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
     return Html(f'<table class="footer">{body}</table>')
+
+
+def audit_section(items: dict[str, Any]) -> Html:
+    """Audit details for the executed notebook only (the cell is not exported to HTML/PDF):
+    ids, parameters, forecast folder, input checksums, code version."""
+    rows = "".join(
+        f"<tr><th>{esc(k)}</th><td><code>{esc(v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, indent=1))}</code></td></tr>"
+        for k, v in items.items()
+    )
+    return Html(f'<table class="audit">{rows}</table>')
+
+
+# ---------------------------------------------------------------------------- what moved
+RAG_WORD_ZH = {"green": "绿", "amber": "黄", "red": "红"}
+
+
+def _name_period(r, lang: str, reg: Registry) -> str:
+    return (
+        f"<b>{esc(reg.indicator_name(r['indicator_id'], lang))}</b> "
+        f"<span class='unit'>{esc(period_label(int(r['year_start']), int(r['year_end']), lang))}"
+        + ("" if r["level"] == "baseline" else _t(lang, " 高线", " stretch"))
+        + "</span>"
+    )
+
+
+def change_reasons(r, lang: str, reg: Registry, targets: pd.DataFrame | None = None) -> list[str]:
+    """Why a target's probability moved, from the data (see ontrack.briefing.changes): a changed
+    target, a revised figure for last month, what the new reports added against what last
+    month's forecast expected."""
+    nature = reg.nature(r["indicator_id"])
+    unit = unit_of(r["indicator_id"], targets, reg)
+    u = unit_label(unit, lang)
+    sep = "" if lang == "zh" else " "
+
+    def amt(x) -> str:
+        return f"{fmt_amount(x, nature)}{sep}{u}".strip()
+
+    out = []
+    if not pd.isna(r["target_from"]):
+        out.append(
+            _t(
+                lang,
+                f"目标由{amt(r['target_from'])}调整为{amt(r['target'])}",
+                f"target changed from {amt(r['target_from'])} to {amt(r['target'])}",
+            )
+        )
+    if not pd.isna(r["revised_from"]):
+        out.append(
+            _t(
+                lang,
+                f"上月数据经修订：截至上月累计由{amt(r['revised_from'])}改为{amt(r['actual_prev'])}",
+                f"last month's figure was revised: {amt(r['revised_from'])} to date became {amt(r['actual_prev'])}",
+            )
+        )
+    added, expected = float(r["added"]), float(r["expected"])
+    new = _t(lang, f"本月新增{amt(added)}", f"{amt(added)} added this month")
+    if abs(added) < 1e-9:
+        new = _t(lang, "本月无新增", "nothing added this month")
+    if pd.isna(expected):
+        out.append(new)
+    else:
+        tol = max(0.05 * abs(expected), 1e-9 if nature not in ("count", "small_count") else 0.5)
+        if added > expected + tol:
+            how = _t(lang, "快于上月预计", "more than last month's forecast")
+        elif added < expected - tol:
+            how = _t(lang, "慢于上月预计", "less than last month's forecast")
+        else:
+            how = _t(lang, "与上月预计相当", "as last month's forecast expected")
+        out.append(
+            _t(
+                lang,
+                f"{new}，{how}（约{amt(expected)}）",
+                f"{new}, {how} (about {amt(expected)})",
+            )
+        )
+    return out
+
+
+def changes_section(
+    changes: pd.DataFrame,
+    as_of: str,
+    lang: str,
+    reg: Registry | None = None,
+    targets: pd.DataFrame | None = None,
+    min_pp: int = 1,
+) -> Html:
+    """较上月变化: a sentence counting what moved, then the targets whose probability moved by
+    ``min_pp`` 百分点 or more or whose status changed, each with the change and why."""
+    from .changes import previous_month
+
+    reg = reg or Registry()
+    prev = month_label(previous_month(as_of), lang)
+    if changes.empty:
+        return Html(
+            "<p class='note'>"
+            + _t(
+                lang,
+                f"没有{prev}的预测可比较（{prev}之前尚无进度数据）。",
+                f"There is no forecast as of {prev} to compare with (no progress data before it).",
+            )
+            + "</p>"
+        )
+    active = changes[changes["target"] > 0]
+    up = int((active["delta_pp"] > 0).sum())
+    down = int((active["delta_pp"] < 0).sum())
+    status = active[active["rag_prev"] != active["rag_now"]]
+    if lang == "zh":
+        lead = f"与{prev}的预测相比，{len(active)}项目标中完成概率上升{up}项、下降{down}项"
+        lead += f"，{len(status)}项状态改变。" if len(status) else "，状态均未改变。"
+    else:
+        n = len(active)
+        lead = (
+            f"Against the forecast as of {prev}, the probability rose for {up} and fell for "
+            f"{down} of {n} target{'s' if n != 1 else ''}; "
+            + (f"{len(status)} changed status." if len(status) else "none changed status.")
+        )
+    moved = active[(active["delta_pp"].abs() >= min_pp) | (active["rag_prev"] != active["rag_now"])]
+    if moved.empty:
+        return Html(f"<p>{esc(lead)}</p>")
+    head = [
+        _t(lang, "目标", "Target"),
+        _t(lang, "上月", "Last month"),
+        _t(lang, "本月", "This month"),
+        _t(lang, "变化", "Change"),
+        _t(lang, "原因", "Why"),
+    ]
+    body = []
+    for _, r in moved.iterrows():
+        change = fmt_pp(int(r["delta_pp"]), lang)
+        if r["rag_prev"] != r["rag_now"]:
+            change += "<br>" + _t(
+                lang,
+                f"<span class='note'>状态{RAG_WORD_ZH.get(r['rag_prev'], r['rag_prev'])}→{RAG_WORD_ZH.get(r['rag_now'], r['rag_now'])}</span>",
+                f"<span class='note'>status {RAG_MEANING_EN.get(r['rag_prev'], r['rag_prev'])} → {RAG_MEANING_EN.get(r['rag_now'], r['rag_now'])}</span>",
+            )
+        cls = "up" if r["delta_pp"] > 0 else ("down" if r["delta_pp"] < 0 else "")
+        cells = [
+            _name_period(r, lang, reg),
+            esc(fmt_pct(r["p_prev"], prob=True)),
+            f"<b>{esc(fmt_pct(r['p_now'], prob=True))}</b>",
+            f'<span class="delta {cls}">{change}</span>',
+            esc(_t(lang, "；", "; ").join(change_reasons(r, lang, reg, targets))),
+        ]
+        body.append("<tr>" + _cells(cells, head) + "</tr>")
+    thead = "".join(f"<th>{esc(h)}</th>" for h in head)
+    return Html(
+        f"<p>{esc(lead)}</p><table class='changes cards'><thead><tr>{thead}</tr></thead>"
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
+
+
+def slipping_section(
+    short: pd.DataFrame,
+    region: str,
+    parent: str,
+    lang: str,
+    reg: Registry | None = None,
+    top: int = 5,
+) -> Html:
+    """Where it is slipping: for each of the plan region's yearly targets that is not green, the
+    townships with the largest expected shortfall, ranked (this region marked)."""
+    reg = reg or Registry()
+    if short.empty:
+        return Html(
+            "<p>"
+            + _t(
+                lang,
+                f"{reg.region_name(parent)}本年度的目标预计均能完成，或各乡镇（街道）均无缺口。",
+                f"All of {reg.region_name(parent, 'en')}'s targets for the year are likely to be met, or no township falls short.",
+            )
+            + "</p>"
+        )
+    items = []
+    for ind, g in short.groupby("indicator_id", sort=False):
+        nature = reg.nature(ind)
+        u = unit_label(unit_of(ind, None, reg), lang)
+        sep = "" if lang == "zh" else " "
+        c = g.iloc[0]
+        name = reg.indicator_name(ind, lang)
+        head = _t(
+            lang,
+            f"<b>{esc(name)}</b>：{esc(reg.region_name(parent))}完成概率{esc(fmt_pct(c['county_p_meet'], prob=True))}，"
+            f"按中位预计差{esc(fmt_amount(c['county_shortfall'], nature))}{esc(u)}。缺口主要在：",
+            f"<b>{esc(name)}</b>: {esc(reg.region_name(parent, 'en'))} has a {esc(fmt_pct(c['county_p_meet'], prob=True))} chance; "
+            f"the median projection is {esc(fmt_amount(c['county_shortfall'], nature))}{sep}{esc(u)} short. The shortfall lies mostly in:",
+        )
+        lis = []
+        for _, r in g.head(top).iterrows():
+            me = r["region_id"] == region
+            nm = (
+                reg.short_name(r["region_id"])
+                if lang == "zh"
+                else reg.region_name(r["region_id"], "en")
+            )
+            txt = _t(
+                lang,
+                f"{nm}：目标{fmt_num(r['target'])}，预计{fmt_amount(r['proj_p50'], nature)}，"
+                f"差{fmt_amount(r['shortfall'], nature)}（占乡镇缺口合计{fmt_pct(r['share'])}）",
+                f"{nm}: target {fmt_num(r['target'])}, projected {fmt_amount(r['proj_p50'], nature)}, "
+                f"short by {fmt_amount(r['shortfall'], nature)} ({fmt_pct(r['share'])} of the townships' shortfall)",
+            )
+            lis.append(f"<li{' class=me' if me else ''}>{'▶ ' if me else ''}{esc(txt)}</li>")
+        more = len(g) - top
+        if more > 0:
+            lis.append(
+                "<li class='note'>"
+                + _t(
+                    lang,
+                    f"另有{more}个乡镇（街道）有较小缺口",
+                    f"{more} more with smaller shortfalls",
+                )
+                + "</li>"
+            )
+        items.append(f"<div class='slip'><p>{head}</p><ol>{''.join(lis)}</ol></div>")
+    return Html("".join(items))
+
+
+STATE_ZH = {"future": "未开始", "no_data": "尚无进度数据", "stock": "存量目标，不作预测"}
+STATE_EN = {
+    "future": "not started",
+    "no_data": "no progress data yet",
+    "stock": "stock target, not forecast",
+}
+
+
+def overview_section(
+    ov: pd.DataFrame, as_of: str, lang: str, reg: Registry | None = None,
+    targets: pd.DataFrame | None = None,
+) -> Html:  # fmt: skip
+    """Every target of the region's plan rows across all years: one row per indicator and level,
+    one column per period; closed periods met or not, the current ones' probability, future
+    ones 未开始, stock targets as such, and those without progress data said so."""
+    reg = reg or Registry()
+    if ov.empty:
+        return Html(
+            f"<p class='note'>{_t(lang, '计划中没有本地区的目标。', 'The plan has no target for this region.')}</p>"
+        )
+    periods = sorted({(int(a), int(b)) for a, b in zip(ov["year_start"], ov["year_end"], strict=True)},
+                     key=lambda p: (p[1] - p[0], p[0]))  # fmt: skip
+    head = [_t(lang, "指标", "Indicator")] + [period_label(a, b, lang) for a, b in periods]
+    ov = _order(ov, reg)
+    body = []
+    for (ind, lvl), g in ov.groupby(["indicator_id", "level"], sort=False):
+        nature = reg.nature(ind)
+        u = unit_label(unit_of(ind, targets, reg), lang)
+        name = f"<b>{esc(reg.indicator_name(ind, lang))}</b>" + (
+            f"<span class='unit'>（{esc(u)}）</span>" if u else ""
+        )
+        if lvl != "baseline":
+            name += f" <span class='note'>{_t(lang, '高线', 'stretch')}</span>"
+        cells = [name]
+        by = {(int(r["year_start"]), int(r["year_end"])): r for _, r in g.iterrows()}
+        for per in periods:
+            r = by.get(per)
+            if r is None:
+                cells.append("<span class='note'>—</span>")
+                continue
+            val = f"<b>{esc(fmt_num(r['target']))}</b>"
+            st = r["state"]
+            if st == "closed":
+                ok = bool(r["met"])
+                word = _t(lang, "已完成" if ok else "未完成", "met" if ok else "missed")
+                val += (
+                    f"<br><span class='state {'met' if ok else 'missed'}'>{esc(word)} "
+                    f"{esc(fmt_amount(r['actual'], nature))}</span>"
+                )
+            elif st == "current":
+                if float(r["target"]) == 0:
+                    val += (
+                        f"<br><span class='note'>{_t(lang, '无分配任务', 'none assigned')}</span>"
+                    )
+                else:
+                    val += (
+                        f"<br><span class='rag rag-{esc(r['rag'])}'>"
+                        f"{_t(lang, '概率', 'P')} {esc(fmt_pct(r['p_meet'], prob=True))}</span>"
+                    )
+            else:
+                val += f"<br><span class='note'>{esc((STATE_ZH if lang == 'zh' else STATE_EN)[st])}</span>"
+            cells.append(val)
+        body.append("<tr>" + _cells(cells, head) + "</tr>")
+    thead = "".join(f"<th>{esc(h)}</th>" for h in head)
+    y = int(as_of[:4])
+    note = _t(
+        lang,
+        f"<p class='note'>{y}年以前的期间为最终结果（累计完成数），{y}年及跨年度目标为完成概率，以后年度尚未开始。</p>",
+        f"<p class='note'>Periods before {y}: final outcome (amount achieved); {y} and multi-year windows: probability; later years: not started.</p>",
+    )
+    return Html(
+        f"<table class='overview cards'><thead><tr>{thead}</tr></thead><tbody>{''.join(body)}</tbody></table>{note}"
+    )
+
+
+def scenario_compare_section(
+    cmp: pd.DataFrame, lang: str, reg: Registry | None = None,
+    targets: pd.DataFrame | None = None,
+) -> Html:  # fmt: skip
+    """Baseline and scenario side by side: target (an override shown as 32 → 28), probability
+    under each, the change in 百分点, the median projections."""
+    reg = reg or Registry()
+    if cmp.empty:
+        return Html(
+            f"<p class='note'>{_t(lang, '没有可比较的基准预测。', 'No baseline forecast to compare with.')}</p>"
+        )
+    head = [
+        _t(lang, "目标", "Target"),
+        _t(lang, "目标值", "Value"),
+        _t(lang, "基准概率", "Baseline"),
+        _t(lang, "情景概率", "Scenario"),
+        _t(lang, "变化", "Change"),
+        _t(lang, "预计期末（基准→情景）", "Projected (baseline → scenario)"),
+    ]
+    body = []
+    for _, r in _order(cmp, reg).iterrows():
+        nature = reg.nature(r["indicator_id"])
+        tgt = esc(fmt_num(r["target_base"]))
+        if abs(r["target_scen"] - r["target_base"]) > 1e-9:
+            tgt = f"{tgt} → <b>{esc(fmt_num(r['target_scen']))}</b> <span class='note'>{_t(lang, '情景调整', 'override')}</span>"
+        cls = "up" if r["delta_pp"] > 0 else ("down" if r["delta_pp"] < 0 else "")
+        cells = [
+            _name_period(r, lang, reg),
+            tgt,
+            esc(fmt_pct(r["p_base"], prob=True)) + " " + rag_chip(r["rag_base"], lang),
+            f"<b>{esc(fmt_pct(r['p_scen'], prob=True))}</b> " + rag_chip(r["rag_scen"], lang),
+            f'<span class="delta {cls}">{esc(fmt_pp(int(r["delta_pp"]), lang))}</span>',
+            esc(f"{fmt_amount(r['proj_base'], nature)} → {fmt_amount(r['proj_scen'], nature)}"),
+        ]
+        body.append("<tr>" + _cells(cells, head) + "</tr>")
+    thead = "".join(f"<th>{esc(h)}</th>" for h in head)
+    return Html(
+        f"<table class='compare cards'><thead><tr>{thead}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    )

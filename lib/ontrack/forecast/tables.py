@@ -7,8 +7,12 @@ A forecast folder holds (docs/data-contracts.md, *Forecast outputs*):
 * ``trajectories.csv``: per target and month of its window, the running total to date and the
   10/50/90% quantiles of the projected running total (the last month equals the attainment
   row's projection: the same draws);
+* ``history.csv``: the baseline forecast of every target as it stood at the end of each month
+  from the December before the as-of year up to the as-of month (p_meet by as-of month: what
+  a briefing's 较上月变化 and "probability over the year" show), made from the same data cut
+  at that month, so it is there on the first run (:func:`compute_history`);
 * ``forecast.json``: the parameters, the as-of month each plan was resolved to, checksums of
-  the input tables and of the two tables, and the code version.
+  the input tables and of the tables, and the code version.
 
 :func:`compute` makes them, :func:`write` writes them (forecast.json last, so a folder whose
 tables do not match its forecast.json is never taken as current), :func:`read` reads and
@@ -43,6 +47,7 @@ from .verdicts import RAG, RagThresholds
 
 ATTAINMENT_CSV = "attainment.csv"
 TRAJECTORIES_CSV = "trajectories.csv"
+HISTORY_CSV = "history.csv"
 FORECAST_JSON = "forecast.json"
 #: version of the folder's layout (forecast.json "format")
 FORMAT = 1
@@ -59,6 +64,7 @@ class ForecastTables:
     attainment: pd.DataFrame
     trajectories: pd.DataFrame
     meta: dict[str, Any] = field(default_factory=dict)
+    history: pd.DataFrame | None = None  # history.csv (None: a folder written without it)
 
     def as_of(self, plan_id: str) -> str | None:
         """The month a plan was forecast as of ('latest' resolved on the plan's own progress)."""
@@ -68,7 +74,10 @@ class ForecastTables:
         """The rows of one plan."""
         a = self.attainment[self.attainment["plan_id"] == plan_id].reset_index(drop=True)
         t = self.trajectories[self.trajectories["plan_id"] == plan_id].reset_index(drop=True)
-        return ForecastTables(a, t, self.meta)
+        h = self.history
+        if h is not None:
+            h = h[h["plan_id"] == plan_id].reset_index(drop=True)
+        return ForecastTables(a, t, self.meta, h)
 
 
 # ---------------------------------------------------------------------------- code version
@@ -142,9 +151,12 @@ def compute(
     seed: int = DEFAULT_SEED,
     inputs: dict[str, str] | None = None,
     rag_thresholds: RagThresholds = RAG,
+    history: bool = False,
 ) -> ForecastTables:
     """Fit once and simulate every target: the attainment and trajectories tables, validated,
-    and their forecast.json (``inputs``: name → sha256 of the input files, recorded as given).
+    and their forecast.json (``inputs``: name → sha256 of the input files, recorded as given);
+    with ``history``, also the baseline forecasts as of the earlier months
+    (:func:`compute_history`).
 
     ``reg`` gives the regions' parents and the indicators' natures (none: no parents, core
     indicators); ``as_of`` 'latest' is each plan's last month of progress.
@@ -192,7 +204,20 @@ def compute(
         "inputs": dict(sorted((inputs or {}).items())),
         "code": code_version(),
     }
-    return ForecastTables(att, traj, meta)
+    hist = None
+    if history:
+        base = att if sc is None else None  # a scenario's history is the baseline's
+        hist = compute_history(
+            progress,
+            targets,
+            resolved,
+            reg=reg,
+            n_sims=n_sims,
+            seed=seed,
+            current=base,
+            rag_thresholds=rag_thresholds,
+        )
+    return ForecastTables(att, traj, meta, hist)
 
 
 def write(tables: ForecastTables, folder: str | Path) -> dict[str, Path]:
@@ -203,6 +228,8 @@ def write(tables: ForecastTables, folder: str | Path) -> dict[str, Path]:
         ATTAINMENT_CSV: write_csv(tables.attainment, folder / ATTAINMENT_CSV),
         TRAJECTORIES_CSV: write_csv(tables.trajectories, folder / TRAJECTORIES_CSV),
     }
+    if tables.history is not None:
+        out[HISTORY_CSV] = write_csv(tables.history, folder / HISTORY_CSV)
     meta = dict(tables.meta)
     meta["outputs"] = {name: sha256(path) for name, path in out.items()}
     meta["written"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -255,7 +282,8 @@ def read(folder: str | Path) -> ForecastTables:
             if col in df:
                 df[col] = df[col].astype(str).str.lower().isin(["true", "1", "yes"])
         frames[name] = validate(df, schema)
-    return ForecastTables(frames[ATTAINMENT_CSV], frames[TRAJECTORIES_CSV], meta)
+    hist = read_history(folder, recorded) if HISTORY_CSV in recorded else None
+    return ForecastTables(frames[ATTAINMENT_CSV], frames[TRAJECTORIES_CSV], meta, hist)
 
 
 def staleness(folder: str | Path, parameters: dict[str, Any], inputs: dict[str, str]) -> str | None:
@@ -280,7 +308,11 @@ def staleness(folder: str | Path, parameters: dict[str, Any], inputs: dict[str, 
     if (meta.get("code") or {}).get("fingerprint") != code_fingerprint():
         return "out of date: made by another version of the forecast code"
     outputs = meta.get("outputs") or {}
-    for name in (ATTAINMENT_CSV, TRAJECTORIES_CSV):
+    for name in (
+        ATTAINMENT_CSV,
+        TRAJECTORIES_CSV,
+        *([HISTORY_CSV] if HISTORY_CSV in outputs else []),
+    ):
         path = folder / name
         if not path.is_file():
             return f"{name} is missing"
@@ -494,8 +526,9 @@ def ensure(
     n_sims: int = DEFAULT_SIMS,
     seed: int = DEFAULT_SEED,
 ) -> tuple[Path, bool]:
-    """The forecast folder for these parameters, computed (all plans) when missing or stale
-    (inputs, parameters or code changed since its forecast.json); returns (folder, computed)."""
+    """The forecast folder for these parameters, computed (all plans, with history.csv) when
+    missing or stale (inputs, parameters or code changed since its forecast.json); returns
+    (folder, computed)."""
     sc_path = resolve_scenario(scenario, project)
     folder = folder_for(project, as_of, sc_path, n_sims, seed)
     inputs = checksums(project_input_files(project, sc_path))
@@ -518,6 +551,7 @@ def ensure(
         n_sims=n_sims,
         seed=seed,
         inputs=inputs,
+        history=True,  # a briefing's 较上月变化 and probability over the year
     )
     write(tables, folder)
     return folder, True
@@ -536,3 +570,139 @@ def plan_as_of(
             "progress", f"no progress for the regions of plan {plan_id!r}", "`ontrack ingest`"
         )
     return str(plan_progress["month"].astype(str).max())
+
+
+# ---------------------------------------------------------------------------- history
+#: history.csv: a target's baseline forecast as it stood at the end of ``month``
+HISTORY_COLUMNS: list[str] = [
+    "plan_id",
+    "region_id",
+    "indicator_id",
+    "year_start",
+    "year_end",
+    "level",
+    "month",  # the as-of month of that forecast
+    "target",
+    "actual_to_date",
+    "p_meet",
+    "proj_p10",
+    "proj_p50",
+    "proj_p90",
+    "rag",
+    "next_p50",  # previous month only: median projected running total at the following month
+]
+
+
+#: draws behind the history's months other than the as-of month and the one before it
+HISTORY_SIMS = 2_000
+
+
+def history_months(as_of: str, first_progress: str | None = None) -> list[str]:
+    """The as-of months of a plan's history: the December before the as-of year (the forecast
+    at the start of the year) up to the as-of month, none before the first month of progress.
+    2026-10 → 2025-12, 2026-01 … 2026-10."""
+    from .model import month_index, month_label
+
+    end = month_index(as_of)
+    start = month_index(f"{int(as_of[:4]) - 1}-12")
+    if first_progress:
+        start = max(start, month_index(first_progress))
+    return [month_label(i) for i in range(start, end + 1)]
+
+
+def compute_history(
+    progress: pd.DataFrame,
+    targets: pd.DataFrame,
+    as_of: dict[str, str],
+    *,
+    reg: Registry | None = None,
+    n_sims: int = DEFAULT_SIMS,
+    seed: int = DEFAULT_SEED,
+    current: pd.DataFrame | None = None,
+    rag_thresholds: RagThresholds = RAG,
+) -> pd.DataFrame:
+    """The baseline forecast of every target of each plan as it stood at the end of each month
+    of :func:`history_months` (plan id → its resolved as-of month in ``as_of``): the progress
+    cut at that month, fitted and simulated as the forecast stage does (:func:`fit`,
+    :func:`simulate_tables`), same draws and seed. The month before the as-of month also
+    carries ``next_p50``, what that forecast expected the running total to be one month later
+    (by the as-of month). The as-of month and the month before it use ``n_sims`` draws (their
+    changes are read in 百分点); the earlier months, only drawn as a line over the year, use at
+    most :data:`HISTORY_SIMS`. ``current``: the baseline attainment table as of the as-of month
+    when already computed (rows copied, not simulated again)."""
+    from .model import month_index, month_label
+    from .simulate import simulate_attainment
+
+    if not as_of:
+        return pd.DataFrame(columns=HISTORY_COLUMNS)
+    months = progress["month"].astype(str)
+    first = str(months.min()) if len(months) else None
+    wanted: dict[str, set[str]] = {}  # month → plans whose history includes it
+    prev_of: dict[str, str] = {}  # plan → its previous month
+    for plan, m in as_of.items():
+        for h in history_months(m, first):
+            wanted.setdefault(h, set()).add(plan)
+        prev_of[plan] = month_label(month_index(m) - 1)
+    frames = []
+    for month in sorted(wanted):
+        plans = wanted[month]
+        is_current = {p for p in plans if as_of[p] == month}
+        need = plans - is_current if current is not None else plans
+        if current is not None and is_current:
+            frames.append(current[current["plan_id"].isin(is_current)].assign(month=month))
+        if not need:
+            continue
+        try:
+            fitted = fit(progress, month, reg=reg)
+        except (InputError, ValueError):
+            continue  # no progress to fit as of that month
+        t = targets[targets["plan_id"].astype(str).isin(need)]
+        with_next = any(prev_of[p] == month for p in need)
+        if with_next:
+            att, traj = simulate_tables(
+                fitted, t, n_sims=n_sims, seed=seed, rag_thresholds=rag_thresholds
+            )
+            nxt = month_label(month_index(month) + 1)
+            key = ["plan_id", "region_id", "indicator_id", "year_start", "year_end", "level"]
+            p50 = traj[traj["month"].astype(str) == nxt][[*key, "p50"]].rename(
+                columns={"p50": "next_p50"}
+            )
+            att = att.merge(p50, on=key, how="left")
+            prev_plans = {p for p in need if prev_of[p] == month}
+            att.loc[~att["plan_id"].isin(prev_plans), "next_p50"] = float("nan")
+        else:
+            exact = any(as_of[p] == month for p in need)
+            sims = n_sims if exact else min(n_sims, HISTORY_SIMS)
+            att = simulate_attainment(
+                fitted, t, n_sims=sims, seed=seed, rag_thresholds=rag_thresholds
+            )
+        frames.append(att[att["plan_id"].isin(need)].assign(month=month))
+    if not frames:
+        return pd.DataFrame(columns=HISTORY_COLUMNS)
+    out = pd.concat(frames, ignore_index=True)
+    if "next_p50" not in out:
+        out["next_p50"] = float("nan")
+    out = out.reindex(columns=HISTORY_COLUMNS)
+    return out.sort_values(["plan_id", "region_id", "indicator_id", "year_start", "year_end",
+                            "level", "month"], kind="stable").reset_index(drop=True)  # fmt: skip
+
+
+def read_history(folder: str | Path, recorded: dict[str, str] | None = None) -> pd.DataFrame:
+    """A folder's history.csv, checked against the checksum its forecast.json records."""
+    path = Path(folder) / HISTORY_CSV
+    if not path.is_file():
+        raise InputError(str(path), "not found", "run `ontrack forecast` again")
+    if recorded is not None and recorded.get(HISTORY_CSV) != sha256(path):
+        raise InputError(
+            str(path),
+            f"does not match the checksum in {FORECAST_JSON} (changed since it was written)",
+            "run `ontrack forecast` again",
+        )
+    try:
+        df = read_csv(path, dtype={**_STR, "month": str, "rag": str})
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise InputError(str(path), f"unreadable ({exc})") from None
+    missing = [c for c in HISTORY_COLUMNS if c not in df]
+    if missing:
+        raise InputError(str(path), f"missing column(s) {', '.join(missing)}", "history.csv")
+    return df
