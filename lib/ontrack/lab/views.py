@@ -39,7 +39,7 @@ CSS = """
 .otl-head small { margin-left: 6px; }
 .otl-badge { display: inline-block; background: #fff4d6; border: 1px solid #d9a400; color: #7a4b00;
   border-radius: 3px; padding: 0 4px; font-size: 11px; font-weight: normal; margin-left: 6px; }
-.otl-scroll { max-height: 318px; overflow-y: auto; border: 1px solid #d8dee4; border-radius: 4px; }
+.otl-scroll { max-height: 330px; overflow-y: auto; border: 1px solid #d8dee4; border-radius: 4px; }
 .otl-table { border-collapse: collapse; width: 100%; font-size: 12.5px; }
 .otl-table th { position: sticky; top: 0; z-index: 1; background: #f3f5f7; font-weight: 600;
   text-align: right; padding: 3px 6px; border-bottom: 1px solid #c9d1d9; line-height: 1.15;
@@ -48,6 +48,8 @@ CSS = """
   white-space: nowrap; line-height: 1.35; }
 .otl-table th.l, .otl-table td.l { text-align: left; }
 .otl-table td.ind { white-space: normal; min-width: 7em; }
+.otl-table tr.grp td { background: #fafbfc; font-weight: 600; color: #24292f; padding-top: 4px;
+  border-bottom: 1px solid #d8dee4; }
 .otl-table tr.chg td { background: #eaf2fd; }
 .otl-table tr.chg td:first-child { box-shadow: inset 3px 0 0 #1f5fbf; }
 .otl-table tr.closed td { color: #8c959f; }
@@ -68,7 +70,7 @@ CSS = """
 .otl-msg-ask { color: #6b4300; background: #fff4d6; border-left: 3px solid #d9a400; }
 .otl-msg-ok { color: #155d27; background: #e9f6ec; border-left: 3px solid #2e7d32; }
 .otl-msg-info { color: #424a53; }
-.otl-cmd { display: block; white-space: pre-wrap; word-break: break-all; background: #f3f5f7;
+.otl-cmd { display: block; white-space: pre-wrap; overflow-wrap: anywhere; background: #f3f5f7;
   border: 1px solid #d8dee4; border-radius: 4px; padding: 4px 6px; margin-top: 3px;
   font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 11.5px;
   user-select: all; }
@@ -140,7 +142,7 @@ def error_html(exc: BaseException) -> str:
 def rag_chip(rag: Any, small: bool = False) -> str:
     if not isinstance(rag, str) or rag not in RAG_ZH:
         return "—"
-    text = RAG_ZH[rag] if small else f"{RAG_ZH[rag]} {RAG_MEANING_ZH[rag]}"
+    text = RAG_ZH[rag] if small else RAG_MEANING_ZH[rag]
     cls = f"otl-rag otl-rag-{rag}" + (" otl-rag-was" if small else "")
     return f'<span class="{cls}">{esc(text)}</span>'
 
@@ -176,6 +178,16 @@ def select_rows(
     return r
 
 
+def period_text(year_start: int, year_end: int, level: str = "baseline") -> str:
+    """The briefing's period words, compact for the lab's narrow table: '2026年',
+    '2025—27年累计' (+ a 高线 tag for the stretch level)."""
+    if year_start == year_end:
+        text = esc(period_label(year_start, year_end))
+    else:
+        text = esc(f"{year_start}—{str(year_end)[-2:]}年累计")
+    return text + ('<span class="otl-tag">高线</span>' if level == "stretch" else "")
+
+
 def results_table_html(
     results: pd.DataFrame,
     lab: Lab,
@@ -184,42 +196,44 @@ def results_table_html(
     changed_only: bool = False,
     focus: tuple[str, str, int] | None = None,
 ) -> str:
-    """The probability table: baseline and scenario 完成概率, the change (Δ, in percentage
-    points), 状态; a changed row is shaded and marked at its left edge. ``focus`` (region,
-    indicator, year): the row the chart shows, outlined."""
+    """The probability table: one group per indicator (its unit in the group's title), a row
+    per target period with baseline and scenario 完成概率, the change (Δ, percentage points) and
+    状态. A changed row is shaded and marked at its left edge; ``focus`` (region, indicator,
+    year): the row the chart shows, outlined."""
     rows = select_rows(results, region, year, changed_only)
-    show_region = region == "*"
     as_of = lab.as_of
     head = [
-        ("l", "地区", "region") if show_region else None,
-        ("l", "指标（单位）", "indicator"),
         ("l", "期间", "period"),
         ("", "目标", "target"),
-        ("", f"已完成<br><small>截至{int(as_of[5:7])}月</small>", ""),
-        ("", "预计期末<br><small>情景中位数</small>", ""),
-        ("", "完成概率<br><small>基线</small>", ""),
-        ("", "完成概率<br><small>情景</small>", ""),
-        ("", "Δ<br><small>百分点</small>", ""),
-        ("l", "状态<br><small>情景</small>", ""),
+        ("", f"已完成<br><small>截至{int(as_of[5:7])}月</small>", "actual to date"),
+        ("", "预计期末<br><small>情景中位数</small>", "projected (scenario median)"),
+        ("", "完成概率<br><small>基线</small>", "P(meet), baseline"),
+        ("", "完成概率<br><small>情景</small>", "P(meet), scenario"),
+        ("", "Δ<br><small>百分点</small>", "change, percentage points"),
+        ("l", "状态<br><small>情景</small>", "status, scenario"),
     ]
-    ths = "".join(f'<th class="{c}" title="{esc(t)}">{zh}</th>' for c, zh, t in filter(None, head))
+    ths = "".join(f'<th class="{c}" title="{esc(t)}">{zh}</th>' for c, zh, t in head)
     body = []
+    group = None
     for r in rows.itertuples(index=False):
-        unit = lab.scope.unit(r.indicator_id)
-        cls = [
-            "chg" if r.changed else "",
-            "closed" if r.closed else "",
-            "focus"
-            if focus
+        if (r.region_id, r.indicator_id) != group:
+            group = (r.region_id, r.indicator_id)
+            unit = lab.scope.unit(r.indicator_id)
+            where = f"{esc(lab.reg.region_name(r.region_id))} · " if region == "*" else ""
+            body.append(
+                f'<tr class="grp"><td class="l" colspan="{len(head)}">{where}{esc(r.indicator)}'
+                + (f"<small>（{esc(unit)}）</small>" if unit else "")
+                + "</td></tr>"
+            )
+        is_focus = (
+            focus is not None
             and (r.region_id, r.indicator_id) == focus[:2]
-            and r.year_start <= focus[2] <= r.year_end
+            and r.year_start == r.year_end == focus[2]
             and r.level == "baseline"
-            and r.year_start == r.year_end
-            else "",
-        ]
-        period = esc(period_label(int(r.year_start), int(r.year_end)))
-        if r.level == "stretch":
-            period += '<span class="otl-tag">高线</span>'
+        )
+        cls = " ".join(
+            c for c, on in (("chg", r.changed), ("closed", r.closed), ("focus", is_focus)) if on
+        )
         tb, ts = r.target_baseline, r.target_scenario
         target = esc(fmt_num(ts))
         if abs(ts - tb) > 1e-9:
@@ -235,11 +249,8 @@ def results_table_html(
             status = rag_chip(r.rag_scenario)
             if r.rag_scenario != r.rag_baseline:
                 status = rag_chip(r.rag_baseline, small=True) + "→" + status
-        ind = esc(r.indicator) + (f"<small>（{esc(unit)}）</small>" if unit else "")
         cells = [
-            f'<td class="l">{esc(lab.reg.short_name(r.region_id))}</td>' if show_region else "",
-            f'<td class="l ind">{ind}</td>',
-            f'<td class="l">{period}</td>',
+            f'<td class="l">{period_text(int(r.year_start), int(r.year_end), r.level)}</td>',
             f"<td>{target}</td>",
             f"<td>{esc(fmt_num(r.actual_to_date))}</td>",
             f"<td>{proj}</td>",
@@ -249,11 +260,7 @@ def results_table_html(
             f'<td class="l">{status}</td>',
         ]
         key = f"{r.region_id}|{r.indicator_id}|{r.year_start}|{r.year_end}|{r.level}"
-        body.append(
-            f'<tr class="{" ".join(c for c in cls if c)}" data-key="{esc(key)}">'
-            + "".join(cells)
-            + "</tr>"
-        )
+        body.append(f'<tr class="{cls}" data-key="{esc(key)}">' + "".join(cells) + "</tr>")
     if not body:
         what = "情景没有改变这里的目标" if changed_only else "没有目标"
         body.append(f'<tr><td class="l" colspan="{len(head)}">{what}</td></tr>')
@@ -346,7 +353,7 @@ class ChartView:
     """One trajectory chart, drawn again into the same figure for every change (a figure is
     made once: making one costs more than drawing it)."""
 
-    def __init__(self, width: float = 7.8, height: float = 2.8, dpi: int = 96, pyplot=False):
+    def __init__(self, width: float = 7.6, height: float = 2.6, dpi: int = 96, pyplot=False):
         if pyplot:  # a figure Jupyter's inline backend shows as a cell's value
             import matplotlib.pyplot as plt
 
@@ -358,7 +365,7 @@ class ChartView:
 
             self.fig = Figure(figsize=(width, height), dpi=dpi)
             FigureCanvasAgg(self.fig)
-        self.fig.subplots_adjust(left=0.075, right=0.985, top=0.86, bottom=0.15)
+        self.fig.subplots_adjust(left=0.08, right=0.985, top=0.87, bottom=0.13)
         self.ax = self.fig.add_subplot()
 
     def draw(self, d: ChartData):

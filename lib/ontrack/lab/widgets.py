@@ -37,15 +37,14 @@ from .views import (
 #: the widgets' own look, beside the tables' (views.CSS)
 WIDGET_CSS = """
 .otl-ui { width: 100%; }
-.otl-left { flex: 0 0 370px; width: 370px; margin-right: 12px; }
-.otl-right { flex: 1 1 auto; min-width: 0; }
+.otl-left { flex: 0 0 330px; width: 330px; margin-right: 10px; }
+.otl-right { flex: 1 1 auto; min-width: 0; max-width: 820px; }
 .otl-left .widget-dropdown, .otl-left .widget-text, .otl-left .widget-textarea,
 .otl-left .widget-slider, .otl-left .widget-select { width: 100%; }
-.otl-left .widget-label { min-width: 64px; }
+.otl-left .widget-label { min-width: 58px; }
 .otl-left .jupyter-button { width: auto; padding: 0 8px; }
 .otl-row { gap: 4px; flex-wrap: wrap; }
 .otl-unit { color: #57606a; font-size: 12px; }
-.otl-filters .widget-dropdown { width: auto; }
 """
 
 _LEVEL = {"baseline": "基准", "stretch": "高线"}
@@ -56,7 +55,7 @@ def _layout(**kw: Any) -> w.Layout:
 
 
 def _wide(**kw: Any) -> dict[str, Any]:
-    return {"style": {"description_width": "64px"}, "layout": _layout(width="100%"), **kw}
+    return {"style": {"description_width": "58px"}, "layout": _layout(width="100%"), **kw}
 
 
 class LabUI:
@@ -89,11 +88,11 @@ class LabUI:
             titles=("节奏", "项目", "目标", "需多快", "保存"),
             layout=_layout(width="100%"),
         )
-        left = w.VBox([tabs], layout=_layout(width="370px", flex="0 0 370px"))
+        left = w.VBox([tabs], layout=_layout(width="330px", flex="0 0 330px"))
         left.add_class("otl-left")
         right = w.VBox(
             [self._filters(), self._status_line(), self._table_box(), self._chart_box()],
-            layout=_layout(flex="1 1 auto", min_width="0"),
+            layout=_layout(flex="1 1 auto", min_width="0", max_width="820px"),
         )
         right.add_class("otl-right")
         body = w.HBox([left, right], layout=_layout(width="100%", align_items="flex-start"))
@@ -253,10 +252,11 @@ class LabUI:
         self.p_amount = w.FloatText(
             value=1.0,
             description="数量",
-            style={"description_width": "64px"},
+            style={"description_width": "58px"},
             layout=_layout(width="170px"),
         )
         self.p_unit = w.HTML()
+        self.p_ref = w.HTML()
         self.p_prob = w.FloatSlider(
             value=1.0,
             min=0.0,
@@ -294,6 +294,7 @@ class LabUI:
                 self.p_ind,
                 self.p_month,
                 amount_row,
+                self.p_ref,
                 self.p_prob,
                 self.p_label,
                 self._buttons(add, edit, remove),
@@ -307,13 +308,14 @@ class LabUI:
         """The unit beside the amount, and the region's yearly target for scale."""
         ind, region = self.p_ind.value, self.p_region.value
         unit = self.lab.scope.unit(ind)
-        hint = f'<span class="otl otl-unit"><b>{unit or "—"}</b>'
+        self.p_unit.value = f'<span class="otl otl-unit"><b>{unit or "—"}</b></span>'
+        ref_text = ""
         if self.p_month.value:
             year = int(self.p_month.value[:4])
             ref = self.lab.scope.yearly_target(region, ind, year)
             if ref is not None:
-                hint += f" · {self.reg.region_name(region)}{year}年目标 {fmt_num(ref)}{unit}"
-        self.p_unit.value = hint + "</span>"
+                ref_text = f"对照:{self.reg.region_name(region)}{year}年目标 {fmt_num(ref)}{unit}"
+        self.p_ref.value = f'<div class="otl otl-help">{ref_text}</div>' if ref_text else ""
 
     def _project_fields(self) -> dict[str, Any]:
         return {
@@ -365,10 +367,8 @@ class LabUI:
     def _sync_projects(self) -> None:
         def name(p: dict[str, Any]) -> str:
             unit = self.lab.scope.unit(p["indicator"])
-            return (
-                f"{p['label']} · {p['month']} +{fmt_num(p['amount'])}{unit} "
-                f"({p['probability']:.0%})"
-            )
+            text = f"{p['label']} · {p['month']} · +{fmt_num(p['amount'])}{unit}"
+            return text + (f" · {p['probability']:.0%}" if p["probability"] < 1 else "")
 
         keep = self.p_list.value
         opts = [(name(p), i) for i, p in enumerate(self.lab.pipeline)]
@@ -384,12 +384,11 @@ class LabUI:
         for r in keys[~keys["closed"]].itertuples(index=False):
             label = " · ".join(
                 [
-                    self.reg.region_name(r.region_id),
+                    self.reg.short_name(r.region_id),
                     self.reg.indicator_name(r.indicator_id),
                     period_label(int(r.year_start), int(r.year_end)),
-                    _LEVEL.get(r.level, r.level),
                 ]
-            )
+            ) + ("" if r.level == "baseline" else f" · {_LEVEL.get(r.level, r.level)}")
             key = (r.region_id, r.indicator_id, int(r.year_start), int(r.year_end), r.level)
             opts.append((label, key))
         closed = sorted({int(y) for y in keys.loc[keys["closed"], "year_end"]})
@@ -397,10 +396,11 @@ class LabUI:
         self.t_value = w.FloatText(
             value=0.0,
             description="新目标",
-            style={"description_width": "64px"},
+            style={"description_width": "58px"},
             layout=_layout(width="170px"),
         )
         self.t_unit = w.HTML()
+        self.t_ref = w.HTML()
         apply_ = w.Button(description="改目标", icon="check")
         restore = w.Button(description="恢复原目标", icon="undo")
         apply_.on_click(lambda _b: self._override(True))
@@ -418,6 +418,7 @@ class LabUI:
                 self._help(f"假设目标改为新值。{note}", "override a target (open years only)"),
                 self.t_key,
                 w.HBox([self.t_value, self.t_unit], layout=_layout(align_items="center")),
+                self.t_ref,
                 self._buttons(apply_, restore),
                 self.t_msg,
                 self.t_ask,
@@ -434,12 +435,11 @@ class LabUI:
         plan_value = self.lab.scope.key_row(region, ind, y0, y1, level)["target"]
         self._quietly(self.t_value, "value", float(value))
         unit = self.lab.scope.unit(ind)
-        text = (
-            f'<span class="otl otl-unit"><b>{unit or "—"}</b> · 原目标 {fmt_num(plan_value)}{unit}'
-        )
+        self.t_unit.value = f'<span class="otl otl-unit"><b>{unit or "—"}</b></span>'
+        text = f"计划原目标 {fmt_num(plan_value)}{unit}"
         if abs(value - plan_value) > 1e-9:
-            text += f" · 情景中为 {fmt_num(value)}{unit}"
-        self.t_unit.value = text + "</span>"
+            text += f";情景中已改为 {fmt_num(value)}{unit}"
+        self.t_ref.value = f'<div class="otl otl-help">{text}</div>'
 
     def _override(self, set_: bool) -> None:
         if self.t_key.value is None:
@@ -455,10 +455,13 @@ class LabUI:
         for o in self.lab.overrides:
             unit = self.lab.scope.unit(o["indicator"])
             name = f"{self.reg.region_name(o['region'])} {self.reg.indicator_name(o['indicator'])}"
+            plan_value = self.lab.scope.key_row(
+                o["region"], o["indicator"], o["year_start"], o["year_end"], o["level"]
+            )["target"]
+            level = "" if o["level"] == "baseline" else _LEVEL.get(o["level"], o["level"])
             items.append(
-                f"<li>{name} "
-                f"{period_label(o['year_start'], o['year_end'])}{_LEVEL.get(o['level'], '')}:"
-                f"{fmt_num(o['value'])}{unit}</li>"
+                f"<li>{name} {period_label(o['year_start'], o['year_end'])}{level}:"
+                f"{fmt_num(o['value'])}{unit}(原{fmt_num(plan_value)})</li>"
             )
         self.t_list.value = (
             f'<div class="otl"><b>已调整</b><ul class="otl-list">{"".join(items)}</ul></div>'
@@ -585,28 +588,34 @@ class LabUI:
             options=self._regions(star=True),
             value=self.lab.region,
             description="地区",
-            style={"description_width": "30px"},
-            layout=_layout(width="170px"),
+            style={"description_width": "28px"},
+            layout=_layout(width="150px", flex="0 0 150px"),
         )
         self.r_year = w.Dropdown(
             options=years,
             value=years[0][1],
             description="年度",
-            style={"description_width": "30px"},
-            layout=_layout(width="130px"),
+            style={"description_width": "28px"},
+            layout=_layout(width="118px", flex="0 0 118px"),
         )
         self.r_ind = w.Dropdown(
             options=self._indicators(),
             description="图",
-            style={"description_width": "20px"},
-            layout=_layout(width="230px"),
+            style={"description_width": "16px"},
+            layout=_layout(width="auto", flex="1 1 120px", min_width="120px"),
         )
         self.r_changed = w.Checkbox(
-            value=False, description="只看变化", indent=False, layout=_layout(width="90px")
+            value=False,
+            description="只看变化",
+            indent=False,
+            layout=_layout(width="82px", flex="0 0 82px"),
         )
         for ctl in (self.r_region, self.r_year, self.r_ind, self.r_changed):
             ctl.observe(lambda _c: self.refresh(), names="value")
-        box = w.HBox([self.r_region, self.r_year, self.r_ind, self.r_changed])
+        box = w.HBox(
+            [self.r_region, self.r_year, self.r_ind, self.r_changed],
+            layout=_layout(width="100%"),
+        )
         box.add_class("otl-filters")
         return box
 
