@@ -487,6 +487,26 @@ def test_relative_paths_are_saved_in_the_project(lab, lab_project):
     assert path.is_file()
 
 
+def test_a_file_already_there_is_replaced_only_when_asked(lab, lab_project):
+    """data/raw holds inputs: the example scenario is not overwritten by a save that happens to
+    name it; asked to (overwrite=True), the lab replaces it. Its own file it saves again freely."""
+    from ontrack.lab import NeedsConfirmation
+
+    example = lab_project.scenarios_dir / "example-aojiang-slip.yml"
+    before = example.read_bytes()
+    lab.set_pace(XIAOJIANG, "firms", "2026-10", 1.2)
+    with pytest.raises(NeedsConfirmation) as exc:
+        lab.save("data/raw/scenarios/example-aojiang-slip.yml")
+    assert "已存在" in exc.value.zh and example.read_bytes() == before
+    lab.set_name("mine")
+    path = lab.save()
+    lab.set_pace(XIAOJIANG, "firms", "2026-10", 1.3)
+    assert lab.save() == path  # its own file: no question
+    lab.save(example, overwrite=True)
+    assert example.read_bytes() != before
+    example.write_bytes(before)
+
+
 @pytest.mark.parametrize("where", ["absolute", "dotdot", "symlink"])
 def test_a_path_outside_the_project_is_refused(lab, lab_project, tmp_path, where):
     outside = tmp_path / "elsewhere"

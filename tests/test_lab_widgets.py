@@ -169,3 +169,16 @@ def test_app_says_why_it_cannot_open(tmp_path):
 
     page = app(project=str(tmp_path / "no-project-here"))
     assert "实验室无法打开" in page.value and "Traceback" not in page.value
+
+
+def test_saving_over_a_file_already_there_asks_first(ui):
+    example = ui.lab.project.scenarios_dir / "example-aojiang-slip.yml"
+    before = example.read_bytes()
+    ui.s_name.value = "over the example"
+    ui.s_path.value = "data/raw/scenarios/example-aojiang-slip.yml"
+    ui.s_button.click()
+    assert "otl-msg-ask" in ui.s_msg.value and "已存在" in ui.s_msg.value
+    assert ui.s_ask.layout.display == "flex" and example.read_bytes() == before
+    ui.s_ask.children[0].click()  # 确认
+    assert "已保存" in ui.s_msg.value and example.read_bytes() != before
+    example.write_bytes(before)

@@ -27,6 +27,7 @@ from .state import (
     KEY,
     PROJECT_FIELDS,
     LabInputError,
+    NeedsConfirmation,
     ScenarioState,
     Scope,
     number,
@@ -632,12 +633,14 @@ class Lab:
         stem = re.sub(r'[\s/\\:*?"<>|{}]+', "-", name).strip("-.") or "scenario"
         return self.project.scenarios_dir / f"{stem}.yml"
 
-    def save(self, path: str | os.PathLike | None = None) -> Path:
+    def save(self, path: str | os.PathLike | None = None, overwrite: bool = False) -> Path:
         """Write the scenario YAML read by ``ontrack forecast/render --scenario``.
 
         No path (or ""): :meth:`default_path`, in the project's ``data/raw/scenarios/``. A
         relative path is taken from the project folder; a path outside the project is refused
-        (nothing is ever written outside it), as is a name that is not ``.yml``/``.yaml``."""
+        (nothing is ever written outside it), as is a name that is not ``.yml``/``.yaml``. A file
+        that is already there (another scenario, an example) is replaced only with ``overwrite``
+        (:class:`~ontrack.lab.state.NeedsConfirmation` otherwise), unless this lab wrote it."""
         from ..forecast.scenario import save_scenario
 
         if path is None or str(path).strip() == "":
@@ -659,6 +662,12 @@ class Lab:
                 f"{path} is outside the project {self.project.root}",
                 f"项目内的路径,如 {rel}",
                 f"a file inside the project, e.g. {rel}",
+            )
+        if path.exists() and not overwrite and path != self.saved_path:
+            raise NeedsConfirmation(
+                "文件 scenario path",
+                f"{self.project.relative(path)} 已存在,确认后将被覆盖",
+                f"{self.project.relative(path)} exists; confirm to replace it",
             )
         t0 = time.perf_counter()
         save_scenario(self.scenario, path)

@@ -549,7 +549,10 @@ class LabUI:
         self.s_button = w.Button(description="保存情景", icon="save", button_style="primary")
         self.s_button.on_click(lambda _b: self._save())
         self.s_msg = w.HTML()
+        self.s_ask = self._confirm_row("save")
         self.s_name.observe(lambda _c: self._save_hint(), names="value")
+        for ctl in (self.s_name, self.s_path):
+            ctl.observe(lambda _c: self._cancel_ask("save"), names="value")
         self._save_hint()
         return w.VBox(
             [
@@ -563,6 +566,7 @@ class LabUI:
                 self.s_path,
                 self._buttons(self.s_button),
                 self.s_msg,
+                self.s_ask,
             ]
         )
 
@@ -571,10 +575,16 @@ class LabUI:
             self.lab.default_path(self.s_name.value)
         )
 
-    def _save(self) -> None:
+    def _save(self, overwrite: bool = False) -> None:
+        self._cancel_ask("save")
         try:
             self.lab.set_name(self.s_name.value, self.s_desc.value)
-            path = self.lab.save(self.s_path.value.strip())
+            path = self.lab.save(self.s_path.value.strip(), overwrite=overwrite)
+        except NeedsConfirmation as exc:  # a file already there: replace it?
+            self._pending["save"] = (self.s_msg, self._save, (), {"overwrite": True})
+            self.s_ask.layout.display = "flex"
+            self.s_msg.value = error_html(exc)
+            return
         except Exception as exc:  # an input error, a disk error, or a bug: said, no traceback
             self.s_msg.value = error_html(exc)
             return
@@ -728,7 +738,7 @@ class LabUI:
         return True
 
     def _ask_row(self, tab: str) -> w.HBox:
-        return self.p_ask if tab == "project" else self.t_ask
+        return {"project": self.p_ask, "target": self.t_ask, "save": self.s_ask}[tab]
 
     def _confirm(self, tab: str) -> None:
         pending = self._pending.pop(tab, None)
@@ -736,6 +746,9 @@ class LabUI:
         if pending is None:
             return
         msg, fn, args, kwargs = pending
+        if tab == "save":
+            fn(*args, **kwargs)
+            return
         if self._call(msg, fn, *args, **{**kwargs, "confirm": True}) and fn == self.lab.add_project:
             self._select_last_project()
 
