@@ -79,13 +79,13 @@ bench: data  ## Benchmark: forecast, scale run, briefing and render-all timings
 LAB_PORT ?= 8888
 APP_PORT ?= 8866
 AS_ROOT = $$([ "$$(id -u)" = 0 ] && echo --allow-root --no-browser)
+NO_BROWSER = $$([ "$$(id -u)" = 0 ] && echo --no-browser)
 
 lab: $(STAMP) data  ## Open JupyterLab on the notebooks (the scenario lab: 05_scenario_lab.ipynb), on 127.0.0.1
 	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(LAB_PORT) $(AS_ROOT) notebooks/
 
 lab-app: $(STAMP) data  ## The scenario lab as a page without code (Voilà), on 127.0.0.1
-	$(BIN)/voila --Voila.ip=127.0.0.1 --port=$(APP_PORT) $$([ "$$(id -u)" = 0 ] && echo --no-browser) \
-	  notebooks/05_scenario_lab_app.ipynb
+	$(BIN)/voila --Voila.ip=127.0.0.1 --port=$(APP_PORT) $(NO_BROWSER) notebooks/05_scenario_lab_app.ipynb
 
 clean:  ## Remove derived data and reports (never data/raw)
 	rm -rf data/processed/* reports/* .pytest_cache .ruff_cache

@@ -9,6 +9,8 @@ views and widgets: test_lab_views.py, test_lab_widgets.py; in a real browser: te
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -603,6 +605,26 @@ def test_bench_lab_reports_the_steps_a_researcher_waits_for(monkeypatch, lab_pro
     assert "lab: target override: recompute + table" in names
     assert "lab: township pace, with an override: chart" in names
     assert all(isinstance(s, float) and s >= 0 and isinstance(note, str) for _, s, note in rows)
+
+
+def _recipe(target: str, word: str) -> str:
+    """The command line `make TARGET` would run (make -n), the one containing ``word``."""
+    out = subprocess.run(
+        ["make", "-n", target], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    return next(ln for ln in out.splitlines() if word in ln)
+
+
+def test_make_lab_listens_on_this_machine_only_and_runs_as_root():
+    """`make lab` (JupyterLab refuses root without --allow-root: given only to root) and
+    `make lab-app` (Voilà) listen on 127.0.0.1; the browser test starts JupyterLab the same way."""
+    lab = _recipe("lab", "jupyter lab")
+    assert "--ip=127.0.0.1" in lab and "0.0.0.0" not in lab
+    flags = re.search(r"\$\((.*)\)", lab).group(1)  # the shell's own test of the user
+    given = subprocess.run(["bash", "-c", flags], capture_output=True, text=True).stdout.split()
+    assert given == (["--allow-root", "--no-browser"] if os.geteuid() == 0 else [])
+    app = _recipe("lab-app", "voila")
+    assert "--Voila.ip=127.0.0.1" in app and "05_scenario_lab_app.ipynb" in app
 
 
 # ----------------------------------------------------------------------------- end to end

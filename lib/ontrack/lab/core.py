@@ -21,7 +21,6 @@ import pandas as pd
 
 from ..errors import InputError, InputErrors
 from ..project import Project, find_project
-from ..registry import Registry
 from .engine import Engine
 from .state import (
     KEY,
@@ -29,7 +28,6 @@ from .state import (
     LabInputError,
     NeedsConfirmation,
     ScenarioState,
-    Scope,
     number,
 )
 
@@ -58,7 +56,7 @@ class Lab:
         project: Project | str | os.PathLike | None = None,
         targets: pd.DataFrame | str | os.PathLike | None = None,
         progress: pd.DataFrame | str | os.PathLike | None = None,
-        name: str = "scenario",
+        name: str = "情景",
         description: str = "",
     ) -> None:
         t0 = time.perf_counter()
@@ -77,19 +75,20 @@ class Lab:
 
     # ------------------------------------------------------------------ what the lab covers
 
-    scope: Scope = property(lambda self: self.engine.scope)  # type: ignore[assignment]
-    reg: Registry = property(lambda self: self.engine.reg)  # type: ignore[assignment]
-    plan: str = property(lambda self: self.engine.plan)  # type: ignore[assignment]
-    region: str = property(lambda self: self.engine.scope.region)  # type: ignore[assignment]
-    as_of: str = property(lambda self: self.engine.scope.as_of)  # type: ignore[assignment]
-    years: tuple[int, ...] = property(lambda self: self.engine.scope.years)  # type: ignore[assignment]
-    n_sims: int = property(lambda self: self.engine.n_sims)  # type: ignore[assignment]
-    seed: int = property(lambda self: self.engine.seed)  # type: ignore[assignment]
-    baseline = property(lambda self: self.engine.baseline)
-    fitted = property(lambda self: self.engine.fitted)
-    targets = property(lambda self: self.engine.targets)
-    plan_targets = property(lambda self: self.engine.plan_targets)
-    progress = property(lambda self: self.engine.progress)
+    # read-only views of what the engine loaded (the engine owns them)
+    scope = property(lambda self: self.engine.scope, doc="what the lab covers (state.Scope)")
+    reg = property(lambda self: self.engine.reg, doc="the project's registry")
+    plan = property(lambda self: self.engine.plan)
+    region = property(lambda self: self.engine.scope.region)
+    as_of = property(lambda self: self.engine.scope.as_of)
+    years = property(lambda self: self.engine.scope.years)
+    n_sims = property(lambda self: self.engine.n_sims)
+    seed = property(lambda self: self.engine.seed)
+    baseline = property(lambda self: self.engine.baseline, doc="the baseline attainment table")
+    fitted = property(lambda self: self.engine.fitted, doc="the forecast's fit (made once)")
+    targets = property(lambda self: self.engine.targets, doc="the targets of the lab's regions")
+    plan_targets = property(lambda self: self.engine.plan_targets, doc="the plan's targets")
+    progress = property(lambda self: self.engine.progress, doc="the plan's regions' progress")
 
     @property
     def regions(self) -> list[str]:
@@ -126,12 +125,15 @@ class Lab:
 
     # ------------------------------------------------------------------ the scenario
 
-    name: str = property(  # type: ignore[assignment]
-        lambda self: self.state.name, lambda self, v: setattr(self.state, "name", str(v))
+    name = property(
+        lambda self: self.state.name,
+        lambda self, v: setattr(self.state, "name", str(v)),
+        doc="the scenario's name (the briefing shows it)",
     )
-    description: str = property(  # type: ignore[assignment]
+    description = property(
         lambda self: self.state.description,
         lambda self, v: setattr(self.state, "description", str(v)),
+        doc="one line on what the scenario assumes",
     )
 
     @property

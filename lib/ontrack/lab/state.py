@@ -292,7 +292,7 @@ class ScenarioState:
     against the :class:`Scope` first and changes nothing when it is refused."""
 
     scope: Scope
-    name: str = "scenario"
+    name: str = "情景"
     description: str = ""
     pace: list[dict[str, Any]] = field(default_factory=list)
     pipeline: list[dict[str, Any]] = field(default_factory=list)
