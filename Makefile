@@ -19,7 +19,7 @@ RECORD_LIST     := $(shell find data/raw/progress -printf '%P\t%T@\t%s\n' 2>/dev
 $(shell mkdir -p data/processed && [ "$$(cat $(RECORD_STAMP) 2>/dev/null)" = "$(RECORD_LIST)" ] || echo "$(RECORD_LIST)" > $(RECORD_STAMP))
 LIB_SOURCES     := $(shell find lib/ontrack -type f -name '*.py' 2>/dev/null)
 
-.PHONY: help setup system-deps data targets progress briefing render-all test lint format bench lab clean
+.PHONY: help setup system-deps data targets progress briefing render-all test lint format bench lab lab-app clean
 
 help:  ## List every target with a one-line description
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -78,8 +78,19 @@ format: $(STAMP)  ## Format code and notebooks, strip notebook outputs
 bench: data  ## Benchmark: forecast, scale run, briefing and render-all timings
 	$(PY) -m ontrack.bench
 
-lab: $(STAMP) data  ## Open JupyterLab on the suite
-	$(BIN)/jupyter lab notebooks/
+# The lab listens on this machine only (127.0.0.1) and prints its address with the token. As root
+# (the README's setup user) JupyterLab refuses to start without --allow-root: given only then, with
+# --no-browser (a browser does not run as root); other users get a browser tab as usual.
+LAB_PORT ?= 8888
+APP_PORT ?= 8866
+AS_ROOT = $$([ "$$(id -u)" = 0 ] && echo --allow-root --no-browser)
+NO_BROWSER = $$([ "$$(id -u)" = 0 ] && echo --no-browser)
+
+lab: $(STAMP) data  ## Open JupyterLab on the notebooks (the scenario lab: 05_scenario_lab.ipynb), on 127.0.0.1
+	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(LAB_PORT) $(AS_ROOT) notebooks/
+
+lab-app: $(STAMP) data  ## The scenario lab as a page without code (Voilà), on 127.0.0.1
+	$(BIN)/voila --Voila.ip=127.0.0.1 --port=$(APP_PORT) $(NO_BROWSER) notebooks/05_scenario_lab_app.ipynb
 
 clean:  ## Remove derived data and reports (never data/raw)
 	rm -rf data/processed/* reports/* .pytest_cache .ruff_cache

@@ -1,13 +1,16 @@
-"""The scenario lab: logic (no widgets), the widget layer, the headless notebook, the hand-over.
+"""The scenario lab's logic (ontrack.lab: state, engine, Lab), the headless notebook, the hand-over.
 
 The unit tests use a small hand-made plan (平阳县 and two townships, two indicators) so that the
 expected effects can be worked out by hand; the lab works on a copy of the example project, whose
 regions.csv makes the townships 平阳县's (the county is the sum of its townships). The end-to-end
-test runs the lab notebook with papermill and hands the saved scenario to the briefing.
+test runs the lab notebook with papermill and hands the saved scenario to the briefing. The
+views and widgets: test_lab_views.py, test_lab_widgets.py; in a real browser: test_lab_browser.py.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -203,7 +206,7 @@ def test_required_pace_answers_how_much_faster(lab):
     row = _row(lab.results(), XIAOJIANG, "firms", 2026)
     assert row["p_meet_scenario"] == pytest.approx(r["p_meet_at_factor"], abs=1e-12)
     # out of reach: 1,000 would need (1000 - 27) / 9 ≈ 108 times the pace
-    lab.override_target(XIAOJIANG, "firms", 2026, 2026, "baseline", 1000)
+    lab.override_target(XIAOJIANG, "firms", 2026, 2026, "baseline", 1000, confirm=True)
     r = lab.required_pace(XIAOJIANG, "firms", 2026, p=0.8)
     assert r["factor"] is None and r["p_meet_at_factor"] == 0
 
@@ -242,7 +245,7 @@ def test_each_change_re_simulates_the_scenario_only(lab, monkeypatch):
     lab.add_project(AOJIANG, "firms", "2027-01", 5, 0.5, "x")
     assert lab.fitted is fitted and lab.baseline is baseline
     new = lab.timings[n:]
-    assert [t["recomputed"].startswith("scenario re-simulated") for t in new] == [True, True]
+    assert ["scenario re-simulated" in t["recomputed"] for t in new] == [True, True]
     assert all(t["seconds"] < 5 for t in new)
 
 
@@ -255,7 +258,7 @@ def test_partial_re_simulation_equals_the_forecast_of_the_whole_scenario(lab):
     lab.set_pace(XIAOJIANG, "firms", "2026-12", 1.4)
     lab.add_project(AOJIANG, "space", "2027-05", 1.2, 0.6, "A")
     # 萧江 firms + 鳌江 space + the county's totals of both: 4 series × 3 years = 12 of 18 rows
-    assert lab.timings[-1]["recomputed"].startswith("scenario re-simulated, 12 of 18 targets")
+    assert "scenario re-simulated, 12 of 18 targets" in lab.timings[-1]["recomputed"]
     fitted = fit(_progress(), AS_OF, reg=lab.reg)
     full = simulate_attainment(fitted, _targets(), scenario=lab.scenario, n_sims=N, seed=0)
     cols = ["p_meet", "proj_p10", "proj_p50", "proj_p90", "target"]
@@ -311,7 +314,8 @@ def test_apply_reports_every_bad_entry_and_applies_nothing(lab):
             ],
         )
     text = str(exc.value)
-    assert "pipeline[0] project amount" in text and "pipeline[1] project probability" in text
+    assert "pipeline[0] 项目数量 project amount" in text
+    assert "pipeline[1] 项目概率 project probability" in text
     assert lab.is_empty()
 
 
@@ -319,6 +323,138 @@ def test_names_are_accepted_as_written(lab):
     lab.add_project("鳌江", "新增孵化空间面积", "2027-03", 1.0, 0.5, "")
     (p,) = lab.pipeline
     assert (p["region"], p["indicator"]) == (AOJIANG, "space")
+
+
+def test_field_checks_are_the_forecast_scenario_readers(lab):
+    """The lab does not keep its own copy of the scenario checks: an entry the scenario reader
+    (ontrack forecast --scenario) refuses is refused by the lab with the reader's own words."""
+    from ontrack.forecast.scenario import load_scenario
+    from ontrack.lab import LabInputError
+
+    entry = {"region": AOJIANG, "indicator": "space", "month": "2027-01", "amount": 1}
+    with pytest.raises(InputError) as reader:
+        load_scenario({"name": "x", "pipeline": [{**entry, "probability": 1.2}]})
+    with pytest.raises(LabInputError) as mine:
+        lab.add_project(**entry, probability=1.2)
+    assert reader.value.problem in mine.value.en  # "1.2 is above 1"
+    assert mine.value.where == "项目概率 project probability"
+    assert "须在0到1之间" in mine.value.zh  # and said in Chinese first
+
+
+def test_closed_years_are_refused(lab):
+    """As of 2026-09 the plan's 2025 is over (its December is in the data): its targets can no
+    longer be changed; 2026, 2027 and a 2025–2027 total still can."""
+    keys = lab.target_keys()
+    closed = keys[keys["closed"]]
+    # 3 regions × 2 indicators have a 2025 target; nothing else is closed
+    assert len(closed) == 6 and set(closed["year_end"]) == {2025}
+    with pytest.raises(InputError) as exc:
+        lab.override_target(AOJIANG, "firms", 2025, 2025, "baseline", 10)
+    assert "已结束" in exc.value.zh and "is over" in exc.value.en
+    assert lab.is_empty()
+    lab.override_target(AOJIANG, "firms", 2026, 2026, "baseline", 10)  # an open year: fine
+    assert [o["year_start"] for o in lab.overrides] == [2026]
+    # projects and pace rules in months already in the data were refused before (see above)
+
+
+def test_an_amount_far_beyond_the_yearly_target_asks_again(lab):
+    """鳌江's 2027 space target is 5 万㎡. A project of 25000 (㎡ typed into the 万㎡ field) is
+    25000 / 5 = 5,000 times that: the lab asks again and adds nothing; confirmed, it is kept. Up to
+    3 × 5 = 15 is not questioned; 15.5 is."""
+    from ontrack.lab import NeedsConfirmation
+
+    with pytest.raises(NeedsConfirmation) as exc:
+        lab.add_project(AOJIANG, "space", "2027-03", 25000, 1.0, "B")
+    assert "5,000倍" in exc.value.zh
+    assert "应为2.5万平方米" in exc.value.zh  # 25000 ㎡ = 2.5 万㎡
+    assert lab.pipeline == []
+    lab.add_project(AOJIANG, "space", "2027-03", 15, 1.0, "at the limit")
+    with pytest.raises(NeedsConfirmation):
+        lab.add_project(AOJIANG, "space", "2027-03", 15.5, 1.0, "over it")
+    assert len(lab.pipeline) == 1
+    lab.add_project(AOJIANG, "space", "2027-03", 25000, 1.0, "B", confirm=True)
+    assert [p["amount"] for p in lab.pipeline] == [15, 25000]
+    # editing a project into an implausible amount asks too
+    with pytest.raises(NeedsConfirmation):
+        lab.edit_project(0, amount=100)
+    assert lab.pipeline[0]["amount"] == 15
+    # notebook parameters: an entry may carry confirm: true
+    lab.reset()
+    with pytest.raises(InputError):
+        lab.apply(pipeline=[{"region": AOJIANG, "indicator": "space", "month": "2027-03",
+                             "amount": 500}])  # fmt: skip
+    lab.apply(pipeline=[{"region": AOJIANG, "indicator": "space", "month": "2027-03",
+                         "amount": 500, "confirm": True}])  # fmt: skip
+    assert [p["amount"] for p in lab.pipeline] == [500]
+
+
+def test_a_target_far_above_the_plan_asks_again(lab):
+    """萧江 firms 2026: the plan says 30; 90 (3 × 30) is taken as typed, 91 asks again."""
+    from ontrack.lab import NeedsConfirmation
+
+    lab.override_target(XIAOJIANG, "firms", 2026, 2026, "baseline", 90)
+    with pytest.raises(NeedsConfirmation) as exc:
+        lab.override_target(XIAOJIANG, "firms", 2026, 2026, "baseline", 91)
+    assert "原目标" in exc.value.zh and "30个" in exc.value.zh
+    assert [o["value"] for o in lab.overrides] == [90]
+    lab.override_target(XIAOJIANG, "firms", 2026, 2026, "baseline", 91, confirm=True)
+    assert [o["value"] for o in lab.overrides] == [91]
+
+
+def test_required_pace_for_a_target_already_likely_met(lab):
+    """萧江 firms 2026: 27 done by September, target 30, 3 a month as usual, so Oct–Dec bring
+    ~9 and the target is all but certain. Asked for 80%, the answer is not "go faster" but how
+    far the pace may fall: a factor below 1 (above 1/3, which gives ~50%, see above)."""
+    from ontrack.lab.views import solver_message
+
+    r = lab.required_pace(XIAOJIANG, "firms", 2026, p=0.8)
+    assert r["p_meet_now"] >= 0.8 and 1 / 3 < r["factor"] < 1
+    kind, zh, en = solver_message(r, lab)
+    assert kind == "ok" and "无需加快" in zh and "需为原来的" not in zh
+    assert "no speed-up needed" in en
+    # a target out of reach says so
+    r = lab.required_pace(AOJIANG, "firms", 2026, p=0.95)  # 18 done, 30 wanted: 12 in 3 months
+    kind, zh, _ = solver_message(r, lab)
+    assert (r["factor"] is None and "即使" in zh) or (r["factor"] > 1 and "需为原来的" in zh)
+    # a closed year has nothing left to solve
+    with pytest.raises(InputError):
+        lab.required_pace(XIAOJIANG, "firms", 2025, p=0.8)
+
+
+def test_changes_on_top_of_an_override_re_simulate_only_their_series(lab):
+    """With a target override, a later pace change re-simulates only the series it reaches (the
+    rest keep the numbers of the override alone), and the result is still exactly the forecast
+    of the whole scenario."""
+    from ontrack.forecast import fit, simulate_attainment
+
+    lab.override_target(XIAOJIANG, "firms", 2026, 2026, "baseline", 33)
+    # an override moves the pooled prior of every series: all 18 targets
+    assert "18 of 18" in lab.timings[-1]["recomputed"]
+    lab.set_pace(AOJIANG, "space", "2026-11", 1.5)
+    # 鳌江 space + the county's space: 2 series × 3 years = 6 targets
+    assert "6 of 18" in lab.timings[-1]["recomputed"]
+    fitted = fit(_progress(), AS_OF, reg=lab.reg)
+    full = simulate_attainment(fitted, _targets(), scenario=lab.scenario, n_sims=N, seed=0)
+    cols = ["p_meet", "proj_p10", "proj_p50", "proj_p90", "target"]
+    mine = lab.scenario_table.set_index(KEY_COLS)[cols].sort_index()
+    theirs = full.set_index(KEY_COLS)[cols].sort_index()
+    pd.testing.assert_frame_equal(mine, theirs, check_exact=True)
+
+
+def test_results_mark_changed_and_closed_rows(lab):
+    lab.set_pace(XIAOJIANG, "firms", "2026-10", 0.0)
+    r = lab.results()
+    # 萧江 firms 2026 and 2027 (and the 2025–2027 rows if there were any) and the county's
+    # firms 2026, 2027 move; 2025 is over and no pace from October 2026 reaches it
+    moved = r[r["changed"]][["region_id", "indicator_id", "year_start"]]
+    assert sorted(map(tuple, moved.to_numpy())) == [
+        ("pingyang", "firms", 2026),
+        ("pingyang", "firms", 2027),
+        (XIAOJIANG, "firms", 2026),
+        (XIAOJIANG, "firms", 2027),
+    ]
+    assert set(r.loc[r["closed"], "year_start"]) == {2025}
+    assert len(lab.changed()) == 4
 
 
 # ----------------------------------------------------------------------------- saving
@@ -353,6 +489,26 @@ def test_relative_paths_are_saved_in_the_project(lab, lab_project):
     assert path.is_file()
 
 
+def test_a_file_already_there_is_replaced_only_when_asked(lab, lab_project):
+    """data/raw holds inputs: the example scenario is not overwritten by a save that happens to
+    name it; asked to (overwrite=True), the lab replaces it. Its own file it saves again freely."""
+    from ontrack.lab import NeedsConfirmation
+
+    example = lab_project.scenarios_dir / "example-aojiang-slip.yml"
+    before = example.read_bytes()
+    lab.set_pace(XIAOJIANG, "firms", "2026-10", 1.2)
+    with pytest.raises(NeedsConfirmation) as exc:
+        lab.save("data/raw/scenarios/example-aojiang-slip.yml")
+    assert "已存在" in exc.value.zh and example.read_bytes() == before
+    lab.set_name("mine")
+    path = lab.save()
+    lab.set_pace(XIAOJIANG, "firms", "2026-10", 1.3)
+    assert lab.save() == path  # its own file: no question
+    lab.save(example, overwrite=True)
+    assert example.read_bytes() != before
+    example.write_bytes(before)
+
+
 @pytest.mark.parametrize("where", ["absolute", "dotdot", "symlink"])
 def test_a_path_outside_the_project_is_refused(lab, lab_project, tmp_path, where):
     outside = tmp_path / "elsewhere"
@@ -370,7 +526,8 @@ def test_a_path_outside_the_project_is_refused(lab, lab_project, tmp_path, where
     finally:
         if where == "symlink":
             (lab_project.root / "out-link").unlink()
-    assert exc.value.where == "scenario path" and "outside the project" in exc.value.problem
+    assert exc.value.where == "文件 scenario path" and "outside the project" in exc.value.problem
+    assert "项目文件夹之外" in exc.value.zh
     assert list(outside.iterdir()) == [] and not (lab_project.root.parent / "s.yml").exists()
 
 
@@ -424,10 +581,10 @@ def test_trajectory_figure_shows_both_fans(lab):
     assert any("目标" in t for t in labels)
 
 
-def test_bench_lab_reports_fit_and_one_change(monkeypatch, lab_project):
-    import ontrack.lab as lab_mod
+def test_bench_lab_reports_the_steps_a_researcher_waits_for(monkeypatch, lab_project):
+    import ontrack.lab.bench as bench
 
-    real = lab_mod.Lab
+    real = bench.Lab
 
     def small_lab(plan, region, as_of, n_sims, project):
         return real(
@@ -440,83 +597,34 @@ def test_bench_lab_reports_fit_and_one_change(monkeypatch, lab_project):
             progress=_progress(),
         )
 
-    monkeypatch.setattr(lab_mod, "Lab", small_lab)
-    rows = lab_mod.bench_lab(PLAN, "pingyang", AS_OF, n_sims=N, project=lab_project)
+    monkeypatch.setattr(bench, "Lab", small_lab)
+    rows = bench.bench_lab(PLAN, "pingyang", AS_OF, n_sims=N, project=lab_project)
     names = [r[0] for r in rows]
-    assert "lab: fit" in names and any(n.startswith("lab: one change") for n in names)
+    assert names[0] == "lab: open (load + fit + baseline)"
+    # each change: the recomputation + table, then the chart
+    assert "lab: target override: recompute + table" in names
+    assert "lab: township pace, with an override: chart" in names
     assert all(isinstance(s, float) and s >= 0 and isinstance(note, str) for _, s, note in rows)
 
 
-# ----------------------------------------------------------------------------- widgets
+def _recipe(target: str, word: str) -> str:
+    """The command line `make TARGET` would run (make -n), the one containing ``word``."""
+    out = subprocess.run(
+        ["make", "-n", target], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    return next(ln for ln in out.splitlines() if word in ln)
 
 
-def test_widgets_call_the_lab_and_show_errors_in_red(lab, lab_project, tmp_path):
-    from ontrack.lab_widgets import widget
-
-    box = widget(lab)
-    ui = box.ui
-    # a bad project: the message appears in red next to the inputs, nothing is added
-    ui.p_region.value, ui.p_indicator.value, ui.p_month.value = AOJIANG, "space", "2027-02"
-    ui.p_amount.value, ui.p_prob.value = -3.0, 1.0
-    ui.p_buttons[0].click()
-    assert "color:#c62828" in ui.p_err.value and "amount" in ui.p_err.value
-    assert "Traceback" not in ui.p_err.value and lab.pipeline == []
-    # a good one is added and listed
-    ui.p_amount.value = 2.0
-    ui.p_buttons[0].click()
-    assert ui.p_err.value == "" and len(lab.pipeline) == 1 and len(ui.p_list.options) == 1
-    # select it, change its month, update; then remove it
-    ui.p_list.value = 0
-    ui.p_month.value = "2027-06"
-    ui.p_buttons[1].click()
-    assert lab.pipeline[0]["month"] == "2027-06" and lab.pipeline[0]["amount"] == 2.0
-    ui.p_list.value = 0
-    ui.p_buttons[2].click()
-    assert lab.pipeline == [] and ui.p_list.options == ()
-    # a target override: a negative value is refused in red, a good one is applied
-    ui.t_key.value = (XIAOJIANG, "firms", 2026, 2026, "baseline")
-    ui.t_value.value = -1.0
-    ui.t_buttons[0].click()
-    assert "color:#c62828" in ui.t_err.value and lab.overrides == []
-    ui.t_value.value = 10.0
-    ui.t_buttons[0].click()
-    assert [o["value"] for o in lab.overrides] == [10.0]
-    # a slider sets the pace of its region × indicator
-    slider, frm, _err = ui.pace_controls[(XIAOJIANG, "firms")]
-    slider.value = 1.5
-    assert lab.pace == [
-        {"region": XIAOJIANG, "indicator": "firms", "from": frm.value, "factor": 1.5}
-    ]
-    # its from-month dropdown moves the rule (not a second rule)
-    frm.value = "2027-01"
-    assert lab.pace == [
-        {"region": XIAOJIANG, "indicator": "firms", "from": "2027-01", "factor": 1.5}
-    ]
-    assert "2027-01" in ui.pace_list.value
-    # "how much faster?": solve, then apply the answer as the series' pace
-    ui.q_region.value, ui.q_indicator.value, ui.q_year.value = XIAOJIANG, "firms", 2027
-    ui.q_solve.click()
-    assert ui._solution is not None and not ui.q_apply.disabled, ui.q_out.value
-    ui.q_apply.click()
-    factor, start = lab.pace_factor(XIAOJIANG, "firms")
-    assert start == ui._solution["from"] and factor >= ui._solution["factor"]
-    # save: the path is relative to the project; empty: data/raw/scenarios/<name>.yml
-    ui.s_name.value = "widget test"
-    ui.s_path.value = ""
-    assert ui.s_path.placeholder == "data/raw/scenarios/scenario.yml"  # the lab's name
-    ui.s_button.click()
-    assert (lab_project.scenarios_dir / "widget-test.yml").exists(), ui.s_err.value
-    assert "saved: data/raw/scenarios/widget-test.yml" in ui.s_err.value
-    ui.s_path.value = "data/raw/scenarios/w.yml"
-    ui.s_button.click()
-    assert (lab_project.scenarios_dir / "w.yml").exists() and "saved" in ui.s_err.value
-    ui.s_path.value = "data/raw/scenarios/w.txt"
-    ui.s_button.click()
-    assert "color:#c62828" in ui.s_err.value
-    ui.s_path.value = str(tmp_path / "w.yml")  # outside the project: refused in red
-    ui.s_button.click()
-    assert "color:#c62828" in ui.s_err.value and "outside the project" in ui.s_err.value
-    assert not (tmp_path / "w.yml").exists()
+def test_make_lab_listens_on_this_machine_only_and_runs_as_root():
+    """`make lab` (JupyterLab refuses root without --allow-root: given only to root) and
+    `make lab-app` (Voilà) listen on 127.0.0.1; the browser test starts JupyterLab the same way."""
+    lab = _recipe("lab", "jupyter lab")
+    assert "--ip=127.0.0.1" in lab and "0.0.0.0" not in lab
+    flags = re.search(r"\$\((.*)\)", lab).group(1)  # the shell's own test of the user
+    given = subprocess.run(["bash", "-c", flags], capture_output=True, text=True).stdout.split()
+    assert given == (["--allow-root", "--no-browser"] if os.geteuid() == 0 else [])
+    app = _recipe("lab-app", "voila")
+    assert "--Voila.ip=127.0.0.1" in app and "05_scenario_lab_app.ipynb" in app
 
 
 # ----------------------------------------------------------------------------- end to end
@@ -584,7 +692,12 @@ def test_notebook_runs_headless_and_saves_the_scenario(tmp_path, lab_project):
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]
     shown = " ".join(str(o.get("data", {})) for o in outputs)
-    assert "p_meet_scenario" in shown and "image/png" in shown and "p_meet_at_factor" in shown
+    # the lab as a page (use_widgets=False): the probability table in the briefing's words and
+    # the chart; the "how fast" answer; the command that renders the briefing with the scenario
+    assert "完成概率" in shown and "data:image/png;base64" in shown
+    assert "p_meet_at_factor" in shown
+    assert "render --plan pingyang-2025-2027 --region pingyang --as-of 2026-09" in shown
+    assert "--scenario data/raw/scenarios/headless.yml --sims 2000" in shown
 
 
 @pytest.fixture(scope="module")
