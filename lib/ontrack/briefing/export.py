@@ -119,6 +119,23 @@ _PATHS = (
 )
 
 
+#: Flags of every headless Chromium the suite starts (one-shot print or the kept-open browser).
+BROWSER_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--disable-dev-shm-usage",
+    "--mute-audio",
+)
+
+
 def find_browser() -> str:
     """A Chromium-family browser for printing PDFs (env ONTRACK_BROWSER overrides)."""
     env = os.environ.get("ONTRACK_BROWSER")
@@ -152,18 +169,7 @@ def print_pdf(
     with tempfile.TemporaryDirectory(prefix="ontrack-chromium-") as profile:
         cmd = [
             browser,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--no-default-browser-check",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-extensions",
-            "--disable-dev-shm-usage",
-            "--mute-audio",
+            *BROWSER_FLAGS,
             f"--user-data-dir={profile}",
             f"--print-to-pdf={pdf_path}",
             "--no-pdf-header-footer",
