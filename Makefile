@@ -76,5 +76,6 @@ bench: data  ## Benchmark: forecast, scale run, briefing and render-all timings
 lab: $(STAMP) data  ## Open JupyterLab on the suite
 	$(BIN)/jupyter lab notebooks/
 
-clean:  ## Remove derived data and reports (never data/raw)
-	rm -rf data/processed/* reports/* .pytest_cache .ruff_cache
+clean:  ## Remove derived data and reports (never data/raw; the render log reports/*.log is kept)
+	rm -rf data/processed/* .pytest_cache .ruff_cache
+	if [ -d reports ]; then find reports -mindepth 1 -maxdepth 1 ! -name '*.log' -exec rm -rf {} +; fi

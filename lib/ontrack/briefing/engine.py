@@ -299,6 +299,7 @@ class Engine:
         self.reset_timeout = reset_timeout
         self.on_event = on_event or (lambda msg: log.info(msg))
         self.tmp: Path | None = None
+        self._extra_tmp: list[Path] = []
         self.reaper: Reaper | None = None
         self.browser = None
         self._queue: queue.Queue = queue.Queue()
@@ -313,6 +314,8 @@ class Engine:
             "browser_start_seconds": 0.0,
         }
         self._stats_lock = threading.Lock()
+        #: the kernel each slot holds now (for the benchmark's memory figures and the tests)
+        self.kernels: dict[int, WarmKernel] = {}
 
     # ------------------------------------------------------------------ life
     def start(self) -> Engine:
@@ -327,7 +330,7 @@ class Engine:
             self.browser = Browser(
                 self.tmp / "browser" / "profile",
                 on_start=self.reaper.watch_group,
-                env=kernel_env(self.tmp),
+                env=kernel_env(self._browser_tmp()),
             )
             threading.Thread(target=self._start_browser, daemon=True, name="browser").start()
         for i in range(self.slots):
@@ -335,6 +338,18 @@ class Engine:
             t.start()
             self._threads.append(t)
         return self
+
+    def _browser_tmp(self) -> Path:
+        """Chromium's temporary folder: the run's, unless its path is too long for the unix
+        socket Chromium makes there (108 bytes with the socket's own name): then a short one
+        under /tmp, named after this process and removed like the run's."""
+        assert self.tmp is not None and self.reaper is not None
+        if len(str(self.tmp)) <= 60 or not os.path.isdir("/tmp"):
+            return self.tmp
+        short = Path(tempfile.mkdtemp(prefix=f"ontrack-{os.getpid()}-", dir="/tmp"))
+        self.reaper.watch_path(short)
+        self._extra_tmp.append(short)
+        return short
 
     def _start_browser(self) -> None:
         try:
@@ -367,8 +382,9 @@ class Engine:
             t.join(timeout=30)
         if self.browser is not None:
             self.browser.close()
-        if self.tmp is not None:
-            shutil.rmtree(self.tmp, ignore_errors=True)
+        for folder in [self.tmp, *self._extra_tmp]:
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
         if self.reaper is not None:
             self.reaper.close()
 
@@ -418,6 +434,7 @@ class Engine:
         k = WarmKernel(kdir, kernel_env(self.tmp), self.start_timeout)
         if k.pid:
             self.reaper.watch_group(k.pid)
+        self.kernels[i] = k
         with self._stats_lock:
             self.stats["kernel_starts"] += 1
             self.stats["kernel_start_seconds"].append(round(k.started, 2))
@@ -428,6 +445,9 @@ class Engine:
         return k
 
     def _drop(self, kernel: WarmKernel) -> None:
+        for i, k in list(self.kernels.items()):
+            if k is kernel:
+                del self.kernels[i]
         kernel.shutdown()
         if kernel.pid and self.reaper is not None:
             self.reaper.forget_group(kernel.pid)
