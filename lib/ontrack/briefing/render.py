@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import errno
 import os
 import shutil
@@ -217,13 +218,17 @@ def check_as_of(project: Project, plan: str, as_of: str) -> str:
     if as_of > months[-1]:
         problem = (
             f"{as_of} is after the last month with progress data for plan {plan!r} "
-            f"({months[-1]}); 数据截至{months[-1]}，不能生成之后月份的简报"
+            f"({months[-1]}); 数据截至{_zh_month(months[-1])}，不能生成之后月份的简报"
         )
     elif as_of < months[0]:
         problem = f"{as_of} is before the first month with progress data for plan {plan!r}"
     else:
         problem = f"plan {plan!r} has no progress data for {as_of}; 该月没有进度数据"
     raise InputError("--as-of", problem, f"'latest' or a month with data ({span})")
+
+
+def _zh_month(month: str) -> str:
+    return f"{month[:4]}年{int(month[5:7])}月"
 
 
 def check_scenario(project: Project, scenario: str) -> None:
@@ -246,7 +251,8 @@ def check_scenario(project: Project, scenario: str) -> None:
         where = f"scenario {src}: {kind}[{k}]"
         if rule.region != "*" and rule.region not in reg.regions:
             near = reg.match_region(rule.region)
-            hint = [near] if near else reg.suggest_regions(rule.region)
+            hint = [near] if near else difflib.get_close_matches(rule.region, list(reg.regions))
+            hint = hint or reg.suggest_regions(rule.region)
             msg = f"unknown region {rule.region!r}"
             if hint:
                 msg += f" (did you mean {', '.join(hint)}?)"
