@@ -7,6 +7,7 @@ uses, which read the forecast stage's tables (:mod:`.data`) and never compute a 
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -139,6 +140,11 @@ class Briefing:
         d = self.data
         params = dict(self.params or {})
         params["as_of"] = d.as_of
+        if params.get("scenario") and params.get("project"):
+            # the scenario as the project names it (not this machine's absolute path)
+            with contextlib.suppress(ValueError):
+                rel = Path(params["scenario"]).relative_to(params["project"])
+                params["scenario"] = rel.as_posix()
         return tables.footer_section(
             d.plan,
             self.region,
