@@ -15,7 +15,7 @@ PLAN_INPUTS     := $(shell find data/raw/plans data/raw/indicators.csv ontrack.t
 PROGRESS_INPUTS := $(shell find data/raw/progress -type f 2>/dev/null)
 LIB_SOURCES     := $(shell find lib/ontrack -type f -name '*.py' 2>/dev/null)
 
-.PHONY: help setup system-deps data targets progress briefing render-all test lint format bench lab clean
+.PHONY: help setup system-deps data targets progress briefing render-all test lint format bench bench-scale lab clean
 
 help:  ## List every target with a one-line description
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -37,7 +37,7 @@ system-deps:  ## Install the Debian packages the suite needs, only where missing
 $(STAMP): pyproject.toml
 	@$(MAKE) --no-print-directory system-deps
 	@test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -e ".[dev]"
+	$(PY) -m pip install -q --disable-pip-version-check -e ".[dev,cluster]"
 	@touch $(STAMP)
 
 data/processed/targets.csv: $(STAMP) $(PLAN_INPUTS) $(LIB_SOURCES)
@@ -70,8 +70,11 @@ format: $(STAMP)  ## Format code and notebooks, strip notebook outputs
 	$(BIN)/ruff check --fix .
 	$(BIN)/nbstripout notebooks/*.ipynb
 
-bench: data  ## Benchmark: forecast, scale run, briefing and render-all timings
+bench: data  ## Benchmark: forecast, scale run, one render, the naive route vs render-all
 	$(PY) -m ontrack.bench
+
+bench-scale: $(STAMP)  ## Province-size synthetic project (90 plans x 15 townships): throughput, memory, projections
+	$(PY) -m ontrack.briefing.scale
 
 lab: $(STAMP) data  ## Open JupyterLab on the suite
 	$(BIN)/jupyter lab notebooks/

@@ -333,6 +333,7 @@ class Engine:
                 env=kernel_env(self._browser_tmp()),
             )
             threading.Thread(target=self._start_browser, daemon=True, name="browser").start()
+        threading.Thread(target=_warm_exporter, daemon=True, name="exporter").start()
         for i in range(self.slots):
             t = threading.Thread(target=self._slot, args=(i,), daemon=True, name=f"slot-{i}")
             t.start()
@@ -515,6 +516,13 @@ class Engine:
             with contextlib.suppress(Exception):
                 kernel = self._replace(i, kernel, "it failed during a briefing")
         raise AssertionError("unreachable")
+
+
+def _warm_exporter() -> None:
+    from .export import warm_up
+
+    with contextlib.suppress(Exception):  # the first briefing would report a real problem
+        warm_up()
 
 
 def _failed(job: dict, folder: Path, error: str, **extra) -> Rendered:

@@ -20,13 +20,22 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, OntrackError
 from ..fileio import atomic_path
 from ..project import Project, find_project, open_project
-from .manifest import is_fresh, job_key, read_manifest, record, write_index, write_manifest
+from .manifest import (
+    is_fresh,
+    job_key,
+    looks_fresh,
+    read_manifest,
+    record,
+    write_index,
+    write_manifest,
+)
 from .params import PARAMS, validate_params
 
 NOTEBOOK = "04_briefing.ipynb"
@@ -272,14 +281,20 @@ def check_scenario(project: Project, scenario: str) -> None:
         raise errors[0] if len(errors) == 1 else InputErrors(errors)
 
 
-def prepare(params: dict[str, Any], project: Project) -> tuple[dict[str, Any], dict[str, Any]]:
+def prepare(
+    params: dict[str, Any],
+    project: Project,
+    on_checked: Callable[[dict[str, Any]], None] | None = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Validated params with as_of resolved; the forecast tables of the parameters made sure to
     exist and be current (computed when missing or stale; the targets and progress tables are
     built first where missing). Returns (params, plan info for the manifest: parameters, inputs
     read by the briefing, code, forecast folder and seconds, tables built).
 
     Everything a user can get wrong is checked here, before any kernel starts: the parameters,
-    the month (:func:`check_as_of`), the scenario's names (:func:`check_scenario`)."""
+    the month (:func:`check_as_of`), the scenario's names (:func:`check_scenario`).
+    ``on_checked(params)`` is called once they pass, before the forecast is made sure of (the
+    commands start their kernels there, so that kernel start and forecast overlap)."""
     from ..forecast import tables as ft
     from .data import NOTEBOOK as NB
     from .data import code_version, input_checksums
@@ -290,6 +305,8 @@ def prepare(params: dict[str, Any], project: Project) -> tuple[dict[str, Any], d
     check_scenario(project, params["scenario"])
     as_of = check_as_of(project, params["plan"], params["as_of"])
     params = dict(params, as_of=as_of)
+    if on_checked is not None:
+        on_checked(params)
     folder, computed = ft.ensure(
         project,
         as_of,
@@ -426,8 +443,26 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(project: Project, raw: dict, formats: tuple[str, ...], force: bool, log) -> int:
+    from .engine import Engine
+
+    engine = Engine(slots=1, pdf="pdf" in formats, on_event=log.detail)
+
+    def start_early(params: dict[str, Any]) -> None:
+        """Start the kernel and the browser while the forecast is made sure of, unless the
+        briefing looks up to date (then no kernel starts at all)."""
+        manifest = read_manifest(project, params["as_of"])
+        if force or not looks_fresh(project, manifest, params["plan"], output_stem(params)):
+            engine.start()
+
     try:
-        params, info = prepare(raw, project)
+        return _render(project, raw, formats, force, log, engine, start_early)
+    finally:
+        engine.close()
+
+
+def _render(project, raw, formats, force, log, engine, start_early) -> int:
+    try:
+        params, info = prepare(raw, project, on_checked=start_early)
     except (OntrackError, OSError):
         raise
     except Exception as exc:  # a bug or bad data in an earlier stage: one line, no traceback
@@ -449,7 +484,9 @@ def _run(project: Project, raw: dict, formats: tuple[str, ...], force: bool, log
         first = reports / entry["outputs"][formats[0]]
         log.summary(f"summary: 0 rendered, 1 up to date, 0 failed; {first}")
         return 0
-    result = render_one({"params": params, "formats": formats})
+    t0 = time.perf_counter()
+    result = render_one({"params": params, "formats": formats}, engine.start())
+    result.setdefault("seconds", {})["wall"] = round(time.perf_counter() - t0, 2)
     record(manifest, info, result, key)
     write_manifest(project, manifest)
     write_index(project)
@@ -460,13 +497,12 @@ def _run(project: Project, raw: dict, formats: tuple[str, ...], force: bool, log
         log.summary("summary: 0 rendered, 0 up to date, 1 failed")
         return 1
     secs = result["seconds"]
-    log.info(f"briefing {what} ({secs.get('wall', secs['total'])} s):")
+    log.info(f"briefing {what} ({secs['wall']} s):")
     for fmt in (*formats, "ipynb"):
         log.info(f"  {fmt:5s} {reports / result['outputs'][fmt]}")
     log.info(f"  index {reports / 'index.html'}")
     log.detail("  seconds: " + ", ".join(f"{k} {v}" for k, v in secs.items()))
-    wall = secs.get("wall", secs["total"])
-    log.summary(f"summary: 1 rendered, 0 up to date, 0 failed in {wall} s")
+    log.summary(f"summary: 1 rendered, 0 up to date, 0 failed in {secs['wall']} s")
     return 0
 
 

@@ -133,6 +133,46 @@ def _render_all(
     cluster,
     cell_timeout,
 ):
+    from .engine import Engine
+
+    engine = Engine(slots=max(1, jobs), pdf="pdf" in formats, on_event=log.detail)
+    try:
+        return _render_plans(
+            project,
+            plans,
+            as_of,
+            jobs,
+            formats,
+            lang,
+            n_sims,
+            seed,
+            force,
+            progress,
+            log,
+            cluster,
+            cell_timeout,
+            engine,
+        )
+    finally:
+        engine.close()
+
+
+def _render_plans(
+    project,
+    plans,
+    as_of,
+    jobs,
+    formats,
+    lang,
+    n_sims,
+    seed,
+    force,
+    progress,
+    log,
+    cluster,
+    cell_timeout,
+    engine,
+):
     from tqdm import tqdm
 
     root = str(project.root)
@@ -145,6 +185,8 @@ def _render_all(
     todo: list[tuple[dict, str, dict]] = []  # (job, key, plan_info)
     manifests: dict[str, dict] = {}
     plan_failures: list[tuple[str, str]] = []  # (plan, error): failed before any region
+    if force and not cluster:
+        engine.start()  # kernels start while the forecasts are made sure of
     for plan in plans:
         regions = plan_regions(plan, project)
         base = dict(
@@ -222,7 +264,7 @@ def _render_all(
 
             render_on_cluster(cluster, project, [j for j, _, _ in todo], done, log)
         elif todo:
-            _render_local(project, [j for j, _, _ in todo], jobs, formats, done, log)
+            _render_local(project, [j for j, _, _ in todo], engine, done)
     finally:
         bar.close()
         for m in manifests.values():
@@ -231,42 +273,34 @@ def _render_all(
     return results
 
 
-def _render_local(
-    project: Project,
-    todo: list[dict],
-    jobs: int,
-    formats: tuple[str, ...],
-    done: Callable[[dict], None],
-    log: RunLog,
-) -> None:
+def _render_local(project: Project, todo: list[dict], engine, done: Callable[[dict], None]) -> None:
     """The jobs on this machine's warm engine, in the order given (plan by plan)."""
     from concurrent.futures import as_completed
 
-    from .engine import Engine
-
-    slots = max(1, min(jobs, len(todo)))
-    with Engine(slots=slots, pdf="pdf" in formats, on_event=log.detail) as engine:
-        futures = {engine.submit(job): job for job in todo}
-        for fut in as_completed(futures):
-            job = futures[fut]
+    if engine.tmp is None:  # not started early: no more kernels than briefings
+        engine.slots = max(1, min(engine.slots, len(todo)))
+    engine.start()
+    futures = {engine.submit(job): job for job in todo}
+    for fut in as_completed(futures):
+        job = futures[fut]
+        try:
+            rendered = fut.result()
+        except Exception as exc:  # the engine failed this job: the others go on
+            p = job["params"]
+            res = dict(
+                plan=p["plan"],
+                region=p["region"],
+                as_of=p["as_of"],
+                name=job["stem"],
+                status="failed",
+                error=f"{type(exc).__name__}: {exc}",
+            )
+        else:
             try:
-                rendered = fut.result()
-            except Exception as exc:  # the engine failed this job: the others go on
-                p = job["params"]
-                res = dict(
-                    plan=p["plan"],
-                    region=p["region"],
-                    as_of=p["as_of"],
-                    name=job["stem"],
-                    status="failed",
-                    error=f"{type(exc).__name__}: {exc}",
-                )
-            else:
-                try:
-                    res = commit(project, rendered)
-                finally:
-                    engine.discard(rendered)
-            done(res)
+                res = commit(project, rendered)
+            finally:
+                engine.discard(rendered)
+        done(res)
 
 
 def _failure_month(project: Project, as_of: str, manifests: dict[str, dict]) -> str:

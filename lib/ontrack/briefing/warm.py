@@ -81,6 +81,10 @@ def prepare(imports: tuple[str, ...] = WARM_IMPORTS) -> None:
     }
     for m in _ontrack_modules():
         del sys.modules[m]
+    # what the imports made stays for the kernel's life: out of the collector's way, so that
+    # the collection IPython's reset runs looks only at what a briefing made
+    gc.collect()
+    gc.freeze()
 
 
 def reset(cwd: str) -> None:
@@ -123,14 +127,13 @@ def reset(cwd: str) -> None:
     np.seterr(**_state["np_err"])
     np.set_printoptions(**_state["np_print"])
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+        warnings.simplefilter("ignore")  # deprecated options warn when reset
         pd.reset_option("all")
 
     os.environ.clear()
     os.environ.update(_state["environ"])
     sys.path[:] = _state["path"]
     os.chdir(cwd)
-    gc.collect()
 
 
 def _ipython():
