@@ -10,6 +10,7 @@ PLAN   ?= pingyang-2025-2027
 REGION ?= pingyang
 AS_OF  ?= latest
 FORMAT ?= html,pdf
+RENDER_ARGS ?=
 
 PLAN_INPUTS     := $(shell find data/raw/plans data/raw/indicators.csv ontrack.toml -type f 2>/dev/null)
 PROGRESS_INPUTS := $(shell find data/raw/progress -type f 2>/dev/null)
@@ -54,7 +55,7 @@ briefing: data  ## Set up (first time) and render the default briefing (Pingyang
 	$(BIN)/ontrack render --plan $(PLAN) --region $(REGION) --as-of $(AS_OF) --format $(FORMAT)
 
 render-all: data  ## Render every region's briefing of the default plans (what cron runs)
-	$(BIN)/ontrack render-all --as-of $(AS_OF)
+	$(BIN)/ontrack render-all --as-of $(AS_OF) $(RENDER_ARGS)
 
 test: $(STAMP)  ## Run lint and the whole test suite (renders a briefing end to end)
 	$(BIN)/ruff check .

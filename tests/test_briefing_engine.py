@@ -310,3 +310,27 @@ def test_one_browser_prints_every_pdf_like_the_command_line(sample, tmp_path):
         assert len(ours.pages) == len(theirs.pages)
         assert [p.mediabox for p in ours.pages] == [p.mediabox for p in theirs.pages]
         assert [p.extract_text() for p in ours.pages] == [p.extract_text() for p in theirs.pages]
+
+
+def test_the_table_cache_reads_a_file_again_when_it_changes_and_hands_out_copies(tmp_path):
+    import pandas as pd
+
+    from ontrack.briefing import tablecache
+
+    f = tmp_path / "t.csv"
+    f.write_text("a\n1\n", encoding="utf-8")
+    reads = []
+
+    def read():
+        reads.append(1)
+        return pd.read_csv(f), {"n": [1]}
+
+    df, meta = tablecache.cached("test", (f,), read)
+    df.loc[0, "a"] = 99  # a briefing changing its copy in place
+    meta["n"].append(2)
+    again, meta2 = tablecache.cached("test", (f,), read)
+    assert len(reads) == 1  # same content: read once
+    assert again["a"].tolist() == [1] and meta2 == {"n": [1]}  # untouched by the change above
+    f.write_text("a\n2\n", encoding="utf-8")  # same size, other content
+    changed, _ = tablecache.cached("test", (f,), read)
+    assert len(reads) == 2 and changed["a"].tolist() == [2]

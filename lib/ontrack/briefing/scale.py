@@ -147,8 +147,10 @@ def measure(
     jobs: int = 2,
     keep: Path | None = None,
     formats: tuple[str, ...] = ("html", "pdf"),
+    say=None,
 ) -> list[tuple[str, str]]:
-    """Build the province, forecast it, render a sample; (what, value) lines."""
+    """Build the province, forecast it, render a sample; (what, value) lines (each also given
+    to ``say`` as soon as it is measured)."""
     from ..forecast import tables as ft
     from .cluster import bundle_files, make_bundle
     from .params import plan_regions
@@ -156,12 +158,17 @@ def measure(
     from .render_all import render_all
     from .runlog import RunLog
 
-    out: list[tuple[str, str]] = []
+    out = _Lines(say)
     tmp = Path(tempfile.mkdtemp(prefix="ontrack-scale-"))
     root = (keep or tmp / "province").resolve()
     try:
         t0 = time.perf_counter()
-        project = make_province(root, n_plans, n_towns)
+        if keep and (root / "ontrack.toml").is_file():  # made by an earlier run: reused
+            from ..project import open_project
+
+            project = open_project(root)
+        else:
+            project = make_province(root, n_plans, n_towns)
         regions = sum(len(plan_regions(p, project)) for p in project.render_plans)
         out.append(
             (
@@ -244,6 +251,17 @@ def measure(
     return out
 
 
+class _Lines(list):
+    def __init__(self, say):
+        super().__init__()
+        self.say = say
+
+    def append(self, item) -> None:
+        super().append(item)
+        if self.say is not None:
+            self.say(*item)
+
+
 def _hms(s: float) -> str:
     m, s = divmod(round(s), 60)
     h, m = divmod(m, 60)
@@ -259,13 +277,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--render", type=int, default=2, help="plans whose briefings are rendered")
     p.add_argument("--jobs", type=int, default=2, help="workers (default 2)")
     p.add_argument("--format", default="html,pdf", help="html, pdf or html,pdf")
-    p.add_argument("--keep", type=Path, default=None, help="make the project here and keep it")
+    p.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        help="make the project here and keep it (reused if it is there: the forecast is then "
+        "already made)",
+    )
     args = p.parse_args(argv)
     from .render import parse_formats
 
-    for what, value in measure(args.plans, args.towns, args.render, args.jobs, args.keep,
-                               parse_formats(args.format)):  # fmt: skip
+    def say(what: str, value: str) -> None:
         print(f"{what:48s} {value}", flush=True)
+
+    measure(args.plans, args.towns, args.render, args.jobs, args.keep, parse_formats(args.format),
+            say)  # fmt: skip
     return 0
 
 
