@@ -42,7 +42,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -304,6 +304,7 @@ class Engine:
         self.browser = None
         self._queue: queue.Queue = queue.Queue()
         self._threads: list[threading.Thread] = []
+        self._finishers: ThreadPoolExecutor | None = None
         self._jobs = itertools.count(1)
         self._closed = False
         self.stats: dict[str, Any] = {
@@ -334,6 +335,7 @@ class Engine:
             )
             threading.Thread(target=self._start_browser, daemon=True, name="browser").start()
         threading.Thread(target=_warm_exporter, daemon=True, name="exporter").start()
+        self._finishers = ThreadPoolExecutor(max_workers=self.slots, thread_name_prefix="finish")
         for i in range(self.slots):
             t = threading.Thread(target=self._slot, args=(i,), daemon=True, name=f"slot-{i}")
             t.start()
@@ -381,6 +383,8 @@ class Engine:
             self._queue.put(None)
         for t in self._threads:
             t.join(timeout=30)
+        if self._finishers is not None:
+            self._finishers.shutdown(wait=True, cancel_futures=True)
         if self.browser is not None:
             self.browser.close()
         for folder in [self.tmp, *self._extra_tmp]:
@@ -421,12 +425,24 @@ class Engine:
                     continue
                 try:
                     kernel, out = self._run(i, kernel, job)
-                    fut.set_result(out)
                 except BaseException as exc:  # the future carries it to the caller
                     fut.set_exception(exc)
+                    continue
+                if isinstance(out, Executed):  # export and print while the kernel goes on
+                    self._finishers.submit(self._finish, out, fut)
+                else:
+                    fut.set_result(out)
         finally:
             if kernel is not None:
                 self._drop(kernel)
+
+    def _finish(self, ex: Executed, fut: Future) -> None:
+        try:
+            out = finish_job(ex, self)
+            out.result["kernel"] = ex.job.get("kernel")
+            fut.set_result(out)
+        except BaseException as exc:
+            fut.set_exception(exc)
 
     def _new_kernel(self, i: int) -> WarmKernel:
         assert self.tmp is not None and self.reaper is not None
@@ -475,7 +491,9 @@ class Engine:
                 kernel = self._replace(i, kernel, f"reset failed: {exc}")
         raise AssertionError("unreachable")
 
-    def _run(self, i: int, kernel: WarmKernel | None, job: dict) -> tuple[WarmKernel, Rendered]:
+    def _run(
+        self, i: int, kernel: WarmKernel | None, job: dict
+    ) -> tuple[WarmKernel, Rendered | Executed]:
         from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
         assert self.tmp is not None
@@ -490,9 +508,11 @@ class Engine:
                 return kernel, _failed(job, folder, f"no working kernel: {exc}")
             reset_s = time.perf_counter() - t0
             try:
-                out = render_job(job, kernel, folder, self)
-                out.result.setdefault("seconds", {})["reset"] = round(reset_s, 2)
-                out.result["kernel"] = kernel.n
+                out = execute_job(job, kernel, folder, self)
+                seconds = out.seconds if isinstance(out, Executed) else out.result["seconds"]
+                seconds["reset"] = round(reset_s, 2)
+                if isinstance(out, Executed):
+                    out.job = dict(job, kernel=kernel.n)
                 kernel.jobs += 1
                 return kernel, out
             except DeadKernelError:
@@ -554,19 +574,17 @@ def parameterized(notebook: Path, params: dict[str, Any], output_label: str):
     return remove_error_markers(nb)
 
 
-def render_job(job: dict, kernel: WarmKernel, folder: Path, engine: Engine) -> Rendered:
-    """Execute, export and print one briefing on a ready kernel. A failing cell is a failed
-    result (the executed notebook kept as 'failed'); a dead or hung kernel raises (the engine
-    replaces it)."""
+def execute_job(job: dict, kernel: WarmKernel, folder: Path, engine: Engine) -> Rendered | Executed:
+    """Execute one briefing's notebook on a ready kernel: an :class:`Executed` for
+    :func:`finish_job`; a failing cell is a failed :class:`Rendered` (the executed notebook kept
+    as 'failed'); a dead or hung kernel raises (the engine replaces it)."""
     import nbformat
     from papermill.engines import NotebookExecutionManager
     from papermill.exceptions import PapermillExecutionError
     from papermill.execute import raise_for_execution_errors
 
-    from .export import export_html
-
     t0 = time.perf_counter()
-    params, formats, stem = job["params"], tuple(job["formats"]), job["stem"]
+    params, stem = job["params"], job["stem"]
     seconds: dict[str, float] = {}
     nb = parameterized(Path(job["notebook"]), params, job.get("output_label", f"{stem}.ipynb"))
     nb_man = NotebookExecutionManager(
@@ -606,9 +624,31 @@ def render_job(job: dict, kernel: WarmKernel, folder: Path, engine: Engine) -> R
         for o in c.get("outputs", [])
         if o.get("output_type") == "stream" and o.get("name") == "stderr"
     )
+    return Executed(job, nb, folder, files, seconds, t0, stderr)
+
+
+@dataclass
+class Executed:
+    """A notebook executed, waiting to be exported and printed (the kernel is free again)."""
+
+    job: dict
+    nb: Any
+    folder: Path
+    files: dict[str, Path]
+    seconds: dict[str, float]
+    t0: float
+    stderr: int
+
+
+def finish_job(ex: Executed, engine: Engine) -> Rendered:
+    """Export an executed briefing to HTML and print it to PDF (off the kernel's thread)."""
+    from .export import export_html
+
+    job, folder, files, seconds, t0 = ex.job, ex.folder, ex.files, ex.seconds, ex.t0
+    params, formats, stem = job["params"], tuple(job["formats"]), job["stem"]
     try:
         t1 = time.perf_counter()
-        html = export_html(nb, lang=params["lang"], title=job["title"])
+        html = export_html(ex.nb, lang=params["lang"], title=job["title"])
         files["html"] = folder / f"{stem}.html"
         files["html"].write_text(html, encoding="utf-8")
         seconds["html"] = round(time.perf_counter() - t1, 2)
@@ -626,14 +666,13 @@ def render_job(job: dict, kernel: WarmKernel, folder: Path, engine: Engine) -> R
     if "html" not in formats:
         files.pop("html")
     seconds["total"] = round(time.perf_counter() - t0, 2)
-    p = job["params"]
     result = dict(
-        plan=p["plan"],
-        region=p["region"],
-        as_of=p["as_of"],
+        plan=params["plan"],
+        region=params["region"],
+        as_of=params["as_of"],
         status="ok",
         name=stem,
-        stderr_outputs=stderr,
+        stderr_outputs=ex.stderr,
         seconds=seconds,
     )
     return Rendered(result, files, folder)
