@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import fcntl
 import itertools
 import json
 import os
@@ -96,6 +95,8 @@ class Browser:
         self.profile_dir.mkdir(parents=True, exist_ok=True)
         cmd_r, cmd_w = os.pipe()  # commands: we write, the browser reads on fd 3
         res_r, res_w = os.pipe()  # responses: the browser writes on fd 4, we read
+        import fcntl
+
         # a two-line trampoline puts the two pipe ends on fds 3 and 4, then becomes the browser
         hi_r = fcntl.fcntl(cmd_r, fcntl.F_DUPFD_CLOEXEC, 10)
         hi_w = fcntl.fcntl(res_w, fcntl.F_DUPFD_CLOEXEC, 10)
@@ -293,3 +294,23 @@ class Browser:
             raise BrowserError("the browser returned something that is not a PDF")
         pdf_path.write_bytes(pdf)
         return pdf_path
+
+
+class OneShot:
+    """Where the DevTools pipe is not available (Windows): a fresh browser per PDF, as
+    ``chromium --headless --print-to-pdf`` (export.print_pdf)."""
+
+    def __init__(self, *args, **kwargs):
+        self.starts = 0
+
+    def start(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def print_pdf(self, html_path: str | os.PathLike, pdf_path: str | os.PathLike) -> Path:
+        from .export import print_pdf
+
+        self.starts += 1
+        return print_pdf(html_path, pdf_path)

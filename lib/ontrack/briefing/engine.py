@@ -326,9 +326,9 @@ class Engine:
         self.tmp = Path(tempfile.mkdtemp(prefix="ontrack-run-"))
         self.reaper.watch_path(self.tmp)
         if self.pdf:
-            from .browser import Browser
+            from .browser import Browser, OneShot
 
-            self.browser = Browser(
+            self.browser = (Browser if os.name == "posix" else OneShot)(
                 self.tmp / "browser" / "profile",
                 on_start=self.reaper.watch_group,
                 env=kernel_env(self._browser_tmp()),
@@ -379,6 +379,12 @@ class Engine:
                 break
             if item is not None:
                 item[0].cancel()
+        # a briefing still running is stopped, not waited for (SIGTERM must be quick): its
+        # kernel is killed and, the engine closing, not replaced
+        for k in list(self.kernels.values()):
+            if k.pid:
+                with contextlib.suppress(OSError):
+                    os.killpg(k.pid, signal.SIGKILL)
         for _ in self._threads:
             self._queue.put(None)
         for t in self._threads:
@@ -446,6 +452,8 @@ class Engine:
 
     def _new_kernel(self, i: int) -> WarmKernel:
         assert self.tmp is not None and self.reaper is not None
+        if self._closed:
+            raise KernelFault("the render engine is stopping")
         kdir = self.tmp / "kernels"
         kdir.mkdir(exist_ok=True)
         k = WarmKernel(kdir, kernel_env(self.tmp), self.start_timeout)

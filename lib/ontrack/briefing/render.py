@@ -470,7 +470,7 @@ def _render(project, raw, formats, force, log, engine, start_early) -> int:
             f"could not load the data or run the forecast: {type(exc).__name__}: {exc}"
         ) from None
     for path in info.get("built", []):
-        log.info(f"built {path} (from data/raw, as `ontrack targets` / `ontrack ingest` would)")
+        log.plain(f"built {path} (from data/raw, as `ontrack targets` / `ontrack ingest` would)")
     key = job_key(params, formats, info["inputs"], info["code"])
     manifest = read_manifest(project, params["as_of"])
     stem = output_stem(params)
@@ -478,7 +478,7 @@ def _render(project, raw, formats, force, log, engine, start_early) -> int:
     what = f"{params['plan']}/{params['region']} as of {params['as_of']}"
     if not force and is_fresh(project, manifest, params["plan"], stem, key):
         entry = manifest["plans"][params["plan"]]["regions"][stem]
-        log.info(f"briefing {what}: up to date (--force renders again)")
+        log.plain(f"briefing {what}: up to date (--force renders again)")
         for fmt in (*formats, "ipynb"):
             log.detail(f"  {fmt:5s} {reports / entry['outputs'][fmt]}")
         first = reports / entry["outputs"][formats[0]]
@@ -497,10 +497,10 @@ def _render(project, raw, formats, force, log, engine, start_early) -> int:
         log.summary("summary: 0 rendered, 0 up to date, 1 failed")
         return 1
     secs = result["seconds"]
-    log.info(f"briefing {what} ({secs['wall']} s):")
+    log.plain(f"briefing {what} ({secs['wall']} s):")
     for fmt in (*formats, "ipynb"):
-        log.info(f"  {fmt:5s} {reports / result['outputs'][fmt]}")
-    log.info(f"  index {reports / 'index.html'}")
+        log.plain(f"  {fmt:5s} {reports / result['outputs'][fmt]}")
+    log.plain(f"  index {reports / 'index.html'}")
     log.detail("  seconds: " + ", ".join(f"{k} {v}" for k, v in secs.items()))
     log.summary(f"summary: 1 rendered, 0 up to date, 0 failed in {secs['wall']} s")
     return 0

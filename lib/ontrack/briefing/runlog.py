@@ -36,12 +36,12 @@ class RunLog:
         self._lock = threading.Lock()
         self.file_error: str | None = None  # the last failure to append to the file
 
-    def _write(self, text: str, level: int, error: bool) -> None:
+    def _write(self, text: str, level: int, error: bool, plain: bool = False) -> None:
         line = f"{stamp()} {self.command}: {text}"
         with self._lock:
             if level <= self.level or error:
                 stream = sys.stderr if error else sys.stdout
-                print(line, file=stream, flush=True)
+                print(text if plain else line, file=stream, flush=True)
             if self.file is not None and level <= LEVELS["normal"] and self.file.parent.is_dir():
                 try:
                     # one write of whole lines, appended (O_APPEND): never a torn line
@@ -53,6 +53,11 @@ class RunLog:
 
     def info(self, text: str) -> None:
         self._write(text, LEVELS["normal"], False)
+
+    def plain(self, text: str) -> None:
+        """A line for a person at the terminal (``ontrack render``'s list of files), printed as
+        it is; the log file still gets it with the time."""
+        self._write(text, LEVELS["normal"], False, plain=True)
 
     def detail(self, text: str) -> None:
         self._write(text, LEVELS["verbose"], False)
