@@ -260,3 +260,14 @@ def test_io_problem_names_the_file_and_the_reason(tmp_path):
         "cannot write reports/2026-10/x.html: No space left on device "
         "(the disk is full: free some space and run again)"
     )
+
+
+def test_a_cluster_run_without_dask_is_one_clear_line(example_project, capsys, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if not installed
+    monkeypatch.setattr(Engine, "start", lambda self: pytest.fail("a kernel was started"))
+    p = ["--project", str(example_project.root), "render-all"]
+    assert main([*p, "--cluster", "tcp://127.0.0.1:8786"]) == 2
+    line = _one_line(capsys.readouterr().err)
+    assert "--cluster needs Dask distributed: pip install 'ontrack[cluster]'" in line

@@ -39,7 +39,7 @@ PLUGIN = "ontrack-engine"
 TRIES = 3
 
 
-def _distributed():
+def require_distributed():
     try:
         import distributed
     except ImportError:
@@ -102,7 +102,7 @@ def remote_job(job: dict, project: Project) -> dict:
 
 # ---------------------------------------------------------------------------- the worker side
 def _worker_plugin_class():
-    distributed = _distributed()
+    distributed = require_distributed()
 
     class EnginePlugin(distributed.WorkerPlugin):
         """Keeps one warm engine per worker (as many kernels as the worker has threads) and
@@ -214,7 +214,7 @@ def render_on_cluster(
 ) -> None:
     """Render ``jobs`` on the cluster at ``address``; ``done(result)`` for each, after its
     files are written."""
-    distributed = _distributed()
+    distributed = require_distributed()
     from .render import commit
 
     try:

@@ -97,7 +97,12 @@ def render_all(
         raise InputError(
             "--plans", f"unknown plan(s) {', '.join(unknown)}", "one of " + ", ".join(known)
         )
-    check_browser(formats)
+    if cluster:  # the workers print the PDFs; this machine needs Dask
+        from .cluster import require_distributed
+
+        require_distributed()
+    else:
+        check_browser(formats)
     if log is None:
         log = RunLog("render-all", "verbose" if verbose else "quiet")
     with run_lock(project):

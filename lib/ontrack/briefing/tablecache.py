@@ -16,7 +16,7 @@ their own (fresh) classes.
 
 from __future__ import annotations
 
-import copy
+import copy as _copymod
 import hashlib
 import threading
 from collections import OrderedDict
@@ -39,19 +39,21 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def cached(kind: str, files: tuple[Path, ...], read: Callable[[], Any]) -> Any:
+def cached(kind: str, files: tuple[Path, ...], read: Callable[[], Any], copy: bool = True) -> Any:
     """``read()``'s value for these files' contents, from the cache when they are unchanged;
-    always a deep copy (tables and dicts)."""
+    a deep copy (tables and dicts), unless ``copy=False`` for a value nobody can change (tuples
+    of strings)."""
+    take = _copy if copy else (lambda v: v)
     key = (kind, *((str(Path(f).resolve()), _sha256(Path(f))) for f in files))
     with _lock:
         if key in _entries:
             _entries.move_to_end(key)
             stats["hits"] += 1
-            return _copy(_entries[key])
+            return take(_entries[key])
     value = read()
     with _lock:
         stats["misses"] += 1
-        _entries[key] = _copy(value)
+        _entries[key] = take(value)
         while len(_entries) > MAX_ENTRIES:
             _entries.popitem(last=False)
     return value
@@ -62,7 +64,7 @@ def _copy(value: Any) -> Any:
         return tuple(_copy(v) for v in value)
     if hasattr(value, "copy") and hasattr(value, "columns"):  # a DataFrame
         return value.copy(deep=True)
-    return copy.deepcopy(value)
+    return _copymod.deepcopy(value)
 
 
 def clear() -> None:
