@@ -112,9 +112,13 @@ def test_reset_puts_back_what_a_briefing_changes(tmp_path):
         import ontrack.briefing.warm as w
         w.prepare(("matplotlib", "matplotlib.pyplot", "numpy", "ontrack.fonts"))
         import matplotlib, numpy as np
-        before = (dict(matplotlib.rcParams)["font.family"], len(warnings.filters),
-                  os.environ.get("ONTRACK_TEST_VAR"), list(sys.path), os.getcwd(),
-                  random.random(), np.random.random())
+        import logging, matplotlib.units
+        def state():
+            return (dict(matplotlib.rcParams)["font.family"], len(warnings.filters),
+                    os.environ.get("ONTRACK_TEST_VAR"), list(sys.path), os.getcwd(),
+                    random.random(), np.random.random(), os.umask(0o022),
+                    logging.getLogger().level, len(matplotlib.units.registry))
+        before = state()
         w.reset(os.getcwd())
         from ontrack.fonts import use_cjk_font
         use_cjk_font()
@@ -125,10 +129,11 @@ def test_reset_puts_back_what_a_briefing_changes(tmp_path):
         sys.path.insert(0, "/nowhere")
         os.chdir({str(tmp_path)!r})
         random.random(); np.random.random()
+        os.umask(0o077)
+        logging.getLogger().setLevel(logging.DEBUG)
+        matplotlib.units.registry[int] = None
         w.reset({os.getcwd()!r})
-        after = (dict(matplotlib.rcParams)["font.family"], len(warnings.filters),
-                 os.environ.get("ONTRACK_TEST_VAR"), list(sys.path), os.getcwd(),
-                 random.random(), np.random.random())
+        after = state()
         import ontrack.fonts as fresh
         assert not hasattr(fresh, "MARK"), "module state survived"
         assert before == after, (before, after)

@@ -17,6 +17,9 @@ back:
   shown again by the next, as on a fresh kernel);
 * the global random states of ``random`` and ``numpy``, numpy's error and print settings,
   pandas' options;
+* matplotlib's unit converters (pandas adds its date converters when it first plots);
+* the root logger's level and handlers, the umask, ``sys.stdout``/``sys.stderr``, the
+  recursion limit;
 * ``os.environ``, ``sys.path`` and the working folder (the briefing's project).
 
 It imports only the standard library at module level: the engine imports it before anything
@@ -63,12 +66,21 @@ def prepare(imports: tuple[str, ...] = WARM_IMPORTS) -> None:
 
     for name in imports:
         importlib.import_module(name)
+    import logging
+
     import matplotlib
+    import matplotlib.units
     import numpy as np
     from matplotlib import font_manager
 
+    root = logging.getLogger()
     global _state
     _state = {
+        "units": dict(matplotlib.units.registry),
+        "logging": (root.level, list(root.handlers), logging.root.manager.disable),
+        "umask": _umask(),
+        "streams": (sys.stdout, sys.stderr),
+        "recursion": sys.getrecursionlimit(),
         "rc": copy.deepcopy(dict(matplotlib.rcParams)),
         "fonts": list(font_manager.fontManager.ttflist),
         "warnings": list(warnings.filters),
@@ -97,8 +109,11 @@ def reset(cwd: str) -> None:
     for m in _ontrack_modules():
         del sys.modules[m]
 
+    import logging
+
     import matplotlib
     import matplotlib.pyplot as plt
+    import matplotlib.units
     import numpy as np
     import pandas as pd
     from matplotlib import font_manager
@@ -129,11 +144,28 @@ def reset(cwd: str) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # deprecated options warn when reset
         pd.reset_option("all")
+    # after the options: resetting pandas' plotting option registers its date converters
+    matplotlib.units.registry.clear()
+    matplotlib.units.registry.update(_state["units"])
 
+    root = logging.getLogger()
+    level, handlers, disabled = _state["logging"]
+    root.setLevel(level)
+    root.handlers[:] = handlers
+    logging.disable(disabled)
+    os.umask(_state["umask"])
+    sys.stdout, sys.stderr = _state["streams"]
+    sys.setrecursionlimit(_state["recursion"])
     os.environ.clear()
     os.environ.update(_state["environ"])
     sys.path[:] = _state["path"]
     os.chdir(cwd)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _ipython():
