@@ -163,7 +163,8 @@ def measure(
     root = (keep or tmp / "province").resolve()
     try:
         t0 = time.perf_counter()
-        if keep and (root / "ontrack.toml").is_file():  # made by an earlier run: reused
+        reused = bool(keep and (root / "ontrack.toml").is_file())
+        if reused:  # made by an earlier run (its forecast too: not measured again)
             from ..project import open_project
 
             project = open_project(root)
@@ -175,7 +176,7 @@ def measure(
                 "synthetic province",
                 f"{n_plans} plans × (1 county + {n_towns} townships) = {regions} briefings; "
                 f"progress {MONTHS[0]} … {MONTHS[1]}; made in {time.perf_counter() - t0:.1f} s "
-                f"({project.relative(root) if keep else 'a temporary folder'})",
+                f"({root if keep else 'a temporary folder'}{', reused' if reused else ''})",
             )
         )
         t0 = time.perf_counter()
@@ -183,10 +184,11 @@ def measure(
         forecast_s = time.perf_counter() - t0
         with open(folder / ft.ATTAINMENT_CSV, encoding="utf-8-sig") as f:
             n_targets = sum(1 for _ in f) - 1
+        note = " (made by the run that made the project: not measured again)" if reused else ""
         out.append(
             (
                 "forecast, whole province (once per run)",
-                f"{forecast_s:.1f} s, {n_targets:,} targets",
+                f"{forecast_s:.1f} s, {n_targets:,} targets{note}",
             )
         )
         sample = project.render_plans[:render_plans]
