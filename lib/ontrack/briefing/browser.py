@@ -80,6 +80,7 @@ class Browser:
         self._out: int | None = None  # we write commands here (the browser's fd 3)
         self._reader: threading.Thread | None = None
         self._generation = 0
+        self._closed = False
         self.starts = 0
         self.start_seconds = 0.0
 
@@ -91,6 +92,8 @@ class Browser:
             self._start()
 
     def _start(self) -> None:
+        if self._closed:
+            raise BrowserError("the browser was closed (the run is ending)")
         t0 = time.perf_counter()
         self.profile_dir.mkdir(parents=True, exist_ok=True)
         cmd_r, cmd_w = os.pipe()  # commands: we write, the browser reads on fd 3
@@ -183,6 +186,7 @@ class Browser:
                 fut.set_exception(exc)
 
     def close(self) -> None:
+        self._closed = True
         with self._lock:
             self._stop()
 

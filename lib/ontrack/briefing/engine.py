@@ -277,10 +277,10 @@ def kernel_env(tmp: Path) -> dict[str, str]:
 class Engine:
     """Warm kernels (``slots`` of them, working at once) and one browser for a run.
 
-    ``executor(job, workdir) -> Rendered``-style jobs: dicts with ``params`` (validated, as_of
-    resolved, ``project`` the project's root), ``formats``, ``notebook`` (path), ``title`` and
-    ``stem`` (file names), optionally ``cell_timeout``. Use as a context manager, or call
-    :meth:`start` and :meth:`close`.
+    Jobs are dicts (``render.make_job``): ``params`` (validated, as_of resolved, ``project`` the
+    project's root), ``formats``, ``notebook`` (path), ``title`` and ``stem`` (file names),
+    optionally ``cell_timeout``. Use as a context manager, or call :meth:`start` and
+    :meth:`close`.
     """
 
     def __init__(
@@ -312,7 +312,6 @@ class Engine:
             "kernel_start_seconds": [],
             "kernel_warm_seconds": [],
             "kernels_replaced": 0,
-            "browser_start_seconds": 0.0,
         }
         self._stats_lock = threading.Lock()
         #: the kernel each slot holds now (for the benchmark's memory figures and the tests)
@@ -389,10 +388,10 @@ class Engine:
             self._queue.put(None)
         for t in self._threads:
             t.join(timeout=30)
+        if self.browser is not None:  # first: a print in progress fails at once
+            self.browser.close()
         if self._finishers is not None:
             self._finishers.shutdown(wait=True, cancel_futures=True)
-        if self.browser is not None:
-            self.browser.close()
         for folder in [self.tmp, *self._extra_tmp]:
             if folder is not None:
                 shutil.rmtree(folder, ignore_errors=True)
