@@ -94,16 +94,18 @@ def test_render_all_on_a_cluster_survives_a_lost_worker(cluster, tmp_path):
             if not manifest.is_file():
                 continue
             entries = json.loads(manifest.read_text("utf-8"))["plans"][PLAN]["regions"]
-            done_on = {e.get("worker") for e in entries.values() if e.get("status") == "ok"}
-            busy = {a: keys for a, keys in client.processing().items() if keys}
-            for addr in busy:
-                if addr not in done_on:  # a worker in the middle of a briefing
-                    killed = names[addr]
-                    victim = psutil.Process(workers[killed].pid)
-                    children = victim.children(recursive=True)  # its kernel
-                    os.kill(workers[killed].pid, signal.SIGKILL)
-                    break
-    assert killed, "never saw a worker busy while another had finished one"
+            done_before = {e.get("worker") for e in entries.values() if e.get("status") == "ok"}
+            if not done_before:
+                continue  # wait until the run is under way: a briefing written
+            busy = [a for a, keys in client.processing().items() if keys]
+            if busy:  # a worker in the middle of a briefing (one that has none done first)
+                addr = sorted(busy, key=lambda a: a in done_before)[0]
+                killed = names[addr]
+                victim = psutil.Process(workers[killed].pid)
+                children = victim.children(recursive=True)  # its kernel and browser
+                os.kill(workers[killed].pid, signal.SIGKILL)
+                done_at_kill = len(entries)
+    assert killed, "never saw a worker busy once the run was under way"
     out, err = run.communicate(timeout=300)
     assert run.returncode == 0, err[-3000:]
     # every briefing rendered and written by the client into the project's reports/
@@ -111,8 +113,8 @@ def test_render_all_on_a_cluster_survives_a_lost_worker(cluster, tmp_path):
     assert sorted(entries) == sorted(REGIONS)
     assert all(e["status"] == "ok" for e in entries.values())
     survivor = next(a for a, n in names.items() if n != killed)
-    # the lost worker's briefing was rendered again elsewhere
-    assert [e["worker"] for e in entries.values()].count(survivor) >= 3
+    # what was left when the worker was lost (its briefing in progress too) the survivor did
+    assert [e["worker"] for e in entries.values()].count(survivor) >= len(REGIONS) - done_at_kill
     for region in REGIONS:
         html = (project.reports / AS_OF / PLAN / f"{region}.html").read_text("utf-8")
         assert "示例数据" in html and "<script" not in html
