@@ -1,13 +1,16 @@
 """`ontrack render`: one region's briefing → reports/<as-of>/<plan>/<region>.{html,pdf,ipynb}.
 
-The parameters are checked before any kernel starts. The forecast tables of the parameters are
-made sure to exist and to be current (computed with the forecast stage's function into
-data/processed/forecast/<as-of>/<variant>/ when missing or stale: ontrack.forecast.tables); the
-notebook (the project's own notebooks/04_briefing.ipynb, else the packaged one) is executed by
-papermill in the project folder and only reads tables. It is exported to offline HTML and
-printed to PDF. All outputs are replaced together and only on success: a failed render keeps
-the previous report and writes <region>.failed.ipynb (the executed notebook up to the failing
-cell).
+Everything a user can get wrong is checked before any kernel starts: the parameters, the
+browser when a PDF is asked for, that reports/ can be written (the render lock, shared with
+``render-all``), the month (one with progress data) and the scenario's names. The forecast
+tables of the parameters are made sure to exist and to be current (computed with the forecast
+stage's function into data/processed/forecast/<as-of>/<variant>/ when missing or stale:
+ontrack.forecast.tables) while the kernel starts. The notebook (the project's own
+notebooks/04_briefing.ipynb, else the packaged one) is executed on the render engine's kernel
+(:mod:`.engine`, papermill's parameters and metadata) in the project folder, and only reads
+tables; it is exported to offline HTML and printed to PDF. All outputs are replaced together and
+only on success (:func:`commit`): a failed render keeps the previous report and writes
+<region>.failed.ipynb (the executed notebook up to the failing cell).
 """
 
 from __future__ import annotations
