@@ -152,7 +152,7 @@ def _faulty_notebook(project, cell: str):
     at = next(i for i, c in enumerate(nb["cells"]) if "parameters" in c["metadata"].get("tags", []))
     nb["cells"].insert(
         at + 1,
-        {"cell_type": "code", "metadata": {}, "source": cell, "outputs": [],
+        {"id": "fault", "cell_type": "code", "metadata": {}, "source": cell, "outputs": [],
          "execution_count": None},
     )  # fmt: skip
     project.notebooks_dir.mkdir(exist_ok=True)
