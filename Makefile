@@ -10,6 +10,7 @@ PLAN   ?= pingyang-2025-2027
 REGION ?= pingyang
 AS_OF  ?= latest
 FORMAT ?= html,pdf
+RENDER_ARGS ?=
 
 PLAN_INPUTS     := $(shell find data/raw/plans data/raw/indicators.csv ontrack.toml -type f 2>/dev/null)
 # The record (data/raw/progress): a stamp rewritten only when a report is added, removed or
@@ -19,7 +20,7 @@ RECORD_LIST     := $(shell find data/raw/progress -printf '%P\t%T@\t%s\n' 2>/dev
 $(shell mkdir -p data/processed && [ "$$(cat $(RECORD_STAMP) 2>/dev/null)" = "$(RECORD_LIST)" ] || echo "$(RECORD_LIST)" > $(RECORD_STAMP))
 LIB_SOURCES     := $(shell find lib/ontrack -type f -name '*.py' 2>/dev/null)
 
-.PHONY: help setup system-deps data targets progress briefing render-all test lint format bench lab lab-app clean
+.PHONY: help setup system-deps data targets progress briefing render-all test lint format bench bench-scale lab lab-app clean
 
 help:  ## List every target with a one-line description
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -41,7 +42,7 @@ system-deps:  ## Install the Debian packages the suite needs, only where missing
 $(STAMP): pyproject.toml
 	@$(MAKE) --no-print-directory system-deps
 	@test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -e ".[dev]"
+	$(PY) -m pip install -q --disable-pip-version-check -e ".[dev,cluster]"
 	@touch $(STAMP)
 
 data/processed/targets.csv: $(STAMP) $(PLAN_INPUTS) $(LIB_SOURCES)
@@ -59,7 +60,7 @@ briefing: data  ## Set up (first time) and render the default briefing (Pingyang
 	$(BIN)/ontrack render --plan $(PLAN) --region $(REGION) --as-of $(AS_OF) --format $(FORMAT)
 
 render-all: data  ## Render every region's briefing of the default plans (what cron runs)
-	$(BIN)/ontrack render-all --as-of $(AS_OF)
+	$(BIN)/ontrack render-all --as-of $(AS_OF) $(RENDER_ARGS)
 
 test: $(STAMP)  ## Run lint and the whole test suite (renders a briefing end to end)
 	$(BIN)/ruff check .
@@ -75,8 +76,11 @@ format: $(STAMP)  ## Format code and notebooks, strip notebook outputs
 	$(BIN)/ruff check --fix .
 	$(BIN)/nbstripout notebooks/*.ipynb
 
-bench: data  ## Benchmark: forecast, scale run, briefing and render-all timings
+bench: data  ## Benchmark: forecast, scale run, one render, the naive route vs render-all
 	$(PY) -m ontrack.bench
+
+bench-scale: $(STAMP)  ## Province-size synthetic project (90 plans x 15 townships): throughput, memory, projections
+	$(PY) -m ontrack.briefing.scale
 
 # The lab listens on this machine only (127.0.0.1) and prints its address with the token. As root
 # (the README's setup user) JupyterLab refuses to start without --allow-root: given only then, with
@@ -92,5 +96,6 @@ lab: $(STAMP) data  ## Open JupyterLab on the notebooks (the scenario lab: 05_sc
 lab-app: $(STAMP) data  ## The scenario lab as a page without code (Voilà), on 127.0.0.1
 	$(BIN)/voila --Voila.ip=127.0.0.1 --port=$(APP_PORT) $(NO_BROWSER) notebooks/05_scenario_lab_app.ipynb
 
-clean:  ## Remove derived data and reports (never data/raw)
-	rm -rf data/processed/* reports/* .pytest_cache .ruff_cache
+clean:  ## Remove derived data and reports (never data/raw; the render log reports/*.log is kept)
+	rm -rf data/processed/* .pytest_cache .ruff_cache
+	if [ -d reports ]; then find reports -mindepth 1 -maxdepth 1 ! -name '*.log' -exec rm -rf {} +; fi

@@ -271,9 +271,9 @@ def test_render_skips_an_unchanged_briefing_unless_forced(tmp_path, monkeypatch)
     project = _sample_project(tmp_path / "project")
     calls = []
 
-    def counting_render_one(job):
+    def counting_render_one(job, engine=None):
         calls.append(job["params"]["region"])
-        return render_one(job)
+        return render_one(job, engine)
 
     monkeypatch.setattr(rd, "render_one", counting_render_one)
     args = ["--project", str(project.root), "render", "--format", "html", "--as-of", AS_OF]

@@ -1,18 +1,33 @@
 """Briefing timings for `make bench` (printed by ontrack.bench): (what, seconds, note) rows.
 
-* the floor: executing + exporting a notebook that only imports the briefing's libraries
-  (kernel start and imports dominate a briefing);
-* one briefing (sample data, HTML + PDF);
-* render-all of the project's render plans on its processed tables, in a scratch copy of the
-  project, with 2 workers, then the rerun with unchanged inputs (every region skipped).
+* the floor: executing a notebook that only imports the briefing's libraries (kernel start and
+  imports), and exporting it to HTML and printing it with a fresh Chromium;
+* one ``ontrack render`` (the command, as a user runs it: HTML + PDF), and where its time goes;
+* the naive route and ``render-all`` side by side on the same regions (the project's render
+  plans), HTML + PDF each:
 
-Nothing is written into the project: everything goes to temporary project folders.
+  - naive: what a user would script, one region after the other: the ``papermill`` command,
+    then ``jupyter nbconvert --to html --no-input``, then ``chromium --headless
+    --print-to-pdf``;
+  - ``ontrack render-all --force`` (the command: warm kernels, one browser);
+
+  with the ratio and the time per briefing of each, and where render-all's time goes
+  (kernel start and imports once per worker, then per briefing: reset, execute, HTML, PDF);
+* ``render-all`` again with nothing changed (every region skipped).
+
+Both routes read the same forecast tables, made once beforehand (not timed). Everything runs
+in a scratch copy of the project (its processed tables, no reports): nothing is written into
+the project.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 import shutil
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -58,6 +73,12 @@ def scratch_copy(project: Project, dest: Path) -> Project:
     return open_project(dest)
 
 
+def _bin(name: str) -> str:
+    """A command of this Python's environment (papermill, jupyter, ontrack)."""
+    here = Path(sys.executable).with_name(name)
+    return str(here) if here.exists() else name
+
+
 def _floor(root: Path) -> list[Row]:
     import nbformat
     import papermill as pm
@@ -87,57 +108,139 @@ def _floor(root: Path) -> list[Row]:
         (
             "briefing floor: export HTML + print PDF",
             t3 - t1,
-            f"html {t2 - t1:.2f} s, pdf {t3 - t2:.2f} s",
+            f"html {t2 - t1:.2f} s, pdf {t3 - t2:.2f} s (a fresh Chromium)",
         ),
     ]
 
 
-def _one(root: Path) -> list[Row]:
-    from ..init import init_project
-    from .render import render_one
-    from .sample import AS_OF, PLAN, SIMS, write_sample
-
-    project = open_project(init_project(root / "sample", example=True))
-    write_sample(project)
-    params = dict(plan=PLAN, region="pingyang", as_of=AS_OF, scenario="", lang="zh",
-                  n_sims=SIMS, seed=0, project=str(project.root))  # fmt: skip
+def _run(cmd: list[str], cwd: Path) -> tuple[float, str]:
     t0 = time.perf_counter()
-    res = render_one({"params": params, "formats": ("html", "pdf")})
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
     dt = time.perf_counter() - t0
-    s = res.get("seconds", {})
-    note = f"{res['status']}: execute {s.get('execute')} s, html {s.get('html')} s, "
-    note += f"pdf {s.get('pdf')} s"
-    return [("briefing: one region, HTML + PDF (sample data)", dt, note)]
+    if proc.returncode != 0:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+        raise RuntimeError(f"{' '.join(cmd[:3])} … failed: {' | '.join(tail)}")
+    return dt, proc.stdout
+
+
+def _one(copy: Project) -> list[Row]:
+    """One `ontrack render` of the default briefing, as a user runs it."""
+    cmd = [_bin("ontrack"), "--project", str(copy.root), "render", "--force", "--verbose"]
+    dt, out = _run(cmd, copy.root)
+    ready = re.search(r"kernel \d+ ready \(([\d.]+) s start, ([\d.]+) s imports\)", out)
+    secs = re.search(r"seconds: (.*)", out)
+    note = f"kernel {ready.group(1)} s + imports {ready.group(2)} s, " if ready else ""
+    note += f"then {secs.group(1)}" if secs else ""
+    return [("ontrack render: one briefing, HTML + PDF (the command)", dt, note)]
+
+
+def _naive(copy: Project, regions: list[tuple[str, str, str]], out: Path) -> float:
+    """papermill → nbconvert → chromium for each region, one after another."""
+    from .export import BROWSER_FLAGS, find_browser
+    from .render import notebook_path
+
+    browser = find_browser()
+    out.mkdir()
+    nb = str(notebook_path(copy))
+    t0 = time.perf_counter()
+    for plan, region, as_of in regions:
+        stem = out / f"{plan}-{region}"
+        _run(
+            [_bin("papermill"), nb, f"{stem}.ipynb", "-k", "python3", "--cwd", str(copy.root),
+             "-p", "plan", plan, "-p", "region", region, "-p", "as_of", as_of,
+             "-p", "project", str(copy.root), "--no-progress-bar"],
+            copy.root,
+        )  # fmt: skip
+        _run(
+            [_bin("jupyter"), "nbconvert", "--to", "html", "--no-input", f"{stem}.ipynb"],
+            copy.root,
+        )
+        with tempfile.TemporaryDirectory(prefix="ontrack-chromium-") as profile:
+            _run(
+                [browser, *BROWSER_FLAGS, f"--user-data-dir={profile}",
+                 f"--print-to-pdf={stem}.pdf", "--no-pdf-header-footer",
+                 Path(f"{stem}.html").resolve().as_uri()],
+                copy.root,
+            )  # fmt: skip
+    return time.perf_counter() - t0
 
 
 def _all(project: Project, root: Path) -> list[Row]:
     if not (project.targets_csv.is_file() and project.progress_csv.is_file()):
         return [("render-all: default plans", float("nan"), "skipped: run `make data` first")]
-    from .render_all import render_all
+    from .manifest import read_manifest
+    from .params import plan_regions
+    from .render import prepare
 
     copy = scratch_copy(project, root / "copy")
-    t0 = time.perf_counter()
-    res = render_all(copy, jobs=2, progress=False, force=True)
-    dt = time.perf_counter() - t0
-    ok = sum(r["status"] == "ok" for r in res)
-    t1 = time.perf_counter()
-    res2 = render_all(copy, jobs=2, progress=False)
-    dt2 = time.perf_counter() - t1
-    skipped = sum(r["status"] == "skipped" for r in res2)
-    return [
-        ("render-all: render plans, 2 workers, HTML + PDF", dt, f"{ok}/{len(res)} regions ok"),
-        ("render-all: rerun with unchanged inputs", dt2, f"{skipped}/{len(res2)} regions skipped"),
+    regions = []
+    for plan in copy.render_plans:  # the forecast tables, made once for both routes
+        params, _ = prepare(dict(plan=plan, project=str(copy.root)), copy)
+        regions += [(plan, r, params["as_of"]) for r in plan_regions(plan, copy)]
+    n = len(regions)
+    rows = _one(copy)
+    naive = _naive(copy, regions, root / "naive")
+    cmd = [_bin("ontrack"), "--project", str(copy.root), "render-all", "--jobs", "2"]
+    ours, out = _run([*cmd, "--force", "--verbose"], copy.root)
+    rows += [
+        (
+            f"naive route: {n} briefings, papermill → nbconvert → chromium",
+            naive,
+            f"{naive / n:.2f} s per briefing, one after another",
+        ),
+        (
+            f"render-all --force: {n} briefings, 2 workers, HTML + PDF",
+            ours,
+            f"{ours / n:.2f} s per briefing; {naive / ours:.1f}× the naive route",
+        ),
     ]
+    starts = re.findall(r"kernel \d+ ready \(([\d.]+) s start, ([\d.]+) s imports\)", out)
+    steps: dict[str, list[float]] = {}
+    for as_of in sorted({r[2] for r in regions}):
+        for plan in read_manifest(copy, as_of)["plans"].values():
+            for e in plan.get("regions", {}).values():
+                for k, v in (e.get("seconds") or {}).items():
+                    steps.setdefault(k, []).append(float(v))
+    where = ", ".join(
+        f"{k} {statistics.mean(steps[k]):.2f}"
+        for k in ("reset", "execute", "html", "pdf")
+        if k in steps
+    )
+    if starts:
+        once = ", ".join(f"{float(a):.1f}+{float(b):.1f}" for a, b in starts)
+        rows.append(
+            (
+                "  where render-all's time goes",
+                float("nan"),
+                f"once per worker: kernel start+imports {once} s; per briefing (mean, s): {where}",
+            )
+        )
+    t1 = time.perf_counter()
+    _run(cmd, copy.root)  # without --force: every region up to date
+    rerun = time.perf_counter() - t1
+    skipped = sum(
+        e.get("status") == "ok"
+        for as_of in sorted({r[2] for r in regions})
+        for plan in read_manifest(copy, as_of)["plans"].values()
+        for e in plan.get("regions", {}).values()
+    )
+    rows.append(("render-all: rerun with unchanged inputs", rerun, f"{skipped}/{n} up to date"))
+    return rows
 
 
 def bench_rows(project: Project | None = None) -> list[Row]:
-    """(what, seconds, note) for the briefing floor, one briefing and render-all of
-    ``project`` (default: found from the current folder), all in scratch folders."""
+    """(what, seconds, note) for the briefing floor, one `ontrack render`, the naive route and
+    render-all of ``project`` (default: found from the current folder), in scratch folders."""
     project = project or find_project()
     with scratch() as root:
-        return _floor(root) + _one(root) + _all(project, root)
+        return _floor(root) + _all(project, root)
+
+
+def main() -> int:
+    for what, secs, note in bench_rows():
+        print(f"{what:60s} {secs:7.2f} s  {note}")
+    return 0
 
 
 if __name__ == "__main__":
-    for what, secs, note in bench_rows():
-        print(f"{what:55s} {secs:7.2f} s  {note}")
+    sys.exit(main())

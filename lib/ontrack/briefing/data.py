@@ -203,6 +203,11 @@ def missing_forecast(
     )
 
 
+def _read_forecast(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    t = ft.read(folder)
+    return t.attainment, t.trajectories, t.meta
+
+
 def load_briefing_data(
     project: Project,
     plan: str,
@@ -215,8 +220,12 @@ def load_briefing_data(
     """The data behind one region's briefing, read from the project's tables (see the module
     docstring). The forecast folder must exist and be current for the inputs: the briefing
     does not compute a forecast."""
+    from . import tablecache  # tables read once per process (a warm kernel: once per run)
+
     reg = project.registry()
-    progress, targets = ft.load_inputs(project)
+    progress, targets = tablecache.cached(
+        "inputs", (project.progress_csv, project.targets_csv), lambda: ft.load_inputs(project)
+    )
     as_of = ft.plan_as_of(progress, targets, plan, reg, as_of) if as_of == "latest" else as_of
     folder = forecast_folder(project, as_of, scenario, n_sims, seed)
     params = dict(as_of=as_of, scenario=scenario, n_sims=n_sims, seed=seed)
@@ -235,7 +244,9 @@ def load_briefing_data(
     )
     if why:
         raise missing_forecast(project, folder, params, why)
-    tables = ft.read(folder).plan(plan)
+    files = tuple(folder / n for n in (ft.ATTAINMENT_CSV, ft.TRAJECTORIES_CSV, ft.FORECAST_JSON))
+    att, traj, meta = tablecache.cached("forecast", files, lambda: _read_forecast(folder))
+    tables = ft.ForecastTables(att, traj, meta).plan(plan)
     plan_targets = targets[targets["plan_id"] == plan].reset_index(drop=True)
     regions = set(progress["region_id"].astype(str))
     members = plan_members(regions, targets, plan, reg)

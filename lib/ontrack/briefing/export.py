@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 from ..errors import OntrackError
@@ -69,26 +70,52 @@ def _prune(nb, lang: str):
     return nb
 
 
+_exporters: dict[str, tuple] = {}
+_exporters_lock = threading.Lock()
+
+
+def _exporter(lang: str):
+    """One HTMLExporter per language, made once per process (its templates compiled once) and
+    used by one thread at a time (it keeps per-call state)."""
+    with _exporters_lock:
+        if lang not in _exporters:
+            from nbconvert import HTMLExporter
+
+            exporter = HTMLExporter(
+                template_name="briefing",
+                extra_template_basedirs=[str(TEMPLATES)],
+                exclude_input=True,
+                exclude_input_prompt=True,
+                exclude_output_prompt=True,
+            )
+            exporter.language_code = lang
+            _exporters[lang] = (exporter, threading.Lock())
+        return _exporters[lang]
+
+
+def warm_up(langs: tuple[str, ...] = ("zh",)) -> None:
+    """Import nbconvert and compile the templates ahead of the first briefing (the render
+    engine does it while its kernels start)."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    for lang in langs:
+        export_html(nb, lang=lang, title="warm-up")
+
+
 def export_html(nb, lang: str = "zh", title: str = "") -> str:
     """Offline HTML of an executed notebook (a copy is pruned; ``nb`` is left as it is)."""
     import copy
 
-    from nbconvert import HTMLExporter
-
-    exporter = HTMLExporter(
-        template_name="briefing",
-        extra_template_basedirs=[str(TEMPLATES)],
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-    )
-    exporter.language_code = lang if lang in HTML_LANG else "zh"
+    lang = lang if lang in HTML_LANG else "zh"
     resources = {
         "html_lang": HTML_LANG.get(lang, "zh-CN"),
         "briefing_css": stylesheet(lang),
         "briefing_title": title,
     }
-    body, _ = exporter.from_notebook_node(_prune(copy.deepcopy(nb), lang), resources=resources)
+    exporter, lock = _exporter(lang)
+    with lock:
+        body, _ = exporter.from_notebook_node(_prune(copy.deepcopy(nb), lang), resources=resources)
     refs = external_refs(body)
     if refs:
         raise OntrackError(f"the briefing HTML would fetch from the network: {refs[:3]}")
@@ -116,6 +143,23 @@ _PATHS = (
     "/Applications/Chromium.app/Contents/MacOS/Chromium",
     "/Applications/Microsoft Edge.app/Contents/MacOS/Microsoft Edge",
     "/snap/bin/chromium",
+)
+
+
+#: Flags of every headless Chromium the suite starts (one-shot print or the kept-open browser).
+BROWSER_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--disable-dev-shm-usage",
+    "--mute-audio",
 )
 
 
@@ -152,18 +196,7 @@ def print_pdf(
     with tempfile.TemporaryDirectory(prefix="ontrack-chromium-") as profile:
         cmd = [
             browser,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--no-default-browser-check",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-extensions",
-            "--disable-dev-shm-usage",
-            "--mute-audio",
+            *BROWSER_FLAGS,
             f"--user-data-dir={profile}",
             f"--print-to-pdf={pdf_path}",
             "--no-pdf-header-footer",

@@ -74,6 +74,15 @@ def is_fresh(project: Project, manifest: dict, plan: str, region: str, key: str)
     return all((project.reports / p).is_file() for p in e.get("outputs", {}).values())
 
 
+def looks_fresh(project: Project, manifest: dict, plan: str, region: str) -> bool:
+    """A region was rendered ok and its outputs still exist (whatever its key): it may well be
+    skipped, so a run does not start kernels before it knows."""
+    e = manifest.get("plans", {}).get(plan, {}).get("regions", {}).get(region)
+    if not e or e.get("status") != "ok":
+        return False
+    return all((project.reports / p).is_file() for p in e.get("outputs", {}).values())
+
+
 # ---------------------------------------------------------------------------- index
 _INDEX_CSS = """
 body{font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC",sans-serif;

@@ -54,18 +54,27 @@ LANGS = ("zh", "en")
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
-def _targets_rows(targets_csv: Path) -> list[dict[str, str]]:
+def _targets_pairs(targets_csv: Path) -> tuple[tuple[str, str], ...]:
+    """(plan_id, region_id) of every row of targets.csv, read once per content (a province's
+    table is read by every plan's and every briefing's check: tablecache keys it by sha256)."""
     if not targets_csv.is_file():
-        return []
-    with open(targets_csv, encoding="utf-8-sig", newline="") as f:
-        return list(csv.DictReader(f))
+        return ()
+    from .tablecache import cached
+
+    def read() -> tuple[tuple[str, str], ...]:
+        with open(targets_csv, encoding="utf-8-sig", newline="") as f:
+            return tuple(
+                (r.get("plan_id") or "", r.get("region_id") or "") for r in csv.DictReader(f)
+            )
+
+    return cached("targets-pairs", (targets_csv,), read, copy=False)
 
 
 def plan_ids(project: Project) -> list[str]:
     """Plans known to the project's registry or present in its targets.csv."""
-    rows = _targets_rows(project.targets_csv)
+    pairs = _targets_pairs(project.targets_csv)
     ids = list(project.registry().plans)
-    ids += sorted({r["plan_id"] for r in rows if r.get("plan_id")} - set(ids))
+    ids += sorted({p for p, _ in pairs if p} - set(ids))
     return ids
 
 
@@ -75,8 +84,8 @@ def plan_regions(plan: str, project: Project) -> list[str]:
     region of the plan's targets (ids the registry does not know, alphabetically). Without a
     targets.csv: the plan's region and its declared regions."""
     reg = project.registry()
-    rows = [r for r in _targets_rows(project.targets_csv) if r.get("plan_id") == plan]
-    in_targets = {r["region_id"] for r in rows if r.get("region_id")}
+    rows = [r for p, r in _targets_pairs(project.targets_csv) if p == plan]
+    in_targets = {r for r in rows if r}
     declared = reg.plan_regions(plan)  # plan region first
     if not declared:
         return sorted(in_targets)

@@ -1,31 +1,44 @@
 """`ontrack render`: one region's briefing → reports/<as-of>/<plan>/<region>.{html,pdf,ipynb}.
 
-The parameters are checked before any kernel starts. The forecast tables of the parameters are
-made sure to exist and to be current (computed with the forecast stage's function into
-data/processed/forecast/<as-of>/<variant>/ when missing or stale: ontrack.forecast.tables); the
-notebook (the project's own notebooks/04_briefing.ipynb, else the packaged one) is executed by
-papermill in the project folder and only reads tables. It is exported to offline HTML and
-printed to PDF. All outputs are replaced together and only on success: a failed render keeps
-the previous report and writes <region>.failed.ipynb (the executed notebook up to the failing
-cell).
+Everything a user can get wrong is checked before any kernel starts: the parameters, the
+browser when a PDF is asked for, that reports/ can be written (the render lock, shared with
+``render-all``), the month (one with progress data) and the scenario's names. The forecast
+tables of the parameters are made sure to exist and to be current (computed with the forecast
+stage's function into data/processed/forecast/<as-of>/<variant>/ when missing or stale:
+ontrack.forecast.tables) while the kernel starts. The notebook (the project's own
+notebooks/04_briefing.ipynb, else the packaged one) is executed on the render engine's kernel
+(:mod:`.engine`, papermill's parameters and metadata) in the project folder, and only reads
+tables; it is exported to offline HTML and printed to PDF. All outputs are replaced together and
+only on success (:func:`commit`): a failed render keeps the previous report and writes
+<region>.failed.ipynb (the executed notebook up to the failing cell).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
+import errno
 import os
 import shutil
 import sys
-import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, OntrackError
 from ..fileio import atomic_path
 from ..project import Project, find_project, open_project
-from .manifest import is_fresh, job_key, read_manifest, record, write_index, write_manifest
+from .manifest import (
+    is_fresh,
+    job_key,
+    looks_fresh,
+    read_manifest,
+    record,
+    write_index,
+    write_manifest,
+)
 from .params import PARAMS, validate_params
 
 NOTEBOOK = "04_briefing.ipynb"
@@ -63,133 +76,113 @@ def output_stem(params: dict[str, Any]) -> str:
     return stem
 
 
-@contextlib.contextmanager
-def _kernel_env():
-    """The kernel must not import modules from the project folder it runs in (its working
-    folder): PYTHONSAFEPATH keeps the working folder off sys.path (Python 3.11+)."""
-    saved = os.environ.get("PYTHONSAFEPATH")
-    os.environ["PYTHONSAFEPATH"] = "1"
-    try:
-        yield
-    finally:
-        if saved is None:
-            os.environ.pop("PYTHONSAFEPATH", None)
-        else:
-            os.environ["PYTHONSAFEPATH"] = saved
-
-
-def render_one(job: dict[str, Any]) -> dict[str, Any]:
-    """Execute and export one briefing. ``job``: params (validated, as_of resolved, project the
-    project's root), formats. Returns a result dict (status ok/failed, outputs, seconds, error);
-    never raises for a failure of this region, so that render-all carries on with the others."""
-    import nbformat
-    import papermill as pm
-
-    from .export import export_html, print_pdf
-
-    t0 = time.perf_counter()
-    params, formats = job["params"], tuple(job["formats"])
-    project = open_project(params["project"])
+# ---------------------------------------------------------------------------- jobs
+def make_job(
+    project: Project, params: dict[str, Any], formats: tuple[str, ...], cell_timeout: float = 600
+) -> dict[str, Any]:
+    """A job for the engine: validated parameters (as_of resolved), formats, the notebook, the
+    page title and the output file stem."""
     plan, region, as_of, lang = params["plan"], params["region"], params["as_of"], params["lang"]
-    odir = out_dir(project, as_of, plan)
     stem = output_stem(params)
-    final = {"ipynb": odir / f"{stem}.ipynb"} | {f: odir / f"{stem}.{f}" for f in formats}
-    failed_nb = odir / f"{stem}.failed.ipynb"
-    result: dict[str, Any] = {
-        "plan": plan,
-        "region": region,
-        "as_of": as_of,
-        "status": "failed",
-        "name": stem,
+    name = project.registry().region_name(region, lang)
+    title = name + (" 简报" if lang == "zh" else " briefing")
+    return {
+        "params": params,
+        "formats": tuple(formats),
+        "notebook": str(notebook_path(project)),
+        "title": f"{title} {as_of}",
+        "stem": stem,
+        "output_label": str(out_dir(project, as_of, plan) / f"{stem}.ipynb"),
+        "cell_timeout": cell_timeout,
     }
-    seconds: dict[str, float] = {}
-    with tempfile.TemporaryDirectory(prefix="ontrack-render-") as tmp:
-        tmp_nb = Path(tmp) / f"{stem}.ipynb"
-        try:
-            with _quiet_fd2(Path(tmp) / "kernel.log"), _kernel_env():
-                pm.execute_notebook(
-                    str(notebook_path(project)),
-                    str(tmp_nb),
-                    parameters=params,
-                    kernel_name="python3",
-                    language="python",
-                    progress_bar=False,
-                    log_output=False,
-                    request_save_on_cell_execute=False,
-                    cwd=str(project.root),
-                    start_timeout=120,
-                    execution_timeout=job.get("cell_timeout", 600),
-                )
-        except pm.PapermillExecutionError as exc:
-            if tmp_nb.is_file():
-                with atomic_path(failed_nb) as t:
-                    shutil.copyfile(tmp_nb, t)
-                result["failed_notebook"] = _rel(failed_nb, project)
-            result["error"] = f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
-            result["seconds"] = {"total": round(time.perf_counter() - t0, 2)}
-            return result
-        except Exception as exc:  # kernel died, timeout, ...: this region fails, others go on
-            result["error"] = f"{type(exc).__name__}: {exc}"
-            result["seconds"] = {"total": round(time.perf_counter() - t0, 2)}
-            return result
-        seconds["execute"] = round(time.perf_counter() - t0, 2)
-        try:
-            nb = nbformat.read(tmp_nb, as_version=4)
-            stderr = sum(
-                1
-                for c in nb.cells
-                for o in c.get("outputs", [])
-                if o.get("output_type") == "stream" and o.get("name") == "stderr"
-            )
-            result["stderr_outputs"] = stderr
-            t1 = time.perf_counter()
-            name = project.registry().region_name(region, lang)
-            title = name + (" 简报" if lang == "zh" else " briefing")
-            html = export_html(nb, lang=lang, title=f"{title} {as_of}")
-            tmp_html = Path(tmp) / f"{stem}.html"
-            tmp_html.write_text(html, encoding="utf-8")
-            seconds["html"] = round(time.perf_counter() - t1, 2)
-            if "pdf" in formats:
-                t2 = time.perf_counter()
-                print_pdf(tmp_html, Path(tmp) / f"{stem}.pdf")
-                seconds["pdf"] = round(time.perf_counter() - t2, 2)
-            # everything is ready: replace the previous outputs together
+
+
+def commit(project: Project, rendered) -> dict[str, Any]:
+    """Write a job's files into reports/<as-of>/<plan>/ and return its result for the manifest.
+
+    ``rendered``: an engine.Rendered (files are paths) or anything with ``result`` and
+    ``files`` (files may be bytes: what a cluster worker sends back). All outputs of a
+    briefing are replaced together and only when every one of them could be written; a failed
+    render keeps the previous report and writes <stem>.failed.ipynb. A write that fails (a
+    read-only folder, a full disk) leaves the previous files as they were and makes the result
+    a failure that says so in one line."""
+    result = dict(rendered.result)
+    files = dict(rendered.files)
+    odir = out_dir(project, result["as_of"], result["plan"])
+    stem = result.get("name") or result["region"]
+    failed_nb = odir / f"{stem}.failed.ipynb"
+    try:
+        if result["status"] == "ok":
+            order = ["ipynb", *(f for f in FORMATS if f in files)]
+            final = {fmt: odir / f"{stem}.{fmt}" for fmt in order}
             with contextlib.ExitStack() as stack:
                 for fmt, dest in final.items():
-                    t = stack.enter_context(atomic_path(dest))
-                    shutil.copyfile(Path(tmp) / f"{stem}.{fmt}", t)
-        except Exception as exc:
-            result["error"] = f"{type(exc).__name__}: {exc}"
-            result["seconds"] = {"total": round(time.perf_counter() - t0, 2)}
-            return result
-    with contextlib.suppress(FileNotFoundError):
-        failed_nb.unlink()
-    seconds["total"] = round(time.perf_counter() - t0, 2)
-    result.update(
-        status="ok", outputs={k: _rel(v, project) for k, v in final.items()}, seconds=seconds
-    )
+                    _put(files[fmt], stack.enter_context(atomic_path(dest)))
+            with contextlib.suppress(FileNotFoundError):
+                failed_nb.unlink()
+            result["outputs"] = {k: _rel(v, project) for k, v in final.items()}
+        elif files.get("failed") is not None:
+            with atomic_path(failed_nb) as t:
+                _put(files["failed"], t)
+            result["failed_notebook"] = _rel(failed_nb, project)
+    except OSError as exc:
+        result.pop("outputs", None)
+        result.update(status="failed", error=io_problem(exc, project))
     return result
 
 
-@contextlib.contextmanager
-def _quiet_fd2(log: Path):
-    """Send file descriptor 2 to ``log`` while the kernel runs, so the kernel's own chatter
-    ('Kernel is running over TCP ...') does not flood the CLI's stderr or the cron log."""
+def _put(src: Path | bytes, dest: Path) -> None:
+    if isinstance(src, (bytes, bytearray)):
+        dest.write_bytes(src)
+    else:
+        shutil.copyfile(src, dest)
+
+
+def io_problem(exc: OSError, project: Project | None = None) -> str:
+    """One line for a failed write: the file and the system's reason (no traceback)."""
+    where = exc.filename or ""
+    if where and project is not None:
+        where = project.relative(where)
+    reason = exc.strerror or str(exc)
+    hint = {
+        errno.ENOSPC: " (the disk is full: free some space and run again)",
+        errno.EROFS: " (the file system is read-only)",
+        errno.EACCES: " (no permission to write there)",
+        errno.EPERM: " (no permission to write there)",
+        errno.EDQUOT: " (the disk quota is used up)",
+    }.get(exc.errno or 0, "")
+    return f"cannot write {where or 'the outputs'}: {reason}{hint}"
+
+
+def render_one(job: dict[str, Any], engine=None) -> dict[str, Any]:
+    """Render one briefing and write its files: ``job`` holds ``params`` (validated, as_of
+    resolved) and ``formats`` (the rest is filled in by :func:`make_job`). Uses ``engine`` if
+    given, else a one-kernel engine of its own. Returns the result dict (status ok / failed,
+    outputs, seconds, error); never raises for a failure of this region."""
+    from .engine import Engine
+
+    project = open_project(job["params"]["project"])
+    if "notebook" not in job:
+        job = make_job(project, job["params"], tuple(job["formats"]), job.get("cell_timeout", 600))
+    t0 = time.perf_counter()
+    own = engine is None
+    if own:
+        engine = Engine(slots=1, pdf="pdf" in job["formats"]).start()
     try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except OSError:  # no real fd 2 (e.g. some IDEs): leave it
-        yield
-        return
-    with open(log, "ab") as f:
-        os.dup2(f.fileno(), 2)
+        rendered = engine.submit(job).result()
         try:
-            yield
+            result = commit(project, rendered)
         finally:
-            os.dup2(saved, 2)
-            os.close(saved)
+            engine.discard(rendered)
+    finally:
+        if own:
+            engine.close()
+    if own and result["status"] == "ok":
+        result["seconds"]["wall"] = round(time.perf_counter() - t0, 2)
+    return result
 
 
+# ---------------------------------------------------------------------------- preparing a plan
 def _rel(p: Path, project: Project) -> str:
     try:
         return p.relative_to(project.reports).as_posix()
@@ -197,21 +190,126 @@ def _rel(p: Path, project: Project) -> str:
         return str(p)
 
 
-# ---------------------------------------------------------------------------- preparing a plan
-def prepare(params: dict[str, Any], project: Project) -> tuple[dict[str, Any], dict[str, Any]]:
+def check_browser(formats: tuple[str, ...]) -> str | None:
+    """The browser that will print the PDFs, found before any kernel starts (OntrackError
+    saying what to install otherwise); None when no PDF is asked for."""
+    if "pdf" not in formats:
+        return None
+    from .export import find_browser
+
+    return find_browser()
+
+
+def data_months(project: Project, plan: str) -> list[str]:
+    """The months that have progress data for a plan's regions (sorted)."""
+    from ..forecast import tables as ft
+    from ..forecast.model import plan_inputs
+
+    progress, targets = ft.load_inputs(project)
+    plan_progress, _ = plan_inputs(progress, targets, plan, project.registry())
+    return sorted(set(plan_progress["month"].astype(str)))
+
+
+def check_as_of(project: Project, plan: str, as_of: str) -> str:
+    """The month a briefing is made as of: ``as_of`` itself when the plan has progress data for
+    it, 'latest' = the last month with data. A month after the last month with data would show
+    a briefing as if the future were known, a month without data one that no report supports:
+    both are InputErrors listing the months there are."""
+    months = data_months(project, plan)
+    if not months:
+        raise InputError(
+            "progress",
+            f"no progress data for the regions of plan {plan!r}",
+            "monitoring reports for its regions (`ontrack ingest FILE`)",
+        )
+    if as_of == "latest":
+        return months[-1]
+    if as_of in months:
+        return as_of
+    span = f"{months[0]} … {months[-1]}"
+    if as_of > months[-1]:
+        problem = (
+            f"{as_of} is after the last month with progress data for plan {plan!r} "
+            f"({months[-1]}); 数据截至{_zh_month(months[-1])}，不能生成之后月份的简报"
+        )
+    elif as_of < months[0]:
+        problem = f"{as_of} is before the first month with progress data for plan {plan!r}"
+    else:
+        problem = f"plan {plan!r} has no progress data for {as_of}; 该月没有进度数据"
+    raise InputError("--as-of", problem, f"'latest' or a month with data ({span})")
+
+
+def _zh_month(month: str) -> str:
+    return f"{month[:4]}年{int(month[5:7])}月"
+
+
+def check_scenario(project: Project, scenario: str) -> None:
+    """A scenario's regions and indicators must be ones the project knows: a name that matches
+    nothing would silently change nothing. InputErrors naming the rule, with did-you-mean."""
+    if not scenario:
+        return
+    from ..errors import InputErrors
+    from ..forecast.scenario import load_scenario
+
+    sc = load_scenario(scenario)
+    reg = project.registry()
+    src = Path(scenario).name
+    errors: list[InputError] = []
+    rules = [("pace", r) for r in sc.pace] + [("pipeline", r) for r in sc.pipeline]
+    rules += [("targets", r) for r in sc.targets]
+    counts: dict[str, int] = {}
+    for kind, rule in rules:
+        k = counts[kind] = counts.get(kind, -1) + 1
+        where = f"scenario {src}: {kind}[{k}]"
+        if rule.region != "*" and rule.region not in reg.regions:
+            near = reg.match_region(rule.region)
+            hint = [near] if near else difflib.get_close_matches(rule.region, list(reg.regions))
+            hint = hint or reg.suggest_regions(rule.region)
+            msg = f"unknown region {rule.region!r}"
+            if hint:
+                msg += f" (did you mean {', '.join(hint)}?)"
+            errors.append(InputError(where, msg, "a region id of the project's plans"))
+        if rule.indicator != "*" and rule.indicator not in reg.indicators:
+            near = reg.match_indicator(rule.indicator)
+            hint = [near] if near else reg.suggest_indicators(rule.indicator)
+            msg = f"unknown indicator {rule.indicator!r}"
+            if hint:
+                msg += f" (did you mean {', '.join(hint)}?)"
+            errors.append(InputError(where, msg, "one of " + ", ".join(reg.indicators)))
+        if kind == "targets" and rule.plan not in reg.plans:
+            errors.append(
+                InputError(where, f"unknown plan {rule.plan!r}", "one of " + ", ".join(reg.plans))
+            )
+    if errors:
+        raise errors[0] if len(errors) == 1 else InputErrors(errors)
+
+
+def prepare(
+    params: dict[str, Any],
+    project: Project,
+    on_checked: Callable[[dict[str, Any]], None] | None = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Validated params with as_of resolved; the forecast tables of the parameters made sure to
     exist and be current (computed when missing or stale; the targets and progress tables are
     built first where missing). Returns (params, plan info for the manifest: parameters, inputs
-    read by the briefing, code, forecast folder and seconds, tables built)."""
+    read by the briefing, code, forecast folder and seconds, tables built).
+
+    Everything a user can get wrong is checked here, before any kernel starts: the parameters,
+    the month (:func:`check_as_of`), the scenario's names (:func:`check_scenario`).
+    ``on_checked(params)`` is called once they pass, before the forecast is made sure of (the
+    commands start their kernels there, so that kernel start and forecast overlap)."""
     from ..forecast import tables as ft
     from .data import NOTEBOOK as NB
-    from .data import code_version, input_checksums, resolve_as_of
+    from .data import code_version, input_checksums
 
     t0 = time.perf_counter()
     params = validate_params(params, project)
     built = ft.build_missing_inputs(project)  # a fresh project: as `ontrack targets` / `ingest`
-    as_of = resolve_as_of(project, params["plan"], params["as_of"])
+    check_scenario(project, params["scenario"])
+    as_of = check_as_of(project, params["plan"], params["as_of"])
     params = dict(params, as_of=as_of)
+    if on_checked is not None:
+        on_checked(params)
     folder, computed = ft.ensure(
         project,
         as_of,
@@ -232,11 +330,83 @@ def prepare(params: dict[str, Any], project: Project) -> tuple[dict[str, Any], d
     return params, info
 
 
+# ---------------------------------------------------------------------------- one run at a time
+LOCK = ".render.lock"
+
+
+@contextlib.contextmanager
+def run_lock(project: Project):
+    """One ``ontrack render`` or ``render-all`` at a time per project: they share
+    reports/.render.lock (two runs would race on the same files and the manifest). A second run
+    stops at once with a clear message; a reports/ folder that cannot be written stops the run
+    here, before any work."""
+    reports = project.reports
+    try:
+        reports.mkdir(parents=True, exist_ok=True)
+        f = open(reports / LOCK, "a+")  # noqa: SIM115
+    except OSError as exc:
+        raise OntrackError(
+            f"cannot write to {project.relative(reports)}/ ({exc.strerror or exc}): the "
+            "briefings, the manifest and the log are written there"
+        ) from None
+    try:
+        try:
+            import fcntl
+        except ImportError:  # Windows: no lock
+            yield
+            return
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise OntrackError(
+                f"another `ontrack render` or `render-all` is running on this project "
+                f"({project.relative(reports / LOCK)}); try again when it has finished"
+            ) from None
+        try:
+            f.seek(0)
+            f.truncate()
+            f.write(f"{os.getpid()}\n")
+            f.flush()
+        except OSError:
+            pass
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+    finally:
+        f.close()
+
+
+@contextlib.contextmanager
+def stop_on_sigterm():
+    """SIGTERM (a cron timeout, `kill`) ends the run like Ctrl-C: the engine stops its kernels
+    and browser and removes its temporary folder on the way out (exit status 143)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 # ---------------------------------------------------------------------------- CLI
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    from .runlog import add_log_arguments
+
     p.add_argument("--plan", default="", help="plan id (default: the project's first plan)")
-    p.add_argument("--region", default="", help="region id (default: the plan's own region)")
-    p.add_argument("--as-of", default="latest", help="month YYYY-MM or 'latest' (default)")
+    p.add_argument("--region", default="", help="region id (default: the plan's region)")
+    p.add_argument(
+        "--as-of", default="latest", help="month YYYY-MM with data, or 'latest' (default)"
+    )
     p.add_argument("--format", default="html,pdf", help="html, pdf or html,pdf (default)")
     p.add_argument("--lang", default=None, choices=["zh", "en"], help="briefing language")
     p.add_argument("--scenario", default="", help="scenario YAML (default: baseline)")
@@ -247,9 +417,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="render even if inputs, parameters and code are unchanged",
     )
+    add_log_arguments(p)
 
 
 def run(args: argparse.Namespace) -> int:
+    from .runlog import LOG_NAME, RunLog, level_of
+
     formats = parse_formats(args.format)
     project = find_project(getattr(args, "project", None))
     raw = dict(
@@ -263,47 +436,76 @@ def run(args: argparse.Namespace) -> int:
         project=str(project.root),
     )
     validate_params(raw, project)  # fail fast, before the forecast and any kernel
+    check_browser(formats)
+    with stop_on_sigterm(), run_lock(project):
+        log = RunLog("render", level_of(args), project.reports / LOG_NAME)
+        try:
+            return _run(project, raw, formats, args.force, log)
+        except OSError as exc:
+            raise OntrackError(io_problem(exc, project)) from None
+
+
+def _run(project: Project, raw: dict, formats: tuple[str, ...], force: bool, log) -> int:
+    from .engine import Engine
+
+    engine = Engine(slots=1, pdf="pdf" in formats, on_event=log.detail)
+
+    def start_early(params: dict[str, Any]) -> None:
+        """Start the kernel and the browser while the forecast is made sure of, unless the
+        briefing looks up to date (then no kernel starts at all)."""
+        manifest = read_manifest(project, params["as_of"])
+        if force or not looks_fresh(project, manifest, params["plan"], output_stem(params)):
+            engine.start()
+
     try:
-        params, info = prepare(raw, project)
-    except OntrackError:
+        return _render(project, raw, formats, force, log, engine, start_early)
+    finally:
+        engine.close()
+
+
+def _render(project, raw, formats, force, log, engine, start_early) -> int:
+    try:
+        params, info = prepare(raw, project, on_checked=start_early)
+    except (OntrackError, OSError):
         raise
     except Exception as exc:  # a bug or bad data in an earlier stage: one line, no traceback
         raise OntrackError(
             f"could not load the data or run the forecast: {type(exc).__name__}: {exc}"
         ) from None
     for path in info.get("built", []):
-        print(f"built {path} (from data/raw, as `ontrack targets` / `ontrack ingest` would)")
+        log.plain(f"built {path} (from data/raw, as `ontrack targets` / `ontrack ingest` would)")
     key = job_key(params, formats, info["inputs"], info["code"])
     manifest = read_manifest(project, params["as_of"])
     stem = output_stem(params)
     reports = project.reports
-    if not args.force and is_fresh(project, manifest, params["plan"], stem, key):
+    what = f"{params['plan']}/{params['region']} as of {params['as_of']}"
+    if not force and is_fresh(project, manifest, params["plan"], stem, key):
         entry = manifest["plans"][params["plan"]]["regions"][stem]
-        print(f"briefing {params['plan']}/{params['region']} as of {params['as_of']}: up to date")
+        log.plain(f"briefing {what}: up to date (--force renders again)")
         for fmt in (*formats, "ipynb"):
-            print(f"  {fmt:5s} {reports / entry['outputs'][fmt]}")
-        print(f"  index {reports / 'index.html'}  (--force renders again)")
+            log.detail(f"  {fmt:5s} {reports / entry['outputs'][fmt]}")
+        first = reports / entry["outputs"][formats[0]]
+        log.summary(f"summary: 0 rendered, 1 up to date, 0 failed; {first}")
         return 0
-    result = render_one({"params": params, "formats": formats})
+    t0 = time.perf_counter()
+    result = render_one({"params": params, "formats": formats}, engine.start())
+    result.setdefault("seconds", {})["wall"] = round(time.perf_counter() - t0, 2)
     record(manifest, info, result, key)
     write_manifest(project, manifest)
     write_index(project)
     if result["status"] != "ok":
-        print(
-            f"ontrack render: FAILED {params['plan']}/{params['region']}: {result.get('error')}",
-            file=sys.stderr,
-        )
+        log.error(f"FAILED {what}: {result.get('error')}")
         if result.get("failed_notebook"):
-            print(
-                f"  executed notebook kept: {reports / result['failed_notebook']}",
-                file=sys.stderr,
-            )
+            log.error(f"  executed notebook kept: {reports / result['failed_notebook']}")
+        log.summary("summary: 0 rendered, 0 up to date, 1 failed")
         return 1
-    secs = result["seconds"]["total"]
-    print(f"briefing {params['plan']}/{params['region']} as of {params['as_of']} ({secs} s):")
+    secs = result["seconds"]
+    log.plain(f"briefing {what} ({secs['wall']} s):")
     for fmt in (*formats, "ipynb"):
-        print(f"  {fmt:5s} {reports / result['outputs'][fmt]}")
-    print(f"  index {reports / 'index.html'}")
+        log.plain(f"  {fmt:5s} {reports / result['outputs'][fmt]}")
+    log.plain(f"  index {reports / 'index.html'}")
+    log.detail("  seconds: " + ", ".join(f"{k} {v}" for k, v in secs.items()))
+    log.summary(f"summary: 1 rendered, 0 up to date, 0 failed in {secs['wall']} s")
     return 0
 
 

@@ -6,16 +6,20 @@ ontrack.briefing.render.prepare) and read by every region's notebook; regions ar
 parallel worker processes; one failing region does not stop the others; the exit status is 0
 only if all succeeded. Regions whose inputs, parameters and code match the manifest and whose
 outputs exist are skipped, so a rerun with unchanged inputs is quick.
+
+Regions are rendered by the warm engine (:mod:`.engine`: ``--jobs`` kernels started once, one
+browser for every PDF), or with ``--cluster ADDRESS`` on a Dask cluster (:mod:`.cluster`); in
+both cases this process writes every file, the manifest and the index. It holds the project's
+render lock (reports/.render.lock, shared with ``ontrack render``) for the whole run.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -23,7 +27,18 @@ from ..errors import InputError, OntrackError
 from ..project import Project, find_project
 from .manifest import is_fresh, job_key, read_manifest, record, write_index, write_manifest
 from .params import PARAMS, plan_ids, plan_regions, validate_params
-from .render import output_stem, parse_formats, prepare, render_one
+from .render import (
+    check_browser,
+    commit,
+    io_problem,
+    make_job,
+    output_stem,
+    parse_formats,
+    prepare,
+    run_lock,
+    stop_on_sigterm,
+)
+from .runlog import LOG_NAME, RunLog, add_log_arguments, level_of
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -40,6 +55,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sims", type=int, default=PARAMS["n_sims"].default, help="simulated paths")
     p.add_argument("--seed", type=int, default=0, help="random seed")
     p.add_argument("--force", action="store_true", help="render even regions that are up to date")
+    p.add_argument(
+        "--cluster",
+        default="",
+        metavar="ADDRESS",
+        help="render on a Dask cluster (scheduler address, e.g. tcp://10.0.0.5:8786)",
+    )
+    p.add_argument(
+        "--cell-timeout",
+        type=float,
+        default=600,
+        help="seconds a notebook cell may run before its briefing fails (default 600)",
+    )
+    add_log_arguments(p)
 
 
 def render_all(
@@ -54,10 +82,14 @@ def render_all(
     force: bool = False,
     progress: bool = True,
     verbose: bool = False,
+    log: RunLog | None = None,
+    cluster: str = "",
+    cell_timeout: float = 600,
 ) -> list[dict[str, Any]]:
     """Render every region of ``plans`` (default: the project's render plans); returns one
     result dict per region (status ok / skipped / failed). Writes each as-of's manifest.json and
-    reports/index.html. Unknown plan ids are an InputError naming them."""
+    reports/index.html. Unknown plan ids are an InputError naming them; a PDF without a
+    browser, a busy lock or an unwritable reports/ stop the run before any kernel starts."""
     plans = list(plans or project.render_plans)
     known = plan_ids(project)
     unknown = [p for p in plans if p not in known]
@@ -65,35 +97,87 @@ def render_all(
         raise InputError(
             "--plans", f"unknown plan(s) {', '.join(unknown)}", "one of " + ", ".join(known)
         )
-    with _run_lock(project):
+    if cluster:  # the workers print the PDFs; this machine needs Dask
+        from .cluster import require_distributed
+
+        require_distributed()
+    else:
+        check_browser(formats)
+    if log is None:
+        log = RunLog("render-all", "verbose" if verbose else "quiet")
+    with run_lock(project):
         return _render_all(
-            project, plans, as_of, jobs, formats, lang, n_sims, seed, force, progress, verbose
+            project,
+            plans,
+            as_of,
+            jobs,
+            formats,
+            lang,
+            n_sims,
+            seed,
+            force,
+            progress,
+            log,
+            cluster,
+            cell_timeout,
         )
 
 
-@contextlib.contextmanager
-def _run_lock(project: Project):
-    """One render-all at a time (two overlapping cron runs would race on the manifest)."""
-    project.reports.mkdir(parents=True, exist_ok=True)
+def _render_all(
+    project,
+    plans,
+    as_of,
+    jobs,
+    formats,
+    lang,
+    n_sims,
+    seed,
+    force,
+    progress,
+    log,
+    cluster,
+    cell_timeout,
+):
+    from .engine import Engine
+
+    engine = Engine(slots=max(1, jobs), pdf="pdf" in formats, on_event=log.detail)
     try:
-        import fcntl
-    except ImportError:  # Windows: no lock
-        yield
-        return
-    with open(project.reports / ".render-all.lock", "w") as f:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise OntrackError(
-                "another `ontrack render-all` is running (reports/.render-all.lock)"
-            ) from None
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+        return _render_plans(
+            project,
+            plans,
+            as_of,
+            jobs,
+            formats,
+            lang,
+            n_sims,
+            seed,
+            force,
+            progress,
+            log,
+            cluster,
+            cell_timeout,
+            engine,
+        )
+    finally:
+        engine.close()
 
 
-def _render_all(project, plans, as_of, jobs, formats, lang, n_sims, seed, force, progress, verbose):
+def _render_plans(
+    project,
+    plans,
+    as_of,
+    jobs,
+    formats,
+    lang,
+    n_sims,
+    seed,
+    force,
+    progress,
+    log,
+    cluster,
+    cell_timeout,
+    engine,
+):
     from tqdm import tqdm
 
     root = str(project.root)
@@ -106,6 +190,8 @@ def _render_all(project, plans, as_of, jobs, formats, lang, n_sims, seed, force,
     todo: list[tuple[dict, str, dict]] = []  # (job, key, plan_info)
     manifests: dict[str, dict] = {}
     plan_failures: list[tuple[str, str]] = []  # (plan, error): failed before any region
+    if force and not cluster:
+        engine.start()  # kernels start while the forecasts are made sure of
     for plan in plans:
         regions = plan_regions(plan, project)
         base = dict(
@@ -120,8 +206,13 @@ def _render_all(project, plans, as_of, jobs, formats, lang, n_sims, seed, force,
         try:
             params0, info = prepare(base, project)
         except Exception as exc:  # a broken plan (inputs or forecast) must not stop the others
-            error = f"inputs/forecast: {type(exc).__name__}: {exc}"
+            error = (
+                f"inputs/forecast: {exc}"
+                if isinstance(exc, OntrackError)
+                else (f"inputs/forecast: {type(exc).__name__}: {exc}")
+            )
             plan_failures.append((plan, error))
+            log.error(f"FAILED plan {plan}: {error}")
             for region in regions:
                 results.append(
                     dict(plan=plan, region=region, as_of=as_of, status="failed", error=error)
@@ -139,8 +230,9 @@ def _render_all(project, plans, as_of, jobs, formats, lang, n_sims, seed, force,
                 results.append(
                     dict(plan=plan, region=region, as_of=params["as_of"], status="skipped")
                 )
+                log.detail(f"up to date {plan}/{region}")
                 continue
-            todo.append(({"params": params, "formats": formats}, key, info))
+            todo.append((make_job(project, params, formats, cell_timeout), key, info))
     for plan, error in plan_failures:
         month = _failure_month(project, as_of, manifests)
         m = manifests.setdefault(month, read_manifest(project, month))
@@ -154,52 +246,66 @@ def _render_all(project, plans, as_of, jobs, formats, lang, n_sims, seed, force,
     bar = tqdm(
         total=len(todo), file=sys.stderr, unit="briefing", disable=not progress or None, leave=False
     )
-    keys = {(j["params"]["plan"], j["params"]["region"]): (k, info) for j, k, info in todo}
-    # the manifest names entries by output stem (= region for the Chinese baseline)
+    keys = {(j["params"]["plan"], j["stem"]): (k, info) for j, k, info in todo}
 
     def done(res: dict) -> None:
-        key, info = keys[(res["plan"], res["region"])]
+        key, info = keys[(res["plan"], res.get("name") or res["region"])]
         m = manifests[res["as_of"]]
         record(m, info, res, key)
         write_manifest(project, m)
         results.append(res)
         bar.update(1)
-        if not verbose:
-            return
-        secs = res.get("seconds", {}).get("total", "")
-        bar.write(
-            f"{res['status']:6s} {res['plan']}/{res['region']} {secs} s"
-            + (f"  {res.get('error')}" if res["status"] != "ok" else ""),
-            file=sys.stdout,
-        )
+        secs = res.get("seconds", {})
+        what = f"{res['plan']}/{res.get('name') or res['region']}"
+        if res["status"] == "ok":
+            log.info(f"ok     {what} {secs.get('total', '')} s")
+            log.detail("       " + ", ".join(f"{k} {v}" for k, v in secs.items()))
+        else:
+            log.error(f"FAILED {what}: {res.get('error')}")
 
-    if jobs <= 1 or len(todo) <= 1:
-        for job, _, _ in todo:
-            done(render_one(job))
-    else:
-        import multiprocessing as mp
+    try:
+        if todo and cluster:
+            from .cluster import render_on_cluster
 
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
-            futures = {pool.submit(render_one, job): job for job, _, _ in todo}
-            for fut in as_completed(futures):
-                job = futures[fut]
-                try:
-                    res = fut.result()
-                except Exception as exc:  # a worker crash fails that region only
-                    p = job["params"]
-                    res = dict(
-                        plan=p["plan"],
-                        region=p["region"],
-                        as_of=p["as_of"],
-                        status="failed",
-                        error=repr(exc),
-                    )
-                done(res)
-    bar.close()
-    for m in manifests.values():
-        write_manifest(project, m)
-    write_index(project)
+            render_on_cluster(cluster, project, [j for j, _, _ in todo], done, log)
+        elif todo:
+            _render_local(project, [j for j, _, _ in todo], engine, done)
+    finally:
+        bar.close()
+        for m in manifests.values():
+            write_manifest(project, m)
+        write_index(project)
     return results
+
+
+def _render_local(project: Project, todo: list[dict], engine, done: Callable[[dict], None]) -> None:
+    """The jobs on this machine's warm engine, in the order given (plan by plan)."""
+    from concurrent.futures import as_completed
+
+    if engine.tmp is None:  # not started early: no more kernels than briefings
+        engine.slots = max(1, min(engine.slots, len(todo)))
+    engine.start()
+    futures = {engine.submit(job): job for job in todo}
+    for fut in as_completed(futures):
+        job = futures[fut]
+        try:
+            rendered = fut.result()
+        except Exception as exc:  # the engine failed this job: the others go on
+            p = job["params"]
+            res = dict(
+                plan=p["plan"],
+                region=p["region"],
+                as_of=p["as_of"],
+                name=job["stem"],
+                status="failed",
+                error=f"{type(exc).__name__}: {exc}",
+            )
+        else:
+            try:
+                res = commit(project, rendered)
+            finally:
+                engine.discard(rendered)
+        done(res)
 
 
 def _failure_month(project: Project, as_of: str, manifests: dict[str, dict]) -> str:
@@ -224,26 +330,37 @@ def _failure_month(project: Project, as_of: str, manifests: dict[str, dict]) -> 
 def run(args: argparse.Namespace) -> int:
     formats = parse_formats(args.format)
     project = find_project(getattr(args, "project", None))
+    level = level_of(args)
+    log = RunLog("render-all", level, project.reports / LOG_NAME)
     t0 = time.perf_counter()
-    results = render_all(
-        project,
-        as_of=args.as_of,
-        plans=args.plans,
-        jobs=max(1, args.jobs),
-        formats=formats,
-        lang=args.lang or project.lang,
-        n_sims=args.sims,
-        seed=args.seed,
-        force=args.force,
-        verbose=True,
-    )
+    try:
+        with stop_on_sigterm():
+            results = render_all(
+                project,
+                as_of=args.as_of,
+                plans=args.plans,
+                jobs=max(1, args.jobs),
+                formats=formats,
+                lang=args.lang or project.lang,
+                n_sims=args.sims,
+                seed=args.seed,
+                force=args.force,
+                progress=level != "quiet",
+                log=log,
+                cluster=args.cluster,
+                cell_timeout=args.cell_timeout,
+            )
+    except OSError as exc:
+        log.error(f"error: {io_problem(exc, project)}")
+        return 2
+    except OntrackError as exc:  # refused before any work: one clear line, in the log too
+        log.error(f"error: {exc}")
+        return 2
     n = {s: sum(r["status"] == s for r in results) for s in ("ok", "skipped", "failed")}
     secs = time.perf_counter() - t0
-    print(
-        f"render-all: {n['ok']} rendered, {n['skipped']} up to date, {n['failed']} failed "
-        f"in {secs:.1f} s; index: {project.reports / 'index.html'}"
+    each = f" ({secs / n['ok']:.2f} s per briefing)" if n["ok"] else ""
+    log.summary(
+        f"summary: {n['ok']} rendered, {n['skipped']} up to date, {n['failed']} failed "
+        f"in {secs:.1f} s{each}; index: {project.reports / 'index.html'}"
     )
-    for r in results:
-        if r["status"] == "failed":
-            print(f"  FAILED {r['plan']}/{r['region']}: {r.get('error')}", file=sys.stderr)
     return 0 if n["failed"] == 0 else 1

@@ -318,21 +318,20 @@ def open_briefing(
     """Check the parameters, read the plan's tables (the forecast folder of these parameters
     must exist: ``ontrack render`` makes it), set the CJK font."""
     from ..fonts import use_cjk_font
-    from ..project import open_project
+    from .params import params_project
 
-    params = validate_params(
-        dict(
-            plan=plan,
-            region=region,
-            as_of=as_of,
-            scenario=scenario,
-            lang=lang,
-            n_sims=n_sims,
-            seed=seed,
-            project=project,
-        )
+    raw = dict(
+        plan=plan,
+        region=region,
+        as_of=as_of,
+        scenario=scenario,
+        lang=lang,
+        n_sims=n_sims,
+        seed=seed,
+        project=project,
     )
-    proj = open_project(params["project"])
+    proj = params_project(raw)  # opened once: its registry is read once per briefing
+    params = validate_params(raw, proj)
     use_cjk_font()
     data = load_briefing_data(
         proj,
