@@ -97,5 +97,5 @@ lab-app: $(STAMP) data  ## The scenario lab as a page without code (Voilà), on 
 	$(BIN)/voila --Voila.ip=127.0.0.1 --port=$(APP_PORT) $(NO_BROWSER) notebooks/05_scenario_lab_app.ipynb
 
 clean:  ## Remove derived data and reports (never data/raw; the render log reports/*.log is kept)
-	rm -rf data/processed/* .pytest_cache .ruff_cache
+	rm -rf data/processed/* $(RECORD_STAMP) .pytest_cache .ruff_cache
 	if [ -d reports ]; then find reports -mindepth 1 -maxdepth 1 ! -name '*.log' -exec rm -rf {} +; fi

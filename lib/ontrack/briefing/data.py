@@ -203,9 +203,9 @@ def missing_forecast(
     )
 
 
-def _read_forecast(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+def _read_forecast(folder: Path) -> tuple:
     t = ft.read(folder)
-    return t.attainment, t.trajectories, t.meta
+    return t.attainment, t.trajectories, t.meta, t.history
 
 
 def load_briefing_data(
@@ -244,9 +244,11 @@ def load_briefing_data(
     )
     if why:
         raise missing_forecast(project, folder, params, why)
-    files = tuple(folder / n for n in (ft.ATTAINMENT_CSV, ft.TRAJECTORIES_CSV, ft.FORECAST_JSON))
-    att, traj, meta = tablecache.cached("forecast", files, lambda: _read_forecast(folder))
-    tables = ft.ForecastTables(att, traj, meta).plan(plan)
+    names = (ft.ATTAINMENT_CSV, ft.TRAJECTORIES_CSV, ft.FORECAST_JSON, ft.HISTORY_CSV)
+    files = tuple(folder / n for n in names if (folder / n).is_file())
+    # plain tables in the cache (it outlives this module in a warm kernel), wrapped afresh here
+    att, traj, meta, hist = tablecache.cached("forecast", files, lambda: _read_forecast(folder))
+    tables = ft.ForecastTables(att, traj, meta, hist).plan(plan)
     plan_targets = targets[targets["plan_id"] == plan].reset_index(drop=True)
     regions = set(progress["region_id"].astype(str))
     members = plan_members(regions, targets, plan, reg)
