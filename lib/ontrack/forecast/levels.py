@@ -45,8 +45,9 @@ from .model import Fitted, season_ratio
 
 #: first-year plan pace ratio (observed / target pace): median and log sd, before any data
 PLAN_RATIO_PRIOR = (1.0, 0.3)
-#: shared year-to-year step of the plan's ratio (log sd) and its weight in indicator-years
-STEP_SD_PRIOR = (0.15, 4.0)
+#: the plan's yearly shock: a good or bad year shared by its regions (log sd of the plan's
+#: ratio around its persistent level) and its weight in indicator-year steps
+SHOCK_SD_PRIOR = (0.15, 4.0)
 #: a region's own year-to-year drift (log sd) and its weight in region-years
 DRIFT_SD_PRIOR = (0.15, 8.0)
 #: persistent spread of regions' pace ratios within a plan (log sd) and its weight in regions
@@ -56,7 +57,7 @@ BETA_PRIOR = (0.7, 0.3)
 #: how far a year's seasonal shape may be from the prior before a complete year is seen: log sd
 #: of the ratio of the year's remaining months to its months so far (shared by the plan's
 #: regions; scaled down by the complete years seen, Pooled.prior_share)
-SEASON_SHARE_SD = 0.25
+SEASON_SHARE_SD = 0.2
 #: stalls: prior probability a month that a region's pace collapses for the rest of the year,
 #: the stalled pace's prior mean relative to the level, and its gamma shape (1: exponential)
 STALL_HAZARD = 0.01
@@ -101,10 +102,14 @@ class Shared:
     cdf: np.ndarray  # at the grid points (piecewise-linear)
     beta: float
     beta_sd: float
-    step_sd: float
+    shock_sd: float  # the plan's yearly shock (log sd), shared by its regions
     drift_sd: float
     spread_sd: float
     last_year: int  # the last year any target of the plan needs
+    #: the plan's persistent log ratio before this year: mean and variance (later years'
+    #: ratio = persistent + a fresh shock; this year's draw of Z informs the persistent part)
+    m_mean: float = 0.0
+    m_var: float = 0.0
     _cache: dict = field(default_factory=dict, repr=False)
 
     def clear(self) -> None:
@@ -124,10 +129,15 @@ class Shared:
             rng = stream(seed, f"@plan:{self.plan_id}", self.indicator_id, 5)
             z = np.exp(np.interp(rng.random(n), self.cdf, self.log_z))
             beta = self.beta + self.beta_sd * rng.standard_normal(n)
-            steps, cum = {}, np.zeros(n)
-            for y in range(self.year + 1, self.last_year + 1):
-                cum = cum + self.step_sd * rng.standard_normal(n)
-                steps[y] = cum
+            steps = {}
+            if self.last_year > self.year:
+                # the persistent ratio given this year's: a normal update (shock_sd^2 noise)
+                v2 = max(self.shock_sd**2, 1e-12)
+                prec = 1.0 / max(self.m_var, 1e-12) + 1.0 / v2
+                mean = (self.m_mean / max(self.m_var, 1e-12) + np.log(z) / v2) / prec
+                m = mean + rng.standard_normal(n) / np.sqrt(prec)
+                for y in range(self.year + 1, self.last_year + 1):
+                    steps[y] = m + self.shock_sd * rng.standard_normal(n) - np.log(z)
             hit = (z, beta, steps, rng.standard_normal(n))
             self._cache.clear()
             self._cache[key] = hit
@@ -321,7 +331,7 @@ def size_model(reports: dict, scale_of_row: dict[int, float], t_bar: float):
     """Lumpy completions: (q, gamma, cv2) with mean size ``q * t_bar * (T_r / t_bar) ** gamma``
     (T_r the region's target pace, ``scale_of_row``), fitted to which reports are zero
     (P(zero) = exp(-expected / size)) with a prior on gamma (0..1) and on q; the size CV^2 from
-    the Pearson residuals (variance = expected * size * (1 + CV^2))."""
+    the spread of the non-zero reports' logarithms."""
     if not reports or len(reports.get("y", ())) == 0 or t_bar <= 0:
         return DEFAULT_SIZE_MONTHS, 0.5, DEFAULT_SIZE_CV2
     y, mu = reports["y"], reports["mu"]
@@ -341,9 +351,13 @@ def size_model(reports: dict, scale_of_row: dict[int, float], t_bar: float):
     gi, qi = np.unravel_index(np.argmax(ll), ll.shape)
     q, gam = float(q_grid[qi]), float(_GAMMAS[gi])
     m = q * t_bar * rel**gam
-    infl = float(reports["infl"][0]) if len(reports.get("infl", ())) else 1.0
-    raw = float(((y - mu) ** 2).sum() * infl / (mu * m).sum()) - 1.0
-    cv2 = (n_nz * raw + 5.0 * DEFAULT_SIZE_CV2) / (n_nz + 5.0)
+    # the sizes' spread from the non-zero reports (mostly one completion each): the variance
+    # of their logarithm relative to the region's mean size, read as a lognormal's
+    # (CV^2 = e^var - 1): robust to the few giants that make moment estimates erratic
+    lz = np.log(y[~zero] / m[~zero])
+    var = float(lz.var(ddof=1)) if n_nz > 1 else np.log1p(DEFAULT_SIZE_CV2)
+    v0 = float(np.log1p(DEFAULT_SIZE_CV2))
+    cv2 = float(np.expm1((n_nz * var + 5.0 * v0) / (n_nz + 5.0)))
     return q, gam, float(np.clip(cv2, 0.2, 10.0))
 
 
@@ -481,10 +495,11 @@ def plan_levels(
         Z0 = np.array([x[1] for x in tp]).reshape(len(regions), len(years_all))
         if Z0.any():
             # a zero target: a share of the plan's typical (mean positive) pace of that year
-            with np.errstate(invalid="ignore"):
-                typical = np.nanmean(np.where(P > 0, P, np.nan), axis=0)
-            if np.isfinite(typical).any():
-                typical = np.where(np.isfinite(typical), typical, np.nanmean(typical))
+            pos = np.isfinite(P) & (P > 0)
+            n_pos = pos.sum(0)
+            typical = np.where(pos, P, 0.0).sum(0) / np.maximum(n_pos, 1)
+            if n_pos.any():
+                typical = np.where(n_pos > 0, typical, typical[n_pos > 0].mean())
                 P = np.where(Z0, ZERO_TARGET_SHARE * typical[None, :], P)
             else:
                 P = np.where(Z0, np.nan, P)
@@ -499,13 +514,10 @@ def plan_levels(
             lam_ref = (tot_y + 2 * lam_bar) / (tot_e + 2)
             item.d = pool.phi + lam_ref * pool.inv_k * season_ratio(pool.season)
         elif pool.nature == "lumpy":
-            tr = np.where(
-                has_target,
-                np.exp(np.nanmean(np.log(np.where(P > 0, P, np.nan)), axis=1))
-                if P.size
-                else np.nan,
-                np.nan,
-            )
+            # the region's target scale: geometric mean of its yearly target paces
+            pos = np.isfinite(P) & (P > 0)
+            logp = np.where(pos, np.log(np.where(pos, P, 1.0)), 0.0).sum(1)
+            tr = np.where(has_target & pos.any(1), np.exp(logp / np.maximum(pos.sum(1), 1)), np.nan)
             ok = np.isfinite(tr) & (tr > 0)
             t_bar = float(np.exp(np.log(tr[ok]).mean())) if ok.any() else lam_bar
             rel = np.where(ok, tr / t_bar if t_bar > 0 else 1.0, 1.0)
@@ -543,7 +555,41 @@ def plan_levels(
             v_all.append(v)
             grp_all.append(np.full(ok.sum(), gid))
             gid += 1
-    beta, beta_sd = BETA_PRIOR
+    # ... and the plan's own steps: the plan's amounts against its targets' growth (the
+    # shared year-step is noise around beta * growth here)
+    pg, py, pv = [], [], []
+    for it in inds:
+        for h in range(1, nh):
+            ok = (
+                it.has_target
+                & (it.Ey[:, h] >= MIN_STEP_EXPOSURE)
+                & (it.Ey[:, h - 1] >= MIN_STEP_EXPOSURE)
+            )
+            y1, y0_ = float(it.Yy[ok, h].sum()), float(it.Yy[ok, h - 1].sum())
+            dmed = float(np.median(it.d[ok])) if ok.any() else 1.0
+            if ok.sum() < 2 or min(y1, y0_) < MIN_STEP_COUNTS * dmed:
+                continue
+            e1 = it.Ey[ok, h] * it.P[ok, hcol[h]]
+            e0 = it.Ey[ok, h - 1] * it.P[ok, hcol[h - 1]]
+            growth = float(
+                np.log(
+                    (it.Ey[ok, h] * it.P[ok, hcol[h]]).sum()
+                    / (it.Ey[ok, h] * it.P[ok, hcol[h - 1]]).sum()
+                )
+            )
+            raw = float(np.log((y1 / e1.sum()) / (y0_ / e0.sum())))
+            samp = (
+                float((it.d[ok] * it.Yy[ok, h]).sum()) / y1**2
+                + float((it.d[ok] * it.Yy[ok, h - 1]).sum()) / y0_**2
+            )
+            pg.append(growth)
+            py.append(raw + growth)
+            pv.append(samp + 2 * SHOCK_SD_PRIOR[0] ** 2)
+    b_num, b_prec = BETA_PRIOR[0] / BETA_PRIOR[1] ** 2, 1 / BETA_PRIOR[1] ** 2
+    if pg:
+        pg_, py_, pv_ = np.array(pg), np.array(py), np.array(pv)
+        b_num += float((pg_ * py_ / pv_).sum())
+        b_prec += float((pg_**2 / pv_).sum())
     drift_var = sd_e0**2
     if g_all:
         g, st, v, grp = map(np.concatenate, (g_all, s_all, v_all, grp_all))
@@ -555,11 +601,10 @@ def plan_levels(
             gt[m] -= (w[m] * g[m]).sum() / w[m].sum()
             stt[m] -= (w[m] * st[m]).sum() / w[m].sum()
         sgg = float((w * gt**2).sum())
-        if sgg > 1e-12:
-            b_hat = float((w * gt * stt).sum() / sgg)
-            prec = 1 / BETA_PRIOR[1] ** 2 + sgg
-            beta = (BETA_PRIOR[0] / BETA_PRIOR[1] ** 2 + b_hat * sgg) / prec
-            beta_sd = float(np.sqrt(1 / prec))
+        b_num += float((w * gt * stt).sum())
+        b_prec += sgg
+    beta, beta_sd = b_num / b_prec, float(np.sqrt(1 / b_prec))
+    if g_all:
         res = stt - beta * gt
         corr = n_g[grp] / np.maximum(n_g[grp] - 1, 1)
         drift_var = _mom(res**2 * corr / 2.0, v / 2.0, DRIFT_SD_PRIOR)
@@ -605,7 +650,9 @@ def plan_levels(
             )
             step_x.append(step**2)
             step_v.append(samp)
-    step_sd = float(np.sqrt(np.clip(_mom(step_x, step_v, STEP_SD_PRIOR), 0.03**2, 0.6**2)))
+    # a step between two years' ratios is the difference of two shocks: variance 2 shock^2
+    shock_var = _mom(np.array(step_x) / 2, np.array(step_v) / 2, SHOCK_SD_PRIOR)
+    shock_sd = float(np.sqrt(np.clip(shock_var, 0.03**2, 0.6**2)))
     last_year = int(years_all[-1])
 
     out: dict[tuple[str, str], SeriesParams] = {}
@@ -617,7 +664,7 @@ def plan_levels(
         tot_y, tot_e = it.Yy.sum(1), it.Ey.sum(1)
         lam_bar = float(tot_y.sum() / tot_e.sum()) if tot_e.sum() > 0 else 0.0
         # regions without a target pace: the plan's pooled level, expressed as a target
-        z_ref = float(np.exp(np.nanmean(lz))) if np.isfinite(lz).any() else 1.0
+        z_ref = float(np.exp(lz[np.isfinite(lz)].mean())) if np.isfinite(lz).any() else 1.0
         no_t = ~it.has_target
         if no_t.any():
             fill = lam_bar / z_ref if lam_bar > 0 else np.nan
@@ -672,13 +719,20 @@ def plan_levels(
         a = 1.0 / cv2_year
         # this year's level given Z: mean Z * T * E[q] (the own drift has mean 1)
         c = np.where(np.isfinite(Tcur) & (Tcur > 0), Tcur * A / B, 0.0)
-        # this year's ratio: prior from last year's (a random-walk step) or the first-year prior
-        if nh >= 2 and np.isfinite(lz[-2]):
-            mz, sz = float(lz[-2]), float(np.sqrt(step_sd**2 + vz[-2]))
-        else:
-            mz, sz = float(np.log(PLAN_RATIO_PRIOR[0])), PLAN_RATIO_PRIOR[1]
+        # the plan's ratio: a persistent part (prior PLAN_RATIO_PRIOR less the shock) seen
+        # through its past years' ratios, each with a shock and sampling noise; this year's
+        # ratio a priori = persistent + a fresh shock
+        m_var = max(PLAN_RATIO_PRIOR[1] ** 2 - shock_sd**2, 0.05**2)
+        m_mean = float(np.log(PLAN_RATIO_PRIOR[0]))
         if not it.has_target.any():
-            mz, sz = 0.0, step_sd  # the pooled level already is the region's scale
+            m_mean = 0.0  # the pooled level already is the region's scale
+        past = [h for h in range(nh - 1) if np.isfinite(lz[h])]
+        if past:
+            w_h = np.array([1.0 / (shock_sd**2 + vz[h]) for h in past])
+            prec = 1.0 / m_var + w_h.sum()
+            m_mean = float((m_mean / m_var + (w_h * lz[past]).sum()) / prec)
+            m_var = float(1.0 / prec)
+        mz, sz = m_mean, float(np.sqrt(m_var + shock_sd**2))
         yc = np.where(noisy, it.Yy[:, -1] / dd, 0.0)
         ec = np.where(noisy, it.Ey[:, -1] / dd, 0.0)
         use = (ec > 0) & (c > 0)
@@ -710,10 +764,12 @@ def plan_levels(
             cdf,
             float(beta),
             float(beta_sd),
-            step_sd,
+            shock_sd,
             drift_sd,
             float(np.sqrt(tau2)),
             last_year,
+            m_mean,
+            m_var,
         )
         for j, region in enumerate(it.regions):
             k = int(it.rows[j])

@@ -51,10 +51,11 @@ SEASON_PLAN_N = 20.0
 SEASON_DEV_N = 30.0
 #: defaults where an indicator has no usable history anywhere
 DEFAULT_INV_K = 0.25  # count: NB2 shape k = 4 (variance = mu + mu^2 / 4 at season 1)
+DISPERSION_PRIOR_N = 10.0  # count: reports' worth of weight of DEFAULT_INV_K
 #: prior seasonal profile (Jan..Dec), the shape reported practice describes (facts.md): a Spring
 #: Festival lull in January-February and a year-end rush (年底冲刺) in November-December. Mild on
 #: purpose; the data move it by SEASON_PRIOR_N region-months per calendar month.
-PRIOR_SEASON = np.array([0.75, 0.6, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.1, 1.55])
+PRIOR_SEASON = np.array([0.6, 0.5, 0.95, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.15, 1.8])
 PRIOR_SEASON = PRIOR_SEASON * 12 / PRIOR_SEASON.sum()
 
 _MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -564,7 +565,9 @@ def _fit_pooled(
     mu2_g = np.bincount(flat_g[ok], weights=mu[ok] ** 2, minlength=n * T).reshape(n, T)
     n_obs = int(use.sum())
     n_levels = int((Sry > 0).sum())
-    infl = n_obs / max(n_obs - n_levels - 11, 1) if n_obs > 0 else 1.0
+    # degrees of freedom: the region-year levels, and the season's free months (those seen)
+    n_season = max(int((np.bincount(moy, weights=use.sum(0), minlength=12) > 0).sum()) - 1, 0)
+    infl = n_obs / max(n_obs - n_levels - n_season, 1) if n_obs > 0 else 1.0
     phi, inv_k = 1.0, DEFAULT_INV_K
     reports: dict[str, np.ndarray] = {}
     y_g = np.where(reported, values, 0.0)
@@ -661,4 +664,6 @@ def _count_dispersion(
     for _ in range(4):
         w = 1.0 / (mu + c * mu2) ** 2
         c = max(float((w * (r2 - mu) * mu2).sum() / (w * mu2**2).sum()), 0.0)
-    return 1.0, c
+    # shrunk towards the default by DISPERSION_PRIOR_N reports (a few months say little)
+    n = len(y)
+    return 1.0, (n * c + DISPERSION_PRIOR_N * DEFAULT_INV_K) / (n + DISPERSION_PRIOR_N)

@@ -45,6 +45,8 @@ N_MAX = 80  # completions per report at most (lumpy)
 
 def _states(params: WorldParams) -> tuple[np.ndarray, np.ndarray]:
     """(multiplier per state and month (n_states x 12), prior of each state)."""
+    if params.stall_p <= 0:
+        return np.ones((1, 12)), np.ones(1)
     depths = (np.arange(N_DEPTH) + 0.5) / N_DEPTH * params.stall_depth
     mult = [np.ones(12)]
     for m in STALL_STARTS:
