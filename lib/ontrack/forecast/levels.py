@@ -454,6 +454,29 @@ def _season_sd(last: int, year: int, pool) -> float:
     return SEASON_SHARE_SD * (f_rem + f_done) / 2
 
 
+def _zero_targets(P, Z0, Yy, Ey, hcol) -> np.ndarray:
+    """Paces of zero yearly targets: a share of the plan's typical (mean positive) target pace
+    of that year. The share has a gamma prior (mean :data:`ZERO_TARGET_SHARE`, shape 2),
+    updated by what regions with zero targets did against what the regions with targets did
+    (pooled over the history years)."""
+    pos = np.isfinite(P) & (P > 0) & ~Z0
+    n_pos = pos.sum(0)
+    if not n_pos.any():
+        return np.where(Z0, np.nan, P)
+    typical = np.where(pos, P, 0.0).sum(0) / np.maximum(n_pos, 1)
+    typical = np.where(n_pos > 0, typical, typical[n_pos > 0].mean())
+    a, b = 2.0, 2.0 / ZERO_TARGET_SHARE
+    for h, col in enumerate(hcol):
+        zr, pr = Z0[:, col] & (Ey[:, h] > 0), pos[:, col] & (Ey[:, h] > 0)
+        den = float((Ey[pr, h] * P[pr, col]).sum())
+        if not zr.any() or den <= 0 or Yy[pr, h].sum() <= 0:
+            continue
+        ratio = float(Yy[pr, h].sum()) / den  # the targeted regions' pace / target
+        a += float(Yy[zr, h].sum())
+        b += float(Ey[zr, h].sum()) * typical[col] * ratio
+    return np.where(Z0, (a / b) * typical[None, :], P)
+
+
 # ------------------------------------------------------------------------------ the plan
 @dataclass
 class _Ind:
@@ -493,18 +516,10 @@ def plan_levels(
         tp = [target_paces(target_rows.get((r, ind), []), years_all) for r in regions]
         P = np.array([x[0] for x in tp]).reshape(len(regions), len(years_all))
         Z0 = np.array([x[1] for x in tp]).reshape(len(regions), len(years_all))
-        if Z0.any():
-            # a zero target: a share of the plan's typical (mean positive) pace of that year
-            pos = np.isfinite(P) & (P > 0)
-            n_pos = pos.sum(0)
-            typical = np.where(pos, P, 0.0).sum(0) / np.maximum(n_pos, 1)
-            if n_pos.any():
-                typical = np.where(n_pos > 0, typical, typical[n_pos > 0].mean())
-                P = np.where(Z0, ZERO_TARGET_SHARE * typical[None, :], P)
-            else:
-                P = np.where(Z0, np.nan, P)
         Yy = fitted.year_amount[rows][:, :nh]
         Ey = fitted.year_exposure[rows][:, :nh]
+        if Z0.any():
+            P = _zero_targets(P, Z0, Yy, Ey, hcol)
         pool = fitted.pooled[ind]
         has_target = np.isfinite(P).all(1)
         tot_y, tot_e = Yy.sum(1), Ey.sum(1)
