@@ -156,6 +156,22 @@ def evaluate(
     return bt
 
 
+def synthetic_scores(
+    n_counties: int = 6,
+    *,
+    world: str = "a",
+    seed: int = 1,
+    n_sims: int = 2000,
+    oracle: bool = False,
+) -> pd.DataFrame:
+    """:func:`evaluate` on a world of ``n_counties`` counties (``WORLDS[world]``): the
+    per-target rows that :func:`summarize` and :func:`calibration_table` read."""
+    from dataclasses import replace
+
+    w = make_world(replace(WORLDS[world], n_counties=n_counties), seed=seed)
+    return evaluate(w, n_sims=n_sims, oracle=oracle)
+
+
 def _brier(p, y) -> float:
     return float(np.mean((np.asarray(p, float) - y) ** 2))
 
