@@ -31,8 +31,11 @@ def test_the_world_has_what_monitoring_data_has(small_world):
     feb2 = p[(p["month"].str[5:] == "02") & (p["covers"] == 2)]
     assert len(feb2) > 0
     jan_rows = p[p["month"].str[5:] == "01"]
-    jan = set(zip(jan_rows["region_id"], jan_rows["indicator_id"], jan_rows["month"].str[:4]))
-    merged = set(zip(feb2["region_id"], feb2["indicator_id"], feb2["month"].str[:4]))
+
+    def keys(rows):
+        return set(zip(rows["region_id"], rows["indicator_id"], rows["month"].str[:4], strict=True))
+
+    jan, merged = keys(jan_rows), keys(feb2)
     assert not merged & jan
     # missing months folded into the next report (covers 2 or more outside February)
     assert (p.loc[p["month"].str[5:] != "02", "covers"] >= 2).any()
