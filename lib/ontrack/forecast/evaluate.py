@@ -32,7 +32,7 @@ import pandas as pd
 
 from .model import fit
 from .simulate import series_params, simulate_attainment
-from .world import WORLD_B, World, WorldParams, make_world
+from .world import WORLD_B, World, WorldParams, make_world, open_targets
 
 ORIGIN_MONTHS = (3, 6, 9)
 LOG_CLIP = 1e-3
@@ -56,15 +56,6 @@ def outcomes(world: World) -> dict[tuple[str, str, int, int], float]:
     ].itertuples(index=False):
         out[(r, i, int(ys), int(ye))] = sum(tot.get((r, i, y), 0.0) for y in range(ys, ye + 1))
     return out
-
-
-def open_targets(world: World, year: int) -> pd.DataFrame:
-    """The targets scored at an as-of month of ``year``: its yearly targets and the windows that
-    span it and more (three-year)."""
-    t = world.targets
-    yearly = (t["year_start"] == year) & (t["year_end"] == year)
-    multi = (t["year_start"] <= year) & (t["year_end"] >= year) & (t["year_end"] > t["year_start"])
-    return t[yearly | multi].reset_index(drop=True)
 
 
 def model_forecast(world: World, as_of: str, n_sims: int, seed: int) -> pd.DataFrame:

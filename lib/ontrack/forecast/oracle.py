@@ -32,7 +32,7 @@ from scipy.ndimage import gaussian_filter1d
 from scipy.special import gammaln
 
 from .model import month_index
-from .world import TARGET_FLOOR, WORLD_INDICATORS, World, WorldParams, size_scale
+from .world import TARGET_FLOOR, WORLD_INDICATORS, World, WorldParams, open_targets, size_scale
 
 X = np.linspace(-4.5, 3.0, 241)  # log level relative to the target pace
 HX = X[1] - X[0]
@@ -305,8 +305,6 @@ def _noise(rng, nature, k, mu: np.ndarray, tw, prm: WorldParams) -> np.ndarray:
 def oracle_forecast(world: World, as_of: str, *, n_sims: int = 2000, seed: int = 0) -> pd.DataFrame:
     """p_meet and the 10/50/90% projection of every open target at ``as_of`` (townships and
     their counties), from the world's exact posterior predictive."""
-    from .evaluate import open_targets
-
     a_idx = month_index(as_of)
     Y = a_idx // 12
     t = open_targets(world, Y)

@@ -33,7 +33,7 @@ true monthly amounts. Not illustrative data for briefings (that is ``ontrack dem
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -261,6 +261,10 @@ def make_world(params: WorldParams = WorldParams(), seed: int = 0) -> World:
     return World(params, progress, targets, Registry(regions, core_indicators()), truth, sizes)
 
 
-def small_world(params: WorldParams = WorldParams(), n_counties: int = 8) -> WorldParams:
-    """The same world with fewer counties (fast tests)."""
-    return replace(params, n_counties=n_counties)
+def open_targets(world: World, year: int) -> pd.DataFrame:
+    """The targets scored at an as-of month of ``year``: its yearly targets and the windows that
+    span it and more (three-year)."""
+    t = world.targets
+    yearly = (t["year_start"] == year) & (t["year_end"] == year)
+    multi = (t["year_start"] <= year) & (t["year_end"] >= year) & (t["year_end"] > t["year_start"])
+    return t[yearly | multi].reset_index(drop=True)
