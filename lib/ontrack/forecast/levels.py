@@ -9,22 +9,23 @@ the monthly level of a leaf region ``r`` in year ``y`` (season 1) is modelled as
   ``T_rY * (T_ry / T_rY) ** beta`` (``Y`` the as-of year); ``beta`` is estimated from the data
   (regions whose targets grow more than others', pooled over the plan's indicators) around a
   prior (:data:`BETA_PRIOR`);
-* ``Z_y`` is the plan's pace ratio in year ``y``, shared by all its regions: this year's is
-  estimated from every region's months of the year (a posterior on a grid, centred a priori on
-  last year's ratio with the shared year-step spread ``step_sd``, or on :data:`PLAN_RATIO_PRIOR`
-  in a plan's first year); later years move from it by shared random steps (``step_sd`` each);
-  ``step_sd`` is estimated from how the plan's ratio moved between years, pooled over its
-  indicators, around :data:`STEP_SD_PRIOR`;
-* ``q_r`` is the region's persistent pace relative to the plan (empirical Bayes: its past
-  years' relative ratios shrunk towards 1 with the between-region spread ``tau``);
+* ``Z_y`` is the plan's pace ratio in year ``y``, shared by all its regions: a persistent level
+  (prior :data:`PLAN_RATIO_PRIOR`, seen through the past years' ratios) plus a yearly shock
+  (``shock_sd``, estimated from how the plan's ratio moved between years, pooled over its
+  indicators, around :data:`SHOCK_SD_PRIOR`). This year's ratio is a posterior on a grid from
+  every region's months of the year; later years are the persistent level (given this year's
+  draw) plus fresh shocks;
+* ``q_r`` is the region's persistent pace relative to the plan (empirical Bayes: a gamma of
+  mean 1 and the plan's between-region spread, updated by its past years' amounts);
 * ``eta_ry`` is its own drift from year to year (``drift_sd``, pooled over the plan's
   indicators around :data:`DRIFT_SD_PRIOR`).
 
 Given ``Z``, a region's level this year has a gamma posterior (the prior above, moment-matched,
 updated by its own months of the year as a quasi-likelihood: amounts / dispersion). The
-dispersion follows the indicator's nature: counts ``phi + lambda / k`` (NB2-type: variance
-grows with the level), small counts 1, space ``m (1 + CV^2)`` where ``m`` is the mean size of a
-completion, which scales with the region's target, not with its pace (:func:`size_model`).
+dispersion follows the indicator's nature: counts ``phi + lambda * sum(s^2) / (k * sum(s))``
+(NB2: variance grows with the level), small counts 1, space ``m (1 + CV^2)`` where ``m`` is the
+mean size of a completion, which scales with the region's target, not with its pace
+(:func:`size_model`).
 
 Stalls: a change point in this year's reports (a stall from report ``j`` on: the level before,
 a much lower level after, prior stall probability :data:`STALL_HAZARD` a month) is weighed

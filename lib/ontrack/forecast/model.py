@@ -1,30 +1,28 @@
-"""Fitting: pooled seasonal profile, dispersion and per-series levels from monthly progress.
+"""Fitting: the seasonal profile, the dispersion and per-year sums from monthly progress.
 
-The model (see docs/methods.md) for the monthly amount ``y`` of region ``r``, indicator ``i``::
+The model (docs/methods.md) for the monthly amount ``y`` of region ``r``, indicator ``i`` in
+year ``y``::
 
-    E[y_rt] = lambda_r * s_i[month(t)]        (s_i: pooled seasonal profile, mean 1)
-    Var[y_rt] = d_r * E[y_rt]                  (d_r: dispersion unit, by indicator nature)
+    E[y_rm] = lambda_ry * s_i[m]        (s_i: seasonal profile, mean 1)
 
-* ``lambda_r`` and ``s_i`` are the Poisson-GLM (log link, region + calendar-month factors)
-  estimates, computed by iterative proportional fitting over all regions of the indicator, so a
-  township with one year of months borrows the shape of the year from its neighbours. Months a
-  report merges (an absent month followed by a reported one, e.g. 1-2月 reported in February;
-  a ``covers`` column, where present, says how many months a row covers; without it a series
-  whose first report is February is taken to cover January too) are handled by allocating the
-  reported value over the merged months (EM).
-* The seasonal profile is shrunk towards ``PRIOR_SEASON`` (a mild Spring Festival lull and
-  year-end rush) by ``SEASON_PRIOR_N`` region-months per calendar month, so a month seen in one
-  region only cannot dominate.
-* Dispersion is pooled per indicator: ``count`` (firms, talent, tech firms) gets a quasi-Poisson
-  factor ``phi`` (Pearson), simulated as a linear negative binomial (NB1) when phi > 1;
-  ``small_count`` is Poisson (d = 1); ``lumpy`` (space) is a compound Poisson of whole-building
-  completions with gamma sizes whose mean is ``q`` months of the region's own pace
-  (Var = theta * lambda * mu, theta = q (1 + 1/kappa); a Tweedie-type model, most months zero).
-* The level ``lambda_r`` gets a gamma posterior (parameter uncertainty): the quasi-likelihood of
-  the region's own months, recency-weighted with a half-life of ``HALF_LIFE`` months, combined with
-  an empirical-Bayes gamma prior centred on the pooled pace ratio (observed / target pace, across
-  regions of the indicator) times the region's own target pace. That prior needs the targets and
-  is computed in :mod:`ontrack.forecast.simulate`.
+This module fits what does not need the targets; :mod:`.levels` estimates the levels
+``lambda_ry`` (they need the targets) and :mod:`.simulate` draws.
+
+* ``s_i`` is the Poisson-GLM estimate with region-*year* and calendar-month effects (log link),
+  computed by iterative proportional fitting (SQUAREM-accelerated), so a step between years is
+  not taken for a season. Months a report merges (an absent month followed by a reported one,
+  e.g. 1-2月 reported in February; a ``covers`` column, where present, says how many months a
+  row covers; without it a series whose first report is February is taken to cover January
+  too) are handled by allocating the reported value over the merged months (EM). Each
+  indicator's profile is shrunk towards the plan's shared profile (all its indicators, by
+  pseudo-counts), itself shrunk towards ``PRIOR_SEASON`` (a Spring Festival lull and a
+  year-end rush); ``Pooled.prior_share`` says how much of each month is still the prior.
+* Dispersion is pooled per indicator: ``count`` (firms, talent, tech firms) is NB2 a month,
+  Var = phi * mu + mu^2 / k (``inv_k`` from moments of the report-level residuals around the
+  region-year levels; phi = 1 unless underdispersed); ``small_count`` is Poisson; ``lumpy``
+  (space) keeps its reports for the completion-size model, which needs the targets.
+* ``Fitted.year_amount`` / ``year_exposure``: per series and calendar year, the amount reported
+  and the season-weighted months it covers (the levels' data).
 
 Peer group: everything above is pooled over the regions of one plan (the plan's region, its
 townships, every region the plan has targets for, and their sub-regions; :func:`plan_members`).
