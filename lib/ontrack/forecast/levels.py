@@ -526,7 +526,7 @@ def plan_levels(
         tot_y, tot_e = Yy.sum(1), Ey.sum(1)
         lam_bar = float(tot_y.sum() / tot_e.sum()) if tot_e.sum() > 0 else 0.0
         item = _Ind(ind, rows, regions, P, Yy, Ey, np.ones(len(rows)), has_target)
-        if pool.nature == "count":
+        if pool.nature in ("count", "other"):
             lam_ref = (tot_y + 2 * lam_bar) / (tot_e + 2)
             item.d = pool.phi + lam_ref * pool.inv_k * season_ratio(pool.season)
         elif pool.nature == "lumpy":

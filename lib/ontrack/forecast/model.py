@@ -569,9 +569,9 @@ def _fit_pooled(
     phi, inv_k = 1.0, DEFAULT_INV_K
     reports: dict[str, np.ndarray] = {}
     y_g = np.where(reported, values, 0.0)
-    if nat == "count" and n_obs >= 3:
+    if nat in ("count", "other") and n_obs >= 3:
         phi, inv_k = _count_dispersion(y_g[use], mu_g[use], mu2_g[use], infl)
-    if nat == "count":
+    if nat in ("count", "other"):
         unit = phi + inv_k * season_ratio(season) * (Yry.sum() / max(Sry.sum(), 1e-300))
     elif nat == "lumpy":
         r2 = float(((y_g[use] - mu_g[use]) ** 2).sum() * infl)
