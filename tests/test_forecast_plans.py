@@ -141,7 +141,9 @@ def test_the_bundled_plans_are_forecast_from_their_own_data(built_project, tmp_p
     cli = read_csv(out / "attainment.csv", dtype={"as_of": str})
     assert len(cli[cli["plan_id"] == "pingyang-2025-2027"]) > 150
 
-    # the three rows that depended on the other plans' data (all inputs: 0.17, 0.03, 0.00)
+    # the three rows that depended on the other plans' data (all inputs: 0.17, 0.03, 0.00);
+    # from the plan's own data they are near even odds (0.53, 0.51, 0.33 with the year-level
+    # model of issue 12, 2,000 draws: about +-0.01), far above the contaminated values
     def p(region, ind, ys, ye):
         r = cli[
             (cli["region_id"] == region)
@@ -152,9 +154,9 @@ def test_the_bundled_plans_are_forecast_from_their_own_data(built_project, tmp_p
         ]
         return float(r["p_meet"].iloc[0])
 
-    assert p("pingyang", "tech_firms", 2025, 2027) > 0.6
+    assert p("pingyang", "tech_firms", 2025, 2027) > 0.4
     assert p("pingyang", "firms", 2027, 2027) > 0.3
-    assert p("pingyang-jingkaiqu", "space", 2027, 2027) > 0.3
+    assert p("pingyang-jingkaiqu", "space", 2027, 2027) > 0.25
     # the county is the sum of its nine townships (regions.csv parents)
     county = cli[(cli["region_id"] == "pingyang") & (cli["indicator_id"] == "firms")]
     assert county["method"].str.startswith("sum of 9 sub-regions").all()

@@ -1,30 +1,28 @@
-"""Fitting: pooled seasonal profile, dispersion and per-series levels from monthly progress.
+"""Fitting: the seasonal profile, the dispersion and per-year sums from monthly progress.
 
-The model (see docs/methods.md) for the monthly amount ``y`` of region ``r``, indicator ``i``::
+The model (docs/methods.md) for the monthly amount ``y`` of region ``r``, indicator ``i`` in
+year ``y``::
 
-    E[y_rt] = lambda_r * s_i[month(t)]        (s_i: pooled seasonal profile, mean 1)
-    Var[y_rt] = d_r * E[y_rt]                  (d_r: dispersion unit, by indicator nature)
+    E[y_rm] = lambda_ry * s_i[m]        (s_i: seasonal profile, mean 1)
 
-* ``lambda_r`` and ``s_i`` are the Poisson-GLM (log link, region + calendar-month factors)
-  estimates, computed by iterative proportional fitting over all regions of the indicator, so a
-  township with one year of months borrows the shape of the year from its neighbours. Months a
-  report merges (an absent month followed by a reported one, e.g. 1-2月 reported in February;
-  a ``covers`` column, where present, says how many months a row covers; without it a series
-  whose first report is February is taken to cover January too) are handled by allocating the
-  reported value over the merged months (EM).
-* The seasonal profile is shrunk towards ``PRIOR_SEASON`` (a mild Spring Festival lull and
-  year-end rush) by ``SEASON_PRIOR_N`` region-months per calendar month, so a month seen in one
-  region only cannot dominate.
-* Dispersion is pooled per indicator: ``count`` (firms, talent, tech firms) gets a quasi-Poisson
-  factor ``phi`` (Pearson), simulated as a linear negative binomial (NB1) when phi > 1;
-  ``small_count`` is Poisson (d = 1); ``lumpy`` (space) is a compound Poisson of whole-building
-  completions with gamma sizes whose mean is ``q`` months of the region's own pace
-  (Var = theta * lambda * mu, theta = q (1 + 1/kappa); a Tweedie-type model, most months zero).
-* The level ``lambda_r`` gets a gamma posterior (parameter uncertainty): the quasi-likelihood of
-  the region's own months, recency-weighted with a half-life of ``HALF_LIFE`` months, combined with
-  an empirical-Bayes gamma prior centred on the pooled pace ratio (observed / target pace, across
-  regions of the indicator) times the region's own target pace. That prior needs the targets and
-  is computed in :mod:`ontrack.forecast.simulate`.
+This module fits what does not need the targets; :mod:`.levels` estimates the levels
+``lambda_ry`` (they need the targets) and :mod:`.simulate` draws.
+
+* ``s_i`` is the Poisson-GLM estimate with region-*year* and calendar-month effects (log link),
+  computed by iterative proportional fitting (SQUAREM-accelerated), so a step between years is
+  not taken for a season. Months a report merges (an absent month followed by a reported one,
+  e.g. 1-2月 reported in February; a ``covers`` column, where present, says how many months a
+  row covers; without it a series whose first report is February is taken to cover January
+  too) are handled by allocating the reported value over the merged months (EM). Each
+  indicator's profile is shrunk towards the plan's shared profile (all its indicators, by
+  pseudo-counts), itself shrunk towards ``PRIOR_SEASON`` (a Spring Festival lull and a
+  year-end rush); ``Pooled.prior_share`` says how much of each month is still the prior.
+* Dispersion is pooled per indicator: ``count`` (firms, talent, tech firms) is NB2 a month,
+  Var = phi * mu + mu^2 / k (``inv_k`` from moments of the report-level residuals around the
+  region-year levels; phi = 1 unless underdispersed); ``small_count`` is Poisson; ``lumpy``
+  (space) keeps its reports for the completion-size model, which needs the targets.
+* ``Fitted.year_amount`` / ``year_exposure``: per series and calendar year, the amount reported
+  and the season-weighted months it covers (the levels' data).
 
 Peer group: everything above is pooled over the regions of one plan (the plan's region, its
 townships, every region the plan has targets for, and their sub-regions; :func:`plan_members`).
@@ -43,18 +41,19 @@ import pandas as pd
 from ..errors import InputError
 from ..registry import Registry, core_indicators
 
-#: recency half-life (months) of the data that informs a region's level
-HALF_LIFE = 12.0
 #: region-months of flat season added to each calendar month's pooled estimate
 SEASON_PRIOR_N = {"count": 4.0, "small_count": 36.0, "lumpy": 24.0, "other": 4.0}
+#: pseudo-counts (amounts / their variance-to-mean) a calendar month: the plan's shared profile
+#: towards PRIOR_SEASON, and each indicator's profile towards the plan's
+SEASON_PLAN_N = 20.0
+SEASON_DEV_N = 30.0
 #: defaults where an indicator has no usable history anywhere
-DEFAULT_PHI = 2.0  # count: variance = 2 x mean
-DEFAULT_Q = 4.0  # lumpy: a completion is 4 months of the region's pace (3 a year)
-DEFAULT_KAPPA = 2.0  # lumpy: gamma shape of completion sizes (CV 0.71)
+DEFAULT_INV_K = 0.25  # count: NB2 shape k = 4 (variance = mu + mu^2 / 4 at season 1)
+DISPERSION_PRIOR_N = 10.0  # count: reports' worth of weight of DEFAULT_INV_K
 #: prior seasonal profile (Jan..Dec), the shape reported practice describes (facts.md): a Spring
 #: Festival lull in January-February and a year-end rush (年底冲刺) in November-December. Mild on
 #: purpose; the data move it by SEASON_PRIOR_N region-months per calendar month.
-PRIOR_SEASON = np.array([0.75, 0.6, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.1, 1.55])
+PRIOR_SEASON = np.array([0.6, 0.5, 0.95, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.15, 1.8])
 PRIOR_SEASON = PRIOR_SEASON * 12 / PRIOR_SEASON.sum()
 
 _MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -139,26 +138,39 @@ def plan_inputs(
 
 @dataclass
 class Pooled:
-    """Parameters pooled across the regions of one indicator."""
+    """Parameters pooled across the regions of one indicator (within a plan)."""
 
     indicator_id: str
     nature: str
     season: np.ndarray  # 12 multiplicative month effects, mean 1
-    phi: float  # count: variance / mean
-    theta: float  # lumpy: variance / (mean * level)
-    kappa: float  # lumpy: gamma shape of completion sizes
+    phi: float  # count: Poisson part of the variance (1: NB2; < 1 underdispersed)
+    inv_k: float  # count: Var = phi * mu + mu^2 / k a month (NB2: grows with the series' size)
     n_series: int  # leaf series with history
     has_history: bool
+    #: lumpy: the reports behind the completion-size model (fitted with the targets, in
+    #: :mod:`.levels`): leaf row, amount, expected amount and region-year level of each report
+    reports: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    #: variance / mean of the reports (count: phi + mean level / k; lumpy: Pearson, in the
+    #: indicator's unit; 1 for small counts) and the month sums behind the profile (allocated
+    #: amounts, region-year levels): what the plan-wide profile pools
+    d_unit: float = 1.0
+    month_num: np.ndarray | None = field(default=None, repr=False)
+    month_den: np.ndarray | None = field(default=None, repr=False)
+    month_full: np.ndarray | None = field(default=None, repr=False)
+    #: per calendar month, the share of the plan's profile that is still the prior (1 before
+    #: any complete year, towards 0 with complete years of data): how uncertain the month's
+    #: share of a year is (:data:`SEASON_SHARE_SD`)
+    prior_share: np.ndarray = field(default_factory=lambda: np.ones(12))
 
     @property
-    def q(self) -> float:
-        """Lumpy: mean completion size in months of the region's pace."""
-        return self.theta / (1.0 + 1.0 / self.kappa)
+    def k(self) -> float:
+        """count: NB2 shape at the series' level (inf: no extra-Poisson variance)."""
+        return 1.0 / self.inv_k if self.inv_k > 0 else float("inf")
 
     @property
     def family(self) -> str:
         return {"lumpy": "compound-poisson-gamma", "small_count": "poisson-gamma"}.get(
-            self.nature, "negbin1-gamma"
+            self.nature, "negbin2-gamma"
         )
 
 
@@ -181,6 +193,13 @@ class Fitted:
     season_prior_weight: float = 1.0
     #: the regions' parents and the indicators' natures (regions.csv, indicators.csv)
     reg: Registry = field(default_factory=default_registry, repr=False)
+    #: per series and calendar year (column 0 = ``year0``): the amount reported and the
+    #: expected share of it (season units) of the months those reports cover
+    year0: int = 0
+    year_amount: np.ndarray | None = field(default=None, repr=False)
+    year_exposure: np.ndarray | None = field(default=None, repr=False)
+    #: n_series x T: the column of the report that covers each history month (-1 outside)
+    gid: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def source_regions(self) -> frozenset[str]:
@@ -375,30 +394,53 @@ def fit(
     nxt = np.minimum.accumulate(nxt, axis=1)[:, ::-1]  # next reported column ≥ t
     gid = np.where(hist, nxt, -1)
 
+    # the year of the report that closes each history month: a report and the months it
+    # covers belong to one region-year (level steps happen between years)
+    col_year = (start + cols) // 12
+    y_first = int(col_year[0])
+    gyear = np.where(hist, col_year[np.clip(gid, 0, T - 1)] - y_first, -1)
+    n_years = int(col_year[-1]) - y_first + 1
+
+    # seasonal profiles: each indicator on its own, then the plan's shared profile, then each
+    # indicator shrunk towards the shared one by the information in its own months
     pooled: dict[str, Pooled] = {}
-    n_lam = np.zeros(n)
-    Yw = np.zeros(n)
-    Ew = np.zeros(n)
+    args = {}
     for ind in sorted(series["indicator_id"].unique()):
         rows = np.flatnonzero(series["indicator_id"].to_numpy() == ind)
         leaf = rows[(kind[rows] == "leaf") & hist[rows].any(1)]
         nat = reg.nature(ind)
-        pool = _fit_pooled(
-            ind, nat, values[leaf], hist[leaf], gid[leaf], reported[leaf], moy, season_prior_weight
-        )
-        pooled[ind] = pool
-    # levels of every series with history (aggregates too: used only for display / prior)
+        args[ind] = (
+            ind, nat, values[leaf], hist[leaf], gid[leaf], reported[leaf], moy, gyear[leaf],
+            n_years, season_prior_weight,
+        )  # fmt: skip
+        pooled[ind] = _fit_pooled(*args[ind], rows=leaf)
+    shared_season, prior_share = _plan_season(pooled, season_prior_weight)
+    for ind, pool in pooled.items():
+        if pool.has_history:
+            rows = np.flatnonzero(series["indicator_id"].to_numpy() == ind)
+            leaf = rows[(kind[rows] == "leaf") & hist[rows].any(1)]
+            pooled[ind] = _fit_pooled(
+                *args[ind], rows=leaf, prior=shared_season, d_unit=pool.d_unit
+            )
+        else:
+            pool.season = shared_season.copy()
+        pooled[ind].prior_share = prior_share
     sm_all = np.ones((n, T))
     for ind, pool in pooled.items():
         r = series["indicator_id"].to_numpy() == ind
         sm_all[r] = pool.season[moy][None, :]
-    age = (T - 1 - nxt).clip(min=0)  # months from the covering report to as_of
-    w = np.where(hist, 0.5 ** (age / HALF_LIFE), 0.0)
     S = np.where(hist, sm_all, 0.0)
     Y = np.where(reported, values, 0.0).sum(1)
     E = S.sum(1)
-    Yw = (np.where(hist, _alloc(values, reported, S, gid), 0.0) * w).sum(1)
-    Ew = (S * w).sum(1)
+    # per region-year: reported amount and expected share (season units) of the months covered
+    Yy = np.zeros((n, n_years))
+    Ey = np.zeros((n, n_years))
+    rr = np.repeat(np.arange(n), T).reshape(n, T)
+    ok = gyear >= 0
+    np.add.at(Ey, (rr[ok], gyear[ok]), S[ok])
+    rep_year = np.broadcast_to(col_year - y_first, (n, T))
+    okr = reported & hist
+    np.add.at(Yy, (rr[okr], rep_year[okr]), values[okr])
     n_lam = np.divide(Y, E, out=np.zeros(n), where=E > 0)
     # trailing 12 months: average monthly amount over the covered months
     t12 = hist & (cols[None, :] > T - 13)
@@ -410,8 +452,6 @@ def fit(
     )
     series["Y"] = Y
     series["E"] = E
-    series["Yw"] = Yw
-    series["Ew"] = Ew
     series["lam_hat"] = n_lam
     series["n_months"] = hist.sum(1)
     series["first_idx"] = np.where(first < T, first + start, -1)
@@ -430,6 +470,10 @@ def fit(
         as_of_arg=as_of_arg,
         season_prior_weight=season_prior_weight,
         reg=reg,
+        year0=y_first,
+        year_amount=Yy,
+        year_exposure=Ey,
+        gid=np.where(hist, gid, -1),
     )
 
 
@@ -462,76 +506,162 @@ def _fit_pooled(
     gid: np.ndarray,
     reported: np.ndarray,
     moy: np.ndarray,
+    gyear: np.ndarray,
+    n_years: int,
     prior_weight: float = 1.0,
+    rows: np.ndarray | None = None,
+    prior: np.ndarray = PRIOR_SEASON,
+    d_unit: float | None = None,
 ) -> Pooled:
-    """IPF (Poisson GLM with region and calendar-month effects) and moment dispersions."""
+    """Seasonal profile by IPF (a Poisson GLM with region-year and calendar-month effects: a
+    level step between years is not mistaken for a season) and the dispersion (moments of the
+    report-level residuals around the region-year levels).
+
+    The profile is shrunk towards ``prior``: by ``SEASON_PRIOR_N`` region-months a calendar
+    month, or, with ``d_unit`` (the indicator's variance / mean), by ``SEASON_DEV_N``
+    pseudo-counts against the data's pseudo-counts (amounts / ``d_unit``) of that month."""
     n, T = values.shape
-    season = PRIOR_SEASON.copy()
+    season = prior.copy()
     if n == 0 or not hist.any():
-        return Pooled(
-            ind,
-            nat,
-            season,
-            DEFAULT_PHI,
-            DEFAULT_Q * (1 + 1 / DEFAULT_KAPPA),
-            DEFAULT_KAPPA,
-            0,
-            False,
-        )
-    Ytot = np.where(reported, values, 0.0).sum(1)
-    n0 = SEASON_PRIOR_N.get(nat, 4.0) * prior_weight
-    nm = np.bincount(moy, weights=hist.sum(0), minlength=12)
-    lam = np.zeros(n)
-    for _ in range(25):
-        S = np.where(hist, season[moy][None, :], 0.0)
-        lam = np.divide(Ytot, S.sum(1), out=np.zeros(n), where=S.sum(1) > 0)
-        mu = lam[:, None] * S
-        alloc = _alloc(values, reported, mu, gid)
+        return Pooled(ind, nat, season, 1.0, DEFAULT_INV_K, 0, False)
+    rr = np.repeat(np.arange(n), T).reshape(n, T)
+    ok = hist & (gyear >= 0)
+    ry = np.where(ok, rr * n_years + np.maximum(gyear, 0), 0)  # region-year of each month
+    Yry = np.bincount(
+        ry[ok & reported], weights=values[ok & reported], minlength=n * n_years
+    ).astype(float)
+    if d_unit is None:
+        n0 = SEASON_PRIOR_N.get(nat, 4.0) * prior_weight
+        nm = np.bincount(moy, weights=hist.sum(0), minlength=12)
+    else:
+        n0 = SEASON_DEV_N * prior_weight
+
+    def step(season: np.ndarray) -> np.ndarray:
+        S = np.where(ok, season[moy][None, :], 0.0)
+        Sry = np.bincount(ry[ok], weights=S[ok], minlength=n * n_years)
+        lam_ry = np.divide(Yry, Sry, out=np.zeros(n * n_years), where=Sry > 0)
+        lam_cell = np.where(ok, lam_ry[ry], 0.0)
+        alloc = _alloc(values, reported, lam_cell * S, gid)
         num = np.bincount(moy, weights=alloc.sum(0), minlength=12)
-        den = np.bincount(
-            moy, weights=(lam[:, None] * np.where(hist, 1.0, 0.0)).sum(0), minlength=12
-        )
-        raw = np.divide(num, den, out=PRIOR_SEASON.copy(), where=den > 0)
-        new = np.where(
-            nm + n0 > 0, (nm * raw + n0 * PRIOR_SEASON) / np.maximum(nm + n0, 1e-300), PRIOR_SEASON
-        )
-        new = new * 12 / new.sum()
-        if np.allclose(new, season, atol=1e-10):
-            season = new
-            break
-        season = new
-    S = np.where(hist, season[moy][None, :], 0.0)
-    lam = np.divide(Ytot, S.sum(1), out=np.zeros(n), where=S.sum(1) > 0)
-    mu = lam[:, None] * S
-    # group-level (one report) residuals
-    rows = np.repeat(np.arange(n), T).reshape(n, T)
-    ok = gid >= 0
-    flat_g = np.where(ok, rows * T + gid, 0)
+        den = np.bincount(moy, weights=lam_cell.sum(0), minlength=12)
+        raw = np.divide(num, den, out=prior.copy(), where=den > 0)
+        wm = nm if d_unit is None else num / d_unit
+        new = np.where(wm + n0 > 0, (wm * raw + n0 * prior) / np.maximum(wm + n0, 1e-300), prior)
+        return new * 12 / new.sum()
+
+    season = _squarem(step, season)
+    S = np.where(ok, season[moy][None, :], 0.0)
+    Sry = np.bincount(ry[ok], weights=S[ok], minlength=n * n_years)
+    lam_ry = np.divide(Yry, Sry, out=np.zeros(n * n_years), where=Sry > 0)
+    lam_cell = np.where(ok, lam_ry[ry], 0.0)
+    mu = lam_cell * S
+    # report-level (group) expected amounts and residuals
+    flat_g = np.where(ok, rr * T + np.maximum(gid, 0), 0)
     mu_g = np.bincount(flat_g[ok], weights=mu[ok], minlength=n * T).reshape(n, T)
-    y_g = np.where(reported, values, 0.0)
     use = reported & (mu_g > 0)
+    lam_g = np.where(use, lam_cell, 0.0)  # a report's region-year level (its own column)
+    mu2_g = np.bincount(flat_g[ok], weights=mu[ok] ** 2, minlength=n * T).reshape(n, T)
     n_obs = int(use.sum())
-    dof = max(n_obs - int((lam > 0).sum()) - 11, 1)
-    infl = n_obs / dof if n_obs > 0 else 1.0
-    phi = DEFAULT_PHI
-    theta = DEFAULT_Q * (1 + 1 / DEFAULT_KAPPA)
-    kappa = DEFAULT_KAPPA
-    if n_obs >= 3:
-        resid2 = (y_g - mu_g) ** 2
-        if nat == "count":
-            phi = float(infl * (resid2[use] / mu_g[use]).sum() / n_obs)
-        elif nat == "lumpy":
-            lam_g = np.broadcast_to(lam[:, None], (n, T))
-            theta = float(infl * resid2[use].sum() / (mu_g[use] * lam_g[use]).sum())
-            # completion sizes: non-zero reports relative to their region's mean non-zero report
-            nz = reported & (values > 0)
-            cnt = nz.sum(1)
-            good = cnt >= 2
-            if good.sum() >= 1 and nz[good].sum() >= 5:
-                mean_nz = np.where(nz, values, 0).sum(1) / np.maximum(cnt, 1)
-                rel = (values / np.where(mean_nz[:, None] > 0, mean_nz[:, None], 1))[
-                    nz & good[:, None]
-                ]
-                cv2 = float(np.var(rel, ddof=1)) if rel.size > 1 else 0.0
-                kappa = float(np.clip(1.0 / cv2, 0.5, 50.0)) if cv2 > 0 else 50.0
-    return Pooled(ind, nat, season, max(phi, 0.0), max(theta, 0.0), kappa, n, True)
+    n_levels = int((Sry > 0).sum())
+    # degrees of freedom: the region-year levels, and the season's free months (those seen)
+    n_season = max(int((np.bincount(moy, weights=use.sum(0), minlength=12) > 0).sum()) - 1, 0)
+    infl = n_obs / max(n_obs - n_levels - n_season, 1) if n_obs > 0 else 1.0
+    phi, inv_k = 1.0, DEFAULT_INV_K
+    reports: dict[str, np.ndarray] = {}
+    y_g = np.where(reported, values, 0.0)
+    if nat in ("count", "other") and n_obs >= 3:
+        phi, inv_k = _count_dispersion(y_g[use], mu_g[use], mu2_g[use], infl)
+    if nat in ("count", "other"):
+        unit = phi + inv_k * season_ratio(season) * (Yry.sum() / max(Sry.sum(), 1e-300))
+    elif nat == "lumpy":
+        r2 = float(((y_g[use] - mu_g[use]) ** 2).sum() * infl)
+        unit = r2 / mu_g[use].sum() if n_obs >= 3 and mu_g[use].sum() > 0 else 1.0
+    else:
+        unit = 1.0
+    alloc = _alloc(values, reported, mu, gid)
+    month_num = np.bincount(moy, weights=alloc.sum(0), minlength=12)
+    month_den = np.bincount(moy, weights=lam_cell.sum(0), minlength=12)
+    # what complete region-years (all 12 months covered) say about each month's share of a
+    # year: a partial year says nothing about it (its level is free)
+    full = np.bincount(ry[ok], minlength=n * n_years)[ry] == 12
+    month_full = np.bincount(moy, weights=np.where(ok & full, alloc, 0.0).sum(0), minlength=12)
+    if nat == "lumpy":
+        reports = {
+            "row": (rows if rows is not None else np.arange(n))[np.nonzero(use)[0]],
+            "y": y_g[use],
+            "mu": mu_g[use],
+            "lam": lam_g[use],
+            "infl": np.array([infl]),
+        }
+    return Pooled(
+        ind, nat, season, phi, inv_k, n, True, reports, max(unit, 1e-9), month_num, month_den,
+        month_full,
+    )  # fmt: skip
+
+
+def _plan_season(pooled: dict[str, Pooled], prior_weight: float) -> tuple[np.ndarray, np.ndarray]:
+    """The profile shared by a plan's indicators (the year-end rush is administrative): each
+    indicator's month effects weighted by their pseudo-counts (amounts / variance-to-mean),
+    shrunk towards ``PRIOR_SEASON`` by ``SEASON_PLAN_N`` pseudo-counts a calendar month; and
+    per month the prior's share against what complete years have shown."""
+    num = np.zeros(12)
+    den = np.zeros(12)
+    info = np.zeros(12)
+    for p in pooled.values():
+        if p.has_history and p.month_num is not None:
+            num += p.month_num / p.d_unit
+            den += p.month_den / p.d_unit
+            info += p.month_full / p.d_unit
+    raw = np.divide(num, den, out=PRIOR_SEASON.copy(), where=den > 0)
+    n0 = SEASON_PLAN_N * prior_weight
+    s = np.where(num + n0 > 0, (num * raw + n0 * PRIOR_SEASON) / np.maximum(num + n0, 1e-300), 1)
+    share = SEASON_PLAN_N / (info + SEASON_PLAN_N)
+    return s * 12 / s.sum(), share
+
+
+def _squarem(step, x: np.ndarray, tol: float = 1e-12, max_iter: int = 100) -> np.ndarray:
+    """The fixed point of ``step`` (an IPF / EM update of positive parameters), accelerated by
+    SQUAREM (Varadhan & Roland 2008) on the log scale: region-year levels and a partial year's
+    months converge slowly under plain IPF."""
+    for _ in range(max_iter):
+        x1 = step(x)
+        if np.allclose(x1, x, rtol=0, atol=tol):
+            return x1
+        x2 = step(x1)
+        lx, l1, l2 = np.log(x), np.log(x1), np.log(x2)
+        r, v = l1 - lx, l2 - 2 * l1 + lx
+        nv = float(np.sqrt((v**2).sum()))
+        alpha = -float(np.sqrt((r**2).sum())) / nv if nv > 0 else -1.0
+        alpha = min(alpha, -1.0)
+        xn = step(np.exp(lx - 2 * alpha * r + alpha**2 * v))
+        if not np.all(np.isfinite(xn)):
+            xn = x2
+        if np.allclose(xn, x2, rtol=0, atol=tol) and np.allclose(x2, x1, rtol=0, atol=tol):
+            return xn
+        x = xn
+    return x
+
+
+def season_ratio(season: np.ndarray) -> float:
+    """sum(s^2) / sum(s) over a year: how much the level's NB2 part grows a year's variance."""
+    return float((season**2).sum() / season.sum())
+
+
+def _count_dispersion(
+    y: np.ndarray, mu: np.ndarray, mu2: np.ndarray, infl: float
+) -> tuple[float, float]:
+    """(phi, 1/k) of Var = phi * mu + sum(mu_m^2) / k (NB2 per month; ``mu2`` the sum of
+    squared monthly means a report covers) from report-level residuals: moments (weighted
+    least squares of the squared residuals, non-negative), with the degrees of freedom the
+    region-year levels take (``infl``). phi is 1 (NB2) unless the reports are underdispersed
+    (then 1/k = 0 and phi = Pearson chi2 / dof, 0 with no noise at all)."""
+    r2 = (y - mu) ** 2 * infl
+    if r2.sum() < mu.sum():  # underdispersed, or no noise at all
+        return float(r2.sum() / mu.sum()), 0.0
+    c = max(float((r2 - mu).sum() / mu2.sum()), 0.0)
+    for _ in range(4):
+        w = 1.0 / (mu + c * mu2) ** 2
+        c = max(float((w * (r2 - mu) * mu2).sum() / (w * mu2**2).sum()), 0.0)
+    # shrunk towards the default by DISPERSION_PRIOR_N reports (a few months say little)
+    n = len(y)
+    return 1.0, (n * c + DISPERSION_PRIOR_N * DEFAULT_INV_K) / (n + DISPERSION_PRIOR_N)

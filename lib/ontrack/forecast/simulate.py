@@ -1,50 +1,48 @@
 """Simulation: draws of what is still to come, per series, joined into target probabilities.
 
-For each series (region, indicator) the months after its last report are simulated to the
-December of the last year any of its targets needs:
+For each leaf series (region, indicator) the months after its last report are simulated to the
+December of the last year any of its targets needs (:mod:`.levels` gives each series' level
+model):
 
-1. a level ``lambda ~ Gamma(posterior)`` per draw (parameter uncertainty, shared by all months of
-   the draw, so a slow region stays slow across years);
-2. for each stretch of months between check points (December ends and the month before a window
+1. per draw, the plan's shared quantities for the indicator: this year's plan pace ratio ``Z``
+   (from its grid posterior), the response to target growth and the plan's steps in later
+   years, from one stream per (plan, indicator), so that the plan's regions move together;
+2. per draw, the region's level this year given ``Z`` (gamma posterior), whether it has stalled
+   (and its stalled level), and its levels in later years (shared steps, the target growth to
+   the power of the response, its own drift);
+3. for each stretch of months between check points (December ends and the month before a window
    starts) one exact draw of the stretch's total, because the families are closed under sums of
-   months with a shared level: NB1 (Poisson of a gamma), Poisson, and compound Poisson with gamma
-   sizes (number of completions ~ Poisson, their total ~ Gamma(N kappa, m / kappa));
-3. scenario pipeline projects as Bernoulli(probability) x amount in their month, and pace factors
-   multiplying the expected monthly amounts.
+   months with a shared level: counts Poisson of Gamma(k * exposure, level / k) (variance
+   phi * mu + level * mu / k, NB2-type), Poisson, and compound Poisson completions with a
+   two-kind gamma size mixture (usual buildings and giants: each kind's number ~ Poisson,
+   its total ~ Gamma);
+4. scenario pipeline projects as Bernoulli(probability) x amount in their month, and pace
+   factors multiplying the expected monthly amounts.
 
-Every series has its own random stream, keyed by (seed, region, indicator): results do not
-depend on the row order of the inputs or on which other regions are in the run, and a scenario
-re-uses the baseline's draws (common random numbers), so differences between scenarios are the
-scenario's effect, not Monte-Carlo noise. A county whose progress is the sum of its townships is
-simulated as the sum of its townships' draws, so township and county never contradict.
+Every series has its own random stream, keyed by (seed, region, indicator), and every plan one
+shared stream per indicator: results do not depend on the row order of the inputs or on which
+other plans are in the run, and a scenario re-uses the baseline's draws (common random
+numbers), so differences between scenarios are the scenario's effect, not Monte-Carlo noise. A
+county whose progress is the sum of its townships is simulated as the sum of its townships'
+draws (which share the plan's draws), so township and county never contradict, and a county's
+interval carries the uncertainty its townships share.
 """
 
 from __future__ import annotations
 
-import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from ..errors import InputError
 from ..schema import ATTAINMENT_COLUMNS, TARGET_KEY, TRAJECTORY_COLUMNS
-from .model import HALF_LIFE, Fitted, all_plan_members, month_index, month_label, plan_members
+from .levels import SeriesParams, plan_levels, stream
+from .model import Fitted, all_plan_members, month_index, month_label, plan_members
 from .scenario import Scenario, apply_target_overrides, as_scenario
 from .verdicts import RAG, RagThresholds, eurostat_class, linear_pace, rag, seasonal_share
 
-#: prior shape of the level where regions cannot be pooled (CV 0.71: wide)
-DEFAULT_A0 = 2.0
-#: minimum months of exposure for a region to inform the pooled pace ratio
-MIN_POOL_MONTHS = 6.0
-_BIG_SHAPE = 1e10
-#: elasticity of a region's pace to its yearly target: a year whose target is 30% higher than
-#: the years the data came from is expected at (1.3 ** TARGET_TRACKING) times the pace (plans set
-#: yearly targets from the projects they expect; 0 switches this off)
-TARGET_TRACKING = 1.0
-#: year-to-year drift of a region's pace (coefficient of variation of its level), added to the
-#: level's posterior uncertainty; not applied to a series with no dispersion at all
-DRIFT_CV = 0.15
+__all__ = ["SeriesParams"]
 
 TARGET_COLUMNS = [*TARGET_KEY, "value"]
 #: draws behind the months of a trajectory other than December (a December is a check point:
@@ -76,30 +74,7 @@ def prepare_targets(targets: pd.DataFrame) -> pd.DataFrame:
 
 
 def _stream(seed: int, region: str, indicator: str, k: int) -> np.random.Generator:
-    key = zlib.crc32(f"{region}|{indicator}".encode())
-    return np.random.default_rng([int(seed), key, k])
-
-
-@dataclass
-class SeriesParams:
-    """Everything needed to simulate one leaf series."""
-
-    region_id: str
-    indicator_id: str
-    nature: str
-    last_idx: int
-    shape: float  # gamma posterior of the level (per unit of season)
-    rate: float
-    d: float  # dispersion unit (variance / mean)
-    m: float  # lumpy: mean completion size
-    kappa: float
-    season: np.ndarray
-    method: str
-    year_scale: dict[int, float] = field(default_factory=dict)
-
-    @property
-    def mean(self) -> float:
-        return self.shape / self.rate if self.rate > 0 else 0.0
+    return stream(seed, region, indicator, k)
 
 
 # a series' targets as plain tuples (level, year_start, year_end, value), sorted
@@ -112,37 +87,6 @@ def _target_rows(targets: pd.DataFrame) -> dict[tuple[str, str], _TRows]:
     for r, i, lv, ys, ye, v in sorted(targets[cols].itertuples(index=False, name=None)):
         out.setdefault((r, i), []).append((lv, int(ys), int(ye), float(v)))
     return out
-
-
-def _target_pace(t: _TRows, as_of_year: int) -> float:
-    """Monthly pace a series' targets ask for (baseline yearly target of the as-of year first)."""
-    if not t:
-        return float("nan")
-    b = [x for x in t if x[0] == "baseline"] or t
-    _, ys, ye, v = min(b, key=lambda x: (x[1] != x[2], abs(x[1] - as_of_year), x[1], x[2]))
-    return v / (12.0 * (ye - ys + 1))
-
-
-def _yearly_paces(t: _TRows) -> dict[int, float]:
-    """Monthly pace of each year's baseline yearly target (stretch if no baseline)."""
-    y = [x for x in t if x[1] == x[2]]
-    b = [x for x in y if x[0] == "baseline"] or y
-    return {ys: v / 12.0 for _, ys, _, v in b}
-
-
-def _year_scale(paces: dict[int, float], first: int, last: int, as_of_idx: int) -> dict[int, float]:
-    """Future pace of each year relative to the (recency-weighted) years the data came from."""
-    if TARGET_TRACKING == 0 or not paces or first < 0 or last < first:
-        return {}
-    months = np.arange(first, last + 1)
-    yrs = months // 12
-    if not all(int(y) in paces for y in np.unique(yrs)):
-        return {}
-    w = 0.5 ** ((as_of_idx - months) / HALF_LIFE)
-    hist = float((w * np.array([paces[int(y)] for y in yrs])).sum() / w.sum())
-    if hist <= 0:
-        return {}
-    return {y: (v / hist) ** TARGET_TRACKING for y, v in paces.items() if v > 0}
 
 
 @dataclass
@@ -171,7 +115,7 @@ def series_params(fitted: Fitted, targets: pd.DataFrame) -> dict[str, PlanFit]:
         if not members:  # no progress in the plan's regions: nothing to forecast
             continue
         fp = fitted.restrict(members)
-        out[str(plan)] = PlanFit(str(plan), members, fp, _series_params_one(fp, tp))
+        out[str(plan)] = PlanFit(str(plan), members, fp, _series_params_one(fp, tp, str(plan)))
     return out
 
 
@@ -196,114 +140,10 @@ def plan_fit(
 
 
 def _series_params_one(
-    fitted: Fitted, targets: pd.DataFrame
+    fitted: Fitted, targets: pd.DataFrame, plan_id: str = ""
 ) -> dict[tuple[str, str], SeriesParams]:
-    """Posterior of each leaf series' level, with the empirical-Bayes prior from the targets."""
-    s = fitted.series
-    as_year = fitted.as_of_idx // 12
-    tg = _target_rows(targets)
-    leaf = s[s["kind"] == "leaf"]
-    out: dict[tuple[str, str], SeriesParams] = {}
-    for ind, rows in leaf.groupby("indicator_id", sort=True):
-        pool = fitted.pooled[ind]
-        empty: _TRows = []
-        r0 = np.empty(len(rows))
-        scales: list[dict[int, float]] = []
-        for j, (r, f0, l0, nm) in enumerate(
-            zip(
-                rows["region_id"],
-                rows["first_idx"],
-                rows["last_idx"],
-                rows["n_months"],
-                strict=True,
-            )
-        ):
-            tg_r = tg.get((r, ind), empty)
-            pace = _target_pace(tg_r, as_year)
-            sc_y = _year_scale(_yearly_paces(tg_r), int(f0), int(l0), fitted.as_of_idx)
-            if sc_y and np.isfinite(pace):
-                # express the target pace in the units of the data's years
-                base = sc_y.get(as_year) or sc_y[min(sc_y, key=lambda y: abs(y - as_year))]
-                pace = pace / base if base > 0 else pace
-            elif not sc_y and nm == 0:  # no history: scale relative to the as-of year
-                paces = _yearly_paces(tg_r)
-                if paces and np.isfinite(pace) and pace > 0:
-                    sc_y = {y: v / pace for y, v in paces.items() if v > 0}
-            r0[j] = pace
-            scales.append(sc_y)
-        lam = rows["lam_hat"].to_numpy()
-        E = rows["E"].to_numpy()
-        Yw, Ew = rows["Yw"].to_numpy(), rows["Ew"].to_numpy()
-        if pool.nature == "count":
-            d = np.full(len(rows), pool.phi)
-        elif pool.nature == "small_count":
-            d = np.ones(len(rows))
-        else:
-            d = pool.theta * lam
-        # pooled pace ratio (observed / target pace) and its spread between regions
-        use = (r0 > 0) & (E >= MIN_POOL_MONTHS) & np.isfinite(r0)
-        rho_bar, a0 = 1.0, DEFAULT_A0
-        if use.any():
-            rho_bar = float(Yw[use].sum() / (Ew[use] * r0[use]).sum())
-            rho_bar = rho_bar if rho_bar > 0 else 1.0
-        if use.sum() >= 3:
-            rho = lam[use] / r0[use]
-            wgt = E[use] / E[use].sum()
-            var_b = float((wgt * (rho - (wgt * rho).sum()) ** 2).sum())
-            within = float((wgt * d[use] * rho / (E[use] * r0[use] + 1e-300)).sum())
-            cv2 = max(var_b - within, 0.0) / rho_bar**2
-            a0 = float(np.clip(1.0 / cv2, 1.0, 50.0)) if cv2 > 0 else 50.0
-        hist_rows = rows["n_months"].to_numpy() > 0
-        pooled_level = (
-            float(Yw[hist_rows].sum() / Ew[hist_rows].sum()) if Ew[hist_rows].sum() > 0 else 0.0
-        )
-        cols = zip(rows["region_id"], rows["n_months"], rows["last_idx"], strict=True)
-        for j, (region_id, n_months, last_idx) in enumerate(cols):
-            has_hist = n_months > 0
-            if np.isfinite(r0[j]) and r0[j] > 0:
-                m0, a = rho_bar * r0[j], a0
-            elif pooled_level > 0:
-                # no target pace (none, or 0): the level pooled over the indicator's regions
-                m0, a = pooled_level, 1.0
-            elif has_hist:
-                m0, a = lam[j], 0.5
-            else:
-                m0, a = 0.0, 0.5
-            lam_ref = (Yw[j] + 3 * m0) / (Ew[j] + 3) if (Ew[j] + 3) > 0 else m0
-            dj = pool.theta * lam_ref if pool.nature == "lumpy" else float(d[j])
-            if dj <= 1e-12 * max(lam_ref, 1e-300) or dj <= 0:
-                # no dispersion: the level is known exactly
-                level = Yw[j] / Ew[j] if Ew[j] > 0 else m0
-                shape, rate = _BIG_SHAPE, _BIG_SHAPE / level if level > 0 else np.inf
-            elif m0 > 0:
-                shape, rate = a + Yw[j] / dj, a / m0 + Ew[j] / dj
-            elif Yw[j] > 0:
-                shape, rate = Yw[j] / dj, Ew[j] / dj
-            else:
-                shape, rate = 0.0, 1.0
-            if 0 < shape < _BIG_SHAPE and DRIFT_CV > 0:
-                eff = 1.0 / (1.0 / shape + DRIFT_CV**2)
-                shape, rate = eff, rate * eff / shape
-            method = (
-                f"{pool.family}+pooled({pool.n_series})"
-                if has_hist
-                else ("prior" if not pool.has_history else f"prior+pooled({pool.n_series})")
-            )
-            out[(region_id, ind)] = SeriesParams(
-                region_id=region_id,
-                indicator_id=ind,
-                nature=pool.nature,
-                last_idx=int(last_idx),
-                shape=float(shape),
-                rate=float(rate),
-                d=float(dj),
-                m=float(pool.q * lam_ref),
-                kappa=float(pool.kappa),
-                season=pool.season,
-                method=method,
-                year_scale=scales[j],
-            )
-    return out
+    """Level model of each leaf series of one plan's fit (:func:`.levels.plan_levels`)."""
+    return plan_levels(fitted, targets, plan_id, _target_rows(targets))
 
 
 def _factors(sc: Scenario | None, p: SeriesParams, months: np.ndarray, parents: tuple[str, ...]):
@@ -314,55 +154,53 @@ def _factors(sc: Scenario | None, p: SeriesParams, months: np.ndarray, parents: 
     )
 
 
-def _scale(p: SeriesParams, months: np.ndarray) -> np.ndarray:
-    """Target-tracking factor of each month (1 without yearly targets)."""
-    if not p.year_scale:
-        return np.ones(len(months))
-    ys = sorted(p.year_scale)
-    out = []
-    for y in months // 12:
-        y = int(y)
-        out.append(p.year_scale.get(y, p.year_scale[min(ys, key=lambda v: abs(v - y))]))
-    return np.array(out)
-
-
-def _draw_level(p: SeriesParams, n: int, rng: np.random.Generator) -> np.ndarray:
-    if p.shape >= _BIG_SHAPE or not np.isfinite(p.rate):
-        return np.full(n, p.mean)
-    if p.shape <= 0:
-        return np.zeros(n)
-    return rng.gamma(p.shape, 1.0 / p.rate, n)
-
-
 def _draw_amount(
-    p: SeriesParams, mu: np.ndarray, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """One draw of a stretch's total given its expected amount ``mu`` (array over draws), and
-    the Poisson count behind it (events for lumpy, counts otherwise; None when deterministic),
-    which :func:`_split` needs to spread the total over the stretch's months."""
+    p: SeriesParams, lam: np.ndarray, seg: float, seg2: float, rng: np.random.Generator
+) -> tuple[np.ndarray, tuple | None]:
+    """One draw of a stretch's total given the level ``lam`` (array over draws) and the
+    stretch's exposure ``seg`` (sum of its months' weights: season x factors; ``seg2`` the sum
+    of their squares), and what :func:`_split` needs to spread it over the stretch's months
+    (None when deterministic). Counts: Poisson of a gamma with the mean and variance of the
+    months' independent gammas (NB2 a month: Var = phi * mu + mu^2 / k), exact for one month."""
+    mu = lam * seg
     if p.nature == "small_count":
         n = rng.poisson(mu)
-        return n.astype(float), n
+        return n.astype(float), (n,)
     if p.nature == "lumpy":
         if p.m <= 1e-12 * max(float(mu.max(initial=0.0)), 1e-300):
             return mu.copy(), None
-        n_events = rng.poisson(mu / p.m)
-        return rng.gamma(n_events * p.kappa, p.m / p.kappa), n_events
-    d = p.d
-    if d > 1 + 1e-9:
-        n = rng.poisson(rng.gamma(mu / (d - 1.0), d - 1.0))
-        return n.astype(float), n
-    if d > 1e-9:
-        n = rng.poisson(mu / d)
-        return d * n, n
+        nu = mu / p.m
+        small = 1.0 / (1.0 - p.giant + p.giant * p.giant_x)  # usual size / mean size
+        n_s = rng.poisson(nu * (1.0 - p.giant))
+        n_b = rng.poisson(nu * p.giant) if p.giant > 0 else np.zeros_like(n_s)
+        a_s = _gamma_sum(rng, n_s, p.kappa, p.m * small / p.kappa)
+        a_b = _gamma_sum(rng, n_b, p.kappa, p.m * small * p.giant_x / p.kappa)
+        return a_s + a_b, (n_s, n_b, a_s)
+    if p.inv_k > 0 and p.phi > 0 and seg2 > 0:
+        alpha = seg * seg / (seg2 * p.inv_k)
+        g = rng.standard_gamma(alpha, lam.shape[0]) * (lam * (seg2 * p.inv_k / seg))
+        n = rng.poisson(g / p.phi)
+        return p.phi * n, (n, alpha)
+    if p.phi > 1e-9:
+        n = rng.poisson(mu / p.phi)
+        return p.phi * n, (n,)
     return mu.copy(), None
+
+
+def _gamma_sum(rng: np.random.Generator, n: np.ndarray, kappa: float, scale: float) -> np.ndarray:
+    """Total of ``n`` (per draw) gamma(kappa, scale) sizes: Gamma(n * kappa, scale); drawn only
+    where n > 0."""
+    out = np.zeros(n.shape[0])
+    hit = n > 0
+    if hit.any():
+        out[hit] = rng.standard_gamma(n[hit] * kappa) * scale
+    return out
 
 
 def _split(
     p: SeriesParams,
     amount: np.ndarray,
-    count: np.ndarray | None,
-    lam: np.ndarray,
+    count: tuple | None,
     w: np.ndarray,
     rng: np.random.Generator,
 ) -> np.ndarray:
@@ -370,9 +208,11 @@ def _split(
 
     Exact conditional draws of the monthly amounts given the stretch's total, so that monthly
     paths end exactly on the draws behind the attainment table: counts are spread
-    multinomially in proportion to the expected monthly amounts ``lam * w`` (through a
-    Dirichlet for the negative binomial's gamma mixing), a lumpy stretch's completions
-    multinomially and its total by a Dirichlet over the months' completions.
+    multinomially over Dirichlet shares (the gamma mixing, independent of the total given the
+    level), Poisson counts in proportion to ``w``; a lumpy stretch's
+    completions of each kind multinomially and each kind's total by a Dirichlet over the
+    months' completions. (For counts the shares are Dirichlet(alpha * w / sum(w)), alpha the
+    stretch's gamma shape: exact for the stretch's total and each month's mean.)
     """
     n_sims = amount.shape[0]
     total_w = float(w.sum())
@@ -381,24 +221,27 @@ def _split(
     pr = w / total_w
     if count is None:  # deterministic amount: spread in proportion to the expected amounts
         return np.cumsum(pr)[:, None] * amount[None, :]
-    count = np.asarray(count, np.int64)
     if p.nature == "lumpy":
-        events = rng.multinomial(count, pr)  # draws x months
-        g = rng.gamma(events * p.kappa)
-        s = g.sum(1, keepdims=True)
-        share = np.divide(g, s, out=np.zeros_like(g), where=s > 0)
-        return (np.cumsum(share, 1) * amount[:, None]).T
-    if p.nature != "small_count" and p.d > 1 + 1e-9:
-        alpha = lam[:, None] * (w / (p.d - 1.0))[None, :]
-        g = rng.gamma(alpha)
+        n_s, n_b, a_s = count
+        out = np.zeros((n_sims, len(w)))
+        for n, tot in ((n_s, a_s), (n_b, amount - a_s)):
+            events = rng.multinomial(np.asarray(n, np.int64), pr)  # draws x months
+            g = rng.gamma(events * p.kappa)
+            s = g.sum(1, keepdims=True)
+            share = np.divide(g, s, out=np.zeros_like(g), where=s > 0)
+            out += share * tot[:, None]
+        return np.cumsum(out, 1).T
+    n = np.asarray(count[0], np.int64)
+    if p.nature != "small_count" and len(count) > 1:
+        g = rng.gamma(np.broadcast_to(count[1] * pr, (n_sims, len(w))))
         s = g.sum(1, keepdims=True)
         probs = np.where(s > 0, g / np.where(s > 0, s, 1.0), pr[None, :])
         probs = probs / probs.sum(1, keepdims=True)
-        n = rng.multinomial(count, probs)
-        return np.cumsum(n, 1).T.astype(float)
-    n = rng.multinomial(count, pr)
-    unit = p.d if p.nature != "small_count" else 1.0
-    return np.cumsum(n, 1).T * unit
+        m = rng.multinomial(n, probs)
+    else:
+        m = rng.multinomial(n, pr)
+    unit = p.phi if p.nature != "small_count" else 1.0
+    return np.cumsum(m, 1).T * unit
 
 
 def simulate_series(
@@ -430,6 +273,11 @@ def simulate_series(
     return out
 
 
+def _head(count: tuple, n: int) -> tuple:
+    """The first ``n`` draws of what :func:`_draw_amount` returns for the split."""
+    return tuple(x[:n] if isinstance(x, np.ndarray) else x for x in count)
+
+
 def series_paths(
     p: SeriesParams,
     checkpoints: np.ndarray,
@@ -459,11 +307,12 @@ def series_paths(
     if end <= p.last_idx:
         return out, paths
     months = np.arange(p.last_idx + 1, end + 1)
-    sm = p.season[months % 12] * _factors(scenario, p, months, parents) * _scale(p, months)
+    sm = p.season[months % 12] * _factors(scenario, p, months, parents)
     cum_s = np.concatenate([[0.0], np.cumsum(sm)])
+    cum_s2 = np.concatenate([[0.0], np.cumsum(sm**2)])
     pos = np.clip(cps - p.last_idx, 0, len(months))  # months simulated up to each check point
     rng = _stream(seed, p.region_id, p.indicator_id, 1 if monthly else 0)
-    lam = _draw_level(p, n_sims, rng)
+    level = p.levels(n_sims, rng, seed)
     if grid is not None:
         gpos = np.asarray(grid, int) - p.last_idx  # months simulated up to each grid month
         split_rng = _stream(seed, p.region_id, p.indicator_id, 3)
@@ -471,14 +320,15 @@ def series_paths(
     for k, q in enumerate(pos):
         if q > prev:
             seg = cum_s[q] - cum_s[prev]
-            amount, count = _draw_amount(p, lam * seg, rng)
+            seg2 = float(cum_s2[q] - cum_s2[prev])
+            amount, count = _draw_amount(p, level(months[prev] // 12), float(seg), seg2, rng)
             if grid is not None:
                 inside = np.flatnonzero((gpos > prev) & (gpos < q))
                 if len(inside):
                     # months inside a stretch: the first PATH_SIMS draws (NaN beyond them)
                     n = min(n_sims, PATH_SIMS)
-                    c = None if count is None else count[:n]
-                    within = _split(p, amount[:n], c, lam[:n], sm[prev:q], split_rng)
+                    c = None if count is None else _head(count, n)
+                    within = _split(p, amount[:n], c, sm[prev:q], split_rng)
                     paths[inside, :n] = total[None, :n] + within[gpos[inside] - prev - 1]
                     paths[inside, n:] = np.nan
                 paths[gpos == q] = total + amount  # exactly the check point's draw
@@ -900,6 +750,10 @@ def _simulate_plan(
                 )
                 for c, v in zip(_ROW_COLUMNS, row, strict=True):
                     cols_out[c].append(v)
+    # the plan's shared draws are cached while its families are simulated; free them
+    for p in params.values():
+        if p.shared is not None:
+            p.shared.clear()
 
 
 def _paths_frame(

@@ -39,16 +39,21 @@ def model_summary(
 ) -> pd.DataFrame:
     """What the fit learned per indicator: family, seasonal profile, dispersion, regions pooled.
 
-    With ``targets`` and ``plan``: the plan's own fit (its peer group), the one its forecast uses.
+    With ``targets`` and ``plan``: the plan's own fit (its peer group), the one its forecast
+    uses, and what its regions share (the response to target growth, the yearly shock, the own
+    drift, the spread between regions) and the median completion size (space).
     """
+    params: dict = {}
     if targets is not None and plan is not None:
         from .simulate import plan_fit
 
         pf = plan_fit(fitted, targets, plan)
         if pf is not None:
-            fitted = pf.fitted
+            fitted, params = pf.fitted, pf.params
     rows = []
     for ind, p in sorted(fitted.pooled.items()):
+        mine = [sp for (_, i), sp in params.items() if i == ind]
+        sh = next((sp.shared for sp in mine if sp.shared is not None), None)
         rows.append(
             {
                 "indicator": fitted.reg.indicator_name(ind, "en"),
@@ -59,10 +64,15 @@ def model_summary(
                 "Jun": p.season[5],
                 "Nov": p.season[10],
                 "Dec": p.season[11],
-                "dispersion": p.phi
-                if p.nature == "count"
-                else (1.0 if p.nature == "small_count" else p.theta),
-                "completion size (months of pace)": p.q if p.nature == "lumpy" else np.nan,
+                "NB2 1/k": p.inv_k if p.nature == "count" else np.nan,
+                "variance / mean": p.d_unit,
+                "completion size (median)": float(np.median([sp.m for sp in mine]))
+                if p.nature == "lumpy" and mine
+                else np.nan,
+                "response to target growth": sh.beta if sh else np.nan,
+                "yearly shock (log sd)": sh.shock_sd if sh else np.nan,
+                "own drift (log sd)": sh.drift_sd if sh else np.nan,
+                "spread between regions (log sd)": sh.spread_sd if sh else np.nan,
             }
         )
     return pd.DataFrame(rows).round(3)

@@ -1,0 +1,284 @@
+"""Calibration evidence on a synthetic hierarchical world with a known truth.
+
+``python -m ontrack.forecast.evaluate`` draws a world (:mod:`.world`), forecasts it at as-of
+March, June and September of every plan year with the model (``fit`` + ``simulate_attainment``,
+exactly as ``ontrack forecast``), with the oracle (:mod:`.oracle`: the exact posterior
+predictive of the world, knowing its parameters) and with 时间过半任务过半, and scores every
+target that is still open at the as-of month: the yearly targets of the as-of year and the
+three-year targets, of townships and of counties (the sum of their townships). The outcome is
+the window's true total.
+
+Scores, by level (township / county) and as-of month:
+
+* Brier score of p_meet (0/1 outcome: met or not);
+* log score: mean log probability given to what happened (p clipped to [0.001, 0.999]; higher
+  is better; the 0/1 verdict has none);
+* coverage of the 10–90% projection interval (nominal 80%);
+* Brier ratios: model / oracle (1 = the best any model of this world can do) and model /
+  时间过半任务过半.
+
+:func:`calibration_table` bins p_meet by decile against the share met. The output of the
+default run is pasted in docs/methods.md (*Evidence: a synthetic hierarchical world*).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+
+from .model import fit
+from .simulate import series_params, simulate_attainment
+from .world import WORLD_B, World, WorldParams, make_world, open_targets
+
+ORIGIN_MONTHS = (3, 6, 9)
+LOG_CLIP = 1e-3
+WORLDS = {"a": WorldParams(), "b": WORLD_B}
+
+
+def outcomes(world: World) -> dict[tuple[str, str, int, int], float]:
+    """True total of every target window (townships from the truth, counties as sums)."""
+    tr = world.truth
+    year = tr["month"].str[:4].astype(int)
+    by_year = tr.assign(year=year).groupby(["region_id", "indicator_id", "year"])["value"].sum()
+    parent = world.reg.parents()
+    tot: dict[tuple[str, str, int], float] = {}
+    for (r, i, y), v in by_year.items():
+        for reg in (r, parent.get(r)):
+            if reg is not None:
+                tot[(reg, i, y)] = tot.get((reg, i, y), 0.0) + float(v)
+    out = {}
+    for r, i, ys, ye in world.targets[
+        ["region_id", "indicator_id", "year_start", "year_end"]
+    ].itertuples(index=False):
+        out[(r, i, int(ys), int(ye))] = sum(tot.get((r, i, y), 0.0) for y in range(ys, ye + 1))
+    return out
+
+
+def model_forecast(world: World, as_of: str, n_sims: int, seed: int) -> pd.DataFrame:
+    """The model's attainment rows at ``as_of`` (all targets inform the priors, as in
+    ``ontrack forecast``)."""
+    fitted = fit(world.progress, as_of, reg=world.reg)
+    params = series_params(fitted, world.targets)
+    t = open_targets(world, int(as_of[:4]))
+    return simulate_attainment(fitted, t, n_sims=n_sims, seed=seed, params=params)
+
+
+def oracle_table(
+    world: World,
+    *,
+    n_sims: int = 2000,
+    seed: int = 0,
+    origins: tuple[int, ...] = ORIGIN_MONTHS,
+    years: tuple[int, ...] | None = None,
+) -> pd.DataFrame:
+    """The oracle's forecasts at every as-of month (:func:`.oracle.oracle_forecast`)."""
+    from .oracle import oracle_forecast
+
+    out = []
+    for y in years or world.params.years:
+        for mo in origins:
+            as_of = f"{y}-{mo:02d}"
+            out.append(oracle_forecast(world, as_of, n_sims=n_sims, seed=seed).assign(as_of=as_of))
+    return pd.concat(out, ignore_index=True)
+
+
+def evaluate(
+    world: World,
+    *,
+    n_sims: int = 4000,
+    seed: int = 0,
+    origins: tuple[int, ...] = ORIGIN_MONTHS,
+    oracle: bool | pd.DataFrame = True,
+    oracle_sims: int = 2000,
+    years: tuple[int, ...] | None = None,
+) -> pd.DataFrame:
+    """One row per (as-of month, open target): the model's, the oracle's and the verdict's
+    forecasts beside the outcome. ``oracle``: compute it, skip it (False), or its table
+    (:func:`oracle_table`, computed before)."""
+    out = outcomes(world)
+    parent = world.reg.parents()
+    if oracle is True:
+        oracle = oracle_table(world, n_sims=oracle_sims, seed=seed, origins=origins, years=years)
+    rows = []
+    for y in years or world.params.years:
+        for mo in origins:
+            as_of = f"{y}-{mo:02d}"
+            att = model_forecast(world, as_of, n_sims, seed)
+            att["outcome"] = [
+                out[(r, i, ys, ye)]
+                for r, i, ys, ye in att[
+                    ["region_id", "indicator_id", "year_start", "year_end"]
+                ].itertuples(index=False)
+            ]
+            if isinstance(oracle, pd.DataFrame):
+                orc = oracle[oracle["as_of"] == as_of]
+                key = ["region_id", "indicator_id", "year_start", "year_end"]
+                att = att.merge(
+                    orc.rename(
+                        columns={
+                            "p_meet": "p_oracle",
+                            "proj_p10": "oracle_p10",
+                            "proj_p90": "oracle_p90",
+                        }
+                    )[[*key, "p_oracle", "oracle_p10", "oracle_p90"]],
+                    on=key,
+                    how="left",
+                )
+            att["origin_month"] = mo
+            att["level_kind"] = np.where(att["region_id"].isin(parent), "township", "county")
+            att["window"] = np.where(att["year_start"] == att["year_end"], "yearly", "three-year")
+            rows.append(att)
+    bt = pd.concat(rows, ignore_index=True)
+    tol = 1e-9 * np.maximum(1.0, bt["target"].abs())
+    bt["met"] = (bt["outcome"] >= bt["target"] - tol).astype(int)
+    bt["decided"] = bt["actual_to_date"] >= bt["target"] - tol
+    bt["p_linear"] = (bt["linear_pace"] == "ahead").astype(float)
+    bt["covered"] = (bt["outcome"] >= bt["proj_p10"] - tol) & (
+        bt["outcome"] <= bt["proj_p90"] + tol
+    )
+    if "p_oracle" in bt:
+        bt["oracle_covered"] = (bt["outcome"] >= bt["oracle_p10"] - tol) & (
+            bt["outcome"] <= bt["oracle_p90"] + tol
+        )
+    return bt
+
+
+def synthetic_scores(
+    n_counties: int = 6,
+    *,
+    world: str = "a",
+    seed: int = 1,
+    n_sims: int = 2000,
+    oracle: bool = False,
+) -> pd.DataFrame:
+    """:func:`evaluate` on a world of ``n_counties`` counties (``WORLDS[world]``): the
+    per-target rows that :func:`summarize` and :func:`calibration_table` read."""
+    from dataclasses import replace
+
+    w = make_world(replace(WORLDS[world], n_counties=n_counties), seed=seed)
+    return evaluate(w, n_sims=n_sims, oracle=oracle)
+
+
+def _brier(p, y) -> float:
+    return float(np.mean((np.asarray(p, float) - y) ** 2))
+
+
+def _log(p, y) -> float:
+    p = np.clip(np.asarray(p, float), LOG_CLIP, 1 - LOG_CLIP)
+    return float(np.mean(np.where(y == 1, np.log(p), np.log(1 - p))))
+
+
+def summarize(
+    bt: pd.DataFrame, by: tuple[str, ...] = ("level_kind", "origin_month")
+) -> pd.DataFrame:
+    """Scores by level and as-of month (and over all rows of each level)."""
+    rows = []
+    groups = [(k if isinstance(k, tuple) else (k,), g) for k, g in bt.groupby(list(by))]
+    for lvl, g in bt.groupby("level_kind"):
+        groups.append(((lvl, "all"), g))
+    for key, g in groups:
+        y = g["met"].to_numpy()
+        row = dict(zip(by, key, strict=True))
+        row.update(
+            n=len(g),
+            met=float(y.mean()),
+            mean_p=float(g["p_meet"].mean()),
+            brier=_brier(g["p_meet"], y),
+            brier_linear=_brier(g["p_linear"], y),
+            log_score=_log(g["p_meet"], y),
+            coverage=float(g["covered"].mean()),
+        )
+        if "p_oracle" in g:
+            row.update(
+                brier_oracle=_brier(g["p_oracle"], y),
+                log_oracle=_log(g["p_oracle"], y),
+                coverage_oracle=float(g["oracle_covered"].mean()),
+            )
+            row["ratio_oracle"] = row["brier"] / row["brier_oracle"]
+        row["ratio_linear"] = row["brier"] / row["brier_linear"]
+        rows.append(row)
+    return (
+        pd.DataFrame(rows).sort_values(list(by), key=lambda s: s.astype(str)).reset_index(drop=True)
+    )
+
+
+def calibration_table(bt: pd.DataFrame, p_col: str = "p_meet", bins: int = 10) -> pd.DataFrame:
+    """p_meet decile (0–0.1, …, 0.9–1) against the share of targets met, with the count."""
+    edges = np.linspace(0, 1, bins + 1)
+    k = np.clip(np.digitize(bt[p_col].to_numpy(float), edges[1:-1], right=False), 0, bins - 1)
+    out = []
+    for j in range(bins):
+        g = bt[k == j]
+        out.append(
+            {
+                "p_meet": f"{edges[j]:.1f}–{edges[j + 1]:.1f}",
+                "n": len(g),
+                "mean p_meet": float(g[p_col].mean()) if len(g) else np.nan,
+                "share met": float(g["met"].mean()) if len(g) else np.nan,
+            }
+        )
+    return pd.DataFrame(out)
+
+
+def _fmt(df: pd.DataFrame) -> str:
+    return df.to_string(index=False, float_format=lambda x: f"{x:.3f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        prog="python -m ontrack.forecast.evaluate", description=__doc__.splitlines()[0]
+    )
+    p.add_argument("--world", choices=sorted(WORLDS), default="a", help="world parameters")
+    p.add_argument("--counties", type=int, default=None, help="counties (default: the world's)")
+    p.add_argument("--seed", type=int, default=1, help="seed of the world")
+    p.add_argument("--sims", type=int, default=4000, help="model draws per forecast")
+    p.add_argument("--no-oracle", action="store_true", help="skip the oracle")
+    p.add_argument("--detail", default=None, help="write the per-target rows to this CSV")
+    p.add_argument(
+        "--oracle-cache",
+        default=None,
+        help="CSV of the oracle's forecasts: read if it exists, else computed and written",
+    )
+    args = p.parse_args(argv)
+    params = WORLDS[args.world]
+    if args.counties:
+        from dataclasses import replace
+
+        params = replace(params, n_counties=args.counties)
+    t0 = time.perf_counter()
+    world = make_world(params, seed=args.seed)
+    oracle: bool | pd.DataFrame = not args.no_oracle
+    if oracle and args.oracle_cache:
+        from pathlib import Path
+
+        cache = Path(args.oracle_cache)
+        if cache.exists():
+            oracle = pd.read_csv(cache, dtype={"region_id": str, "indicator_id": str})
+        else:
+            oracle = oracle_table(world)
+            oracle.to_csv(cache, index=False)
+    bt = evaluate(world, n_sims=args.sims, oracle=oracle)
+    s = summarize(bt)
+    with pd.option_context("display.width", 200, "display.max_columns", 30):
+        print(
+            f"world {args.world}, seed {args.seed}: {params.n_counties} counties, "
+            f"{len(bt):,} forecasts ({time.perf_counter() - t0:.0f} s)"
+        )
+        print(_fmt(s))
+        print()
+        print("calibration (all rows): model")
+        print(_fmt(calibration_table(bt)))
+        if "p_oracle" in bt:
+            print("calibration (all rows): oracle")
+            print(_fmt(calibration_table(bt, "p_oracle")))
+    if args.detail:
+        bt.to_csv(args.detail, index=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,211 @@
+"""The level model (ontrack.forecast.levels): year steps, the response to target growth, NB2
+counts, the plan's shared year, building sizes and stalls, on data whose answer is known."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ontrack.forecast import fit, projection_draws, simulate_attainment
+from ontrack.forecast.levels import GIANT_SHARE, GIANT_X, SeriesParams, _mixture
+from ontrack.forecast.simulate import _draw_amount, plan_fit
+from ontrack.registry import Region, Registry, core_indicators
+
+
+def _months(year: int, n: int = 12) -> list[str]:
+    return [f"{year}-{m:02d}" for m in range(1, n + 1)]
+
+
+def _plan(regions: list[str], county: str = "c") -> Registry:
+    return Registry(
+        [Region(county, county)] + [Region(r, r, parent=county) for r in regions],
+        core_indicators(),
+    )
+
+
+def _targets(rows: list[tuple], plan: str = "p") -> pd.DataFrame:
+    """rows: (region, indicator, year_start, year_end, value)."""
+    return pd.DataFrame(
+        [
+            {
+                "plan_id": plan, "region_id": r, "indicator_id": i, "year_start": ys,
+                "year_end": ye, "level": "baseline", "value": float(v), "unit": "",
+                "source": "test", "quote": "",
+            }
+            for r, i, ys, ye, v in rows
+        ]
+    )  # fmt: skip
+
+
+def _poisson_progress(rng, region, ind, months, rate) -> list[dict]:
+    return [
+        {"region_id": region, "indicator_id": ind, "month": m, "value": float(rng.poisson(rate))}
+        for m in months
+    ]
+
+
+def test_a_shared_year_step_is_picked_up_from_the_plan_s_months():
+    # 8 townships report firms at 10 a month all of 2025 and at 15 a month from January 2026
+    # (a step of +50% shared by the plan; flat targets of 120 a year, flat season). As of June
+    # 2026 the rest of 2026 (6 months) is expected at about 15 a month: 8 x 6 x 15 = 720 for the
+    # county, not the 8 x 6 x 12.5 = 600 of a 12-month average. The pooled step is estimated
+    # from 8 x 6 x 15 = 720 reports this year, so the county's median lies within 10% of 720.
+    rng = np.random.default_rng(1)
+    towns = [f"t{j}" for j in range(8)]
+    rows = []
+    for t in towns:
+        rows += _poisson_progress(rng, t, "firms", _months(2025), 10)
+        rows += _poisson_progress(rng, t, "firms", _months(2026, 6), 15)
+    prog = pd.DataFrame(rows).assign(source="test")
+    targ = _targets(
+        [(t, "firms", y, y, 120) for t in towns for y in (2025, 2026)]
+        + [("c", "firms", y, y, 960) for y in (2025, 2026)]
+    )
+    fitted = fit(prog, "2026-06", reg=_plan(towns), season_prior_weight=0)
+    a = simulate_attainment(fitted, targ, n_sims=4000).set_index(["region_id", "year_start"])
+    actual = prog[prog["month"] >= "2026-01"]["value"].sum()
+    remaining = a.loc[("c", 2026), "proj_p50"] - actual
+    assert 0.9 * 720 < remaining < 1.1 * 720
+
+
+def _growth_data(beta_true: float, seed: int):
+    """30 townships, talent; targets grow by 0%, 40% or 100% from 2025 to 2026 to 2027; the
+    paces follow the targets with elasticity ``beta_true`` (no other year effect)."""
+    rng = np.random.default_rng(seed)
+    towns = [f"t{j:02d}" for j in range(30)]
+    rows, trows = [], []
+    for j, t in enumerate(towns):
+        g = (0.0, 0.4, 1.0)[j % 3]
+        for k, y in enumerate((2025, 2026, 2027)):
+            target = 240 * (1 + g) ** k
+            trows.append((t, "talent", y, y, round(target)))
+            if y < 2027:
+                rate = 20 * (1 + g) ** (k * beta_true)
+                rows += _poisson_progress(rng, t, "talent", _months(y), rate)
+    return towns, pd.DataFrame(rows).assign(source="test"), _targets(trows)
+
+
+@pytest.mark.parametrize("beta_true", [0.0, 1.0])
+def test_the_response_to_target_growth_is_estimated_from_the_data(beta_true):
+    # With 30 townships whose targets grew by 0, 40 and 100% and 2 years of ~240-480 a year
+    # each, the slope of the year-on-year step on the target step is measured to within about
+    # 0.1, far tighter than the prior (0.7 +- 0.3): the estimate lands near the truth.
+    towns, prog, targ = _growth_data(beta_true, 3)
+    fitted = fit(prog, "2026-12", reg=_plan(towns), season_prior_weight=0)
+    pf = plan_fit(fitted, targ, "p")
+    beta = pf.params[("t00", "talent")].shared.beta
+    assert abs(beta - beta_true) < 0.2
+
+
+def test_count_variance_grows_with_the_level_nb2():
+    # A stretch of 3 months with weights 1, 1, 2 at level 50: mean 50 x 4 = 200; NB2 a month
+    # with k = 4: variance sum(mu + mu^2 / k) = 200 + (50^2 + 50^2 + 100^2) / 4 = 3950.
+    p = SeriesParams("r", "firms", "count", 0, np.ones(12), "test", phi=1.0, inv_k=0.25)
+    rng = np.random.default_rng(0)
+    lam = np.full(400_000, 50.0)
+    w = np.array([1.0, 1.0, 2.0])
+    amount, _ = _draw_amount(p, lam, float(w.sum()), float((w**2).sum()), rng)
+    assert amount.mean() == pytest.approx(200, rel=0.01)
+    assert amount.var() == pytest.approx(3950, rel=0.03)
+
+
+def test_the_dispersion_is_estimated_as_nb2():
+    # 12 townships, 24 months each, NB2 with k = 4 around levels from 2 to 60 a month: the
+    # pooled 1/k is recovered (0.25, within 0.08: ~290 reports), phi is 1 (overdispersed).
+    rng = np.random.default_rng(7)
+    rows = []
+    for j in range(12):
+        lam = 2.0 + 58.0 * j / 11
+        for m in _months(2025) + _months(2026):
+            v = rng.poisson(lam * rng.gamma(4.0, 0.25))
+            rows.append({"region_id": f"t{j}", "indicator_id": "firms", "month": m, "value": v})
+    prog = pd.DataFrame(rows).assign(source="test")
+    fitted = fit(prog, "2026-12", season_prior_weight=0)
+    pool = fitted.pooled["firms"]
+    assert pool.phi == 1.0
+    assert pool.inv_k == pytest.approx(0.25, abs=0.08)
+
+
+def test_a_county_carries_the_year_its_townships_share():
+    # The plan's ratio this year is drawn once per draw for all townships: the county's total
+    # (the sum of its townships' draws) varies more than the sum of the townships' variances
+    # (independent townships would give equality up to Monte Carlo noise, about 5% here).
+    rng = np.random.default_rng(4)
+    towns = [f"t{j}" for j in range(9)]
+    rows = []
+    for t in towns:
+        rows += _poisson_progress(rng, t, "talent", _months(2025), 20)
+        rows += _poisson_progress(rng, t, "talent", _months(2026, 3), 20)
+    prog = pd.DataFrame(rows).assign(source="test")
+    targ = _targets(
+        [(t, "talent", y, y, 240) for t in towns for y in (2025, 2026)]
+        + [("c", "talent", y, y, 2160) for y in (2025, 2026)]
+    )
+    fitted = fit(prog, "2026-03", reg=_plan(towns))
+    kw = dict(n_sims=4000, plan_id="p")
+    county = projection_draws(fitted, targ, "c", "talent", 2026, 2026, **kw)
+    town_var = sum(
+        projection_draws(fitted, targ, t, "talent", 2026, 2026, **kw).var() for t in towns
+    )
+    assert county.var() > 1.3 * town_var
+
+
+def test_building_sizes_follow_the_target_not_the_pace():
+    # Six townships with the same space target (6 a year), three at full pace and three at
+    # a third of it: a completion has the same expected size in all six (a slow township
+    # completes fewer buildings, not smaller ones), so the slow ones' intervals are wider
+    # relative to their median.
+    rng = np.random.default_rng(5)
+    towns = [f"t{j}" for j in range(6)]
+    rows = []
+    for j, t in enumerate(towns):
+        pace = 0.5 if j < 3 else 0.5 / 3  # 6 a year or 2 a year
+        for m in _months(2025) + _months(2026, 6):
+            n = rng.poisson(pace / 1.5)  # buildings of 1.5 on average
+            v = float(rng.gamma(2.0, 0.75, n).sum()) if n else 0.0
+            rows.append({"region_id": t, "indicator_id": "space", "month": m, "value": v})
+    prog = pd.DataFrame(rows).assign(source="test")
+    targ = _targets([(t, "space", y, y, 6) for t in towns for y in (2025, 2026)])
+    fitted = fit(prog, "2026-06", reg=_plan(towns))
+    pf = plan_fit(fitted, targ, "p")
+    sizes = [pf.params[(t, "space")].m for t in towns]
+    assert max(sizes) == pytest.approx(min(sizes))
+
+
+def test_the_size_mixture_has_giants():
+    # CV^2 = 2 of completion sizes: with 8% giants 5 times the usual size the mixture's base
+    # (1 - p + p B^2) / (1 - p + p B)^2 = (0.92 + 2) / 1.32^2 = 1.6758, so the gamma shape is
+    # 1 / ((1 + 2) / 1.6758 - 1) = 1.2655; a small CV^2 (0.2) leaves no room for giants.
+    assert GIANT_SHARE == 0.08 and GIANT_X == 5.0
+    share, kappa = _mixture(2.0)
+    assert share == 0.08
+    assert kappa == pytest.approx(1.2655, abs=1e-3)
+    share, kappa = _mixture(0.2)
+    assert share < 0.08
+
+
+def test_a_stall_moves_the_level():
+    # Eight townships report 10 firms a month through 2025 and January-March 2026; t0 then
+    # reports 0 in April, May and June (30 expected: Poisson probability e^-30). The change point
+    # is all but certain, and t0's rest of the year is projected at the stalled level: a
+    # median below a fifth of the others' (about 6 x 10 x 1.0 = 60 for the rest of the year).
+    rng = np.random.default_rng(6)
+    towns = [f"t{j}" for j in range(8)]
+    rows = []
+    for t in towns:
+        rows += _poisson_progress(rng, t, "firms", _months(2025), 10)
+        rows += _poisson_progress(rng, t, "firms", _months(2026, 3), 10)
+        later = 0 if t == "t0" else 10
+        rows += _poisson_progress(rng, t, "firms", ["2026-04", "2026-05", "2026-06"], later)
+    prog = pd.DataFrame(rows).assign(source="test")
+    targ = _targets([(t, "firms", y, y, 120) for t in towns for y in (2025, 2026)])
+    fitted = fit(prog, "2026-06", reg=_plan(towns), season_prior_weight=0)
+    pf = plan_fit(fitted, targ, "p")
+    assert pf.params[("t0", "firms")].stall_p > 0.95
+    assert pf.params[("t1", "firms")].stall_p < 0.1
+    a = simulate_attainment(fitted, targ, n_sims=4000, params={"p": pf})
+    a = a[a["year_start"] == 2026].set_index("region_id")
+    rest = a["proj_p50"] - a["actual_to_date"]
+    assert rest["t0"] < 0.2 * rest.drop("t0").median()
+    assert 45 < rest.drop("t0").median() < 75
