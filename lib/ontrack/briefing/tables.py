@@ -678,7 +678,7 @@ def assumptions_section(
 #: Model families of the forecast's method labels, in Chinese (longest names first).
 METHOD_FAMILIES_ZH: dict[str, str] = {
     "compound-poisson-gamma": "复合泊松-伽马模型",
-    "negbin1-gamma": "负二项-伽马模型",
+    "negbin2-gamma": "负二项-伽马模型",
     "poisson-gamma": "泊松-伽马模型",
     "negbin": "负二项模型",
     "poisson": "泊松模型",
@@ -686,7 +686,7 @@ METHOD_FAMILIES_ZH: dict[str, str] = {
 #: The same families in English words (the labels themselves are technical codes).
 METHOD_FAMILIES_EN: dict[str, str] = {
     "compound-poisson-gamma": "compound Poisson–gamma",
-    "negbin1-gamma": "negative binomial–gamma",
+    "negbin2-gamma": "negative binomial–gamma",
     "poisson-gamma": "Poisson–gamma",
     "negbin": "negative binomial",
     "poisson": "Poisson",
