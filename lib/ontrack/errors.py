@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 
 class OntrackError(Exception):
@@ -33,3 +33,12 @@ class InputErrors(OntrackError):
         self.errors = list(errors)
         lines = [f"{len(self.errors)} error(s):"] + [f"  - {e}" for e in self.errors]
         super().__init__("\n".join(lines))
+
+
+def raise_errors(errors: Sequence[InputError]) -> None:
+    """Raise what was collected: the one error as itself, several together as InputErrors;
+    nothing when the list is empty."""
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise InputErrors(errors)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from .errors import InputError, InputErrors
+from .errors import InputError, raise_errors
 from .text import normalize
 
 #: Statistical natures an indicator may declare (how its monthly amounts are simulated).
@@ -331,7 +331,7 @@ def read_indicators(path: Path, core: bool = False) -> list[Indicator]:
                 core,
             )
         )
-    _raise(errors)
+    raise_errors(errors)
     return out
 
 
@@ -373,7 +373,7 @@ def merge_indicators(
             )
         else:
             out[i.id] = i
-    _raise(errors)
+    raise_errors(errors)
     return list(out.values())
 
 
@@ -420,7 +420,7 @@ def merge_regions(declared: list[tuple[Region, str]]) -> list[Region]:
             tuple(dict.fromkeys((*o.aliases, *r.aliases))),
             o.name_en or r.name_en,
         )
-    _raise(errors)
+    raise_errors(errors)
     return list(out.values())
 
 
@@ -457,7 +457,7 @@ def regions_from_table(path: Path) -> list[Region]:
                 row.get("name_en", ""),
             )
         )
-    _raise(errors)
+    raise_errors(errors)
     check_no_cycles(out, str(path))
     return out
 
@@ -473,10 +473,3 @@ def check_no_cycles(regions: Iterable[Region], where: str) -> None:
                 raise InputError(where, "parent_id forms a cycle: " + " → ".join([*seen, r]))
             seen.append(r)
             r = parent.get(r)
-
-
-def _raise(errors: list[InputError]) -> None:
-    if len(errors) == 1:
-        raise errors[0]
-    if errors:
-        raise InputErrors(errors)

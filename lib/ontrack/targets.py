@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import fileio, quality
-from .errors import InputError, InputErrors, OntrackError
+from .errors import InputError, InputErrors, OntrackError, raise_errors
 from .plans import KEY, ROW_COLUMNS, ParsedPlan, read_plan_targets
 from .plans.lucheng import SPLITS
 from .project import Project, find_project
@@ -53,10 +53,7 @@ def parse_plans(reg: Registry, lucheng_split: str | None = None) -> list[ParsedP
             errors.append(exc)
     # a sheet read by two plans (the city sheet gives Lucheng its yearly shape) is reported once
     errors = list({str(e): e for e in errors}.values())
-    if len(errors) == 1:
-        raise errors[0]
-    if errors:
-        raise InputErrors(errors)
+    raise_errors(errors)
     return out
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError, InputErrors
+from ..errors import InputError, raise_errors
 from ..project import NotAProject, Project, find_project, open_project
 
 
@@ -137,7 +137,7 @@ def validate_params(params: dict[str, Any], project: Project | None = None) -> d
         elif p.type is str and not isinstance(v, str):
             errors.append(InputError(f"parameter {name!r}", f"{v!r} is not text", "a string"))
     if errors:
-        _raise(errors)
+        raise_errors(errors)
     project = project or params_project(out)
     out["project"] = str(project.root)
     reg = project.registry()
@@ -206,7 +206,7 @@ def validate_params(params: dict[str, Any], project: Project | None = None) -> d
         else:
             out["scenario"] = str(path)
     if errors:
-        _raise(errors)
+        raise_errors(errors)
     return out
 
 
@@ -215,12 +215,6 @@ def _resolve(p: str, project: Project) -> Path | None:
         if cand.is_file():
             return cand.resolve()
     return None
-
-
-def _raise(errors: list[InputError]) -> None:
-    if len(errors) == 1:
-        raise errors[0]
-    raise InputErrors(errors)
 
 
 def parameters_cell() -> str:

@@ -30,7 +30,7 @@ from typing import Any
 
 import yaml
 
-from ..errors import InputError, InputErrors
+from ..errors import InputError, raise_errors
 from ..fileio import write_text
 from ..registry import Registry
 
@@ -284,10 +284,7 @@ def load_scenario(source: str | os.PathLike | dict[str, Any]) -> Scenario:
                 value=_num(item.get("value"), f"{w}.value", errors, lo=0, expected="a value ≥ 0"),
             )
         )
-    if len(errors) == 1:
-        raise errors[0]
-    if errors:
-        raise InputErrors(errors)
+    raise_errors(errors)
     return Scenario(
         name=name,
         description=_text(d.get("description", ""), f"{src}: description", errors, required=False),
@@ -363,10 +360,7 @@ def check_scenario(
         check("plan", t.plan, f"{source}: targets[{k}].plan", False)
         check("region", t.region, f"{source}: targets[{k}].region", False)
         check("indicator", t.indicator, f"{source}: targets[{k}].indicator", False)
-    if len(errors) == 1:
-        raise errors[0]
-    if errors:
-        raise InputErrors(errors)
+    raise_errors(errors)
 
 
 def save_scenario(scenario: Scenario, path: str | os.PathLike) -> Path:

@@ -35,7 +35,7 @@ from typing import Any
 import pandas as pd
 
 from .. import __version__
-from ..errors import InputError, InputErrors, OntrackError
+from ..errors import InputError, OntrackError, raise_errors
 from ..fileio import read_csv, sha256, write_csv, write_text
 from ..project import Project
 from ..registry import Registry
@@ -431,10 +431,7 @@ def check_plans_as_of(
             check_as_of(as_of, plan_progress, "--as-of", f"plan {plan}")
         except InputError as exc:
             errors.append(exc)
-    if len(errors) == 1:
-        raise errors[0]
-    if errors:
-        raise InputErrors(errors)
+    raise_errors(errors)
 
 
 def build_missing_inputs(project: Project) -> list[str]:

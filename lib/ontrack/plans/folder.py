@@ -22,7 +22,7 @@ from pathlib import Path
 
 import yaml
 
-from ..errors import InputError, InputErrors
+from ..errors import InputError, InputErrors, raise_errors
 from ..registry import (
     Plan,
     Region,
@@ -61,13 +61,6 @@ _REGION_REQUIRED = ("region_id", "name_zh", "parent_id")
 _REGION_OPTIONAL = ("short_zh", "aliases", "name_en")
 
 
-def _raise(errors: list[InputError]) -> None:
-    if len(errors) == 1:
-        raise errors[0]
-    if errors:
-        raise InputErrors(errors)
-
-
 def read_plan_yml(folder: Path) -> dict:
     """plan.yml as checked values; InputError(s) name the file and key."""
     path = Path(folder) / PLAN_FILE
@@ -96,7 +89,7 @@ def read_plan_yml(folder: Path) -> dict:
             near = difflib.get_close_matches(str(key), [*_REQUIRED_KEYS, *_OPTIONAL_KEYS], 1)
             hint = f" (did you mean {near[0]!r}?)" if near else ""
             errors.append(InputError(f"{path} key {key!r}", f"unknown key{hint}"))
-    _raise(errors)
+    raise_errors(errors)
     pid = str(meta["id"])
     if pid != Path(folder).name:
         errors.append(
@@ -129,7 +122,7 @@ def read_plan_yml(folder: Path) -> dict:
     opts = meta.get("reader_options")
     if opts is not None and not isinstance(opts, dict):
         errors.append(InputError(f"{path} key 'reader_options'", "not a mapping", "key: value"))
-    _raise(errors)
+    raise_errors(errors)
     return meta
 
 
@@ -204,7 +197,7 @@ def read_regions_csv(folder: Path, plan_region: str) -> list[Region]:
                 f"a row for {plan_region} with an empty parent_id",
             )
         )
-    _raise(errors)
+    raise_errors(errors)
     check_no_cycles(out, str(path))
     return out
 
@@ -283,7 +276,7 @@ def load_registry(raw_dir: Path, order: list[str] | tuple[str, ...] = ()) -> Reg
             continue
         plans.append(plan)
         declared += [(r, str(folder / REGIONS_FILE)) for r in regions]
-    _raise(errors)
+    raise_errors(errors)
     regions = merge_regions(declared)
     check_no_cycles(regions, str(raw_dir / "plans"))
     return Registry(regions, indicators, plans)

@@ -16,7 +16,7 @@ import math
 import re
 from pathlib import Path
 
-from ..errors import InputError, InputErrors
+from ..errors import InputError, raise_errors
 from ..registry import Plan, Registry, read_csv_rows
 from ..units import factor
 from ._common import KEY, ParsedPlan, merge_values, values_frame
@@ -199,10 +199,7 @@ def read_sheet(path: Path, plan: Plan, reg: Registry) -> ParsedPlan:
                 "address": typed["address"] or plan.source_url,
             }
         )
-    if len(errors) == 1:
-        raise errors[0]
-    if errors:
-        raise InputErrors(errors)
+    raise_errors(errors)
     if not values:
         raise InputError(str(path), "the sheet has no target rows", "one row per target")
     rows_df = merge_values(values, source_prefix="", address="", reg=reg)
