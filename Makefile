@@ -82,19 +82,16 @@ bench: data  ## Benchmark: forecast, scale run, one render, the naive route vs r
 bench-scale: $(STAMP)  ## Province-size synthetic project (90 plans x 15 townships): throughput, memory, projections
 	$(PY) -m ontrack.briefing.scale
 
-# The lab listens on this machine only (127.0.0.1) and prints its address with the token. As root
-# (the README's setup user) JupyterLab refuses to start without --allow-root: given only then, with
-# --no-browser (a browser does not run as root); other users get a browser tab as usual.
+# `ontrack lab` listens on this machine only (127.0.0.1) and prints its address with the token;
+# as root (the README's setup user) it adds --allow-root --no-browser (ontrack/launch.py).
 LAB_PORT ?= 8888
 APP_PORT ?= 8866
-AS_ROOT = $$([ "$$(id -u)" = 0 ] && echo --allow-root --no-browser)
-NO_BROWSER = $$([ "$$(id -u)" = 0 ] && echo --no-browser)
 
 lab: $(STAMP) data  ## Open JupyterLab on the notebooks (the scenario lab: 05_scenario_lab.ipynb), on 127.0.0.1
-	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(LAB_PORT) $(AS_ROOT) notebooks/
+	$(BIN)/ontrack lab --port $(LAB_PORT)
 
 lab-app: $(STAMP) data  ## The scenario lab as a page without code (Voilà), on 127.0.0.1
-	$(BIN)/voila --Voila.ip=127.0.0.1 --port=$(APP_PORT) $(NO_BROWSER) notebooks/05_scenario_lab_app.ipynb
+	$(BIN)/ontrack lab --app --port $(APP_PORT)
 
 clean:  ## Remove derived data and reports (never data/raw; the render log reports/*.log is kept)
 	rm -rf data/processed/* $(RECORD_STAMP) .pytest_cache .ruff_cache

@@ -9,8 +9,6 @@ views and widgets: test_lab_views.py, test_lab_widgets.py; in a real browser: te
 
 from __future__ import annotations
 
-import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -607,24 +605,30 @@ def test_bench_lab_reports_the_steps_a_researcher_waits_for(monkeypatch, lab_pro
     assert all(isinstance(s, float) and s >= 0 and isinstance(note, str) for _, s, note in rows)
 
 
-def _recipe(target: str, word: str) -> str:
-    """The command line `make TARGET` would run (make -n), the one containing ``word``."""
+def test_the_lab_listens_on_this_machine_only_and_runs_as_root(example_project):
+    """`ontrack lab` (what `make lab` runs; JupyterLab refuses root without --allow-root: given
+    only to root) and `ontrack lab --app` (Voilà) listen on 127.0.0.1."""
+    from ontrack.launch import command, ensure_notebooks
+
+    for euid, flags in ((0, ["--allow-root", "--no-browser"]), (1000, [])):
+        lab = command(example_project, euid=euid)
+        assert lab[1:4] == ["lab", "--ip=127.0.0.1", "--port=8888"] and "0.0.0.0" not in lab
+        assert lab[4:-1] == flags
+        assert lab[-1] == str(example_project.notebooks_dir)
+    app = command(example_project, app=True, port=9000, euid=0)
+    assert app[1:3] == ["--Voila.ip=127.0.0.1", "--port=9000"]
+    assert app[-1].endswith("05_scenario_lab_app.ipynb") and "--allow-root" not in app
+    # a project made by `ontrack init` has no notebooks: the exploration ones are copied, not 04
+    copied = {p.name for p in ensure_notebooks(example_project)}
+    assert "05_scenario_lab.ipynb" in copied and "04_briefing.ipynb" not in copied
+    assert ensure_notebooks(example_project) == []  # never over a file already there
+
+
+def test_make_lab_runs_ontrack_lab():
     out = subprocess.run(
-        ["make", "-n", target], cwd=ROOT, capture_output=True, text=True, check=True
+        ["make", "-n", "lab", "lab-app"], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout
-    return next(ln for ln in out.splitlines() if word in ln)
-
-
-def test_make_lab_listens_on_this_machine_only_and_runs_as_root():
-    """`make lab` (JupyterLab refuses root without --allow-root: given only to root) and
-    `make lab-app` (Voilà) listen on 127.0.0.1; the browser test starts JupyterLab the same way."""
-    lab = _recipe("lab", "jupyter lab")
-    assert "--ip=127.0.0.1" in lab and "0.0.0.0" not in lab
-    flags = re.search(r"\$\((.*)\)", lab).group(1)  # the shell's own test of the user
-    given = subprocess.run(["bash", "-c", flags], capture_output=True, text=True).stdout.split()
-    assert given == (["--allow-root", "--no-browser"] if os.geteuid() == 0 else [])
-    app = _recipe("lab-app", "voila")
-    assert "--Voila.ip=127.0.0.1" in app and "05_scenario_lab_app.ipynb" in app
+    assert "ontrack lab --port 8888" in out and "ontrack lab --app --port 8866" in out
 
 
 # ----------------------------------------------------------------------------- end to end
@@ -785,3 +789,13 @@ def test_lab_scenario_reaches_the_briefing(built_copy, tmp_path):
     assert name in html and scenario.name not in html
     assert scenario.name in html_path.with_suffix(".ipynb").read_text(encoding="utf-8")
     assert fmt_num(row["proj_p50_scenario"]) in html
+
+
+def test_a_new_project_opens_in_the_lab_its_tables_built_from_data_raw(example_project):
+    # `ontrack init x --example`: raw data only; the lab builds targets and progress as render does
+    from ontrack.lab import Lab
+
+    assert not example_project.progress_csv.exists()
+    lab = Lab(project=example_project)
+    assert example_project.progress_csv.is_file() and example_project.targets_csv.is_file()
+    assert lab.region == "pingyang"

@@ -32,6 +32,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "render": ("ontrack.briefing.render", "render one briefing to HTML/PDF"),
     "render-all": ("ontrack.briefing.render_all", "render every region's briefing (for cron)"),
+    "lab": (
+        "ontrack.launch",
+        "JupyterLab on the project's notebooks (--app: the scenario lab page)",
+    ),
 }
 
 

@@ -200,11 +200,12 @@ class Engine:
         return read_targets(path)
 
     def _load_progress(self, progress) -> pd.DataFrame:
-        from ..forecast.tables import read_progress_table
+        from ..forecast.tables import build_missing_inputs, read_progress_table
 
         if isinstance(progress, pd.DataFrame):
             return progress.copy()
         if progress is None or str(progress) == "":
+            build_missing_inputs(self.project)  # a new project: its tables from data/raw
             return read_progress_table(self.project.progress_csv)
         return read_progress_table(self.in_project(progress))
 

@@ -1,0 +1,80 @@
+"""``ontrack lab [--app]``: JupyterLab (or the scenario lab as a page, with Voilà) on a project.
+
+Listens on this machine only (127.0.0.1) and prints its address with the token, as JupyterLab
+does. As root (the README's setup user) JupyterLab refuses to start without ``--allow-root``:
+it is given only then, with ``--no-browser`` (no browser runs as root here). The notebooks are
+the project's own ``notebooks/``; a project made by ``ontrack init`` has none, so the suite's
+exploration notebooks (01, 02, 03, 05) are copied there first, never over a file already
+there. The briefing notebook (04) is not copied: ``ontrack render`` would then use that copy
+instead of the suite's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from .project import Project, find_project, packaged
+
+#: The notebooks a researcher explores (copied into a project that has none).
+EXPLORATION = (
+    "01_targets.ipynb",
+    "02_progress.ipynb",
+    "03_forecast.ipynb",
+    "05_scenario_lab.ipynb",
+    "05_scenario_lab_app.ipynb",
+)
+APP_NOTEBOOK = "05_scenario_lab_app.ipynb"
+
+
+def root_flags(euid: int | None = None) -> list[str]:
+    """The flags a server needs as root: JupyterLab's --allow-root, and no browser."""
+    if euid is None:
+        euid = os.geteuid() if hasattr(os, "geteuid") else 1  # Windows: never root
+    return ["--allow-root", "--no-browser"] if euid == 0 else []
+
+
+def ensure_notebooks(project: Project) -> list[Path]:
+    """Copy the exploration notebooks the project lacks into its notebooks/; return those
+    copied."""
+    copied = []
+    for name in EXPLORATION:
+        dest = project.notebooks_dir / name
+        if not dest.exists():
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(packaged("notebooks") / name, dest)
+            copied.append(dest)
+    return copied
+
+
+def command(project: Project, app: bool = False, port: int = 0, euid: int | None = None) -> list:
+    """The command line that serves the project's notebooks (or the lab page) on 127.0.0.1."""
+    bindir = Path(sys.executable).parent
+    flags = root_flags(euid)
+    if app:
+        cmd = [str(bindir / "voila"), "--Voila.ip=127.0.0.1", f"--port={port or 8866}"]
+        cmd += [f for f in flags if f == "--no-browser"]
+        return [*cmd, str(project.notebooks_dir / APP_NOTEBOOK)]
+    cmd = [str(bindir / "jupyter"), "lab", "--ip=127.0.0.1", f"--port={port or 8888}", *flags]
+    return [*cmd, str(project.notebooks_dir)]
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--app", action="store_true", help="the scenario lab as a page without code (Voilà)"
+    )
+    p.add_argument("--port", type=int, default=0, help="port (default 8888, or 8866 with --app)")
+
+
+def run(args: argparse.Namespace) -> int:
+    project = find_project(args.project)
+    for path in ensure_notebooks(project):
+        print(f"copied {project.relative(path)} (the suite's notebook, yours to change)")
+    cmd = command(project, app=args.app, port=args.port)
+    env = dict(os.environ, ONTRACK_PROJECT=str(project.root))
+    print(" ".join(cmd), flush=True)
+    os.execve(cmd[0], cmd, env)  # the server takes this process over (Ctrl-C stops it)
+    return 0  # pragma: no cover
