@@ -105,68 +105,34 @@ def render_all(
         check_browser(formats)
     if log is None:
         log = RunLog("render-all", "verbose" if verbose else "quiet")
-    with run_lock(project):
-        return _render_all(
-            project,
-            plans,
-            as_of,
-            jobs,
-            formats,
-            lang,
-            n_sims,
-            seed,
-            force,
-            progress,
-            log,
-            cluster,
-            cell_timeout,
-        )
-
-
-def _render_all(
-    project,
-    plans,
-    as_of,
-    jobs,
-    formats,
-    lang,
-    n_sims,
-    seed,
-    force,
-    progress,
-    log,
-    cluster,
-    cell_timeout,
-):
     from .engine import Engine
 
-    engine = Engine(slots=max(1, jobs), pdf="pdf" in formats, on_event=log.detail)
-    try:
-        return _render_plans(
-            project,
-            plans,
-            as_of,
-            jobs,
-            formats,
-            lang,
-            n_sims,
-            seed,
-            force,
-            progress,
-            log,
-            cluster,
-            cell_timeout,
-            engine,
-        )
-    finally:
-        engine.close()
+    with run_lock(project):
+        engine = Engine(slots=max(1, jobs), pdf="pdf" in formats, on_event=log.detail)
+        try:
+            return _render_plans(
+                project,
+                plans,
+                as_of,
+                formats,
+                lang,
+                n_sims,
+                seed,
+                force,
+                progress,
+                log,
+                cluster,
+                cell_timeout,
+                engine,
+            )
+        finally:
+            engine.close()
 
 
 def _render_plans(
     project,
     plans,
     as_of,
-    jobs,
     formats,
     lang,
     n_sims,
