@@ -136,8 +136,7 @@ def validate_params(params: dict[str, Any], project: Project | None = None) -> d
             )
         elif p.type is str and not isinstance(v, str):
             errors.append(InputError(f"parameter {name!r}", f"{v!r} is not text", "a string"))
-    if errors:
-        raise_errors(errors)
+    raise_errors(errors)
     project = project or params_project(out)
     out["project"] = str(project.root)
     reg = project.registry()
@@ -205,8 +204,7 @@ def validate_params(params: dict[str, Any], project: Project | None = None) -> d
             )
         else:
             out["scenario"] = str(path)
-    if errors:
-        raise_errors(errors)
+    raise_errors(errors)
     return out
 
 

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError, OntrackError
+from ..errors import InputError, OntrackError, raise_errors
 from ..fileio import atomic_path
 from ..project import Project, find_project, open_project
 from .manifest import (
@@ -248,7 +248,6 @@ def check_scenario(project: Project, scenario: str) -> None:
     nothing would silently change nothing. InputErrors naming the rule, with did-you-mean."""
     if not scenario:
         return
-    from ..errors import InputErrors
     from ..forecast.scenario import load_scenario
 
     sc = load_scenario(scenario)
@@ -280,8 +279,7 @@ def check_scenario(project: Project, scenario: str) -> None:
             errors.append(
                 InputError(where, f"unknown plan {rule.plan!r}", "one of " + ", ".join(reg.plans))
             )
-    if errors:
-        raise errors[0] if len(errors) == 1 else InputErrors(errors)
+    raise_errors(errors)
 
 
 def prepare(

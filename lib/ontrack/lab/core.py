@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import InputError, InputErrors
+from ..errors import InputError, InputErrors, raise_errors
 from ..project import Project, find_project
 from .engine import Engine
 from .state import (
@@ -395,8 +395,7 @@ class Lab:
             if errors:
                 self.state.restore(saved)
                 self._dirty = False
-        if errors:
-            raise errors[0] if len(errors) == 1 else InputErrors(errors)
+        raise_errors(errors)
 
     def load(self, path_or_dict: str | os.PathLike | dict) -> None:
         """Replace the lab's scenario by a saved one (checked like every other change; its
