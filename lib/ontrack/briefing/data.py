@@ -144,11 +144,21 @@ def previous_folder(project: Project, folder: Path) -> Path | None:
 
 def read_previous(folder: Path | None, plan: str) -> pd.DataFrame | None:
     """The plan's rows of the previous month's published attainment table (None when there is
-    none or it cannot be read as written: a damaged earlier folder is not an error here)."""
+    none or it cannot be read as written: a damaged earlier folder is not an error here). The
+    folder is read once per process, like the current one (tablecache)."""
     if folder is None:
         return None
+    from . import tablecache
+
+    att = tablecache.cached("previous", _forecast_files(folder), lambda: _read_attainment(folder))
+    if att is None:
+        return None
+    return att[att["plan_id"] == plan].reset_index(drop=True)
+
+
+def _read_attainment(folder: Path) -> pd.DataFrame | None:
     try:
-        return ft.read(folder).plan(plan).attainment
+        return ft.read(folder).attainment
     except (InputError, OSError, ValueError):
         return None
 
@@ -203,6 +213,12 @@ def missing_forecast(
     )
 
 
+def _forecast_files(folder: Path) -> tuple[Path, ...]:
+    """The files of a forecast folder that :func:`ft.read` reads (those that exist)."""
+    names = (ft.ATTAINMENT_CSV, ft.TRAJECTORIES_CSV, ft.FORECAST_JSON, ft.HISTORY_CSV)
+    return tuple(folder / n for n in names if (folder / n).is_file())
+
+
 def _read_forecast(folder: Path) -> tuple:
     t = ft.read(folder)
     return t.attainment, t.trajectories, t.meta, t.history
@@ -244,10 +260,10 @@ def load_briefing_data(
     )
     if why:
         raise missing_forecast(project, folder, params, why)
-    names = (ft.ATTAINMENT_CSV, ft.TRAJECTORIES_CSV, ft.FORECAST_JSON, ft.HISTORY_CSV)
-    files = tuple(folder / n for n in names if (folder / n).is_file())
     # plain tables in the cache (it outlives this module in a warm kernel), wrapped afresh here
-    att, traj, meta, hist = tablecache.cached("forecast", files, lambda: _read_forecast(folder))
+    att, traj, meta, hist = tablecache.cached(
+        "forecast", _forecast_files(folder), lambda: _read_forecast(folder)
+    )
     tables = ft.ForecastTables(att, traj, meta, hist).plan(plan)
     plan_targets = targets[targets["plan_id"] == plan].reset_index(drop=True)
     regions = set(progress["region_id"].astype(str))
