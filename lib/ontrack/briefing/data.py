@@ -167,6 +167,18 @@ def input_checksums(project: Project, folder: Path, scenario: str = "") -> dict[
     return {k: sha256(v) for k, v in input_files(project, folder, scenario).items()}
 
 
+def project_tables(project: Project) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(progress, targets) of the project, checked (``ft.load_inputs``), read once per process
+    while their contents stay the same (tablecache; a warm kernel: once per run): every plan's
+    month check and every briefing read them."""
+    if not (project.progress_csv.is_file() and project.targets_csv.is_file()):
+        return ft.load_inputs(project)  # the error that says which table to build
+    from . import tablecache
+
+    files = (project.progress_csv, project.targets_csv)
+    return tablecache.cached("inputs", files, lambda: ft.load_inputs(project))
+
+
 def _read_optional(path: Path) -> pd.DataFrame | None:
     if not path.is_file():
         return None
@@ -236,12 +248,10 @@ def load_briefing_data(
     """The data behind one region's briefing, read from the project's tables (see the module
     docstring). The forecast folder must exist and be current for the inputs: the briefing
     does not compute a forecast."""
-    from . import tablecache  # tables read once per process (a warm kernel: once per run)
+    from . import tablecache
 
     reg = project.registry()
-    progress, targets = tablecache.cached(
-        "inputs", (project.progress_csv, project.targets_csv), lambda: ft.load_inputs(project)
-    )
+    progress, targets = project_tables(project)
     as_of = ft.plan_as_of(progress, targets, plan, reg, as_of) if as_of == "latest" else as_of
     folder = forecast_folder(project, as_of, scenario, n_sims, seed)
     params = dict(as_of=as_of, scenario=scenario, n_sims=n_sims, seed=seed)

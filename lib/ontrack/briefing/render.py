@@ -202,10 +202,10 @@ def check_browser(formats: tuple[str, ...]) -> str | None:
 
 def data_months(project: Project, plan: str) -> list[str]:
     """The months that have progress data for a plan's regions (sorted)."""
-    from ..forecast import tables as ft
     from ..forecast.model import plan_inputs
+    from .data import project_tables
 
-    progress, targets = ft.load_inputs(project)
+    progress, targets = project_tables(project)
     plan_progress, _ = plan_inputs(progress, targets, plan, project.registry())
     return sorted(set(plan_progress["month"].astype(str)))
 
