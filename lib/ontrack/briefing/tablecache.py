@@ -17,12 +17,13 @@ their own (fresh) classes.
 from __future__ import annotations
 
 import copy as _copymod
-import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from ..fileio import sha256
 
 MAX_ENTRIES = 6
 
@@ -31,20 +32,12 @@ _lock = threading.Lock()
 stats = {"hits": 0, "misses": 0}
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def cached(kind: str, files: tuple[Path, ...], read: Callable[[], Any], copy: bool = True) -> Any:
     """``read()``'s value for these files' contents, from the cache when they are unchanged;
     a deep copy (tables and dicts), unless ``copy=False`` for a value nobody can change (tuples
     of strings)."""
     take = _copy if copy else (lambda v: v)
-    key = (kind, *((str(Path(f).resolve()), _sha256(Path(f))) for f in files))
+    key = (kind, *((str(Path(f).resolve()), sha256(f)) for f in files))
     with _lock:
         if key in _entries:
             _entries.move_to_end(key)
