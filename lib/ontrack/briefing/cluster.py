@@ -165,23 +165,18 @@ def remote_render(bundle: dict, job: dict, client_code: str) -> dict:
     """Run on a worker: render ``job`` in the bundle's project; the files come back as bytes."""
     from distributed import get_worker
 
+    from .engine import failed_result
+
     worker = get_worker()
     plugin = worker.plugins[PLUGIN]
     p = job["params"]
     here = code_fingerprint()
     if here != client_code:
-        return {
-            "result": dict(
-                plan=p["plan"],
-                region=p["region"],
-                as_of=p["as_of"],
-                name=job["stem"],
-                status="failed",
-                error=f"worker {worker.address} has other briefing code (fingerprint {here}, "
-                f"this machine {client_code}): install the same ontrack on every worker",
-            ),
-            "files": {},
-        }
+        error = (
+            f"worker {worker.address} has other briefing code (fingerprint {here}, "
+            f"this machine {client_code}): install the same ontrack on every worker"
+        )
+        return {"result": failed_result(job, error), "files": {}}
     root = plugin.project_for(bundle)
     job = dict(job)
     job["params"] = dict(p, project=str(root))
@@ -215,6 +210,7 @@ def render_on_cluster(
     """Render ``jobs`` on the cluster at ``address``; ``done(result)`` for each, after its
     files are written."""
     distributed = require_distributed()
+    from .engine import failed_result
     from .render import commit
 
     try:
@@ -266,18 +262,8 @@ def render_on_cluster(
                         shared = scatter()
                     ac.add(submit(job))
                     continue
-                p = job["params"]
-                payload = {
-                    "result": dict(
-                        plan=p["plan"],
-                        region=p["region"],
-                        as_of=p["as_of"],
-                        name=stem,
-                        status="failed",
-                        error=f"the cluster could not run it: {type(exc).__name__}: {exc}",
-                    ),
-                    "files": {},
-                }
+                error = f"the cluster could not run it: {type(exc).__name__}: {exc}"
+                payload = {"result": failed_result(job, error), "files": {}}
             done(commit(project, _Returned(payload)))
     finally:
         client.close()

@@ -552,18 +552,22 @@ def _warm_exporter() -> None:
         warm_up()
 
 
-def _failed(job: dict, folder: Path, error: str, **extra) -> Rendered:
+def failed_result(job: dict, error: str) -> dict[str, Any]:
+    """The result of a job that made no briefing, for the manifest (the engine's, a local
+    run's or a cluster's failure alike)."""
     p = job["params"]
-    result = dict(
+    return dict(
         plan=p["plan"],
         region=p["region"],
         as_of=p["as_of"],
         status="failed",
         name=job["stem"],
         error=error,
-        **extra,
     )
-    return Rendered(result, {}, folder)
+
+
+def _failed(job: dict, folder: Path, error: str) -> Rendered:
+    return Rendered(failed_result(job, error), {}, folder)
 
 
 # ---------------------------------------------------------------------------- one job

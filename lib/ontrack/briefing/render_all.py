@@ -248,6 +248,8 @@ def _render_local(project: Project, todo: list[dict], engine, done: Callable[[di
     """The jobs on this machine's warm engine, in the order given (plan by plan)."""
     from concurrent.futures import as_completed
 
+    from .engine import failed_result
+
     if engine.tmp is None:  # not started early: no more kernels than briefings
         engine.slots = max(1, min(engine.slots, len(todo)))
     engine.start()
@@ -257,15 +259,7 @@ def _render_local(project: Project, todo: list[dict], engine, done: Callable[[di
         try:
             rendered = fut.result()
         except Exception as exc:  # the engine failed this job: the others go on
-            p = job["params"]
-            res = dict(
-                plan=p["plan"],
-                region=p["region"],
-                as_of=p["as_of"],
-                name=job["stem"],
-                status="failed",
-                error=f"{type(exc).__name__}: {exc}",
-            )
+            res = failed_result(job, f"{type(exc).__name__}: {exc}")
         else:
             try:
                 res = commit(project, rendered)
