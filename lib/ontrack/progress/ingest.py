@@ -67,6 +67,8 @@ def run(args: argparse.Namespace) -> int:
                 f"已在记录中（内容相同），未复制 / already in the record (same content): "
                 f"data/raw/progress/{a.name}"
             )
+        elif a.status == "skipped":
+            print(f"未导入 / not added: {a.name}: {a.note}")
     progress, log = result.progress, result.log
     counts = log["level"].value_counts()
     files = progress["source"].str.split(" | ", regex=False).str[0].nunique()

@@ -40,7 +40,8 @@ class Addition:
     source: Path
     dest: Path
     name: str  # its name in the record (relative to data/raw/progress)
-    status: str  # "new" (copied in), "same" (already there, same content), "inside" (in place)
+    status: str  # "new" (copied in), "same" (already there, same content), "inside" (in place),
+    # "skipped" (found in a folder named but not a report: README, PDF ...; ``note`` says why)
     note: str = ""
 
 
@@ -105,6 +106,11 @@ def plan_additions(project: Project, paths: list[Path]) -> list[Addition]:
             log = CleaningLog()
             files = [f for f, _ in find_files([p], log)]
             targets = [(f, record / p.name / f.relative_to(p)) for f in files]
+            additions += [
+                Addition(p, p, r["file"], "skipped", f"{r['message']} / {r['message_en']}")
+                for r in log.rows
+                if r["level"] == "info"
+            ]
         else:
             targets = [(p, record / p.name)]
         for f, dest in targets:
