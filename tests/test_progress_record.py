@@ -119,6 +119,24 @@ def test_a_folder_is_added_under_its_own_name(project, tmp_path):
     assert _values(project)[("pingyang-shuitou", "firms", "2026-04")] == 1.0
 
 
+def test_what_a_folder_holds_besides_reports_is_named_on_screen(project, tmp_path, capsys):
+    folder = tmp_path / "月报"
+    folder.mkdir()
+    _csv(folder / "a.csv", "水头镇,firms,2026-04,1\n")
+    (folder / "说明.pdf").write_bytes(b"%PDF-1.4")
+    (folder / "README.txt").write_text("说明", encoding="utf-8")
+    capsys.readouterr()
+    assert _ingest(project, folder) == 0
+    out = capsys.readouterr().out
+    assert "added to the record: data/raw/progress/月报/a.csv" in out
+    skipped = [line for line in out.splitlines() if line.startswith("未导入 / not added")]
+    assert len(skipped) == 2
+    assert any("月报/说明.pdf" in line and "file type" in line for line in skipped)
+    assert any("月报/README.txt" in line and "README" in line for line in skipped)
+    # neither went into the record
+    assert sorted(f.name for f in (project.progress_dir / "月报").iterdir()) == ["a.csv"]
+
+
 def test_a_later_report_replaces_an_earlier_one_with_the_change_logged(project, tmp_path):
     # z.csv first, then a.csv (a later report whatever the names' order): a.csv's 7 wins
     first = _csv(tmp_path / "z.csv", "昆阳镇,firms,2026-03,6\n")
@@ -340,3 +358,30 @@ def test_make_progress_tries_again_after_a_failed_rebuild(tmp_path):
     assert make("-q", "progress") == 0
     (record / "平阳 督查表 9月.xlsx").unlink()  # a report removed: out of date too
     assert make("-q", "progress") == 1
+
+
+def test_output_read_by_a_reader_that_stops_early_ends_quietly(project, tmp_path):
+    """`ontrack ingest … | head -1`: the reader is gone; no traceback, the shell's 141, and
+    the record is written all the same (the output is only the report of what was done)."""
+    import os
+    import sys
+
+    folder = tmp_path / "月报"
+    folder.mkdir()
+    _csv(folder / "a.csv", "水头镇,firms,2026-04,1\n")
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # nobody will read: the first write fails with EPIPE
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "ontrack.cli", "--project", str(project.root), "ingest",
+             str(folder)],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )  # fmt: skip
+    finally:
+        os.close(write_end)
+    assert done.returncode == 141, done.stderr
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
+    assert _values(project)[("pingyang-shuitou", "firms", "2026-04")] == 1.0
