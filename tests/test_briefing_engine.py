@@ -146,6 +146,31 @@ def test_reset_puts_back_what_a_briefing_changes(tmp_path):
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]
 
 
+def test_nothing_is_imported_from_the_project_folder_without_pythonsafepath(tmp_path):
+    """PYTHONSAFEPATH keeps the working folder off sys.path only from Python 3.11, and IPython
+    adds it ("") otherwise: a kernel without it (as on 3.10) must still not import a module
+    planted in the folder a briefing runs in (its project)."""
+    from ontrack.briefing.engine import KernelFault, WarmKernel, kernel_env
+
+    project = tmp_path / "project"
+    project.mkdir()
+    marker = tmp_path / "ran"
+    (project / "planted.py").write_text(f"open({str(marker)!r}, 'w')\n", encoding="utf-8")
+    run = tmp_path / "run"
+    run.mkdir()
+    env = kernel_env(run)
+    del env["PYTHONSAFEPATH"]
+    kernel = WarmKernel(run, env)
+    try:
+        kernel.reset(str(project))
+        kernel.run_silent("import os; assert os.getcwd() == " + repr(str(project)), 30)
+        with pytest.raises(KernelFault, match="ModuleNotFoundError"):
+            kernel.run_silent("import planted", 30)
+    finally:
+        kernel.shutdown()
+    assert not marker.exists()
+
+
 def _faulty_notebook(project, cell: str):
     """The project's own copy of the briefing notebook with ``cell`` run first."""
     nb = json.loads(project.notebook("04_briefing.ipynb").read_text(encoding="utf-8"))

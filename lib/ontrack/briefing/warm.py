@@ -20,7 +20,8 @@ back:
 * matplotlib's unit converters (pandas adds its date converters when it first plots);
 * the root logger's level and handlers, the umask, ``sys.stdout``/``sys.stderr``, the
   recursion limit;
-* ``os.environ``, ``sys.path`` and the working folder (the briefing's project).
+* ``os.environ``, ``sys.path`` (never with the working folder on it) and the working folder
+  (the briefing's project).
 
 It imports only the standard library at module level: the engine imports it before anything
 else, and it is never dropped.
@@ -85,12 +86,16 @@ def prepare(imports: tuple[str, ...] = WARM_IMPORTS) -> None:
         "fonts": list(font_manager.fontManager.ttflist),
         "warnings": list(warnings.filters),
         "environ": dict(os.environ),
-        "path": list(sys.path),
+        # never the working folder (a briefing's is its project, whose files must not be
+        # imported): IPython puts "" on sys.path unless the interpreter has safe_path, which
+        # PYTHONSAFEPATH gives only from Python 3.11
+        "path": [p for p in sys.path if p not in ("", ".")],
         "random": random.getstate(),
         "np_random": np.random.get_state(),
         "np_err": np.geterr(),
         "np_print": np.get_printoptions(),
     }
+    sys.path[:] = _state["path"]
     for m in _ontrack_modules():
         del sys.modules[m]
     # what the imports made stays for the kernel's life: out of the collector's way, so that
