@@ -38,8 +38,8 @@ class Addition:
     """One file named to ``ontrack ingest``: where it goes in the record and what happens."""
 
     source: Path
-    dest: Path
-    name: str  # its name in the record (relative to data/raw/progress)
+    dest: Path  # a skipped file has none in the record: the folder it was found in
+    name: str  # its name in the record (relative to data/raw/progress); skipped: as found
     status: str  # "new" (copied in), "same" (already there, same content), "inside" (in place),
     # "skipped" (found in a folder named but not a report: README, PDF ...; ``note`` says why)
     note: str = ""
