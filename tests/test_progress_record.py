@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -363,9 +365,6 @@ def test_make_progress_tries_again_after_a_failed_rebuild(tmp_path):
 def test_output_read_by_a_reader_that_stops_early_ends_quietly(project, tmp_path):
     """`ontrack ingest … | head -1`: the reader is gone; no traceback, the shell's 141, and
     the record is written all the same (the output is only the report of what was done)."""
-    import os
-    import sys
-
     folder = tmp_path / "月报"
     folder.mkdir()
     _csv(folder / "a.csv", "水头镇,firms,2026-04,1\n")
