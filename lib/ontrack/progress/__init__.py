@@ -38,6 +38,7 @@ def read_progress(
     targets: pd.DataFrame | None = None,
     today: dt.date | None = None,
     confine: str | os.PathLike | None = None,
+    skip_unknown: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read progress files (folders recursively) → (progress table, cleaning log).
 
@@ -66,8 +67,9 @@ def read_progress(
     for f, under in found:
         named.append((display_name(f, base_p, under), f, None))
     return read_files(
-        named, reg, split_jan_feb=split_jan_feb, targets=targets, today=today, log=log
-    )
+        named, reg, split_jan_feb=split_jan_feb, targets=targets, today=today, log=log,
+        skip_unknown=[n for n, _, _ in named] if skip_unknown else (),
+    )  # fmt: skip
 
 
 def read_files(
@@ -78,6 +80,7 @@ def read_files(
     targets: pd.DataFrame | None = None,
     today: dt.date | None = None,
     log=None,
+    skip_unknown: Iterable[str] = (),
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read (name, path, added) files → (progress table, cleaning log).
 
@@ -86,17 +89,20 @@ def read_files(
     later one wins (a later 填报日期 first), and the replacement is logged. Regions and
     indicators are matched against ``reg``; months after ``today`` (default: the current date)
     or outside every plan's years are refused; with ``targets``, values far beyond the plans'
-    targets are flagged (:mod:`.checks`). ``split_jan_feb="even"`` splits a 1-2月 combined
-    value evenly over January and February.
+    targets are flagged (:mod:`.checks`). Rows or columns naming a region or indicator the
+    project does not know refuse their file, except in the files named in ``skip_unknown``
+    (``ontrack ingest --skip-unknown``), where they are left out and flagged.
+    ``split_jan_feb="even"`` splits a 1-2月 combined value evenly over January and February.
 
     Raises :class:`~.log.ReadErrors` listing the problems (at most
     :data:`~.log.MAX_ERRORS_PER_FILE` per file, the rest counted; the exception's ``log`` holds
     the whole cleaning log). Reading no value at all is an error too.
     """
     from .checks import check_magnitudes, check_months, current_date, target_ceilings
-    from .clean import dedupe, resolve_overlaps, resolve_totals, to_months, to_table
+    from .clean import compare_levels, resolve_totals, to_table
     from .log import CleaningLog
     from .readers import read_file
+    from .reconcile import reconcile
 
     if split_jan_feb not in SPLIT_JAN_FEB:
         raise InputErrors(
@@ -105,6 +111,7 @@ def read_files(
     if split_jan_feb == "none":
         split_jan_feb = None
     log = log if log is not None else CleaningLog()
+    log.skip_unknown |= set(skip_unknown)
     today = today or current_date()
     obs = []
     n_files = 0
@@ -116,9 +123,8 @@ def read_files(
             log.info(name, "", "", f"读取 {len(got)} 个数值", f"{len(got)} values read")
     obs = check_months(obs, log, reg, today)
     obs = resolve_totals(obs, log, reg)
-    obs = dedupe(obs, log, reg)
     check_magnitudes(obs, log, reg, target_ceilings(targets))
-    values = resolve_overlaps(to_months(obs, log, reg), log, reg)
+    values = compare_levels(reconcile(obs, log, reg), log, reg)
     table = to_table(values, split_jan_feb, log)
     if table.empty and not log.errors:
         log.error(

@@ -34,8 +34,9 @@ def current_date() -> dt.date:
 
 
 def _span(o: Obs) -> tuple[str, str]:
+    day = f"{o.through_day}日" if o.through_day else ""
     zh = f"{o.year}年{o.end}月" if o.start == o.end else f"{o.year}年{o.start}-{o.end}月"
-    return zh, zh
+    return zh + day, zh + day
 
 
 def check_months(obs: list[Obs], log: CleaningLog, reg: Registry, today: dt.date) -> list[Obs]:
@@ -48,18 +49,23 @@ def check_months(obs: list[Obs], log: CleaningLog, reg: Registry, today: dt.date
             years.update(range(min(p.years), max(p.years) + 1))
     bad: dict[tuple, list[Obs]] = defaultdict(list)
     keep = []
+
+    def future(o: Obs) -> bool:
+        m = o.year * 12 + o.end - 1
+        return m > now or (m == now and (o.through_day or 0) > today.day)
+
     for o in obs:
-        if o.year * 12 + o.end - 1 > now or (years and o.year not in years):
+        if future(o) or (years and o.year not in years):
             bad[(o.file, o.sheet, o.year, o.start, o.end)].append(o)
         else:
             keep.append(o)
     span_years = f"{min(years)}–{max(years)}" if years else ""
-    for (file, sheet, year, _a, end), items in bad.items():
+    for (file, sheet, _year, _a, _end), items in bad.items():
         first = items[0]
         span, _ = _span(first)
         more_zh = f"（及其他 {len(items) - 1} 个单元格）" if len(items) > 1 else ""
         more_en = f" (and {len(items) - 1} more cells)" if len(items) > 1 else ""
-        if year * 12 + end - 1 > now:
+        if future(first):
             log.error(
                 file,
                 sheet,

@@ -30,6 +30,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="split a 1-2月 combined value over January and February (default: keep it in Feb)",
     )
     parser.add_argument(
+        "--skip-unknown",
+        action="store_true",
+        help="take the known rows of the files added and leave out (and list) the rows of "
+        "regions or indicators the project does not know, instead of refusing the file",
+    )
+    parser.add_argument(
         "--out",
         default=None,
         help="output CSV inside the project (default data/processed/progress.csv); the "
@@ -50,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
             split_jan_feb=args.split_jan_feb,
             out=out,
             log_path=log_path,
+            skip_unknown=args.skip_unknown,
         )
     except InputErrors:
         print(
@@ -70,6 +77,12 @@ def run(args: argparse.Namespace) -> int:
         elif a.status == "skipped":
             print(f"未导入 / not added: {a.name}: {a.note}")
     progress, log = result.progress, result.log
+    skipped = log[(log["level"] == "flag") & log["message_en"].str.endswith("--skip-unknown)")]
+    if len(skipped):
+        print(f"未读取的行（--skip-unknown）/ rows left out: {len(skipped)}")
+        for _, row in skipped.iterrows():
+            place = " | ".join(str(row[c]) for c in ("file", "sheet", "cell") if str(row[c]))
+            print(f"  - {place}: {row['message']}\n      {row['message_en']}")
     counts = log["level"].value_counts()
     files = progress["source"].str.split(" | ", regex=False).str[0].nunique()
     print(

@@ -241,6 +241,14 @@ class Sheet:
     template: bool = False  # the suite's fill-in template (1-2月 in the February cell)
 
 
+def example_regions(reg: Registry) -> str:
+    """Two of the project's own region names, for messages (never another project's)."""
+    names = [r.name_zh for r in reg.regions.values() if r.parent][:2] or [
+        r.name_zh for r in reg.regions.values()
+    ][:2]
+    return " / ".join(names) if names else "某某镇"
+
+
 def is_total_label(label: str) -> bool:
     return label in TOTAL_WORDS or (label.endswith(("合计", "总计")) and len(label) <= 6)
 
@@ -267,7 +275,7 @@ def _is_number(v: object) -> bool:
         return False
 
 
-def _sheet_context(titles: list[str], sheet: str, file: str) -> tuple[Period | None, int | None]:
+def sheet_context(titles: list[str], sheet: str, file: str) -> tuple[Period | None, int | None]:
     """The period and year a sheet is about: title rows first, then sheet name, then file name."""
     period = None
     for t in [*titles, sheet, file]:
@@ -303,8 +311,8 @@ def detect(
                 "",
                 "找不到区域列（没有单元格写有已登记的区域名称）",
                 "no region column found (no cell names a known region)",
-                "一列区域名称，如 昆阳镇 / 鳌江 / 经开区",
-                "a column of region names such as 昆阳镇 / 鳌江 / 经开区",
+                "一列区域名称，如 " + example_regions(reg),
+                "a column of region names such as " + example_regions(reg),
             )
         else:
             log.info(file, sheet, "", "跳过：没有区域表格", "sheet skipped: no table of regions")
@@ -349,7 +357,7 @@ def detect(
                 titles.append(t)
                 if "填报日期" in t or "日期" in t or isinstance(v, (dt.date, dt.datetime)):
                     reported = reported or parse_date(v)
-    sheet_period, sheet_year = _sheet_context(titles, sheet, file)
+    sheet_period, sheet_year = sheet_context(titles, sheet, file)
     sheet_cumulative = any(w in t for t in [*titles, sheet] for w in CUMULATIVE_WORDS)
     sheet_monthly = any(w in t for t in [*titles, sheet] for w in MONTHLY_WORDS)
     sheet_ind, sheet_unit = None, None
@@ -409,7 +417,7 @@ def detect(
         if ind is None:
             if col_period is not None or has_numbers:
                 near = reg.suggest_indicators(parts[0]) or ["space", "firms"]
-                log.error(
+                log.unknown(
                     file,
                     sheet,
                     ref,

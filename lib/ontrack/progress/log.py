@@ -67,6 +67,11 @@ class CleaningLog:
 
     rows: list[dict] = field(default_factory=list)
     errors: list[tuple[str, InputError]] = field(default_factory=list)  # (file, error)
+    #: files whose rows of regions or indicators the project does not know are left out
+    #: (``ontrack ingest --skip-unknown``) instead of refusing the file
+    skip_unknown: set[str] = field(default_factory=set)
+    #: (file, sheet, cell, what) of every row or column left out that way
+    skipped: list[tuple[str, str, str, str]] = field(default_factory=list)
 
     def _row(self, level: str, file, sheet, cell, zh, en, about) -> None:
         self.rows.append(
@@ -110,6 +115,32 @@ class CleaningLog:
             (file, InputError(where(file, sheet, cell), bilingual(zh_full, en_full)))
         )
         self._row("error", file, sheet, cell, zh_full, en_full, about)
+
+    def unknown(
+        self,
+        file: str,
+        sheet: str,
+        cell: str,
+        zh: str,
+        en: str,
+        expected_zh: str = "",
+        expected_en: str = "",
+        **about: str,
+    ) -> None:
+        """A row or column naming a region or indicator the project does not know: an error,
+        or, for a file ingested with ``--skip-unknown``, a flag saying it was left out."""
+        if file not in self.skip_unknown:
+            self.error(file, sheet, cell, zh, en, expected_zh, expected_en, **about)
+            return
+        self.skipped.append((file, sheet, cell, zh))
+        self.flag(
+            file,
+            sheet,
+            cell,
+            f"{zh}：此行（列）未读取（导入时选了 --skip-unknown）",
+            f"{en}: left out (ingested with --skip-unknown)",
+            **about,
+        )
 
     def errors_of(self, file: str) -> int:
         return sum(1 for f, _ in self.errors if f == file)

@@ -4,10 +4,15 @@
 a date cell, '９月' … each becomes a :class:`Period`: a year (when stated) and a span of
 months. A span starting in January is a year-to-date (累计) figure by construction; a single month
 is ambiguous (that month alone, or 1..month 累计) until a header word (累计 / 本月) settles it.
+
+A running total up to a day before the month's end (截至2026年12月5日, 截至12.5) is that month
+*so far* (``through_day`` 5): the month is not closed, and the rest of it is still to come. Up
+to the month's last day (截至9月30日) it is the whole month.
 """
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass, replace
@@ -26,6 +31,9 @@ class Period:
     end: int
     #: True: stated as running total (截至 / 前三季度 / 累计); None: single month, not said.
     cumulative: bool | None = None
+    #: the last day covered of month ``end`` when the period stops before the month's end
+    #: (截至12月5日: 5); None: the whole month
+    through_day: int | None = None
 
     @property
     def single(self) -> bool:
@@ -40,7 +48,26 @@ class Period:
 
     def label(self) -> str:
         y = f"{self.year}年" if self.year else ""
-        return f"{y}{self.start}月" if self.single else f"{y}{self.start}-{self.end}月"
+        day = f"{self.through_day}日" if self.through_day else ""
+        if self.single:
+            return f"{y}{self.start}月{day}"
+        return f"{y}{self.start}-{self.end}月{day}"
+
+
+def days_in_month(year: int | None, month: int) -> int:
+    """Days of a month (February of an unknown year: 28)."""
+    return calendar.monthrange(year or 2001, month)[1]
+
+
+def _through(year: int | None, month: int, day: str | None) -> int | None:
+    """The ``through_day`` of a running total up to ``day`` of ``month``: None for the month's
+    last day (the whole month) or no day."""
+    if not day:
+        return None
+    d = int(day)
+    if d < 1 or d >= days_in_month(year, month):
+        return None
+    return d
 
 
 def _year_of(s: str) -> int | None:
@@ -71,10 +98,13 @@ def parse_period(text: object) -> Period | None:
         if a and b and a <= b:
             y = int(m.group(1)) if m.group(1) else year
             return Period(y, a, b, True if a == 1 else None)
-    m = re.search(r"截[至止](?:(20\d{2})年)?(\d{1,2})月", s_nospan)
+    m = re.search(
+        r"截[至止](?:(20\d{2})年)?(\d{1,2})月(?:(\d{1,2})[日号])?", s_nospan
+    ) or re.search(r"截[至止](?:(20\d{2})[-/.])?(\d{1,2})[-/.](\d{1,2})(?!\d)", s_nospan)
     if m and _month(m.group(2)):
         y = int(m.group(1)) if m.group(1) else year
-        return Period(y, 1, int(m.group(2)), True)
+        month = int(m.group(2))
+        return Period(y, 1, month, True, _through(y, month, m.group(3)))
     m = re.search(r"前([一二三四1-4])季度", s_nospan)
     if m:
         return Period(year, 1, 3 * _CN_NUM[m.group(1)], True)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -33,12 +34,14 @@ from .layouts import (
     NOTE_PREFIXES,
     cell_ref,
     detect,
+    example_regions,
     header_key,
     is_total_label,
+    sheet_context,
     text,
 )
 from .log import CleaningLog, where
-from .periods import Period, month_str, parse_period
+from .periods import Period, month_str, parse_date, parse_period
 from .values import ValueProblem, parse_cell
 
 ILLUSTRATIVE_MARK = "示例数据"
@@ -64,11 +67,14 @@ class Obs:
     illustrative: bool
     reported: dt.date | None  # 填报日期, when the sheet states one
     added: float  # when the file entered the record (POSIX time): later reports win
+    #: a running total up to this day of month ``end`` (截至12月5日); None: the whole month
+    through_day: int | None = None
 
     @property
     def source(self) -> str:
+        day = f"{self.through_day}日" if self.through_day else ""
         span = f"{self.start}月" if self.start == self.end else f"{self.start}-{self.end}月"
-        return f"{where(self.file, self.sheet, self.cell)} ({self.year}年{span})"
+        return f"{where(self.file, self.sheet, self.cell)} ({self.year}年{span}{day})"
 
     @property
     def month(self) -> str:
@@ -190,7 +196,7 @@ def resolve_region(
     if accept_ids:
         exp_zh += "，或区域代码（字母、数字、- _ .）"
         exp_en += ", or a region id (letters, digits, - _ .)"
-    log.error(file, sheet, ref, f"未知区域“{label}”", f"unknown region '{label}'", exp_zh, exp_en)
+    log.unknown(file, sheet, ref, f"未知区域“{label}”", f"unknown region '{label}'", exp_zh, exp_en)
     return None
 
 
@@ -400,6 +406,7 @@ def read_wide_sheet(
                     illustrative,
                     layout.reported,
                     added,
+                    p.through_day,
                 )
             )
     return out
@@ -415,9 +422,38 @@ def _blank(v: object) -> bool:
 # --------------------------------------------------------------------------- long tables
 
 
+#: period words in a value column's header (1-9月累计完成, 截至9月底累计): what is left is
+#: compared with LONG_VALUE_COLUMNS
+_PERIOD_TEXT = re.compile(
+    r"(?:20\d{2}年)?(?:截[至止])?(?:\d{1,2}-)?\d{1,2}月(?:\d{1,2}[日号]|底|末)?|截[至止]|[前上下]半年"
+)
+
+
+def value_header(h: object) -> tuple[bool, str | None, Period | None]:
+    """Whether a header names a long table's value column, what its numbers are ("ytd",
+    "monthly", None: said elsewhere) and the period it names (1-12月累计完成: January to
+    December, running totals), if any."""
+    key = header_key(h)
+    if key in LONG_VALUE_COLUMNS:
+        return True, LONG_VALUE_COLUMNS[key], None
+    p = parse_period(text(h))
+    rest = _PERIOD_TEXT.sub("", key)
+    if p is None or rest not in LONG_VALUE_COLUMNS or LONG_VALUE_COLUMNS[rest] is None:
+        return False, None, None
+    basis = LONG_VALUE_COLUMNS[rest]
+    if basis == "ytd" and p.start != 1:
+        return False, None, None
+    return True, basis, p
+
+
 def tidy_columns(header: list) -> dict[str, int] | None:
     """Column positions of a long table's header (keys of LONG_COLUMNS and 'value'), or None
-    when it is not one; ``basis_of_value`` is the value column's own basis."""
+    when it is not one.
+
+    A long table has an indicator column and a value column, and says the month of each value
+    in a month column or once for all in the value column's header (1-12月累计完成: a year-end
+    table). Its region is a column, or, without one, the region its title names (a township's
+    own sheet: :func:`read_file`)."""
     names = [header_key(h) for h in header]
     found: dict[str, int] = {}
     for key, aliases in LONG_COLUMNS.items():
@@ -425,14 +461,36 @@ def tidy_columns(header: list) -> dict[str, int] | None:
             if n in aliases and key not in found and i not in found.values():
                 found[key] = i
     # the value column: a running total wins over the month's own when a table has both
-    values = [(i, LONG_VALUE_COLUMNS[n]) for i, n in enumerate(names) if n in LONG_VALUE_COLUMNS]
+    values = [(i, *value_header(h)[1:]) for i, h in enumerate(header) if value_header(h)[0]]
     values = [v for v in values if v[0] not in found.values()]
     if values:
-        i, _ = next((v for v in values if v[1] == "ytd"), values[0])
+        i, _, period = next((v for v in values if v[1] == "ytd"), values[0])
         found["value"] = i
-    if all(k in found for k in ("region", "indicator", "month", "value")):
-        return found
+        if period is not None and "month" not in found:
+            found["period_in_header"] = i
+    if "indicator" in found and "value" in found:
+        return found  # the region and the period, when not columns, from the title
     return None
+
+
+def region_in_text(texts: Iterable[str], reg: Registry) -> list[str]:
+    """The regions the first text naming any (a title such as 昆阳镇大孵化器集群建设进度表, a
+    填报单位 line, a sheet or file name) names: the longest declared name (name, short name,
+    alias; two characters at least) found in it."""
+    names = []
+    for r in reg.regions.values():
+        for n in (r.name_zh, r.short_zh, *r.aliases):
+            n = normalize(n or "", footnotes=True)
+            if len(n) >= 2:
+                names.append((n, r.id))
+    names.sort(key=lambda x: -len(x[0]))
+    for t in texts:
+        t = normalize(t or "", footnotes=True)
+        hits = [(n, rid) for n, rid in names if n in t]
+        if hits:
+            longest = len(hits[0][0])
+            return sorted({rid for n, rid in hits if len(n) == longest})
+    return []
 
 
 def _cell(row: list, c: int) -> object:
@@ -450,21 +508,22 @@ def read_tidy_rows(
     illustrative: bool,
     added: float,
     ref_of,
+    *,
+    region: str | None = None,
+    period: Period | None = None,
+    reported: dt.date | None = None,
 ) -> list[Obs]:
     """Observations from a long table's data rows (``ref_of(i, col)`` names a cell).
 
-    A region cell is a declared region's name or id, or an undeclared region id."""
+    A region cell is a declared region's name or id, or an undeclared region id; without a
+    region column every row is ``region``'s. Without a month column every value is of
+    ``period`` (with its year; the value column's header or the title says it)."""
     out: list[Obs] = []
     logged_units: set = set()
     undeclared: set[str] = set()
-    value_name = header_key(header[cols["value"]])
-    value_basis = LONG_VALUE_COLUMNS.get(value_name)
+    _, value_basis, _ = value_header(header[cols["value"]])
     value_unit = find_unit(text(header[cols["value"]]))
-    others = [
-        text(h)
-        for i, h in enumerate(header)
-        if i != cols["value"] and header_key(h) in LONG_VALUE_COLUMNS
-    ]
+    others = [text(h) for i, h in enumerate(header) if i != cols["value"] and value_header(h)[0]]
     if others:
         log.info(
             file,
@@ -473,29 +532,44 @@ def read_tidy_rows(
             f"读取“{text(header[cols['value']])}”列；“{'”“'.join(others)}”列未读取",
             f"column '{text(header[cols['value']])}' read; {', '.join(others)} not read",
         )
-    context = region_context((text(_cell(row, cols["region"])) for row in rows), reg)
+    labels = (text(_cell(row, cols["region"])) for row in rows) if "region" in cols else ()
+    context = region_context(labels, reg)
     for i, row in enumerate(rows):
         if not any(text(v) for v in row):
             continue
         get = {k: _cell(row, c) for k, c in cols.items()}
-        label = text(get["region"])
-        if label.startswith(NOTE_PREFIXES):
+        first = text(row[0]) if row else ""
+        if first.startswith(NOTE_PREFIXES) or text(get["indicator"]).startswith(NOTE_PREFIXES):
             continue
-        rid = resolve_region(
-            label,
-            reg,
-            (file, sheet, ref_of(i, cols["region"])),
-            log,
-            context=context,
-            accept_ids=True,
-            seen=undeclared,
-        )
-        if rid is None:
+        total = False
+        if "region" in cols:
+            label = text(get["region"])
+            if label.startswith(NOTE_PREFIXES):
+                continue
+            total = is_total_label(label)  # a 合计 row: checked against the regions (clean)
+            rid = (
+                None
+                if total
+                else resolve_region(
+                    label,
+                    reg,
+                    (file, sheet, ref_of(i, cols["region"])),
+                    log,
+                    context=context,
+                    accept_ids=True,
+                    seen=undeclared,
+                )
+            )
+        else:
+            label, rid = reg.region_name(region), region
+        if rid is None and not total:
+            continue
+        if not text(get["indicator"]) and _blank(get["value"]):
             continue
         ind = reg.match_indicator(get["indicator"])
         if ind is None:
             near = reg.suggest_indicators(get["indicator"]) or ["space"]
-            log.error(
+            log.unknown(
                 file,
                 sheet,
                 ref_of(i, cols["indicator"]),
@@ -507,7 +581,7 @@ def read_tidy_rows(
             )
             continue
         about = dict(region_id=rid, indicator_id=ind)
-        p: Period | None = parse_period(get["month"])
+        p: Period | None = parse_period(get["month"]) if "month" in cols else period
         if p is None or p.year is None:
             log.error(
                 file,
@@ -600,15 +674,16 @@ def read_tidy_rows(
                 ref_of(i, cols["value"]),
                 label,
                 rid,
-                False,
+                total,
                 ind,
                 p.year,
                 p.start,
                 p.end,
                 v * f,
                 illustrative,
-                None,
+                reported,
                 added,
+                p.through_day,
             )
         )
     return out
@@ -652,28 +727,12 @@ def read_file(
         for h, header in enumerate(grid[:10]):
             cols = tidy_columns(header)
             if cols:
-                log.info(
-                    file,
-                    sheet,
-                    "",
-                    f"长表（一行一个数值），表头在第 {h + 1} 行",
-                    f"long table, header on {'line' if tables.text else 'row'} {h + 1}",
-                )
                 if tables.text:
                     ref_of = lambda i, c, h=h: f"line {h + 2 + i}"  # noqa: E731
                 else:
                     ref_of = lambda i, c, h=h: cell_ref(h + 1 + i, c)  # noqa: E731
-                out += read_tidy_rows(
-                    header,
-                    grid[h + 1 :],
-                    cols,
-                    file,
-                    sheet,
-                    log,
-                    reg,
-                    illustrative,
-                    added,
-                    ref_of,
+                out += _read_long(
+                    grid, h, cols, file, sheet, log, reg, illustrative, added, ref_of, tables.text
                 )
                 break
         if cols is None:
@@ -681,6 +740,83 @@ def read_file(
     if not out and log.errors_of(file) == errors_before:
         _no_values(log, file, tables)
     return out
+
+
+def _read_long(
+    grid, h, cols, file, sheet, log, reg, illustrative, added, ref_of, is_text
+) -> list[Obs]:
+    """A long table whose header is row ``h``: its region (a column, or the one its title
+    names) and period (a month column, or the value column's header / the title) worked out,
+    then its rows read."""
+    header = grid[h]
+    titles = [t for row in grid[:h] for t in dict.fromkeys(text(v) for v in row) if t]
+    reported = next(
+        (parse_date(t) for t in titles if ("日期" in t) and parse_date(t) is not None), None
+    )
+    what = "line" if is_text else "row"
+    region = None
+    if "region" not in cols:
+        filled = [t for t in titles if "填报单位" in t]
+        found = region_in_text([*filled, *titles, sheet, PurePosixPath(file).stem], reg)
+        if len(found) != 1:
+            names = " / ".join(reg.region_name(r) for r in found) or "—"
+            log.error(
+                file,
+                sheet,
+                "",
+                f"表中没有区域列，标题、填报单位、工作表名和文件名也看不出是哪个区域（{names}）",
+                f"no region column, and the title, 填报单位, sheet and file name do not name one "
+                f"region ({', '.join(found) or 'none'})",
+                "标题或填报单位写明区域，如 " + example_regions(reg),
+                "the region in the title or 填报单位, e.g. " + example_regions(reg),
+            )
+            return []
+        region = found[0]
+    period = None
+    if "month" not in cols:
+        _, basis, period = value_header(header[cols["value"]])
+        ctx_period, ctx_year = sheet_context(titles, sheet, file)
+        period = period or ctx_period
+        if period is None:
+            log.error(
+                file,
+                sheet,
+                cell_ref(h, cols["value"]) if not is_text else f"line {h + 1}",
+                f"“{text(header[cols['value']])}”找不到统计期",
+                f"no period found for '{text(header[cols['value']])}'",
+                "表头或标题写明如 1-9月累计完成、2026年1-9月",
+                "a header or title such as 1-9月累计完成 or 2026年1-9月",
+            )
+            return []
+        period = period.with_year(ctx_year)
+        if period.year is None:
+            log.error(
+                file,
+                sheet,
+                "",
+                f"“{text(header[cols['value']])}”找不到年份",
+                f"no year found for '{text(header[cols['value']])}'",
+                "标题、工作表名或文件名写明年份，如 2026年",
+                "a title, sheet or file name with the year, such as 2026年",
+            )
+            return []
+        if basis == "ytd" or (basis is None and period.start == 1 and not period.single):
+            period = period.as_ytd()
+    log.info(
+        file,
+        sheet,
+        "",
+        f"长表（一行一个数值），表头在第 {h + 1} 行"
+        + (f"，区域：{reg.region_name(region)}" if region else "")
+        + (f"，统计期：{period.label()}" if period else ""),
+        f"long table, header on {what} {h + 1}"
+        + (f", region {region}" if region else "")
+        + (f", period {period.label()}" if period else ""),
+    )
+    return read_tidy_rows(
+        header, grid[h + 1 :], cols, file, sheet, log, reg, illustrative, added, ref_of,
+        region=region, period=period, reported=reported,
+    )  # fmt: skip
 
 
 def _no_values(log: CleaningLog, file: str, tables) -> None:

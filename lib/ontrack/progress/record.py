@@ -24,13 +24,16 @@ from pathlib import Path
 
 import pandas as pd
 
+from .. import stamps
 from ..errors import InputError, InputErrors, OntrackError
 from ..fileio import atomic_path, read_csv, sha256, write_csv
 from ..project import Project
 from ..schema import PROGRESS, validate
 
 LEDGER = ".ingested.csv"
-LEDGER_COLUMNS = ["file", "sha256", "added", "original"]
+LEDGER_COLUMNS = ["file", "sha256", "added", "original", "options"]
+#: ledger ``options``: the file's rows of unknown regions or indicators are left out
+SKIP_UNKNOWN = "skip-unknown"
 
 
 @dataclass
@@ -66,7 +69,17 @@ def read_ledger(project: Project) -> pd.DataFrame:
         df = read_csv(path, dtype=str, keep_default_na=False)
     except (OSError, ValueError, pd.errors.ParserError):
         return pd.DataFrame(columns=LEDGER_COLUMNS)
-    return df if set(LEDGER_COLUMNS) <= set(df.columns) else pd.DataFrame(columns=LEDGER_COLUMNS)
+    if not set(LEDGER_COLUMNS[:4]) <= set(df.columns):
+        return pd.DataFrame(columns=LEDGER_COLUMNS)
+    if "options" not in df.columns:  # a ledger written before options were kept
+        df["options"] = ""
+    return df[LEDGER_COLUMNS]
+
+
+def _skip_unknown_files(ledger: pd.DataFrame) -> set[str]:
+    """The record's files ingested with --skip-unknown (they keep it at every rebuild)."""
+    opts = ledger["options"].astype(str).str.split("|")
+    return {str(f) for f, o in zip(ledger["file"], opts, strict=True) if SKIP_UNKNOWN in o}
 
 
 def _added_times(ledger: pd.DataFrame) -> dict[str, float]:
@@ -185,9 +198,13 @@ def rebuild(
     *,
     split_jan_feb: str | None = None,
     today: dt.date | None = None,
+    skip_unknown: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(progress, cleaning log) of the whole record, plus ``additions`` not yet copied in
-    (read from where they are, named as they will be). Raises ReadErrors, nothing written."""
+    (read from where they are, named as they will be). Raises ReadErrors, nothing written.
+
+    Rows of unknown regions or indicators are left out (flagged) in the files ingested with
+    --skip-unknown (the ledger keeps it) and, with ``skip_unknown``, in ``additions``."""
     from . import read_files
     from .log import CleaningLog
     from .readers import display_name, find_files
@@ -195,6 +212,8 @@ def rebuild(
     record = project.progress_dir
     log = CleaningLog()
     named: list[tuple[str, Path, float | None]] = []
+    ledger = read_ledger(project)
+    skip = _skip_unknown_files(ledger)
     if record.is_symlink() and not _inside(record, project.raw):
         log.error(
             "data/raw/progress",
@@ -204,7 +223,7 @@ def rebuild(
             "data/raw/progress is a symbolic link pointing outside data/raw: not read",
         )
     elif record.is_dir():
-        added = _added_times(read_ledger(project))
+        added = _added_times(ledger)
         for f, under in find_files([record], log, project.raw, record):
             name = display_name(f, record, under)
             named.append((name, f, added.get(name)))
@@ -212,6 +231,8 @@ def rebuild(
     for a in additions or []:
         if a.status == "new":
             named.append((a.name, a.source, now))
+            if skip_unknown:
+                skip.add(a.name)
     targets, why = load_targets_for_checks(project)
     if targets is None:
         log.info(
@@ -223,7 +244,7 @@ def rebuild(
         )
     return read_files(
         named, project.registry(), split_jan_feb=split_jan_feb, targets=targets, today=today,
-        log=log,
+        log=log, skip_unknown=skip,
     )  # fmt: skip
 
 
@@ -235,11 +256,18 @@ def ingest(
     today: dt.date | None = None,
     out: Path | None = None,
     log_path: Path | None = None,
+    skip_unknown: bool = False,
 ) -> IngestResult:
     """Add ``paths`` to the record (none: rebuild only) and write progress.csv and
-    cleaning_log.csv (``out`` / ``log_path``: elsewhere in the project). All or nothing."""
+    cleaning_log.csv (``out`` / ``log_path``: elsewhere in the project). All or nothing.
+
+    With ``skip_unknown`` the new files' rows of regions or indicators the project does not
+    know are left out (listed in the cleaning log as flags) instead of refusing the file; the
+    ledger keeps the option, so later rebuilds read the file the same way."""
     additions = plan_additions(project, list(paths or []))
-    progress, log = rebuild(project, additions, split_jan_feb=split_jan_feb, today=today)
+    progress, log = rebuild(
+        project, additions, split_jan_feb=split_jan_feb, today=today, skip_unknown=skip_unknown
+    )
     progress = validate(progress, PROGRESS)
     out = Path(out or project.progress_csv)
     log_path = Path(log_path or project.cleaning_log_csv)
@@ -265,6 +293,7 @@ def ingest(
                     "sha256": sha256(a.dest),
                     "added": stamp,
                     "original": a.source.name,
+                    "options": SKIP_UNKNOWN if skip_unknown else "",
                 }
                 for a in new
             ]
@@ -275,6 +304,9 @@ def ingest(
     except BaseException:
         _restore(keep, copied, made_dirs)
         raise
+    if out == project.progress_csv and log_path == project.cleaning_log_csv:
+        # what the table was made from, and how (ontrack.stamps)
+        stamps.record(project, "progress", opts={"split_jan_feb": split_jan_feb})
     return IngestResult(progress, log, additions, [*copied, out, log_path])
 
 
