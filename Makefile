@@ -12,14 +12,6 @@ AS_OF  ?= latest
 FORMAT ?= html,pdf
 RENDER_ARGS ?=
 
-PLAN_INPUTS     := $(shell find data/raw/plans data/raw/indicators.csv ontrack.toml -type f 2>/dev/null)
-# The record (data/raw/progress): a stamp rewritten only when a report is added, removed or
-# changed (names, times, sizes; file names may hold spaces), so that progress.csv is rebuilt then
-RECORD_STAMP    := data/processed/.record-stamp
-RECORD_LIST     := $(shell find data/raw/progress -printf '%P\t%T@\t%s\n' 2>/dev/null | LC_ALL=C sort | cksum)
-$(shell mkdir -p data/processed && [ "$$(cat $(RECORD_STAMP) 2>/dev/null)" = "$(RECORD_LIST)" ] || echo "$(RECORD_LIST)" > $(RECORD_STAMP))
-LIB_SOURCES     := $(shell find lib/ontrack -type f -name '*.py' 2>/dev/null)
-
 .PHONY: help setup system-deps data targets progress briefing render-all test lint format bench bench-scale lab lab-app clean
 
 help:  ## List every target with a one-line description
@@ -45,16 +37,16 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --disable-pip-version-check -e ".[dev,cluster]"
 	@touch $(STAMP)
 
-data/processed/targets.csv: $(STAMP) $(PLAN_INPUTS) $(LIB_SOURCES)
+# Whether a table is out of date is decided by ontrack itself, from the content of everything
+# it is made from (every plan file, every report, the indicators, the package and its libraries'
+# versions: ontrack/stamps.py), the same check `ontrack render` makes; a failed rebuild records
+# nothing, so the next run tries again.
+targets: $(STAMP)  ## Rebuild data/processed/targets.csv (+ .xlsx, quality report) from the plans
 	$(BIN)/ontrack targets
-
-# rebuilt from the whole record; a failed rebuild writes nothing, so the next run tries again
-data/processed/progress.csv: $(STAMP) data/processed/targets.csv $(RECORD_STAMP) $(LIB_SOURCES)
+progress: $(STAMP)  ## Rebuild data/processed/progress.csv (+ cleaning log) from the record, data/raw/progress/
 	$(BIN)/ontrack ingest
-
-targets: data/processed/targets.csv  ## Parse the plan documents into data/processed/targets.csv (+ .xlsx, quality report)
-progress: data/processed/progress.csv  ## Rebuild data/processed/progress.csv (+ cleaning log) from the record, data/raw/progress/
-data: targets progress  ## Build all processed data
+data: $(STAMP)  ## Rebuild the targets and progress tables whose inputs, code or libraries changed
+	$(BIN)/ontrack build
 
 briefing: data  ## Set up (first time) and render the default briefing (Pingyang county) to HTML and PDF
 	$(BIN)/ontrack render --plan $(PLAN) --region $(REGION) --as-of $(AS_OF) --format $(FORMAT)
@@ -94,5 +86,5 @@ lab-app: $(STAMP) data  ## The scenario lab as a page without code (Voilà), on 
 	$(BIN)/ontrack lab --app --port $(APP_PORT)
 
 clean:  ## Remove derived data and reports (never data/raw; the render log reports/*.log is kept)
-	rm -rf data/processed/* $(RECORD_STAMP) .pytest_cache .ruff_cache
+	rm -rf data/processed/* data/processed/.*.stamp.json .pytest_cache .ruff_cache
 	if [ -d reports ]; then find reports -mindepth 1 -maxdepth 1 ! -name '*.log' -exec rm -rf {} +; fi

@@ -27,6 +27,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "ontrack.progress.ingest",
         "read progress spreadsheets into progress.csv",
     ),
+    "build": (
+        "ontrack.build",
+        "rebuild the targets and progress tables whose inputs, code or libraries changed",
+    ),
     "forecast": ("ontrack.forecast.cli", "probability that each target is met (attainment table)"),
     "backtest": (
         "ontrack.forecast.backtest",

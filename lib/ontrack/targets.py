@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import fileio, quality
+from . import fileio, quality, stamps
 from .errors import InputError, InputErrors, OntrackError, raise_errors
 from .plans import KEY, ROW_COLUMNS, ParsedPlan, read_plan_targets
 from .plans.lucheng import SPLITS
@@ -103,6 +103,9 @@ def build_targets(reg: Registry, lucheng_split: str | None = None) -> pd.DataFra
     return assemble(parse_plans(reg, lucheng_split), reg)
 
 
+OUTPUTS = ("targets.csv", "targets.xlsx", "quality_report.csv", "quality_report.md")
+
+
 def write_outputs(result: TargetsBuild, out_dir: Path) -> dict[str, Path]:
     """Write targets.csv/.xlsx and quality_report.csv/.md into ``out_dir``."""
     out_dir = Path(out_dir)
@@ -118,12 +121,31 @@ def write_outputs(result: TargetsBuild, out_dir: Path) -> dict[str, Path]:
     }
 
 
+def refresh(project: Project, lucheng_split: str | None = None) -> TargetsBuild:
+    """Build the project's targets into data/processed (targets.csv, .xlsx, the quality
+    report) and record what they were made from (:mod:`ontrack.stamps`)."""
+    inputs = stamps.checksums(stamps.stage_inputs(project, "targets"))
+    result = build(project.registry(), lucheng_split)
+    write_outputs(result, project.processed)
+    stamps.record(project, "targets", inputs, {"lucheng_split": lucheng_split})
+    return result
+
+
+def ensure_targets(project: Project) -> str | None:
+    """Rebuild the targets when out of date (a plan folder or the indicators changed, another
+    ontrack: :mod:`ontrack.stamps`), with the options they were last built with; why, or None
+    when they were current."""
+    why = stamps.staleness(project, "targets")
+    if why:
+        refresh(project, stamps.options(project, "targets").get("lucheng_split"))
+    return why
+
+
 def load_targets(project: Project) -> pd.DataFrame:
-    """The project's processed targets table; built and written first if it is missing."""
-    path = project.targets_csv
-    if not path.is_file():
-        write_outputs(build(project.registry()), path.parent)
-    return read_targets(path)
+    """The project's processed targets table; built and written first if it is missing or out
+    of date (:func:`ensure_targets`)."""
+    ensure_targets(project)
+    return read_targets(project.targets_csv)
 
 
 def read_targets(path: Path) -> pd.DataFrame:
@@ -235,8 +257,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     project = find_project(args.project)
-    result = build(project.registry(), args.lucheng_split)
-    paths = write_outputs(result, args.out_dir or project.processed)
+    if args.out_dir:
+        result = build(project.registry(), args.lucheng_split)
+        paths = write_outputs(result, args.out_dir)
+    else:
+        result = refresh(project, args.lucheng_split)
+        paths = {n: project.processed / n for n in OUTPUTS}
     print(summary(result))
     print("wrote " + ", ".join(project.relative(p) for p in paths.values()))
     return 0
