@@ -209,7 +209,7 @@ def test_project_forecast_refuses_an_as_of_after_the_data(built_project, tmp_pat
     assert not out.exists()
 
 
-def test_project_forecast_writes_the_three_tables(built_project, tmp_path):
+def test_project_forecast_writes_its_tables(built_project, tmp_path):
     out = tmp_path / "out"
     rc = main(
         ["--project", str(built_project.root), "forecast", "--sims", "1000", "--out", str(out)]
@@ -218,6 +218,7 @@ def test_project_forecast_writes_the_three_tables(built_project, tmp_path):
     assert {p.name for p in out.iterdir()} == {
         "attainment.csv",
         "trajectories.csv",
+        "not_forecast.csv",
         "forecast.json",
     }
     tables = ft.read(out)

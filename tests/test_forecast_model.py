@@ -313,9 +313,18 @@ def test_seasonal_profile_matches_a_poisson_glm():
     np.testing.assert_allclose(fitted.pooled["firms"].season, glm_season, rtol=1e-5)
 
 
-def test_series_without_history_uses_the_documented_prior():
-    # r2 reports only after as_of (from 2026-07): its 2026 target is forecast from the prior,
-    # and says so; r1 has history and informs the pooled pace ratio.
+def test_a_township_without_reports_is_not_forecast_but_its_county_counts_it():
+    # r2 reports only after as_of (from 2026-07): as of June it has no data, so its own 2026
+    # target is not forecast (listed, never 0 achieved); the county c, the sum of r1 and r2,
+    # counts r2's whole year from the prior: the target pace times the pooled pace ratio (r1
+    # runs at 4 a month against a target pace of 4: ratio ~1), so about 24 for r2's year.
+    from ontrack.forecast.simulate import simulate_all
+    from ontrack.registry import Region, Registry, core_indicators
+
+    reg = Registry(
+        [Region("c", "县"), Region("r1", "甲镇", parent="c"), Region("r2", "乙镇", parent="c")],
+        core_indicators(),
+    )
     prog = pd.concat(
         [
             _progress("r1", "firms", _months("2025-01", 18), [3.0, 5, 4, 6, 2, 4] * 3),
@@ -323,17 +332,29 @@ def test_series_without_history_uses_the_documented_prior():
         ]
     )
     targ = pd.DataFrame(
-        [_target("r1", "firms", 2026, 2026, 48), _target("r2", "firms", 2026, 2026, 24)]
+        [
+            _target("r1", "firms", 2026, 2026, 48),
+            _target("r2", "firms", 2026, 2026, 24),
+            _target("c", "firms", 2026, 2026, 72),
+        ]
     )
-    a = attainment(prog, targ, "2026-06", n_sims=4000).set_index("region_id")
-    assert a.loc["r2", "method"].startswith("prior")
-    assert not a.loc["r1", "method"].startswith("prior")
-    assert a.loc["r2", "actual_to_date"] == 0
-    # the prior's median is near the target's even share times the pooled pace ratio (r1 runs
-    # at about 4 a month against a target pace of 4: ratio ~1), so around 24 for the year,
-    # with a wide interval (prior shape 2: CV 0.71)
-    assert 12 < a.loc["r2", "proj_p50"] < 36
-    assert a.loc["r2", "proj_p90"] - a.loc["r2", "proj_p10"] > 15
+    att, _, nf = simulate_all(fit(prog, "2026-06", reg=reg), targ, n_sims=4000)
+    a = att.set_index("region_id")
+    assert "r2" not in a.index
+    assert list(nf["region_id"]) == ["r2"] and nf["actual_known"].iloc[0] == 0
+    assert nf["missing"].iloc[0] == "乙镇 2026年"
+    # the county: r1's 24 reported (Jan-Jun 2026: 4 a month) + r1's and r2's rest of the year
+    assert a.loc["c", "actual_to_date"] == 24
+    assert a.loc["c", "unreported"] == 1 and a.loc["c", "reporters"] == 2
+    # r1 about 24 more, r2 about 24 (its prior): the county's median around 72, wider than
+    # r1's own interval by r2's whole year (prior shape 2: CV 0.71)
+    assert 55 < a.loc["c", "proj_p50"] < 90
+    w_c = a.loc["c", "proj_p90"] - a.loc["c", "proj_p10"]
+    w_1 = a.loc["r1", "proj_p90"] - a.loc["r1", "proj_p10"]
+    assert w_c > w_1 + 10
+    # months still to come for the county: r2's whole year (12), not r1's six
+    assert a.loc["c", "months_left"] == 12
+    assert a.loc["r1", "months_left"] == 6
 
 
 def test_monthly_paths_have_the_model_s_monthly_distribution(synth, reg):

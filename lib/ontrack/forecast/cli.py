@@ -137,6 +137,22 @@ def run(args: argparse.Namespace) -> int:
         f"{len(att)} targets forecast as of {as_of} ({name}): {counts['green']} green, "
         f"{counts['amber']} amber, {counts['red']} red"
     )
+    nf = tables.not_forecast
+    if len(nf):
+        print(
+            f"{len(nf)} 项目标有年份无数据，未预测 / {len(nf)} target(s) not forecast "
+            "(years without data, never counted as 0):"
+        )
+        for _, r in nf.head(10).iterrows():
+            years = (
+                f"{r['year_start']}"
+                if r["year_start"] == r["year_end"]
+                else (f"{r['year_start']}-{r['year_end']}")
+            )
+            print(f"  - {r['plan_id']} {r['region_id']} {r['indicator_id']} {years} "
+                  f"{r['level']}: {r['missing']} / {r['missing_en']}")  # fmt: skip
+        if len(nf) > 10:
+            print(f"  … 另有 {len(nf) - 10} 项 / and {len(nf) - 10} more")
     for path in written.values():
         print(f"  wrote {where(path)}")
     return 0

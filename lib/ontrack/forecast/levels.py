@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import gammaln
 
+from .coverage import series_coverage
 from .model import Fitted, season_ratio
 
 #: first-year plan pace ratio (observed / target pace): median and log sd, before any data
@@ -180,6 +181,20 @@ class SeriesParams:
     #: log sd of this year's remaining months relative to its months so far (season shape)
     season_sd: float = 0.0
     shared: Shared | None = None
+    #: months up to ``last_idx`` whose amount is unknown (gaps) and drawn; months after it
+    #: never drawn (only an ancestor's own figure covers them); the share of the month after
+    #: ``last_idx`` still to come (a report up to a day of it: 截至12月5日)
+    gaps: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    skip: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    first_weight: float = 1.0
+    #: years before this one with gaps: (amount, exposure) of the year's known months, in
+    #: pseudo-counts (amount / dispersion): that year's level for its unknown months
+    past: dict[int, tuple[float, float]] = field(default_factory=dict)
+
+    @property
+    def first_drawn(self) -> int:
+        """The first month drawn."""
+        return int(self.gaps[0]) if len(self.gaps) else self.last_idx + 1
 
     @property
     def shape(self) -> float:
@@ -234,8 +249,16 @@ class SeriesParams:
             ratio = self.year_ratio.get(y, 1.0)
             later[y] = lam * np.exp(steps[y] + own + beta * np.log(ratio if ratio > 0 else 1.0))
 
+        past: dict[int, np.ndarray] = {}
+        for y, (yy, ee) in sorted(self.past.items()):
+            # a year's own months (a weak prior at the level now, scaled by its target pace)
+            m0 = max(self.mean, 1e-12) * self.year_ratio.get(y, 1.0)
+            past[y] = rng.standard_gamma(1.0 + yy, n) / (1.0 / m0 + ee)
+
         def at(y: int) -> np.ndarray:
             y = int(y)
+            if y in past:
+                return past[y]
             if y <= year or not later:
                 return now
             return later.get(y, later[max(later)])
@@ -828,6 +851,17 @@ def plan_levels(
                 sp.stall_shape = STALL_SHAPE + float(post[0])
                 sp.stall_rate = STALL_SHAPE / (STALL_DEPTH * z_med * c[j]) + float(post[1])
             sp.season_sd = _season_sd(last_idx[k], Y, pool)
+            cov = series_coverage(fitted, k)
+            sp.gaps = cov.gaps
+            sp.skip = cov.blocked[cov.blocked > cov.last_idx]
+            sp.first_weight = 1.0 - cov.last_frac
+            for yr in sorted({int(m) // 12 for m in cov.gaps if int(m) // 12 < Y}):
+                h = yr - fitted.year0
+                dj = max(float(it.d[j]), 1e-9)
+                sp.past[yr] = (float(it.Yy[j, h]) / dj, float(it.Ey[j, h]) / dj)
+                P_ = it.P[j]
+                if np.isfinite(cur) and np.isfinite(P_[yr - ylo]):
+                    sp.year_ratio.setdefault(yr, float(P_[yr - ylo] / cur))
             if pool.nature == "lumpy":
                 q, gam, cv2, t_bar, msize = it.lumpy
                 sp.m = float(msize[j])

@@ -200,31 +200,44 @@ class Fitted:
     year_exposure: np.ndarray | None = field(default=None, repr=False)
     #: n_series x T: the column of the report that covers each history month (-1 outside)
     gid: np.ndarray | None = field(default=None, repr=False)
+    #: n_series x T: months whose amount is known (a report covers them); the others are
+    #: unknown: still to come, or a gap a later running total may cover
+    known: np.ndarray | None = field(default=None, repr=False)
+    #: n_series x T: an aggregate's own figures that count (months none of its sub-regions
+    #: covers: a county's year-end figure for a year its townships did not report)
+    own: np.ndarray | None = field(default=None, repr=False)
+    #: series expected without progress rows (fit's ``expected``)
+    expected: frozenset = frozenset()
 
     @property
     def source_regions(self) -> frozenset[str]:
         """Regions with progress rows (any month)."""
         return frozenset(self._rows_of)
 
-    def restrict(self, regions) -> Fitted:
-        """The fit of the progress of ``regions`` only (cached): a plan's own peer group.
+    def restrict(self, regions, expected=()) -> Fitted:
+        """The fit of the progress of ``regions`` only (cached): a plan's own peer group, with
+        the ``expected`` series of those regions that have no progress (see :func:`fit`).
 
         ``'latest'`` is resolved again on those regions' progress. Returns ``self`` when no
-        region is dropped.
+        region is dropped and no series is added.
         """
         have = self.source_regions
         key = frozenset(map(str, regions)) & have
-        if key == have or self.source is None:
+        exp = frozenset((str(r), str(i)) for r, i in expected) - set(self._pos)
+        if (key == have and not exp) or self.source is None:
             return self
-        hit = self._sub.get(key)
+        hit = self._sub.get((key, exp))
         if hit is None:
-            rows = np.sort(np.concatenate([self._rows_of[r] for r in key]))
+            rows = np.sort(np.concatenate([self._rows_of[r] for r in key] or [np.array([], int)]))
             sub = self.source.iloc[rows]
             as_of = self.as_of_arg or self.as_of
             if as_of == "latest" and sub.empty:
                 as_of = self.as_of
-            hit = fit(sub, as_of, reg=self.reg, season_prior_weight=self.season_prior_weight)
-            self._sub[key] = hit
+            hit = fit(
+                sub, as_of, reg=self.reg, season_prior_weight=self.season_prior_weight,
+                expected=(self.expected & {k for k in self._pos if k[0] in key}) | exp,
+            )  # fmt: skip
+            self._sub[(key, exp)] = hit
         return hit
 
     def row(self, region_id: str, indicator_id: str) -> int | None:
@@ -232,7 +245,7 @@ class Fitted:
         return self._pos.get((region_id, indicator_id))
 
     def __post_init__(self) -> None:
-        self._sub: dict[frozenset[str], Fitted] = {}
+        self._sub: dict[tuple, Fitted] = {}
         # positions of each region's rows in ``source``
         if self.source is not None:
             self._rows_of = self.source.groupby("region_id", sort=False).indices
@@ -273,10 +286,16 @@ def _clean_progress(progress: pd.DataFrame, as_of_idx: int) -> pd.DataFrame:
     # months a row covers (an extra column of some inputs: 2 for a 1-2月 report); default 1
     cov = progress["covers"] if "covers" in progress.columns else pd.Series(1, index=p.index)
     p["covers"] = pd.to_numeric(cov, errors="coerce").fillna(1).clip(lower=1).astype(int).to_numpy()
+    # a running total up to a day of its month (截至12月5日): the share of the month it covers
+    day = progress["through_day"] if "through_day" in progress.columns else pd.Series(0, p.index)
+    day = pd.to_numeric(day, errors="coerce").fillna(0).clip(lower=0).to_numpy()
+    days = pd.to_datetime(ms.str[:7] + "-01").dt.days_in_month.to_numpy()
+    p["frac"] = np.where((day > 0) & (day < days), day / days, 1.0)
     # duplicates (should not happen under the contract): add them up
     p = p.groupby(["region_id", "indicator_id", "idx"], as_index=False).agg(
-        value=("value", "sum"), illustrative=("illustrative", "any"), covers=("covers", "max")
-    )
+        value=("value", "sum"), illustrative=("illustrative", "any"), covers=("covers", "max"),
+        frac=("frac", "min"),
+    )  # fmt: skip
     return p
 
 
@@ -286,12 +305,20 @@ def fit(
     *,
     reg: Registry | None = None,
     season_prior_weight: float = 1.0,
+    expected=(),
 ) -> Fitted:
     """Learn seasonal profiles, dispersions and levels from progress up to ``as_of``.
 
     ``reg`` gives each region's parent (regions.csv: a region with sub-regions in the progress
     becomes their sum) and each indicator's nature; without it, the core indicators and no
     parents. ``season_prior_weight`` scales ``SEASON_PRIOR_N`` (0: the data's own profile).
+    ``expected`` names (region, indicator) series that exist without progress rows (a
+    township with targets that has not reported: its months are still to come, its county is
+    the sum of all its townships, not of those that reported).
+
+    A month is known when a progress row covers it (its month and, with a ``covers`` column,
+    the months before it that the value spans; ``through_day`` marks a value up to a day of
+    its month); a month no row covers is unknown, never zero.
     """
     reg = reg or default_registry()
     as_of_arg = str(as_of)
@@ -300,9 +327,11 @@ def fit(
     p_all = _clean_progress(progress, a_idx)
     # a series with rows only after as_of is still a series (its forecast is the prior)
     p = p_all[p_all["idx"] <= a_idx]
-    # series: leaf series with rows + aggregate parents (regions.csv parents only)
+    # series: leaf series with rows, the series expected without rows (a township with targets
+    # that has not reported), and aggregate parents (regions.csv parents only)
     keys = set(zip(p_all["region_id"].tolist(), p_all["indicator_id"].tolist(), strict=True))
-    regions = set(p_all["region_id"])
+    keys |= {(str(r), str(i)) for r, i in expected}
+    regions = {r for r, _ in keys}
     parent_of = reg.parents()
     parents = {parent_of[r] for r in regions if r in parent_of}
     children: dict[tuple[str, str], tuple[str, ...]] = {}
@@ -317,7 +346,7 @@ def fit(
                 all_keys.add((par, ind))
     skeys = sorted(all_keys, key=lambda k: (k[1], k[0]))
     start = int((p["idx"] - p["covers"]).min()) if len(p) else a_idx
-    start = min(start, a_idx)
+    start = min(start, a_idx - a_idx % 12 - 1)
     T = a_idx - start + 1
     pos = {k: n for n, k in enumerate(skeys)}
     n = len(skeys)
@@ -325,6 +354,7 @@ def fit(
     reported = np.zeros((n, T), bool)
     illus = np.zeros(n, bool)
     covers = np.ones((n, T), int)
+    frac = np.ones((n, T))
     if len(p):
         rows = np.array(
             [pos[k] for k in zip(p["region_id"].tolist(), p["indicator_id"].tolist(), strict=True)]
@@ -333,6 +363,7 @@ def fit(
         values[rows, cols] = p["value"].to_numpy()
         reported[rows, cols] = True
         covers[rows, cols] = p["covers"].to_numpy()
+        frac[rows, cols] = p["frac"].to_numpy()
     if len(p_all):  # any illustrative row of the series, after as_of too
         rows_all = np.array(
             [
@@ -343,23 +374,43 @@ def fit(
             ]
         )
         np.logical_or.at(illus, rows_all, p_all["illustrative"].to_numpy())
-    # aggregates: consistent with the sum of children → sum of children; otherwise independent
+    moy = (np.arange(start, a_idx + 1)) % 12  # calendar month of each column
+    # a table without a covers column (an ad hoc one): a series' first report in February
+    # covers January too (1-2月, as offices report it)
+    if "covers" not in progress.columns and reported.any():
+        has = reported.any(1)
+        first = reported.argmax(1)
+        feb = has & (moy[first] == 1) & (first > 0)
+        covers[np.flatnonzero(feb), first[feb]] = 2
+    # the months each report covers (its month and the covers - 1 before it): known months;
+    # a month no report covers is unknown (never zero)
+    gid = _covering_report(reported, covers)
+    # aggregates: the sum of their sub-regions; a region's own figures count only for months
+    # none of its sub-regions covers (a county's year-end figure for a year its townships did
+    # not report); ontrack ingest has already compared and dropped the others
     kind = np.array(["leaf"] * n, dtype=object)
-    for (par, ind), kids in children.items():
+    own_kept = np.zeros((n, T), bool)
+    cols = np.arange(T)
+    for (par, ind), kids in sorted(children.items(), key=lambda kv: -len(reg.ancestors(kv[0][0]))):
         k = pos[(par, ind)]
         kid_rows = [pos[(c, ind)] for c in kids]
-        ksum = values[kid_rows].sum(0)
-        if reported[k].any():
-            own = reported[k]
-            if np.allclose(values[k, own], ksum[own], rtol=1e-6, atol=1e-9):
-                kind[k] = "aggregate"
-        else:
-            kind[k] = "aggregate"
-        if kind[k] == "aggregate":
-            values[k] = ksum
-            reported[k] = reported[kid_rows].any(0)
-            illus[k] = illus[k] or illus[kid_rows].any()
-    children = {k: v for k, v in children.items() if kind[pos[k]] == "aggregate"}
+        kid_known = (gid[kid_rows] >= 0).any(0)
+        # the region's own reports whose months none of its sub-regions covers
+        clash = np.zeros(T, bool)
+        own_cols = np.flatnonzero(gid[k] >= 0)
+        for c in np.unique(gid[k, own_cols]):
+            if kid_known[gid[k] == c].any():
+                clash[gid[k] == c] = True
+        own = (gid[k] >= 0) & ~clash
+        own_kept[k] = own
+        kind[k] = "aggregate"
+        keep_rep = reported[k] & own
+        values[k] = values[kid_rows].sum(0) + np.where(keep_rep, values[k], 0.0)
+        reported[k] = reported[kid_rows].any(0) | keep_rep
+        frac[k] = np.where(keep_rep, frac[k], np.min(frac[kid_rows], axis=0))
+        # a month its sub-regions cover counts as a month of its own (not used by the levels)
+        gid[k] = np.where(kid_known, cols, np.where(own, gid[k], -1))
+        illus[k] = illus[k] or illus[kid_rows].any()
 
     series = pd.DataFrame(
         {
@@ -370,29 +421,14 @@ def fit(
             "illustrative": illus,
         }
     )
-    moy = (np.arange(start, a_idx + 1)) % 12  # calendar month of each column
-    first = np.where(reported.any(1), reported.argmax(1), T)
+    hist = gid >= 0
+    known = hist
+    first = np.where(known.any(1), known.argmax(1), T)
     last = np.where(reported.any(1), T - 1 - reported[:, ::-1].argmax(1), -1)
-    # history mask: first..last reported; an absent month merges into the next reported one;
-    # a first report in February covers January too (1-2月)
-    cols = np.arange(T)
-    first_ext = first.copy()
-    has = first < T
-    cov_first = np.where(has, covers[np.arange(n), np.minimum(first, T - 1)], 1)
-    feb_first = (
-        has
-        & (moy[np.minimum(first, T - 1)] == 1)
-        & (cov_first == 1)
-        & ("covers" not in progress.columns)
-    )
-    first_ext[feb_first] -= 1
-    first_ext[has] -= cov_first[has] - 1
-    first_ext = np.maximum(first_ext, 0)
-    hist = (cols[None, :] >= first_ext[:, None]) & (cols[None, :] <= last[:, None])
-    big = T + 1
-    nxt = np.where(reported, cols[None, :], big)[:, ::-1]
-    nxt = np.minimum.accumulate(nxt, axis=1)[:, ::-1]  # next reported column ≥ t
-    gid = np.where(hist, nxt, -1)
+    # a series whose last report stops before the end of its month (截至12月5日): that month is
+    # not complete, the rest of it is still to come
+    last_frac = np.where(last >= 0, frac[np.arange(n), np.maximum(last, 0)], 1.0)
+    last_full = np.where(last_frac < 1.0, last - 1, last)
 
     # the year of the report that closes each history month: a report and the months it
     # covers belong to one region-year (level steps happen between years)
@@ -411,7 +447,7 @@ def fit(
         nat = reg.nature(ind)
         args[ind] = (
             ind, nat, values[leaf], hist[leaf], gid[leaf], reported[leaf], moy, gyear[leaf],
-            n_years, season_prior_weight,
+            n_years, season_prior_weight, frac[leaf],
         )  # fmt: skip
         pooled[ind] = _fit_pooled(*args[ind], rows=leaf)
     shared_season, prior_share = _plan_season(pooled, season_prior_weight)
@@ -429,8 +465,8 @@ def fit(
     for ind, pool in pooled.items():
         r = series["indicator_id"].to_numpy() == ind
         sm_all[r] = pool.season[moy][None, :]
-    S = np.where(hist, sm_all, 0.0)
-    Y = np.where(reported, values, 0.0).sum(1)
+    S = np.where(hist, sm_all * frac, 0.0)
+    Y = np.where(reported & hist, values, 0.0).sum(1)
     E = S.sum(1)
     # per region-year: reported amount and expected share (season units) of the months covered
     Yy = np.zeros((n, n_years))
@@ -455,7 +491,12 @@ def fit(
     series["lam_hat"] = n_lam
     series["n_months"] = hist.sum(1)
     series["first_idx"] = np.where(first < T, first + start, -1)
-    series["last_idx"] = np.where(last >= 0, last + start, start - 1)
+    # the last complete month reported (a series that never reported: none before this year)
+    series["last_idx"] = np.where(last >= 0, last_full + start, a_idx - a_idx % 12 - 1)
+    series["last_frac"] = np.where(last_frac < 1.0, last_frac, 0.0)  # of the month after it
+    # the first month of data: months of years before it are "no data" (never zero)
+    first_m = first + start
+    series["data_from"] = np.where(first < T, first_m - first_m % 12, a_idx - a_idx % 12)
     series["trailing_rate"] = trail
     return Fitted(
         as_of=as_of,
@@ -474,7 +515,27 @@ def fit(
         year_amount=Yy,
         year_exposure=Ey,
         gid=np.where(hist, gid, -1),
+        known=known,
+        own=own_kept,
+        expected=frozenset((str(r), str(i)) for r, i in expected),
     )
+
+
+def _covering_report(reported: np.ndarray, covers: np.ndarray) -> np.ndarray:
+    """n x T: the column of the report covering each month (its own month and the
+    ``covers - 1`` before it), -1 for a month no report covers."""
+    n, T = reported.shape
+    gid = np.full((n, T), -1, int)
+    rr, cc = np.nonzero(reported)
+    if len(rr) == 0:
+        return gid
+    k = np.maximum(covers[rr, cc], 1)
+    rep = np.repeat(np.arange(len(rr)), k)
+    offs = np.arange(rep.size) - np.repeat(np.cumsum(k) - k, k)
+    m = cc[rep] - offs
+    ok = m >= 0
+    gid[rr[rep][ok], m[ok]] = cc[rep][ok]
+    return gid
 
 
 def _alloc(values: np.ndarray, reported: np.ndarray, S: np.ndarray, gid: np.ndarray) -> np.ndarray:
@@ -509,6 +570,7 @@ def _fit_pooled(
     gyear: np.ndarray,
     n_years: int,
     prior_weight: float = 1.0,
+    frac: np.ndarray | None = None,
     rows: np.ndarray | None = None,
     prior: np.ndarray = PRIOR_SEASON,
     d_unit: float | None = None,
@@ -524,6 +586,7 @@ def _fit_pooled(
     season = prior.copy()
     if n == 0 or not hist.any():
         return Pooled(ind, nat, season, 1.0, DEFAULT_INV_K, 0, False)
+    fr = np.ones((n, T)) if frac is None else frac  # share of each month a report covers
     rr = np.repeat(np.arange(n), T).reshape(n, T)
     ok = hist & (gyear >= 0)
     ry = np.where(ok, rr * n_years + np.maximum(gyear, 0), 0)  # region-year of each month
@@ -537,7 +600,7 @@ def _fit_pooled(
         n0 = SEASON_DEV_N * prior_weight
 
     def step(season: np.ndarray) -> np.ndarray:
-        S = np.where(ok, season[moy][None, :], 0.0)
+        S = np.where(ok, season[moy][None, :] * fr, 0.0)
         Sry = np.bincount(ry[ok], weights=S[ok], minlength=n * n_years)
         lam_ry = np.divide(Yry, Sry, out=np.zeros(n * n_years), where=Sry > 0)
         lam_cell = np.where(ok, lam_ry[ry], 0.0)
@@ -550,7 +613,7 @@ def _fit_pooled(
         return new * 12 / new.sum()
 
     season = _squarem(step, season)
-    S = np.where(ok, season[moy][None, :], 0.0)
+    S = np.where(ok, season[moy][None, :] * fr, 0.0)
     Sry = np.bincount(ry[ok], weights=S[ok], minlength=n * n_years)
     lam_ry = np.divide(Yry, Sry, out=np.zeros(n * n_years), where=Sry > 0)
     lam_cell = np.where(ok, lam_ry[ry], 0.0)

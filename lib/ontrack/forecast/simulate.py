@@ -30,6 +30,7 @@ interval carries the uncertainty its townships share.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,10 +38,11 @@ import pandas as pd
 
 from ..errors import InputError
 from ..schema import ATTAINMENT_COLUMNS, TARGET_KEY, TRAJECTORY_COLUMNS
+from .coverage import SeriesCoverage, missing_text, series_coverage, window
 from .levels import SeriesParams, plan_levels, stream
 from .model import Fitted, all_plan_members, month_index, month_label, plan_members
 from .scenario import Scenario, apply_target_overrides, as_scenario
-from .verdicts import RAG, RagThresholds, eurostat_class, linear_pace, rag, seasonal_share
+from .verdicts import RAG, RagThresholds, eurostat_class, linear_pace, rag
 
 __all__ = ["SeriesParams"]
 
@@ -114,9 +116,33 @@ def series_params(fitted: Fitted, targets: pd.DataFrame) -> dict[str, PlanFit]:
         members = groups[str(plan)]
         if not members:  # no progress in the plan's regions: nothing to forecast
             continue
-        fp = fitted.restrict(members)
+        expected = expected_series(fitted, tp, members)
+        members = members | {r for r, _ in expected}
+        fp = fitted.restrict(members, expected)
         out[str(plan)] = PlanFit(str(plan), members, fp, _series_params_one(fp, tp, str(plan)))
     return out
+
+
+def expected_series(fitted: Fitted, targets: pd.DataFrame, members) -> set[tuple[str, str]]:
+    """The (region, indicator) series of a plan's targets that have no progress yet although
+    the plan's regions report the indicator, and that are summed into a region the plan has a
+    target for: a township with targets that has not reported is still to come, so its county
+    is the sum of every township, not of those that reported (the township's own targets are
+    not forecast: it has no data). Only the lowest regions of the plan's targets."""
+    src = fitted.source
+    if src is None or src.empty:
+        return set()
+    have = src[src["region_id"].isin(members)]
+    reported = set(zip(have["region_id"], have["indicator_id"].astype(str), strict=True))
+    inds = {i for _, i in reported}
+    pairs = set(zip(targets["region_id"], targets["indicator_id"], strict=True))
+    reg = fitted.reg
+    below = {(a, i) for r, i in pairs for a in reg.ancestors(r)}
+    return {
+        (r, i)
+        for r, i in pairs
+        if i in inds and (r, i) not in below and any((a, i) in pairs for a in reg.ancestors(r))
+    } - reported
 
 
 def scenario_params(
@@ -304,37 +330,49 @@ def series_paths(
     out = np.zeros((len(cps), n_sims))
     paths = None if grid is None else np.zeros((len(grid), n_sims))
     end = int(cps.max(initial=p.last_idx))
-    if end <= p.last_idx:
+    # the months drawn: the gaps (unknown months before the last report), then every month
+    # after it (the rest of a part-month weighted by its share), except months only an
+    # ancestor's own figure covers
+    future = np.arange(p.last_idx + 1, end + 1)
+    if len(p.skip):
+        future = future[~np.isin(future, p.skip)]
+    gaps = np.asarray(p.gaps, int)
+    months = np.concatenate([gaps[gaps <= end], future])
+    if len(months) == 0:
         return out, paths
-    months = np.arange(p.last_idx + 1, end + 1)
     sm = p.season[months % 12] * _factors(scenario, p, months, parents)
+    if p.first_weight < 1.0:
+        sm = np.where(months == p.last_idx + 1, sm * p.first_weight, sm)
     cum_s = np.concatenate([[0.0], np.cumsum(sm)])
     cum_s2 = np.concatenate([[0.0], np.cumsum(sm**2)])
-    pos = np.clip(cps - p.last_idx, 0, len(months))  # months simulated up to each check point
+    pos = np.searchsorted(months, cps, side="right")  # months drawn up to each check point
+    years = months // 12
+    cuts = sorted({0, len(months), *pos.tolist(), *(np.flatnonzero(np.diff(years)) + 1).tolist()})
     rng = _stream(seed, p.region_id, p.indicator_id, 1 if monthly else 0)
     level = p.levels(n_sims, rng, seed)
     if grid is not None:
-        gpos = np.asarray(grid, int) - p.last_idx  # months simulated up to each grid month
+        gpos = np.searchsorted(months, np.asarray(grid, int), side="right")
         split_rng = _stream(seed, p.region_id, p.indicator_id, 3)
-    prev, total = 0, np.zeros(n_sims)
+    total = np.zeros(n_sims)
+    at_cut = {0: total}
+    for prev, q in itertools.pairwise(cuts):
+        seg = cum_s[q] - cum_s[prev]
+        seg2 = float(cum_s2[q] - cum_s2[prev])
+        amount, count = _draw_amount(p, level(int(years[prev])), float(seg), seg2, rng)
+        if grid is not None:
+            inside = np.flatnonzero((gpos > prev) & (gpos < q))
+            if len(inside):
+                # months inside a stretch: the first PATH_SIMS draws (NaN beyond them)
+                n = min(n_sims, PATH_SIMS)
+                c = None if count is None else _head(count, n)
+                within = _split(p, amount[:n], c, sm[prev:q], split_rng)
+                paths[inside, :n] = total[None, :n] + within[gpos[inside] - prev - 1]
+                paths[inside, n:] = np.nan
+            paths[gpos == q] = total + amount  # exactly the check point's draw
+        total = total + amount
+        at_cut[q] = total
     for k, q in enumerate(pos):
-        if q > prev:
-            seg = cum_s[q] - cum_s[prev]
-            seg2 = float(cum_s2[q] - cum_s2[prev])
-            amount, count = _draw_amount(p, level(months[prev] // 12), float(seg), seg2, rng)
-            if grid is not None:
-                inside = np.flatnonzero((gpos > prev) & (gpos < q))
-                if len(inside):
-                    # months inside a stretch: the first PATH_SIMS draws (NaN beyond them)
-                    n = min(n_sims, PATH_SIMS)
-                    c = None if count is None else _head(count, n)
-                    within = _split(p, amount[:n], c, sm[prev:q], split_rng)
-                    paths[inside, :n] = total[None, :n] + within[gpos[inside] - prev - 1]
-                    paths[inside, n:] = np.nan
-                paths[gpos == q] = total + amount  # exactly the check point's draw
-            total = total + amount
-            prev = q
-        out[k] = total
+        out[k] = at_cut[int(q)]
     if scenario is not None and scenario.pipeline:
         add_pipeline(out, cps, scenario, p.region_id, p.indicator_id, as_of_idx, seed, p.last_idx)
         if grid is not None:
@@ -547,7 +585,26 @@ _ROW_COLUMNS = (
     "assumed",
     "illustrative",
     "scenario",
+    "last_reported",
+    "unreported",
+    "reporters",
 )
+
+#: not_forecast table: the targets whose windows hold months of no data (docs/data-contracts.md)
+NOT_FORECAST_COLUMNS = [
+    *TARGET_KEY, "target", "actual_known", "missing", "missing_en", "as_of", "scenario",
+]  # fmt: skip
+
+
+def _not_forecast_row(fitted, x, region, ind, k, wc, name) -> dict:
+    plan, ys, ye, level, target, _ = x
+    zh, en = missing_text(wc.missing, fitted.reg)
+    return {
+        "plan_id": plan, "region_id": region, "indicator_id": ind, "year_start": ys,
+        "year_end": ye, "level": level, "target": target,
+        "actual_known": _actual(fitted, k, ys * 12, ye * 12 + 11), "missing": zh,
+        "missing_en": en, "as_of": fitted.as_of, "scenario": name,
+    }  # fmt: skip
 
 
 def simulate_attainment(
@@ -592,8 +649,9 @@ def simulate_tables(
 
 
 def _simulate(
-    fitted, targets, scenario, n_sims, seed, rag_thresholds, params, with_paths, only=None
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+    fitted, targets, scenario, n_sims, seed, rag_thresholds, params, with_paths, only=None,
+    nf_out: list | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
     sc = as_scenario(scenario)
     t = prepare_targets(apply_target_overrides(prepare_targets(targets), sc))
     if params is None:
@@ -601,6 +659,7 @@ def _simulate(
     name = sc.name if sc is not None else "baseline"
     cols_out: dict[str, list] = {c: [] for c in _ROW_COLUMNS}
     traj_out: list[pd.DataFrame] | None = [] if with_paths else None
+    nf_out = [] if nf_out is None else nf_out
     for plan, tp in t.groupby("plan_id", sort=True):
         if only is not None and str(plan) != only[0]:
             continue
@@ -608,7 +667,7 @@ def _simulate(
         if pf is not None:
             _simulate_plan(
                 pf.fitted, pf.params, tp, sc, name, n_sims, seed, cols_out, traj_out,
-                None if only is None else only[1:],
+                None if only is None else only[1:], nf_out,
             )  # fmt: skip
     att = _attainment_frame(cols_out, rag_thresholds)
     if traj_out is None:
@@ -618,6 +677,27 @@ def _simulate(
         return att, pd.DataFrame(columns=TRAJECTORY_COLUMNS)
     traj = traj.sort_values([*TARGET_KEY, "month"], kind="stable").reset_index(drop=True)
     return att, traj[TRAJECTORY_COLUMNS]
+
+
+def simulate_all(
+    fitted: Fitted,
+    targets: pd.DataFrame,
+    *,
+    scenario: Scenario | dict | str | None = None,
+    n_sims: int = 10_000,
+    seed: int = 0,
+    rag_thresholds: RagThresholds = RAG,
+    params: dict | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(attainment, trajectories, not_forecast): :func:`simulate_tables` and the targets the
+    data do not cover (:data:`NOT_FORECAST_COLUMNS`: a window with years some of its region's
+    series have no data for, :mod:`.coverage`)."""
+    nf: list[dict] = []
+    att, traj = _simulate(
+        fitted, targets, scenario, n_sims, seed, rag_thresholds, params, True, nf_out=nf
+    )
+    table = pd.DataFrame(nf, columns=NOT_FORECAST_COLUMNS).sort_values(TARGET_KEY)
+    return att, traj, table.reset_index(drop=True)
 
 
 def _simulate_plan(
@@ -631,6 +711,7 @@ def _simulate_plan(
     cols_out: dict[str, list],
     traj_out: list[pd.DataFrame] | None = None,
     only: tuple[str, str] | None = None,
+    nf_out: list | None = None,
 ) -> None:
     """Append the attainment rows of one plan's targets ``t`` to ``cols_out`` and, with
     ``traj_out``, their monthly running totals (one frame per series) to ``traj_out``.
@@ -682,9 +763,26 @@ def _simulate_plan(
         grid = None if traj_out is None else np.arange(int(cps[0]), int(cps[-1]) + 1)
         season = fitted.pooled[ind].season
         cache: dict[str, tuple] = {}
+        cover: dict[str, SeriesCoverage] = {}
         for region in sorted(regs):
-            tg = groups[(region, ind)]
             k = fitted.row(region, ind)
+            leaves = list(_family(fitted, region, ind))
+            for lf in leaves:
+                if lf not in cover:
+                    cover[lf] = series_coverage(fitted, fitted.row(lf, ind))
+            # the targets the data cover; the others are listed as not forecast
+            tg, wins = [], []
+            for x in groups[(region, ind)]:
+                plan, ys, ye, level, target, assumed = x
+                wc = window(fitted, leaves, ind, region, ys * 12, ye * 12 + 11, cover)
+                if wc.missing:
+                    if nf_out is not None:
+                        nf_out.append(_not_forecast_row(fitted, x, region, ind, k, wc, name))
+                else:
+                    tg.append(x)
+                    wins.append(wc)
+            if not tg:
+                continue
             drawn = family_draws(
                 fitted, params, region, ind, cps, sc, n_sims, seed, cache=cache, grid=grid
             )
@@ -694,7 +792,6 @@ def _simulate_plan(
             method = (
                 methods[0] if len(set(methods)) == 1 else "mixed:" + "|".join(sorted(set(methods)))
             )
-            leaves = _family(fitted, region, ind)
             if len(leaves) > 1 or leaves[0] != region:
                 method = f"sum of {len(leaves)} sub-regions: {method}"
             trailing = float(trailing_all[k])
@@ -709,16 +806,20 @@ def _simulate_plan(
             p_meet = (proj >= (tv - 1e-9 * np.maximum(1.0, np.abs(tv)))[:, None]).mean(1)
             qs = _quantiles(proj, (0.1, 0.5, 0.9))
             for j, (plan, ys, ye, level, target, assumed) in enumerate(tg):
+                wc = wins[j]
                 w0, w1 = ys * 12, ye * 12 + 11
                 actual = float(actuals[j])
                 n_total = w1 - w0 + 1
-                elapsed = int(np.clip(a_idx - w0 + 1, 0, n_total))
-                months_left = max(w1 - a_idx, 0)
+                # the months still to come: after the last report, and the gaps (a month
+                # nobody reported is not a month gone by with nothing done)
+                months_left = wc.months_left
+                elapsed = n_total - months_left
                 gap = max(target - actual, 0.0)
                 required = gap / months_left if months_left > 0 else gap
                 observed = actual / elapsed if elapsed > 0 else trailing
                 pace_ratio = observed / required if required > 0 else np.inf
-                share = seasonal_share(season, w0, w1, a_idx)
+                wm = season[np.arange(w0, w1 + 1) % 12]
+                share = float((wm * (1.0 - wc.to_come)).sum() / wm.sum()) if wm.sum() > 0 else 0.0
                 if share > 0:
                     seas_proj = actual / share
                 else:
@@ -738,7 +839,7 @@ def _simulate_plan(
                     float(qs[2, j]),
                     float(required),
                     fitted.as_of,
-                    months_left,
+                    round(months_left, 6),
                     actual / target if target > 0 else 1.0,
                     elapsed / n_total,
                     float(pace_ratio),
@@ -747,6 +848,9 @@ def _simulate_plan(
                     assumed,
                     bool(illus_all[k]),
                     name,
+                    month_label(min(wc.last_reported, a_idx)),
+                    len(wc.unreported),
+                    len(leaves),
                 )
                 for c, v in zip(_ROW_COLUMNS, row, strict=True):
                     cols_out[c].append(v)
@@ -771,10 +875,10 @@ def _paths_frame(
     a_idx = fitted.as_of_idx
     last = min(int(fitted.series.loc[k, "last_idx"]), a_idx)
     # before the earliest month any leaf simulates, every draw is the actual running total
-    lasts = [
-        params[(lf, ind)].last_idx for lf in _family(fitted, region, ind) if (lf, ind) in params
+    firsts = [
+        params[(lf, ind)].first_drawn for lf in _family(fitted, region, ind) if (lf, ind) in params
     ]
-    first_sim = min(lasts, default=a_idx) + 1
+    first_sim = min(firsts, default=a_idx + 1)
     g0 = int(grid[0])
     cols: dict[str, list] = {c: [] for c in TRAJECTORY_COLUMNS}
     windows: dict[tuple[int, int], tuple[np.ndarray, ...]] = {}
@@ -833,6 +937,9 @@ def _attainment_frame(cols_out: dict[str, list], rag_thresholds: RagThresholds) 
         "assumed",
         "illustrative",
         "scenario",
+        "last_reported",
+        "unreported",
+        "reporters",
     ]
     if not cols_out["plan_id"]:
         return pd.DataFrame(columns=cols)

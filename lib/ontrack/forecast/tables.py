@@ -23,7 +23,6 @@ validates them. ``ontrack forecast`` writes the project's tables to data/process
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import subprocess
@@ -42,11 +41,13 @@ from ..registry import Registry
 from ..schema import ATTAINMENT_TABLE, PROGRESS, TRAJECTORIES, validate
 from .model import default_registry, fit, parse_as_of, plan_inputs
 from .scenario import Scenario, as_scenario, check_scenario
-from .simulate import PATH_SIMS, simulate_tables
+from .simulate import NOT_FORECAST_COLUMNS as NF_COLUMNS
+from .simulate import PATH_SIMS, simulate_all, simulate_tables
 from .verdicts import RAG, RagThresholds
 
 ATTAINMENT_CSV = "attainment.csv"
 TRAJECTORIES_CSV = "trajectories.csv"
+NOT_FORECAST_CSV = "not_forecast.csv"
 HISTORY_CSV = "history.csv"
 FORECAST_JSON = "forecast.json"
 #: version of the folder's layout (forecast.json "format")
@@ -65,6 +66,8 @@ class ForecastTables:
     trajectories: pd.DataFrame
     meta: dict[str, Any] = field(default_factory=dict)
     history: pd.DataFrame | None = None  # history.csv (None: a folder written without it)
+    #: not_forecast.csv: targets whose windows hold years without data (empty: none)
+    not_forecast: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=NF_COLUMNS))
 
     def as_of(self, plan_id: str) -> str | None:
         """The month a plan was forecast as of ('latest' resolved on the plan's own progress)."""
@@ -77,37 +80,18 @@ class ForecastTables:
         h = self.history
         if h is not None:
             h = h[h["plan_id"] == plan_id].reset_index(drop=True)
-        return ForecastTables(a, t, self.meta, h)
+        nf = self.not_forecast[self.not_forecast["plan_id"] == plan_id].reset_index(drop=True)
+        return ForecastTables(a, t, self.meta, h, nf)
 
 
 # ---------------------------------------------------------------------------- code version
-#: The code the forecast's numbers depend on (relative to the ontrack package).
-FINGERPRINT_PARTS = ("__init__.py", "registry.py", "schema.py", "forecast")
+def code_fingerprint(extra: tuple[Path, ...] = ()) -> str:
+    """The fingerprint of the code the tables depend on: every file of the installed ontrack
+    package and the versions of its libraries (:func:`ontrack.stamps.code_fingerprint`), and
+    the ``extra`` files (a project's own briefing notebook)."""
+    from ..stamps import code_fingerprint as fp
 
-
-def code_fingerprint(
-    parts: tuple[str, ...] = FINGERPRINT_PARTS, extra: tuple[Path, ...] = ()
-) -> str:
-    """sha256 (12 hex digits) over the package files ``parts`` (folders: their .py, .j2, .css
-    and .json files) and the ``extra`` files."""
-    pkg = Path(__file__).resolve().parents[1]
-    files: list[Path] = []
-    for part in parts:
-        p = pkg / part
-        if p.is_file():
-            files.append(p)
-        elif p.is_dir():
-            files += sorted(
-                f
-                for f in p.rglob("*")
-                if f.is_file() and f.suffix in {".py", ".j2", ".css", ".json"}
-            )
-    h = hashlib.sha256()
-    for p in [*files, *extra]:
-        if p.is_file():
-            h.update(p.name.encode())
-            h.update(p.read_bytes())
-    return h.hexdigest()[:12]
+    return fp(extra)
 
 
 def _git_hash() -> str:
@@ -128,14 +112,12 @@ def _git_hash() -> str:
     return out.stdout.strip() if out.returncode == 0 else ""
 
 
-def code_version(
-    parts: tuple[str, ...] = FINGERPRINT_PARTS, extra: tuple[Path, ...] = ()
-) -> dict[str, str]:
-    """ontrack version, git short hash (if a checkout) and the fingerprint of ``parts``."""
+def code_version(extra: tuple[Path, ...] = ()) -> dict[str, str]:
+    """ontrack version, git short hash (if a checkout) and the code's fingerprint."""
     return {
         "version": __version__,
         "git": _git_hash(),
-        "fingerprint": code_fingerprint(parts, extra),
+        "fingerprint": code_fingerprint(extra),
     }
 
 
@@ -177,7 +159,7 @@ def compute(
             source=Path(scenario).name if isinstance(scenario, (str, Path)) else sc.name,
         )
     fitted = fit(progress, as_of, reg=reg)
-    att, traj = simulate_tables(
+    att, traj, nf = simulate_all(
         fitted,
         targets,
         scenario=sc,
@@ -217,7 +199,7 @@ def compute(
             current=base,
             rag_thresholds=rag_thresholds,
         )
-    return ForecastTables(att, traj, meta, hist)
+    return ForecastTables(att, traj, meta, hist, nf)
 
 
 def write(tables: ForecastTables, folder: str | Path) -> dict[str, Path]:
@@ -227,6 +209,7 @@ def write(tables: ForecastTables, folder: str | Path) -> dict[str, Path]:
     out = {
         ATTAINMENT_CSV: write_csv(tables.attainment, folder / ATTAINMENT_CSV),
         TRAJECTORIES_CSV: write_csv(tables.trajectories, folder / TRAJECTORIES_CSV),
+        NOT_FORECAST_CSV: write_csv(tables.not_forecast, folder / NOT_FORECAST_CSV),
     }
     if tables.history is not None:
         out[HISTORY_CSV] = write_csv(tables.history, folder / HISTORY_CSV)
@@ -283,7 +266,38 @@ def read(folder: str | Path) -> ForecastTables:
                 df[col] = df[col].astype(str).str.lower().isin(["true", "1", "yes"])
         frames[name] = validate(df, schema)
     hist = read_history(folder, recorded) if HISTORY_CSV in recorded else None
-    return ForecastTables(frames[ATTAINMENT_CSV], frames[TRAJECTORIES_CSV], meta, hist)
+    return ForecastTables(
+        frames[ATTAINMENT_CSV], frames[TRAJECTORIES_CSV], meta, hist, read_not_forecast(folder)
+    )
+
+
+def read_not_forecast(folder: str | Path) -> pd.DataFrame:
+    """A folder's not_forecast.csv, checked against its forecast.json (empty when the folder
+    has none)."""
+    folder = Path(folder)
+    path = folder / NOT_FORECAST_CSV
+    recorded = (read_meta(folder).get("outputs") or {}).get(NOT_FORECAST_CSV)
+    if recorded is None:
+        return pd.DataFrame(columns=NF_COLUMNS)
+    if recorded != sha256(path) if path.is_file() else True:
+        raise InputError(
+            str(path),
+            f"missing or does not match the checksum in {FORECAST_JSON}",
+            "run `ontrack forecast` again",
+        )
+    try:
+        df = read_csv(path, dtype={**_STR, "as_of": str, "scenario": str, "missing": str},
+                      keep_default_na=False)  # fmt: skip
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise InputError(str(path), f"unreadable ({exc})") from None
+    missing = set(NF_COLUMNS) - set(df.columns)
+    if missing:
+        raise InputError(str(path), f"missing column(s) {sorted(missing)}")
+    for c in ("year_start", "year_end"):
+        df[c] = pd.to_numeric(df[c]).astype(int)
+    for c in ("target", "actual_known"):
+        df[c] = pd.to_numeric(df[c]).astype(float)
+    return df[NF_COLUMNS]
 
 
 def staleness(folder: str | Path, parameters: dict[str, Any], inputs: dict[str, str]) -> str | None:
@@ -312,6 +326,7 @@ def staleness(folder: str | Path, parameters: dict[str, Any], inputs: dict[str, 
         ATTAINMENT_CSV,
         TRAJECTORIES_CSV,
         *([HISTORY_CSV] if HISTORY_CSV in outputs else []),
+        *([NOT_FORECAST_CSV] if NOT_FORECAST_CSV in outputs else []),
     ):
         path = folder / name
         if not path.is_file():
@@ -435,22 +450,14 @@ def check_plans_as_of(
 
 
 def build_missing_inputs(project: Project) -> list[str]:
-    """Build the targets and progress tables of a project where they are missing, as
-    ``ontrack targets`` and ``ontrack ingest`` (no arguments) would, from its data/raw: so that
-    ``ontrack init x --example && cd x && ontrack render`` works. Tables that exist are left as
-    they are. Returns the tables built (paths in the project)."""
-    built: list[str] = []
-    if not project.targets_csv.is_file():
-        from ..targets import load_targets
+    """Build the targets and progress tables of a project where they are missing or out of
+    date (a plan folder, a report, the indicators, ontrack or a library changed since they were
+    made: :mod:`ontrack.stamps`), as ``ontrack targets`` and ``ontrack ingest`` (no arguments)
+    would, from its data/raw. Returns the tables built (paths in the project)."""
+    from ..build import ensure_tables
+    from ..stamps import outputs
 
-        load_targets(project)  # builds and writes targets.csv and the quality report
-        built.append(project.relative(project.targets_csv))
-    if not project.progress_csv.is_file():
-        from ..progress.record import ingest
-
-        ingest(project)  # the whole record; no values read is an error, nothing written
-        built.append(project.relative(project.progress_csv))
-    return built
+    return [project.relative(outputs(project, t)[0]) for t, _ in ensure_tables(project)]
 
 
 def resolve_scenario(scenario: str | Path | None, project: Project | None = None) -> Path | None:

@@ -1,0 +1,152 @@
+"""What the data cover: per series, which months are known, which are still to come, and which
+have no data at all; per target, whether it can be forecast and over how many months the rest
+must come.
+
+A month of a series is **known** when a progress row covers it. The others are
+
+* **still to come** (drawn by the simulation, counted in the pace still required): every month
+  after the series' last complete report (a report up to a day of its month, 截至12月5日,
+  leaves the rest of that month to come), and every month between its first year's January and
+  that report that no row covers (a gap: an office that skipped a month and has not sent a
+  running total covering it yet);
+* **no data** (never drawn, never zero): the months of years before the series' first report
+  (a plan whose offices start reporting in 2026 has no 2025), and for a township the months
+  only its county's own figure covers (the county's year-end table for a year its townships
+  did not report: the county's target counts it, the township's cannot).
+
+A target is forecast when none of its region's series (itself, or every township summed into
+it) has months of no data in its window that its region's own figures do not give; otherwise
+it is listed as not forecast, with the series and years missing (:func:`window`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .model import Fitted
+
+
+@dataclass
+class SeriesCoverage:
+    """One leaf series: ``gaps`` (month indices up to ``last_idx`` to draw), ``blocked``
+    (months only an ancestor's own figure covers: never drawn), ``data_from`` (the first month
+    of its first year with data), ``last_idx`` (its last complete month) and ``last_frac`` (the
+    share of the month after it already reported, 截至 a day)."""
+
+    gaps: np.ndarray
+    blocked: np.ndarray
+    data_from: int
+    last_idx: int
+    last_frac: float
+    #: the ancestors whose own figures cover ``blocked``, month → ancestor region
+    blocked_by: dict[int, str] = field(default_factory=dict)
+    #: no month known at all (a series expected without reports)
+    never: bool = False
+
+    def drawn(self, w0: int, w1: int) -> np.ndarray:
+        """Weights of months ``w0..w1`` still to come (1; the rest of a part-month; 0 known or no
+        data)."""
+        months = np.arange(w0, w1 + 1)
+        w = ((months > self.last_idx) | np.isin(months, self.gaps)).astype(float)
+        w[months < self.data_from] = 0.0
+        w[np.isin(months, self.blocked)] = 0.0
+        if self.last_frac > 0:
+            w[months == self.last_idx + 1] *= 1.0 - self.last_frac
+        return w
+
+
+def series_coverage(fitted: Fitted, k: int) -> SeriesCoverage:
+    """The coverage of series ``k`` of ``fitted`` (a leaf; see the module docstring)."""
+    s = fitted.series
+    region, ind = str(s.at[k, "region_id"]), str(s.at[k, "indicator_id"])
+    T = fitted.values.shape[1]
+    months = fitted.start_idx + np.arange(T)
+    known = fitted.known[k] if fitted.known is not None else fitted.reported[k]
+    blocked = np.zeros(T, bool)
+    by: dict[int, str] = {}
+    if fitted.own is not None:
+        for a in fitted.reg.ancestors(region):
+            j = fitted.row(a, ind)
+            if j is not None:
+                hit = fitted.own[j] & ~known & ~blocked
+                for m in months[hit]:
+                    by[int(m)] = a
+                blocked |= hit
+    data_from = int(s.at[k, "data_from"]) if "data_from" in s else int(months[0])
+    last_idx = int(s.at[k, "last_idx"])
+    last_frac = float(s.at[k, "last_frac"]) if "last_frac" in s else 0.0
+    gaps = months[~known & ~blocked & (months >= data_from) & (months <= last_idx)]
+    return SeriesCoverage(
+        gaps, months[blocked], data_from, last_idx, last_frac, by, never=not known.any()
+    )
+
+
+@dataclass
+class WindowCoverage:
+    """A target window of a region (its series, or the townships summed into it)."""
+
+    to_come: np.ndarray  # weight of each window month still to come (max over the leaves)
+    missing: dict[str, list[int]]  # leaf → years of the window with no data
+    last_reported: int  # the last month every leaf has complete data for
+    unreported: list[str]  # leaves without data for the as-of month
+
+    @property
+    def months_left(self) -> float:
+        return float(self.to_come.sum())
+
+
+def window(
+    fitted: Fitted,
+    leaves: list[str],
+    ind: str,
+    region: str,
+    w0: int,
+    w1: int,
+    cover: dict[str, SeriesCoverage],
+) -> WindowCoverage:
+    """The coverage of months ``w0..w1`` for ``region`` summed from ``leaves`` (``cover``: their
+    :class:`SeriesCoverage`). A leaf's blocked months count as data when the ancestor whose own
+    figure covers them is ``region`` or lies below it."""
+    a_idx = fitted.as_of_idx
+    months = np.arange(w0, w1 + 1)
+    to_come = np.zeros(len(months))
+    missing: dict[str, list[int]] = {}
+    lasts, unreported = [], []
+    for leaf in leaves:
+        c = cover[leaf]
+        to_come = np.maximum(to_come, c.drawn(w0, w1))
+        past = months[months <= a_idx]
+        inside = {region, *_below(fitted, region, leaf)}
+        ok_blocked = {m for m, a in c.blocked_by.items() if a in inside}
+        bad = past[(past < c.data_from) & ~np.isin(past, list(ok_blocked))]
+        bad = np.union1d(bad, [m for m in c.blocked if m not in ok_blocked and w0 <= m <= w1])
+        if c.never and leaf == region:  # its own target: no report at all, nothing to go on
+            bad = np.union1d(bad, past)
+        if len(bad):
+            missing[leaf] = sorted({int(m) // 12 for m in bad})
+        lasts.append(c.last_idx)
+        partial = c.last_idx == a_idx - 1 and c.last_frac > 0  # 截至 a day of the as-of month
+        if c.last_idx < a_idx and not partial:
+            unreported.append(leaf)
+    return WindowCoverage(to_come, missing, min(lasts, default=a_idx), unreported)
+
+
+def _below(fitted: Fitted, region: str, leaf: str) -> list[str]:
+    """The regions between ``leaf`` and ``region`` (ancestors of the leaf below ``region``)."""
+    out = []
+    for a in fitted.reg.ancestors(leaf):
+        if a == region:
+            break
+        out.append(a)
+    return out
+
+
+def missing_text(missing: dict[str, list[int]], reg) -> tuple[str, str]:
+    """'鳌江镇 2025年；水头镇 2025年' and its English, for a target not forecast."""
+    zh = "；".join(
+        f"{reg.region_name(r)} {'、'.join(f'{y}年' for y in ys)}" for r, ys in missing.items()
+    )
+    en = "; ".join(f"{r} {', '.join(str(y) for y in ys)}" for r, ys in missing.items())
+    return zh, en
