@@ -14,7 +14,9 @@ them into HTML. Rules, so that they can be checked by hand:
   expected them to add (its median running total at the as-of month − the running total then).
   With last month's published tables (``previous``), ``revised_from`` is the running total they
   had for the previous month where today's data give another one (a revised figure), and
-  ``target_from`` the target they had where it has changed.
+  ``target_from`` the target they had where it has changed (目标调整). ``unreported`` of the
+  ``reporters`` (the region, or the townships summed into it) have sent nothing for the as-of
+  month: what they did is not "nothing added" but not known yet (本月未报).
 * **Where it is slipping** (:func:`shortfalls`): for each yearly baseline target of the plan's
   region in the as-of year, each township's expected shortfall max(target − median projection,
   0) (targets of 0 are left out), ranked; ``share`` is its part of the townships' summed
@@ -22,7 +24,8 @@ them into HTML. Rules, so that they can be checked by hand:
 * **The plan's targets** (:func:`plan_overview`): every target row of the region, by period:
   ``closed`` (the window ended before the as-of year: met or not from the attainment row),
   ``current`` (the window includes it: the probability), ``future`` (not started), ``stock``
-  (a stock target, not forecast), ``no_data`` (no progress for it).
+  (a stock target, not forecast), ``no_data`` (no progress for it), ``not_covered`` (years of
+  its window without data: not_forecast.csv, never 0 achieved).
 * **Scenario against baseline** (:func:`scenario_vs_baseline`): the scenario's attainment rows
   against the baseline's as of the same month (history.csv's row for the as-of month).
 """
@@ -75,7 +78,8 @@ def month_changes(
     the module docstring); empty when history.csv has no row for the previous month. Sorted by
     the size of the change, status changes first."""
     cols = [*TARGET_KEY, "target", "p_prev", "p_now", "delta_pp", "rag_prev", "rag_now",
-            "actual_prev", "added", "expected", "revised_from", "target_from"]  # fmt: skip
+            "actual_prev", "added", "expected", "revised_from", "target_from", "unreported",
+            "reporters"]  # fmt: skip
     now = active_rows(att, region, as_of)
     if history is None or history.empty or now.empty:
         return pd.DataFrame(columns=cols)
@@ -120,6 +124,9 @@ def month_changes(
                 "expected": expected,
                 "revised_from": revised_from,
                 "target_from": target_from,
+                # offices (the region, or its townships) without data for the as-of month
+                "unreported": int(r.get("unreported", 0) or 0),
+                "reporters": int(r.get("reporters", 1) or 1),
             }
         )
     out = pd.DataFrame(rows, columns=cols)
@@ -207,17 +214,24 @@ def _is_stock(v) -> bool:
 
 
 def plan_overview(
-    targets: pd.DataFrame, att: pd.DataFrame, region: str, as_of: str
+    targets: pd.DataFrame,
+    att: pd.DataFrame,
+    region: str,
+    as_of: str,
+    not_forecast: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Every target row of the region in the plan (all years), with its state as of the as-of
     month (see the module docstring): the key, target, state, met (closed windows), actual,
-    p_meet and rag where forecast."""
-    cols = [*TARGET_KEY, "target", "state", "met", "actual", "p_meet", "rag", "stock"]
+    p_meet and rag where forecast; ``missing`` (years without data, from not_forecast.csv) for
+    a target the data do not cover."""
+    cols = [*TARGET_KEY, "target", "state", "met", "actual", "p_meet", "rag", "stock",
+            "missing"]  # fmt: skip
     if targets is None or targets.empty:
         return pd.DataFrame(columns=cols)
     t = targets[targets["region_id"] == region]
     y = int(as_of[:4])
     a = _by_key(att[att["region_id"] == region])
+    nf = {} if not_forecast is None else _by_key(not_forecast[not_forecast["region_id"] == region])
     rows = []
     for k, r in zip(_key(t), t.to_dict("records"), strict=True):
         stock = _is_stock(r.get("measure", "flow"))
@@ -225,12 +239,14 @@ def plan_overview(
         value = float(r["value"]) if "value" in r else float(r["target"])
         row = {c: r[c] for c in TARGET_KEY}
         row.update(target=value, met=None, actual=float("nan"), p_meet=float("nan"))
-        row.update(rag="", stock=stock)
+        row.update(rag="", stock=stock, missing=nf[k]["missing"] if k in nf else "")
         have = k in a
         if stock:
             row["state"] = "stock"
         elif ys > y:
             row["state"] = "future"
+        elif k in nf:
+            row["state"] = "not_covered"
         elif not have:
             row["state"] = "no_data"
         else:

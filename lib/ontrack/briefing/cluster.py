@@ -174,7 +174,8 @@ def remote_render(bundle: dict, job: dict, client_code: str) -> dict:
     if here != client_code:
         error = (
             f"worker {worker.address} has other briefing code (fingerprint {here}, "
-            f"this machine {client_code}): install the same ontrack on every worker"
+            f"this machine {client_code}): install the same ontrack, with the same versions "
+            "of its libraries (pip install -c constraints.txt), on every worker"
         )
         return {"result": failed_result(job, error), "files": {}}
     root = plugin.project_for(bundle)

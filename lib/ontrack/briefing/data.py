@@ -65,6 +65,8 @@ class BriefingData:
     history: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: the previous month's published baseline attainment rows (None: no such folder)
     previous: pd.DataFrame | None = None
+    #: the plan's targets the data do not cover (not_forecast.csv: years without data)
+    not_forecast: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def illustrative(self) -> bool:
@@ -76,17 +78,12 @@ class BriefingData:
 
 
 # ---------------------------------------------------------------------------- code version
-#: The code a briefing's numbers and layout depend on (relative to the ontrack package). Other
-#: stages (plans, progress) reach the briefing only through their tables, whose checksums are
-#: inputs.
-FINGERPRINT_PARTS = ("__init__.py", "registry.py", "schema.py", "forecast", "briefing")
-
-
 def code_version(notebook: Path | None = None) -> dict[str, str]:
-    """ontrack version, git short hash (if any) and the fingerprint of the briefing's code and
-    notebook (edits elsewhere in the package do not make a report stale)."""
+    """ontrack version, git short hash (if any) and the fingerprint of the code a briefing
+    depends on: the whole installed package, the libraries' versions (fonts and charts come
+    from them too) and the notebook executed (:mod:`ontrack.stamps`)."""
     extra = (notebook,) if notebook is not None else ()
-    return ft.code_version(FINGERPRINT_PARTS, extra)
+    return ft.code_version(extra)
 
 
 def code_label(code: dict[str, str]) -> str:
@@ -117,8 +114,9 @@ def input_files(project: Project, folder: Path, scenario: str = "") -> dict[str,
         project.cleaning_log_csv,
     ]
     out = {project.relative(f): f for f in files}
-    if (folder / ft.HISTORY_CSV).is_file():
-        out[project.relative(folder / ft.HISTORY_CSV)] = folder / ft.HISTORY_CSV
+    for name in (ft.HISTORY_CSV, ft.NOT_FORECAST_CSV):
+        if (folder / name).is_file():
+            out[project.relative(folder / name)] = folder / name
     prev = previous_folder(project, folder)
     if prev is not None:
         out[project.relative(prev / ft.ATTAINMENT_CSV)] = prev / ft.ATTAINMENT_CSV
@@ -227,13 +225,16 @@ def missing_forecast(
 
 def _forecast_files(folder: Path) -> tuple[Path, ...]:
     """The files of a forecast folder that :func:`ft.read` reads (those that exist)."""
-    names = (ft.ATTAINMENT_CSV, ft.TRAJECTORIES_CSV, ft.FORECAST_JSON, ft.HISTORY_CSV)
+    names = (
+        ft.ATTAINMENT_CSV, ft.TRAJECTORIES_CSV, ft.FORECAST_JSON, ft.HISTORY_CSV,
+        ft.NOT_FORECAST_CSV,
+    )  # fmt: skip
     return tuple(folder / n for n in names if (folder / n).is_file())
 
 
 def _read_forecast(folder: Path) -> tuple:
     t = ft.read(folder)
-    return t.attainment, t.trajectories, t.meta, t.history
+    return t.attainment, t.trajectories, t.meta, t.history, t.not_forecast
 
 
 def load_briefing_data(
@@ -271,10 +272,10 @@ def load_briefing_data(
     if why:
         raise missing_forecast(project, folder, params, why)
     # plain tables in the cache (it outlives this module in a warm kernel), wrapped afresh here
-    att, traj, meta, hist = tablecache.cached(
+    att, traj, meta, hist, nf = tablecache.cached(
         "forecast", _forecast_files(folder), lambda: _read_forecast(folder)
     )
-    tables = ft.ForecastTables(att, traj, meta, hist).plan(plan)
+    tables = ft.ForecastTables(att, traj, meta, hist, nf).plan(plan)
     plan_targets = targets[targets["plan_id"] == plan].reset_index(drop=True)
     regions = set(progress["region_id"].astype(str))
     members = plan_members(regions, targets, plan, reg)
@@ -301,4 +302,5 @@ def load_briefing_data(
         forecast=tables.meta,
         history=tables.history if tables.history is not None else pd.DataFrame(),
         previous=read_previous(previous_folder(project, folder), plan),
+        not_forecast=tables.not_forecast,
     )

@@ -53,11 +53,13 @@ log = logging.getLogger("ontrack.engine")
 
 KERNEL = "python3"
 
-#: The watchdog: reads "pgid N" / "path P" lines until its stdin closes (its parent is gone, or
-#: says "done" first), then ends those process groups and removes those folders.
+#: The watchdog: reads "pgid N" / "path P" / "sweep D" lines until its stdin closes (its parent
+#: is gone, or says "done" first), then ends those process groups, removes those folders and the
+#: half-written files (.NAME.*.tmp, fileio.atomic_path's) under D: the render lock keeps every
+#: other writer out of reports/ while a render runs.
 _REAPER = r"""
 import os, shutil, signal, sys, time
-groups, paths = set(), set()
+groups, paths, sweeps = set(), set(), set()
 for line in sys.stdin:
     kind, _, arg = line.rstrip("\n").partition(" ")
     if kind == "pgid":
@@ -68,9 +70,12 @@ for line in sys.stdin:
         paths.add(arg)
     elif kind == "-path":
         paths.discard(arg)
+    elif kind == "sweep":
+        sweeps.add(arg)
     elif kind == "done":
         groups.clear()
         paths.clear()
+        sweeps.clear()
         break
 for sig in (signal.SIGTERM, signal.SIGKILL):
     alive = False
@@ -87,6 +92,14 @@ for _ in range(2):
         shutil.rmtree(p, ignore_errors=True)
     if paths:
         time.sleep(0.3)
+for d in sweeps:
+    for root, _, files in os.walk(d):
+        for f in files:
+            if f.startswith(".") and f.endswith(".tmp"):
+                try:
+                    os.unlink(os.path.join(root, f))
+                except OSError:
+                    pass
 """
 
 
@@ -133,6 +146,10 @@ class Reaper:
 
     def watch_path(self, path: str | os.PathLike) -> None:
         self._say(f"path {path}")
+
+    def sweep(self, folder: str | os.PathLike) -> None:
+        """Remove atomic writes' temporary files under ``folder`` if the parent dies."""
+        self._say(f"sweep {folder}")
 
     def close(self) -> None:
         """Everything is cleaned up: let the watchdog go without doing anything."""
@@ -291,6 +308,7 @@ class Engine:
         start_timeout: float = 120,
         reset_timeout: float = 60,
         on_event: Callable[[str], None] | None = None,
+        sweep: str | os.PathLike | None = None,
     ):
         self.slots = max(1, int(slots))
         self.pdf = pdf
@@ -299,6 +317,7 @@ class Engine:
         self.reset_timeout = reset_timeout
         self.on_event = on_event or (lambda msg: log.info(msg))
         self.tmp: Path | None = None
+        self.sweep = Path(sweep) if sweep is not None else None
         self._extra_tmp: list[Path] = []
         self.reaper: Reaper | None = None
         self.browser = None
@@ -324,6 +343,8 @@ class Engine:
         self.reaper = Reaper()
         self.tmp = Path(tempfile.mkdtemp(prefix="ontrack-run-"))
         self.reaper.watch_path(self.tmp)
+        if self.sweep is not None:
+            self.reaper.sweep(self.sweep)
         if self.pdf:
             from .browser import Browser, OneShot
 

@@ -97,6 +97,12 @@ def months_left(year_end: int, as_of: str) -> int:
     return (int(year_end) - int(as_of[:4])) * 12 + 12 - int(as_of[5:7])
 
 
+def fmt_months(n: float) -> str:
+    """Months still to come as a reader reads them: 2, or 0.8 when part of a month was
+    reported (截至 a day)."""
+    return str(round(n)) if abs(n - round(n)) < 1e-6 else f"{n:.1f}"
+
+
 def _unit(row: pd.Series, reg: Registry) -> str:
     if "unit" in row and isinstance(row["unit"], str):
         return row["unit"]
@@ -214,10 +220,17 @@ def _risk_sentences(r: pd.Series, as_of: str, lang: str, reg: Registry) -> list[
     period = period_label(int(r["year_start"]), int(r["year_end"]), lang)
     target, done, p = float(r["target"]), float(r["actual_to_date"]), float(r["p_meet"])
     share = done / target if target > 0 else 1.0
-    left = months_left(int(r["year_end"]), as_of)
-    elapsed = months_elapsed(int(r["year_start"]), as_of)
-    need = max(target - done, 0.0) / left if left > 0 else max(target - done, 0.0)
+    n_total = (int(r["year_end"]) - int(r["year_start"]) + 1) * 12
+    if "months_left" in r and not pd.isna(r["months_left"]):
+        # the months still to come: after the last report, and the months not reported
+        left = float(r["months_left"])
+        need = float(r["required_per_month"])
+    else:
+        left = months_left(int(r["year_end"]), as_of)
+        need = max(target - done, 0.0) / left if left > 0 else max(target - done, 0.0)
+    elapsed = n_total - left
     so_far = done / elapsed if elapsed > 0 else 0.0
+    left_zh = fmt_months(left)
     assumed = "assumed" in r and str(r["assumed"]).strip().lower() in ("true", "1", "yes")
     if lang == "zh":
         mark = "（假设的年度分解值，计划只给出三年累计目标）" if assumed else ""
@@ -229,11 +242,11 @@ def _risk_sentences(r: pd.Series, as_of: str, lang: str, reg: Registry) -> list[
             s3 = f"目标期已结束，尚差{fmt_unit(target - done, unit)}。"
         elif so_far > 0:
             s3 = (
-                f"要完成目标，剩余{left}个月平均每月需完成{fmt_unit(need, unit)}，"
+                f"要完成目标，剩余{left_zh}个月平均每月需完成{fmt_unit(need, unit)}，"
                 f"是此前月均（{fmt_unit(so_far, unit)}）的{fmt_times(need / so_far)}倍。"
             )
         else:
-            s3 = f"要完成目标，剩余{left}个月平均每月需完成{fmt_unit(need, unit)}，而此前尚无进展。"
+            s3 = f"要完成目标，剩余{left_zh}个月平均每月需完成{fmt_unit(need, unit)}，而此前尚无进展。"
         return [s2, s3]
     s2 = (
         f"The biggest risk is {ind}: the {period} target is {_fmt_unit(target, unit, 'en')}"
@@ -246,7 +259,7 @@ def _risk_sentences(r: pd.Series, as_of: str, lang: str, reg: Registry) -> list[
         s3 = f"The target period is over; {fmt_unit(target - done, unit, 'en')} short."
     else:
         need_s, so_far_s = fmt_unit(need, unit, "en"), fmt_unit(so_far, unit, "en")
-        months = "month" if left == 1 else f"{left} months"
+        months = "month" if left == 1 else f"{left_zh} months"
         s3 = f"To meet it, the remaining {months} must add {need_s} a month on average"
         if so_far > 0:
             s3 += f", {fmt_times(need / so_far)} times the monthly average so far ({so_far_s})."

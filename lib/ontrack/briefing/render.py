@@ -446,7 +446,7 @@ def run(args: argparse.Namespace) -> int:
 def _run(project: Project, raw: dict, formats: tuple[str, ...], force: bool, log) -> int:
     from .engine import Engine
 
-    engine = Engine(slots=1, pdf="pdf" in formats, on_event=log.detail)
+    engine = Engine(slots=1, pdf="pdf" in formats, on_event=log.detail, sweep=project.reports)
 
     def start_early(params: dict[str, Any]) -> None:
         """Start the kernel and the browser while the forecast is made sure of, unless the

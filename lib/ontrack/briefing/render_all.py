@@ -108,7 +108,9 @@ def render_all(
     from .engine import Engine
 
     with run_lock(project):
-        engine = Engine(slots=max(1, jobs), pdf="pdf" in formats, on_event=log.detail)
+        engine = Engine(
+            slots=max(1, jobs), pdf="pdf" in formats, on_event=log.detail, sweep=project.reports
+        )
         try:
             return _render_plans(
                 project,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..progress.status import reporting_status
 from . import changes, charts, narrative, tables
 from .data import BriefingData, code_label, load_briefing_data
 from .params import validate_params
@@ -150,7 +151,7 @@ class Briefing:
         """Every target of the region's plan rows across all years."""
         d = self.data
         return tables.overview_section(
-            changes.plan_overview(d.targets, d.attainment, self.region, d.as_of),
+            changes.plan_overview(d.targets, d.attainment, self.region, d.as_of, d.not_forecast),
             d.as_of,
             self.lang,
             self.reg,
@@ -181,7 +182,18 @@ class Briefing:
         RAG; those without progress data say so."""
         d = self.data
         return tables.targets_table(
-            d.attainment, self.region, d.as_of, self.lang, d.targets, self.reg
+            d.attainment, self.region, d.as_of, self.lang, d.targets, self.reg, d.not_forecast
+        )
+
+    def reporting(self) -> Html:
+        """报送情况: which offices have sent this month's figures and which not (未报), per
+        indicator, with the last month each has reported (for 催报)."""
+        d = self.data
+        return tables.reporting_section(
+            reporting_status(d.progress, d.targets, self.reg, self.region, d.as_of),
+            d.as_of,
+            self.lang,
+            self.reg,
         )
 
     def charts(self) -> Html:

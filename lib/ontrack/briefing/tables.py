@@ -145,10 +145,16 @@ def targets_table(
     lang: str,
     targets: pd.DataFrame | None = None,
     reg: Registry | None = None,
+    not_forecast: pd.DataFrame | None = None,
 ) -> Html:
     """Every target of the region for the as-of year: actual to date, projection, p_meet,
-    required monthly pace and RAG colour; a target without progress data says so instead."""
+    required monthly pace and RAG colour; a target without progress data says so instead, and
+    one with years of its window without data (not_forecast.csv) says which."""
     reg = reg or Registry()
+    nf: dict[tuple, str] = {}
+    if not_forecast is not None and len(not_forecast):
+        for _, x in not_forecast[not_forecast["region_id"] == region].iterrows():
+            nf[tuple(str(x[c]) for c in TARGET_KEY)] = str(x["missing"])
     forecast = active_rows(att, region, as_of).assign(_pending=False)
     pending = pending_targets(att, targets, region, as_of).assign(_pending=True)
     parts = [df for df in (forecast, pending) if not df.empty]
@@ -186,11 +192,13 @@ def targets_table(
             esc(fmt_num(r["target"])) + (_assumed_tag(lang) if assumed else ""),
         ]
         if r["_pending"]:
-            why = (
-                _t(lang, "存量目标，不作预测", "stock target, not forecast")
-                if _is_stock(r)
-                else _t(lang, "尚无进度数据", "no progress data yet")
-            )
+            key = tuple(str(r[c]) for c in TARGET_KEY)
+            if _is_stock(r):
+                why = _t(lang, "存量目标，不作预测", "stock target, not forecast")
+            elif key in nf:
+                why = no_data_words(nf[key], lang)
+            else:
+                why = _t(lang, "尚无进度数据", "no progress data yet")
             cells = [*head_cells, "—", "—", "—", f'<span class="note">{esc(why)}</span>', "—", "—"]
             cls = "pending"
         else:
@@ -842,9 +850,27 @@ def change_reasons(r, lang: str, reg: Registry, targets: pd.DataFrame | None = N
             )
         )
     added, expected = float(r["added"]), float(r["expected"])
+    unreported = int(r.get("unreported", 0) or 0) if hasattr(r, "get") else 0
+    reporters = int(r.get("reporters", 1) or 1) if hasattr(r, "get") else 1
+    if unreported and unreported >= reporters:
+        # nothing came in for the month: not "nothing added", not yet known (未报)
+        out.append(
+            _t(
+                lang,
+                "本月未报送数据，本月完成数尚不可知（按尚待报送计）",
+                "no report for this month yet: what it added is not known (counted as still to come)",
+            )
+        )
+        return out
     new = _t(lang, f"本月新增{amt(added)}", f"{amt(added)} added this month")
     if abs(added) < 1e-9:
         new = _t(lang, "本月无新增", "nothing added this month")
+    if unreported:
+        new += _t(
+            lang,
+            f"（{unreported}个下属区域本月未报，其数尚待报送）",
+            f" ({unreported} of the sub-regions have not reported this month yet)",
+        )
     if pd.isna(expected):
         out.append(new)
     else:
@@ -1004,6 +1030,16 @@ def slipping_section(
     return Html("".join(items))
 
 
+def no_data_words(missing: str, lang: str) -> str:
+    """A target the data do not cover: which years have no data, never '0 achieved'."""
+    m = str(missing or "").strip()
+    return _t(
+        lang,
+        f"无数据（{m}），无法判断" if m else "无数据，无法判断",
+        f"no data ({m}): cannot be assessed" if m else "no data: cannot be assessed",
+    )
+
+
 STATE_ZH = {"future": "未开始", "no_data": "尚无进度数据", "stock": "存量目标，不作预测"}
 STATE_EN = {
     "future": "not started",
@@ -1063,6 +1099,10 @@ def overview_section(
                         f"<br><span class='rag rag-{esc(r['rag'])}'>"
                         f"{_t(lang, '概率', 'P')} {esc(fmt_pct(r['p_meet'], prob=True))}</span>"
                     )
+            elif st == "not_covered":
+                val += (
+                    "<br><span class='note'>" + esc(no_data_words(r["missing"], lang)) + "</span>"
+                )
             else:
                 val += f"<br><span class='note'>{esc((STATE_ZH if lang == 'zh' else STATE_EN)[st])}</span>"
             cells.append(val)
@@ -1117,4 +1157,80 @@ def scenario_compare_section(
     thead = "".join(f"<th>{esc(h)}</th>" for h in head)
     return Html(
         f"<table class='compare cards'><thead><tr>{thead}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    )
+
+
+# ---------------------------------------------------------------------------- 报送情况
+def reporting_section(
+    status: pd.DataFrame, as_of: str, lang: str, reg: Registry | None = None
+) -> Html:
+    """报送情况: a sentence counting the reports of the as-of month that are in and those that
+    are not (未报, naming the offices), then one row per office and one column per indicator:
+    已报, or 未报 with the last month it reported (ontrack.progress.status)."""
+    reg = reg or Registry()
+    m = int(as_of[5:7])
+    if status.empty:
+        return Html(
+            "<p class='note'>"
+            + _t(lang, "没有需要报送的指标。", "No indicator is expected to be reported.")
+            + "</p>"
+        )
+    inds = list(dict.fromkeys(status["indicator_id"]))
+    order = {k: i for i, k in enumerate(reg.indicators)}
+    inds.sort(key=lambda i: order.get(i, len(order)))
+    missing = status[~status["reported"].astype(bool)]
+    n, k = len(status), len(missing)
+    if lang == "zh":
+        lead = f"{m}月应报{n}项（{status['region_id'].nunique()}个单位 × 指标），已报{n - k}项"
+        if k:
+            who = "、".join(
+                f"{reg.region_name(r)}（{'、'.join(reg.indicator_name(i) for i in g['indicator_id'])}）"
+                for r, g in missing.groupby("region_id", sort=False)
+            )
+            lead += f"，未报{k}项：{who}。未报的月份不计为0，按尚待报送处理。"
+        else:
+            lead += "，全部报齐。"
+    else:
+        lead = f"{n - k} of the {n} reports due for {month_label(as_of, 'en')} are in"
+        if k:
+            who = "; ".join(
+                f"{reg.region_name(r, 'en')} ({', '.join(reg.indicator_name(i, 'en') for i in g['indicator_id'])})"
+                for r, g in missing.groupby("region_id", sort=False)
+            )
+            lead += f"; missing: {who}. A month not reported counts as still to come, never as 0."
+        else:
+            lead += ": all in."
+    head = [_t(lang, "单位", "Office")] + [reg.indicator_name(i, lang) for i in inds]
+    body = []
+    for r, g in status.groupby("region_id", sort=False):
+        by = {x["indicator_id"]: x for _, x in g.iterrows()}
+        cells = [f"<b>{esc(reg.region_name(r, lang))}</b>"]
+        for i in inds:
+            x = by.get(i)
+            if x is None:
+                cells.append("<span class='note'>—</span>")
+                continue
+            last = str(x["last_month"])
+            day = int(x["through_day"] or 0)
+            if bool(x["reported"]):
+                word = _t(lang, "已报", "in") + (
+                    _t(lang, f"（截至{day}日）", f" (to day {day})") if day else ""
+                )
+                cells.append(f"<span class='rep-ok'>{esc(word)}</span>")
+            else:
+                since = (
+                    _t(lang, f"末次：{int(last[:4])}年{int(last[5:7])}月", f"last: {last}")
+                    if last
+                    else _t(lang, "从未报送", "never reported")
+                )
+                cells.append(
+                    f"<span class='rag rag-red'>{_t(lang, '未报', 'missing')}</span>"
+                    f"<br><span class='note'>{esc(since)}</span>"
+                )
+        body.append("<tr>" + _cells(cells, head) + "</tr>")
+    thead = "".join(f"<th>{esc(h)}</th>" for h in head)
+    return Html(
+        f"<p class='reporting-lead'>{esc(lead)}</p>"
+        f'<table class="reporting cards"><thead><tr>{thead}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>"
     )
