@@ -23,6 +23,10 @@ a list a maintainer extends by adding an office (a writer and the months it cove
   完成率, 戊镇 blank: it did not report then; the 合计 includes it), and the 汇总 of all
   townships' running totals for 1-6月 and 1-9月 (overlapping the townships' own reports).
 
+The plan changes too: :data:`TARGET_CHANGES` adjusts targets in the plan's targets.csv before
+a month's reports come in (the county raises 甲镇's 2026 firms target, and its own, before
+December's briefing).
+
 What the record must then say is worked out here from the cases alone (never from ontrack):
 :func:`expected_points` (the running totals every series' reports determine as of a month),
 :func:`unreported` (the offices that have sent nothing for the month), :func:`months_to_come`.
@@ -101,6 +105,35 @@ def _target(region, ind, ys, ye, value, unit) -> dict:
         "level": "baseline", "value": value, "unit": unit, "source": "江南县行动计划（测试）",
         "quote": f"{ys}-{ye} {ind} {value}",
     }  # fmt: skip
+
+
+#: as-of month → (region, indicator, year, change) made to the plan's targets.csv then
+TARGET_CHANGES = {12: [("R0201", "firms", 2026, 20.0), ("R0200", "firms", 2026, 20.0)]}
+
+
+def change_targets(root: Path, m: int) -> list[tuple[str, float, float]]:
+    """Apply :data:`TARGET_CHANGES` of month ``m`` to the plan's targets.csv; (region, old,
+    new) of each yearly target changed."""
+    path = root / "data" / "raw" / "plans" / PLAN / "targets.csv"
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    done = []
+    for region, ind, year, delta in TARGET_CHANGES.get(m, []):
+        for r in rows:
+            if (r["region_id"], r["indicator_id"], r["year_start"], r["year_end"]) == (
+                region,
+                ind,
+                str(year),
+                str(year),
+            ):
+                old = float(r["value"])
+                r["value"] = str(old + delta)
+                done.append((region, old, old + delta))
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(rows[0]))
+    w.writeheader()
+    w.writerows(rows)
+    path.write_text(buf.getvalue(), encoding="utf-8")
+    return done
 
 
 def write_plan(root: Path, tr) -> Path:

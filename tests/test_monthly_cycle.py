@@ -25,7 +25,7 @@ from ontrack.project import open_project
 
 pytestmark = [pytest.mark.slow]
 
-RENDER_MONTHS = (4, 8, 12)
+RENDER_MONTHS = (4, 8, 11, 12)
 
 
 def _today(m: int) -> dt.date:
@@ -77,9 +77,10 @@ def year(tmp_path_factory, monkeypatch_module):
                 "--out", str(root / "data" / "processed" / "template.xlsx")) == 0  # fmt: skip
     (root / "data" / "processed" / "template.xlsx").rename(out / mc.TEMPLATE)
     project = open_project(root)
-    results = {}
+    results, changed = {}, {}
     for m in range(1, 13):
         monkeypatch_module.setattr(checks, "current_date", lambda m=m: _today(m))
+        changed[m] = mc.change_targets(root, m)  # the plan adjusted: before this month's reports
         month_dir = out / f"{m:02d}"
         month_dir.mkdir()
         files = mc.sends(month_dir, m, tr)
@@ -106,7 +107,7 @@ def year(tmp_path_factory, monkeypatch_module):
                 encoding="utf-8"
             )
         results[m] = (progress, att, nf, status, html, log)
-    return tr, results
+    return tr, results, changed
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +122,7 @@ MONTHS = list(range(1, 13))
 
 @pytest.mark.parametrize("m", MONTHS)
 def test_every_known_running_total_and_nothing_unreported(year, m):
-    tr, results = year
+    tr, results, _ = year
     progress = results[m][0]
     want = mc.expected_points(m, tr)
     alone_want = mc.floating(m, tr)
@@ -156,7 +157,7 @@ def test_every_known_running_total_and_nothing_unreported(year, m):
 
 @pytest.mark.parametrize("m", MONTHS)
 def test_the_months_still_to_come_and_the_pace_they_need(year, m):
-    _, results = year
+    _, results, _ = year
     progress, att, nf = results[m][0], results[m][1], results[m][2]
     assert set(att.as_of) == {f"2026-{m:02d}"}
     yearly = att[(att.year_start == 2026) & (att.year_end == 2026) & (att.level == "baseline")]
@@ -188,7 +189,7 @@ def _known_total(progress, region, ind) -> float:
 def test_a_township_s_silence_is_never_a_zero_month(year):
     """As of April, 丙街道 has sent nothing for April: its April is unknown, the county's
     months to come count it, and its 2026 target's pace is over 9 months, not 8."""
-    tr, results = year
+    tr, results, _ = year
     progress, att = results[4][0], results[4][1]
     rows = progress[(progress.region_id == "R0203") & (progress.month == "2026-04")]
     assert rows.empty
@@ -204,7 +205,7 @@ def test_a_township_s_silence_is_never_a_zero_month(year):
 
 @pytest.mark.parametrize("m", MONTHS)
 def test_unreported_offices_are_named(year, m):
-    _, results = year
+    _, results, _ = year
     status = results[m][3]
     missing = {(r, i) for r, i, ok in zip(status.region_id, status.indicator_id, status.reported,
                                           strict=True) if not ok}  # fmt: skip
@@ -215,7 +216,7 @@ def test_unreported_offices_are_named(year, m):
 def test_years_without_data_are_not_counted_as_zero(year):
     """戊镇 reports from April 2026: until its 2025 opening figure (with May's report) the
     county's 2025 and 2025-2027 targets are not forecast (戊镇 2025年 has no data), never 0."""
-    tr, results = year
+    tr, results, _ = year
     for m in (1, 4):
         att, nf = results[m][1], results[m][2]
         county = att[att.region_id == mc.COUNTY[0]]
@@ -231,7 +232,7 @@ def test_years_without_data_are_not_counted_as_zero(year):
 
 
 def test_the_overlapping_summary_and_the_correction_are_flagged_not_refused(year):
-    tr, results = year
+    tr, results, _ = year
     log6, log7 = results[6][5], results[7][5]
     flags6 = log6[(log6.level == "flag") & (log6.region_id == "R0202")]
     # the county's 1-6月 (true) against 乙镇's own months (March's talent too low): later wins
@@ -247,7 +248,7 @@ def test_the_overlapping_summary_and_the_correction_are_flagged_not_refused(year
 
 
 def test_the_county_briefing_says_who_has_not_reported_and_what_it_takes(year):
-    _, results = year
+    _, results, _ = year
     for m in RENDER_MONTHS:
         html = results[m][4]
         text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
@@ -264,3 +265,16 @@ def test_the_county_briefing_says_who_has_not_reported_and_what_it_takes(year):
     text12 = re.sub(r"<[^>]+>", " ", results[12][4])
     assert "截至20日" in text12
     assert "目标期已结束" not in text12
+
+
+def test_a_target_changed_in_the_plan_reaches_the_next_briefing(year):
+    """The plan folder's targets.csv edited before December (no command run by hand): the
+    forecast uses the new targets, and 较上月变化 says 目标调整 with the old and new value."""
+    _, results, changed = year
+    (region, old, new) = next(c for c in changed[12] if c[0] == mc.COUNTY[0])
+    att = results[12][1]
+    row = att[(att.region_id == region) & (att.indicator_id == "firms") & (att.year_start == 2026)
+              & (att.year_end == 2026)].iloc[0]  # fmt: skip
+    assert row.target == new
+    text = re.sub(r"<[^>]+>", " ", results[12][4])
+    assert f"目标由{old:g}个调整为{new:g}个" in text

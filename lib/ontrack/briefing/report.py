@@ -67,9 +67,14 @@ class Briefing:
             p = self.reg.plans.get(d.plan)
             plan_name = str(((p.meta or {}).get("name_en") if p else "") or plan_name)
         title = self.title()
+        day = self._partial_day()
         sub = self._t(
-            f"数据截至{narrative.month_label(d.as_of)} · 依据《{plan_name}》",
-            f"Data as of {narrative.month_label(d.as_of, 'en')} · plan: {plan_name}",
+            f"数据截至{narrative.month_label(d.as_of)}"
+            + (f"（{int(d.as_of[5:7])}月部分单位数据截至{day}日）" if day else "")
+            + f" · 依据《{plan_name}》",
+            f"Data as of {narrative.month_label(d.as_of, 'en')}"
+            + (f" (some of it up to day {day})" if day else "")
+            + f" · plan: {plan_name}",
         )
         scen = ""
         if d.scenario:
@@ -109,6 +114,17 @@ class Briefing:
             f'<header class="cover"><h1>{esc(title)}</h1><p class="sub">{esc(sub)}</p>{banner}'
             f'{scen}<p class="headline">{esc(head)}</p></header>'
         )
+
+    def _partial_day(self) -> int:
+        """The day a report of the as-of month runs to when it stops before the month's end
+        (截至12月20日), for the region's own data; 0 when none does."""
+        p = self.data.progress
+        if "through_day" not in p.columns:
+            return 0
+        regions = set(self._regions())
+        rows = p[(p["month"].astype(str) == self.data.as_of) & p["region_id"].isin(regions)]
+        days = rows["through_day"].fillna(0).astype(int)
+        return int(days[days > 0].max()) if (days > 0).any() else 0
 
     def month_changes(self):
         """Changes since last month, of the baseline (a scenario briefing compares the baseline

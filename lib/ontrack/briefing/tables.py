@@ -866,11 +866,16 @@ def change_reasons(r, lang: str, reg: Registry, targets: pd.DataFrame | None = N
     if abs(added) < 1e-9:
         new = _t(lang, "本月无新增", "nothing added this month")
     if unreported:
-        new += _t(
-            lang,
-            f"（{unreported}个下属区域本月未报，其数尚待报送）",
-            f" ({unreported} of the sub-regions have not reported this month yet)",
+        # part of the month is still to come: no comparison with last month's expectation
+        out.append(
+            _t(
+                lang,
+                f"已报部分{new[2:]}（{unreported}个下属区域本月未报，其数尚待报送）",
+                f"{new} by those who reported ({unreported} of the sub-regions have not "
+                "reported this month yet)",
+            )
         )
+        return out
     if pd.isna(expected):
         out.append(new)
     else:
@@ -900,7 +905,8 @@ def changes_section(
     min_pp: int = 1,
 ) -> Html:
     """较上月变化: a sentence counting what moved, then the targets whose probability moved by
-    ``min_pp`` 百分点 or more or whose status changed, each with the change and why."""
+    ``min_pp`` 百分点 or more, whose status changed or whose target was changed (目标调整),
+    each with the change and why."""
     from .changes import previous_month
 
     reg = reg or Registry()
@@ -929,7 +935,12 @@ def changes_section(
             f"{down} of {n} target{'s' if n != 1 else ''}; "
             + (f"{len(status)} changed status." if len(status) else "none changed status.")
         )
-    moved = active[(active["delta_pp"].abs() >= min_pp) | (active["rag_prev"] != active["rag_now"])]
+    # a changed target (目标调整) is news whatever its probability did
+    moved = active[
+        (active["delta_pp"].abs() >= min_pp)
+        | (active["rag_prev"] != active["rag_now"])
+        | active["target_from"].notna()
+    ]
     if moved.empty:
         return Html(f"<p>{esc(lead)}</p>")
     head = [
@@ -1187,7 +1198,7 @@ def reporting_section(
                 f"{reg.region_name(r)}（{'、'.join(reg.indicator_name(i) for i in g['indicator_id'])}）"
                 for r, g in missing.groupby("region_id", sort=False)
             )
-            lead += f"，未报{k}项：{who}。未报的月份不计为0，按尚待报送处理。"
+            lead += f"，未报{k}项：{who}。"
         else:
             lead += "，全部报齐。"
     else:
@@ -1197,7 +1208,7 @@ def reporting_section(
                 f"{reg.region_name(r, 'en')} ({', '.join(reg.indicator_name(i, 'en') for i in g['indicator_id'])})"
                 for r, g in missing.groupby("region_id", sort=False)
             )
-            lead += f"; missing: {who}. A month not reported counts as still to come, never as 0."
+            lead += f"; missing: {who}."
         else:
             lead += ": all in."
     head = [_t(lang, "单位", "Office")] + [reg.indicator_name(i, lang) for i in inds]
