@@ -99,14 +99,15 @@ def year(tmp_path_factory, monkeypatch_module):
             progress, read_targets(project.targets_csv), project.registry(), mc.COUNTY[0],
             f"2026-{m:02d}",
         )  # fmt: skip
-        html = None
+        html = index = None
         if m in RENDER_MONTHS:
             assert _run(root, "render", "--plan", mc.PLAN, "--region", mc.COUNTY[0],
                         "--format", "html", "--sims", "2000") == 0, m  # fmt: skip
             html = (project.reports / f"2026-{m:02d}" / mc.PLAN / f"{mc.COUNTY[0]}.html").read_text(
                 encoding="utf-8"
             )
-        results[m] = (progress, att, nf, status, html, log)
+            index = (project.reports / "index.html").read_text(encoding="utf-8")
+        results[m] = (progress, att, nf, status, html, log, index)
     return tr, results, changed
 
 
@@ -261,6 +262,12 @@ def test_the_county_briefing_says_who_has_not_reported_and_what_it_takes(year):
         for region in {r for r, _ in missing}:
             assert mc.TOWNS[region] + "（" in text, (m, region)
         assert "本月无新增" not in text or m not in (12,)
+    # the index: per region its targets by status and the reports missing (who to chase)
+    index = re.sub(r"<[^>]+>", " ", results[12][6])
+    december = index[index.index("数据截至2026年12月") : index.index("数据截至2026年11月")]
+    assert "未报 12/15" in december
+    assert "（乙镇、丙街道、丁乡、戊镇）" in december
+    assert "成功" not in index  # the render's own status is shown only when it failed
     # December: 甲镇's report up to the 20th leaves the year open; the others are 未报
     text12 = re.sub(r"<[^>]+>", " ", results[12][4])
     assert "截至20日" in text12

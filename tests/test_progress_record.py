@@ -337,3 +337,26 @@ def test_output_read_by_a_reader_that_stops_early_ends_quietly(project, tmp_path
     assert done.returncode == 141, done.stderr
     assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
     assert _values(project)[("pingyang-shuitou", "firms", "2026-04")] == 1.0
+
+
+def test_unknown_rows_are_left_out_only_when_asked_and_stay_out_at_every_rebuild(
+    project, tmp_path, capsys
+):
+    """A county file of good rows and one township the project does not know: refused (with
+    the way out named), then taken with --skip-unknown, the row left out listed on screen and
+    in the cleaning log; a later plain `ontrack ingest` reads the file the same way."""
+    f = _csv(tmp_path / "county.csv", "昆阳镇,firms,2026-10,3\n青街乡,firms,2026-10,2\n")
+    before = _state(project)
+    assert _ingest(project, f) == 2
+    err = capsys.readouterr().err
+    assert "未知区域“青街乡”" in err and "ontrack ingest --skip-unknown" in err
+    assert _state(project) == before
+    assert main(["--project", str(project.root), "ingest", "--skip-unknown", str(f)]) == 0
+    out = capsys.readouterr().out
+    assert "rows left out: 1" in out and "青街乡" in out
+    values = _values(project)
+    assert values[("pingyang-kunyang", "firms", "2026-10")] == 3
+    log = read_csv(project.cleaning_log_csv, dtype=str, keep_default_na=False)
+    assert log["message"].str.contains("青街乡").any()
+    assert _ingest(project) == 0  # a rebuild keeps the option (the ledger says so)
+    assert _values(project) == values

@@ -55,7 +55,9 @@ def job_key(params: dict[str, Any], formats: tuple[str, ...], inputs: dict, code
 
 def record(manifest: dict, plan_info: dict, result: dict, key: str) -> None:
     plan = manifest["plans"].setdefault(result["plan"], {"regions": {}})
-    plan.update(plan_info)
+    plan.update({k: v for k, v in plan_info.items() if k != "summary"})
+    # what the index shows per region: kept for the regions rendered before too
+    plan.setdefault("summary", {}).update(plan_info.get("summary") or {})
     entry = dict(result)
     entry["key"] = key
     entry["rendered_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -97,13 +99,65 @@ border-radius:4px;text-decoration:none;color:#1f3a5f}
 details{margin:.3em 0 1.2em;color:#5b6673;font-size:.88em}summary{cursor:pointer}
 details li{overflow-wrap:anywhere}
 .scenario{background:#fff8e6}
+.chip{display:inline-block;border-radius:3px;padding:0 .45em;margin:0 .25em .15em 0;white-space:nowrap}
+.g{background:#d4efdf;color:#145a32}.a{background:#fdebd0;color:#7e5109}.r{background:#f5b7b1;color:#78281f}
+.n{background:#e5e8ec;color:#3d4752}.miss{color:#a93226}
 td,th{overflow-wrap:anywhere}
-@media (max-width:640px){table,tbody,tr,td{display:block}tr:first-child{display:none}
+@media (max-width:640px){table,tbody,tr,td,th[scope=row]{display:block}tr:first-child{display:none}
 tr{border:1px solid #d5dbe2;border-radius:4px;margin:0 0 .6em;padding:.3em .5em}
-td{border:0;padding:.1em 0}}
+td{border:0;padding:.1em 0}th[scope=row]{border:0;padding:.1em 0;background:none;font-size:1.05em}
+td[data-label]::before{content:attr(data-label) "：";color:#5b6673;font-size:.88em}}
 """
 
 _BEIJING = timezone(timedelta(hours=8))
+
+
+def _summary_cells(s: dict | None) -> str:
+    """The index's cells of one region: its targets of the year by status (绿 / 黄 / 红, and
+    无数据), the one most at risk, the reports of the month still missing (未报)."""
+    esc = html.escape
+    if not s:
+        return "<td>—</td><td>—</td><td>—</td>"  # rendered before the index showed these
+    chips = "".join(
+        f'<span class="chip {c}">{w} {int(s.get(k, 0))}</span>'
+        for k, c, w in (
+            ("green", "g", "绿"),
+            ("amber", "a", "黄"),
+            ("red", "r", "红"),
+            ("no_data", "n", "无数据"),
+        )
+        if int(s.get(k, 0)) or k != "no_data"
+    )
+    w = s.get("worst")
+    worst = (
+        f"{esc(w['indicator'])}<span class='note'>（{esc(w['period'])}，完成概率 "
+        f"{_pct(w['p_meet'])}）</span>"
+        if w
+        else "<span class='note'>无</span>"
+    )
+    due, miss = int(s.get("due", 0)), int(s.get("missing", 0))
+    if not due:
+        rep = "<span class='note'>—</span>"
+    elif miss:
+        names = "、".join(s.get("missing_offices") or [])
+        rep = (
+            f"<span class='miss'>未报 {miss}/{due}</span><span class='note'>（{esc(names)}）</span>"
+        )
+    else:
+        rep = f"<span class='ok'>已报齐（{due}项）</span>"
+    return (
+        f"<td data-label='目标状态'>{chips}</td><td data-label='风险最大'>{worst}</td>"
+        f"<td data-label='本月报送'>{rep}</td>"
+    )
+
+
+def _pct(p: float) -> str:
+    """A probability as the briefings show it: whole percent, under 1% / over 99% said so."""
+    if p < 0.01:
+        return "不足1%"
+    if p > 0.99:
+        return "超过99%"
+    return f"{int(p * 100 + 0.5)}%"
 
 
 def beijing(stamp: str) -> str:
@@ -205,13 +259,15 @@ def write_index(project: Project) -> str:
                     for k, label_ in (("html", "网页版"), ("pdf", "PDF"))
                     if k in outs
                 )
-                status = (
-                    '<span class="ok">成功</span>' if ok else '<span class="failed">失败</span>'
-                )
+                # the render's own status only when it failed (officials read 成功 as "target met")
+                status = ""
                 if not ok:
-                    status += f" {esc(str(e.get('error', ''))[:200])}"
-                    if outs:
-                        status += "（以下为上次成功的简报）"
+                    status = (
+                        '<br><span class="failed">本期简报生成失败</span> '
+                        f"<span class='note'>{esc(str(e.get('error', ''))[:200])}"
+                        + ("（链接为上次成功的简报）" if outs else "")
+                        + "</span>"
+                    )
                 if "ipynb" in outs:
                     audit.append(
                         f'<a href="{esc(outs["ipynb"])}">{esc(label)}'
@@ -221,16 +277,27 @@ def write_index(project: Project) -> str:
                     audit.append(
                         f'<a href="{esc(e["failed_notebook"])}">{esc(label)}（失败记录）</a>'
                     )
-                row = (
-                    f"<td>{esc(label)}</td>"
-                    + (f"<td>{esc(_scenario_title(project, scenario))}</td>" if scenario else "")
-                    + f"<td>{links}</td><td>{status}</td>"
-                    f"<td>{esc(beijing(e.get('rendered_at', '')))}</td>"
+                when_cell = (
+                    f"<td data-label='生成时间'>{esc(beijing(e.get('rendered_at', '')))}</td>"
                 )
-                (scenarios if scenario else official).append(f"<tr>{row}</tr>")
+                if scenario:
+                    row = (
+                        f"<td>{esc(label)}</td><td>{esc(_scenario_title(project, scenario))}</td>"
+                        f"<td>{links}{status}</td>{when_cell}"
+                    )
+                    scenarios.append(f"<tr>{row}</tr>")
+                    continue
+                summ = (info.get("summary") or {}).get(region)
+                row = (
+                    f"<th scope='row'>{esc(label)}</th>{_summary_cells(summ)}"
+                    f"<td data-label='简报'>{links}{status}</td>{when_cell}"
+                )
+                official.append(f"<tr>{row}</tr>")
             if official:
                 parts.append(
-                    "<table><tr><th>地区</th><th>简报</th><th>状态</th><th>生成时间（北京时间）</th></tr>"
+                    "<table><tr><th scope='col'>地区</th><th scope='col'>目标状态</th>"
+                    "<th scope='col'>风险最大</th><th scope='col'>本月报送</th>"
+                    "<th scope='col'>简报</th><th scope='col'>生成时间（北京时间）</th></tr>"
                     + "".join(official)
                     + "</table>"
                 )
@@ -239,9 +306,7 @@ def write_index(project: Project) -> str:
                     '<h3 class="scenario-h">情景分析简报<span class="note">'
                     "（假设情景下的推演，不是正式预测口径）</span></h3>"
                     '<table class="scenario"><tr><th>地区</th><th>情景</th><th>简报</th>'
-                    "<th>状态</th><th>生成时间（北京时间）</th></tr>"
-                    + "".join(scenarios)
-                    + "</table>"
+                    "<th>生成时间（北京时间）</th></tr>" + "".join(scenarios) + "</table>"
                 )
         parts.append(
             f"<p class='note'>本期更新于 {esc(beijing(m.get('updated', '')))}（北京时间）</p>"

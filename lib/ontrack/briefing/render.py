@@ -40,6 +40,7 @@ from .manifest import (
     write_manifest,
 )
 from .params import PARAMS, validate_params
+from .status import plan_summaries
 
 NOTEBOOK = "04_briefing.ipynb"
 FORMATS = ("html", "pdf")
@@ -472,6 +473,10 @@ def _render(project, raw, formats, force, log, engine, start_early) -> int:
         ) from None
     for path in info.get("built", []):
         log.plain(f"built {path} (from data/raw, as `ontrack targets` / `ontrack ingest` would)")
+    info["summary"] = plan_summaries(
+        project, params["plan"], project.root / info["forecast"], [params["region"]],
+        params["as_of"],
+    )  # fmt: skip
     key = job_key(params, formats, info["inputs"], info["code"])
     manifest = read_manifest(project, params["as_of"])
     stem = output_stem(params)

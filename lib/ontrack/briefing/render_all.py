@@ -39,6 +39,7 @@ from .render import (
     stop_on_sigterm,
 )
 from .runlog import LOG_NAME, RunLog, add_log_arguments, level_of
+from .status import plan_summaries
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -173,6 +174,9 @@ def _render_plans(
         )
         try:
             params0, info = prepare(base, project)
+            info["summary"] = plan_summaries(
+                project, plan, project.root / info["forecast"], regions, params0["as_of"]
+            )
         except Exception as exc:  # a broken plan (inputs or forecast) must not stop the others
             error = (
                 f"inputs/forecast: {exc}"

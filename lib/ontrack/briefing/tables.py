@@ -1176,8 +1176,9 @@ def reporting_section(
     status: pd.DataFrame, as_of: str, lang: str, reg: Registry | None = None
 ) -> Html:
     """报送情况: a sentence counting the reports of the as-of month that are in and those that
-    are not (未报, naming the offices), then one row per office and one column per indicator:
-    已报, or 未报 with the last month it reported (ontrack.progress.status)."""
+    are not (未报, naming the offices), then, for the offices with a report missing, one row
+    each and one column per indicator: 已报, or 未报 with the last month it reported
+    (ontrack.progress.status). When every report is in, the sentence says so and that is all."""
     reg = reg or Registry()
     m = int(as_of[5:7])
     if status.empty:
@@ -1211,9 +1212,12 @@ def reporting_section(
             lead += f"; missing: {who}."
         else:
             lead += ": all in."
+    if not k:
+        return Html(f"<p class='reporting-lead'>{esc(lead)}</p>")
     head = [_t(lang, "单位", "Office")] + [reg.indicator_name(i, lang) for i in inds]
     body = []
-    for r, g in status.groupby("region_id", sort=False):
+    late = set(missing["region_id"])
+    for r, g in status[status["region_id"].isin(late)].groupby("region_id", sort=False):
         by = {x["indicator_id"]: x for _, x in g.iterrows()}
         cells = [f"<b>{esc(reg.region_name(r, lang))}</b>"]
         for i in inds:

@@ -58,13 +58,20 @@ def run(args: argparse.Namespace) -> int:
             log_path=log_path,
             skip_unknown=args.skip_unknown,
         )
-    except InputErrors:
+    except InputErrors as exc:
         print(
             "未作任何更改：数据记录（data/raw/progress）、progress.csv 和清洗记录均保持原样。\n"
             "Nothing was changed: the record (data/raw/progress), progress.csv and the cleaning "
             "log are as they were.",
             file=sys.stderr,
         )
+        unknown = any(w in str(e) for e in exc.errors for w in ("未知区域", "未知指标"))
+        if unknown and args.paths and not args.skip_unknown:
+            print(
+                "只读取已知的行、列出其余各行：ontrack ingest --skip-unknown 文件…\n"
+                "To take the known rows and list the others: ontrack ingest --skip-unknown FILE…",
+                file=sys.stderr,
+            )
         raise
     for a in result.additions:
         if a.status == "new":
