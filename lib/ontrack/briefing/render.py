@@ -473,10 +473,11 @@ def _render(project, raw, formats, force, log, engine, start_early) -> int:
         ) from None
     for path in info.get("built", []):
         log.plain(f"built {path} (from data/raw, as `ontrack targets` / `ontrack ingest` would)")
-    info["summary"] = plan_summaries(
-        project, params["plan"], project.root / info["forecast"], [params["region"]],
-        params["as_of"],
-    )  # fmt: skip
+    if info.get("forecast"):  # what the index shows of the region
+        info["summary"] = plan_summaries(
+            project, params["plan"], project.root / info["forecast"], [params["region"]],
+            params["as_of"],
+        )  # fmt: skip
     key = job_key(params, formats, info["inputs"], info["code"])
     manifest = read_manifest(project, params["as_of"])
     stem = output_stem(params)

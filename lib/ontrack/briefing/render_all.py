@@ -174,9 +174,10 @@ def _render_plans(
         )
         try:
             params0, info = prepare(base, project)
-            info["summary"] = plan_summaries(
-                project, plan, project.root / info["forecast"], regions, params0["as_of"]
-            )
+            if info.get("forecast"):  # what the index shows per region
+                info["summary"] = plan_summaries(
+                    project, plan, project.root / info["forecast"], regions, params0["as_of"]
+                )
         except Exception as exc:  # a broken plan (inputs or forecast) must not stop the others
             error = (
                 f"inputs/forecast: {exc}"
