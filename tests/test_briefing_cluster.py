@@ -23,22 +23,35 @@ DASK = Path(sys.executable).with_name("dask")
 pytestmark = [pytest.mark.render, pytest.mark.slow]
 
 
-def _start(cmd: list[str], log: Path) -> subprocess.Popen:
+def _start(cmd: list[str], log: Path, env: dict | None = None) -> subprocess.Popen:
     return subprocess.Popen(
-        cmd, stdout=open(log, "wb"), stderr=subprocess.STDOUT, start_new_session=True
-    )
+        cmd, stdout=open(log, "wb"), stderr=subprocess.STDOUT, start_new_session=True,
+        env={**os.environ, **(env or {})},
+    )  # fmt: skip
 
 
 @pytest.fixture
 def cluster(tmp_path):
     """A scheduler and two single-thread workers, as `dask scheduler` / `dask worker` start
     them on real machines; yields (address, {name: Popen})."""
+    yield from _cluster(tmp_path)
+
+
+@pytest.fixture
+def strict_cluster(tmp_path):
+    """The same, with a scheduler that gives a task up as soon as a worker dies under it
+    (allowed-failures 0): the client's own retry path then runs."""
+    yield from _cluster(tmp_path, {"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0"})
+
+
+def _cluster(tmp_path, env: dict | None = None):
     sched_file = tmp_path / "scheduler.json"
     procs = [
         _start(
             [str(DASK), "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
              "--scheduler-file", str(sched_file)],
             tmp_path / "scheduler.log",
+            env,
         )
     ]  # fmt: skip
     try:
@@ -72,10 +85,14 @@ def cluster(tmp_path):
                 os.killpg(p.pid, signal.SIGKILL)
 
 
-def test_render_all_on_a_cluster_survives_a_lost_worker(cluster, tmp_path):
+@pytest.mark.parametrize("which", ["cluster", "strict_cluster"])
+def test_render_all_on_a_cluster_survives_a_lost_worker(which, request, tmp_path):
+    """Dask re-runs the lost briefing on the other worker (cluster), or gives it up at once and
+    ontrack's own retry path sends it again (strict_cluster: the path that raised
+    AttributeError before, issue 23)."""
     import psutil
 
-    address, workers = cluster
+    address, workers = request.getfixturevalue(which)
     project = copy_example_project(tmp_path / "project")
     write_sample(project)
     cmd = [sys.executable, "-m", "ontrack", "--project", str(project.root), "render-all",
@@ -119,6 +136,8 @@ def test_render_all_on_a_cluster_survives_a_lost_worker(cluster, tmp_path):
         html = (project.reports / AS_OF / PLAN / f"{region}.html").read_text("utf-8")
         assert "示例数据" in html and "<script" not in html
     assert "4 rendered, 0 up to date, 0 failed" in out
+    if which == "strict_cluster":  # Dask gave the briefing up; ontrack sent it again
+        assert "again  " in out + err
     # the killed worker's kernel went with it (the engine's watchdog)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and any(c.is_running() for c in children):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -117,12 +116,19 @@ def test_scenario_must_exist(project, tmp_path, monkeypatch):
         validate_params({"scenario": "ontrack.toml"}, project)
 
 
-def test_validation_is_fast(project):
-    t0 = time.perf_counter()
-    for _ in range(50):
+def test_validation_reads_no_table(project, monkeypatch):
+    """Parameters are checked against the registry alone (no table is read, nothing is built):
+    what makes them quick is structural, not a wall-clock bound (speed: `make bench`)."""
+    from ontrack.forecast import tables as ft
+
+    def no(*a, **k):
+        raise AssertionError("a table was read to validate parameters")
+
+    monkeypatch.setattr(ft, "load_inputs", no)
+    monkeypatch.setattr(ft, "build_missing_inputs", no)
+    for _ in range(3):
         with pytest.raises(InputError):
             validate_params({"region": "nowhere"}, project)
-    assert time.perf_counter() - t0 < 1.0
 
 
 def test_notebook_parameters_cell_matches_and_is_documented():

@@ -257,9 +257,15 @@ def test_io_problem_names_the_file_and_the_reason(tmp_path):
     project = copy_example_project(tmp_path / "project")
     exc = OSError(28, "No space left on device", str(project.reports / "2026-10" / "x.html"))
     assert rd.io_problem(exc, project) == (
+        "无法写入 reports/2026-10/x.html：磁盘已满，请清理空间后重试 / "
         "cannot write reports/2026-10/x.html: No space left on device "
         "(the disk is full: free some space and run again)"
     )
+    # the temporary file of an atomic write is named as the output it was for
+    tmp = OSError(
+        28, "No space left on device", str(project.reports / "2026-10" / ".x.html.k3j9.tmp")
+    )
+    assert "cannot write reports/2026-10/x.html:" in rd.io_problem(tmp, project)
 
 
 def test_a_cluster_run_without_dask_is_one_clear_line(example_project, capsys, monkeypatch):

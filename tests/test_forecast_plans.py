@@ -132,11 +132,15 @@ def test_regions_in_no_plan_are_not_forecast_and_move_nothing(two_plans):
 
 
 def test_the_bundled_plans_are_forecast_from_their_own_data(built_project, tmp_path):
+    import shutil
+
     from ontrack.cli import main
     from ontrack.fileio import read_csv
 
-    out = tmp_path / "out"
-    args = ["--project", str(built_project.root), "forecast", "--sims", "2000", "--out", str(out)]
+    root = tmp_path / "p"  # a copy: commands write inside their project only
+    shutil.copytree(built_project.root, root)
+    out = root / "data" / "processed" / "out"
+    args = ["--project", str(root), "forecast", "--sims", "2000", "--out", str(out)]
     assert main(args) == 0
     cli = read_csv(out / "attainment.csv", dtype={"as_of": str})
     assert len(cli[cli["plan_id"] == "pingyang-2025-2027"]) > 150

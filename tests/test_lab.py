@@ -549,8 +549,9 @@ def test_saved_scenario_runs_in_ontrack_forecast(lab, lab_project, tmp_path):
     cmd += ["--targets", str(targets_csv), "--progress", str(progress_csv)]
     cmd += ["--regions", str(regions_csv)]
     done = subprocess.run(
-        [*cmd, "--scenario", str(scenario), "--out", str(out)], capture_output=True, text=True
-    )
+        [*cmd, "--scenario", str(scenario), "--out", str(out)], capture_output=True, text=True,
+        cwd=tmp_path,  # an ad hoc run outside any project (this checkout is one)
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
     from ontrack.fileio import read_csv
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from openpyxl import Workbook
 
 from ontrack.errors import InputErrors
 from ontrack.progress import read_progress
@@ -235,13 +236,41 @@ def test_raw_files_are_not_modified(example_registry):
     assert {f.name: sha256(f) for f in files} == before
 
 
-def test_month_column_beside_running_total_reads_the_running_total(example_registry):
+def test_month_column_beside_running_total_reads_both(example_registry):
     from conftest import FIXTURES
 
     df, log = read_progress([FIXTURES / "progress" / "both"], example_registry)
-    # 昆阳镇: 本月 4, 累计 30 → the 累计 column: 30 for Jan–May, recorded in May (covers 5)
-    assert _v(df, "pingyang-kunyang", "firms", "2026-05") == 30
-    assert df.set_index("region_id").loc["pingyang-kunyang", "covers"] == 5
+    # 昆阳镇: 本月 4, 累计 30 → May is 4 and January–April together 30 − 4 = 26
+    assert _v(df, "pingyang-kunyang", "firms", "2026-05") == 4
+    assert _v(df, "pingyang-kunyang", "firms", "2026-04") == 26
+    k = df[df.region_id == "pingyang-kunyang"].set_index("month")
+    assert (k.loc["2026-04", "covers"], k.loc["2026-05", "covers"]) == (4, 1)
     # 鳌江镇: 本月 '—', 累计 12
     assert _v(df, "pingyang-aojiang", "firms", "2026-05") == 12
-    assert log["message_en"].str.contains("本月完成' not read").any()
+    assert (log["level"] != "flag").all()
+
+
+def test_month_column_that_contradicts_the_running_total_is_flagged(tmp_path, example_registry):
+    """本月 and 累计 in one sheet that disagree given the month before (issue 23: the running
+    total won with no flag): the running total wins, flagged naming both cells."""
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["2026年1-4月进度"])
+    ws.append(["乡镇", "新增在孵企业累计完成(个)"])
+    ws.append(["昆阳镇", 20])
+    wb.save(tmp_path / "apr.xlsx")
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["2026年1-5月进度"])
+    ws.append(["乡镇", "新增在孵企业本月完成(个)", "新增在孵企业累计完成(个)"])
+    ws.append(["昆阳镇", 4, 30])  # 20 + 4 = 24, not 30
+    wb.save(tmp_path / "may.xlsx")
+    import os
+
+    os.utime(tmp_path / "apr.xlsx", (1, 1))
+    df, log = read_progress([tmp_path / "apr.xlsx", tmp_path / "may.xlsx"], example_registry)
+    assert _v(df, "pingyang-kunyang", "firms", "2026-05") == 10  # 30 − 20: the running total
+    flags = log[log["level"] == "flag"]
+    assert len(flags) == 1
+    msg = flags.iloc[0]["message"]
+    assert "30" in msg and "24" in msg and "may.xlsx | Sheet | B3" in msg

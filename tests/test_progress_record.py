@@ -237,22 +237,23 @@ def test_a_refused_file_beside_a_good_one_adds_neither(project, tmp_path):
     assert _state(project) == before
 
 
-def test_a_failed_write_puts_everything_back(project, tmp_path, monkeypatch):
+def test_a_failed_write_puts_everything_back(project, tmp_path, monkeypatch, capsys):
     from ontrack.progress import record
 
     assert _ingest(project) == 0
     before = _state(project)
     real = record.write_csv
 
-    def fail_on_the_log(df, path):
+    def fail_on_the_log(df, path, **kw):
         if Path(path).name == "cleaning_log.csv":
-            raise OSError(28, "No space left on device")
-        return real(df, path)
+            raise OSError(28, "No space left on device", str(path))
+        return real(df, path, **kw)
 
     monkeypatch.setattr(record, "write_csv", fail_on_the_log)
     sep = _csv(tmp_path / "sep.csv", "昆阳镇,firms,2026-09,5\n")
-    with pytest.raises(OSError):
-        _ingest(project, sep)
+    assert _ingest(project, sep) == 2  # one line naming the file, no traceback
+    err = capsys.readouterr().err
+    assert "无法写入" in err and "cleaning_log.csv" in err and "磁盘已满" in err
     assert _state(project) == before  # the copied report and the new progress.csv undone
 
 
@@ -311,8 +312,9 @@ def test_flags_are_printed_and_carry_their_region(project, tmp_path, capsys):
     assert sorted(about) == [("pingyang-kunyang", "space", "2026-09")]
     assert list(log.columns) == [
         "level", "file", "sheet", "cell", "region_id", "indicator_id", "month", "message",
-        "message_en",
+        "message_en", "check",
     ]  # fmt: skip
+    assert flags["check"].tolist() == ["magnitude"]
 
 
 def test_output_read_by_a_reader_that_stops_early_ends_quietly(project, tmp_path):

@@ -65,27 +65,37 @@ def _wide(path, title: str, header: list, rows: list[list]):
 # --------------------------------------------------------------------------- undeclared ids
 
 
-def test_undeclared_region_ids_in_a_tidy_csv_are_read_as_is(tmp_path, example_registry):
+def test_undeclared_region_ids_are_refused_a_near_miss_with_did_you_mean(
+    tmp_path, example_registry
+):
+    """A typo in an id (issue 23: pingyang-aojaing became a region of its own, its figures
+    reaching neither 鳌江镇 nor the county, with a note and '0 条警告')."""
     path = _tidy(
         tmp_path / "mixed.csv",
         [
+            ["pingyang-aojaing", "firms", "2026-03", "5", "monthly"],
             ["longwan", "firms", "2026-03", "5", "monthly"],
-            ["R0017", "talent", "2026-01", "12", "ytd"],
-            ["Ｒ００１７", "talent", "2026-03", "30", "ytd"],  # full width: the same id
+            ["ｐｉｎｇｙａｎｇ－ａｏｊｉａｎｇ", "talent", "2026-03", "30", "ytd"],  # full width
             ["昆阳镇", "firms", "2026-03", "4", "monthly"],
         ],
     )
-    df, log = read_progress([path], example_registry)
+    with pytest.raises(InputErrors) as ei:
+        read_progress([path], example_registry)
+    msgs = [str(e) for e in ei.value.errors]
+    assert len(msgs) == 2
+    assert msgs[0].startswith("mixed.csv | line 2: 未登记的区域代码“pingyang-aojaing”")
+    assert "did you mean pingyang-aojiang?" in msgs[0]
+    assert msgs[1].startswith("mixed.csv | line 3: 未知区域“longwan”")
+    # the full-width id is the declared one; the rest read once the two rows are fixed
+    path = _tidy(tmp_path / "fixed.csv", [
+        ["pingyang-aojiang", "firms", "2026-03", "5", "monthly"],
+        ["ｐｉｎｇｙａｎｇ－ａｏｊｉａｎｇ", "talent", "2026-03", "30", "ytd"],
+    ])  # fmt: skip
+    df, _ = read_progress([path], example_registry)
     assert _values(df) == {
-        ("longwan", "firms", "2026-03"): 5.0,  # no plan declares longwan: its id is kept
-        ("R0017", "talent", "2026-01"): 12.0,  # 1月 running total 12
-        ("R0017", "talent", "2026-03"): 18.0,  # 1-3月 30 − 1月 12 = 18, covering Feb–Mar
-        ("pingyang-kunyang", "firms", "2026-03"): 4.0,  # a declared name as before
+        ("pingyang-aojiang", "firms", "2026-03"): 5.0,
+        ("pingyang-aojiang", "talent", "2026-03"): 30.0,
     }
-    assert df.set_index(["region_id", "month"]).loc[("R0017", "2026-03"), "covers"] == 2
-    notes = log[log["message_en"].str.contains("declared by no plan")]
-    assert sorted(notes["message_en"].str.extract(r"region '(\w+)'")[0]) == ["R0017", "longwan"]
-    assert (notes["level"] == "info").all()
 
 
 def test_unknown_chinese_region_name_is_refused_with_suggestions(tmp_path, example_registry):
@@ -100,10 +110,10 @@ def test_unknown_chinese_region_name_is_refused_with_suggestions(tmp_path, examp
         read_progress([path], example_registry)
     assert len(ei.value.errors) == 1
     msg = str(ei.value.errors[0])
-    # 萧将镇 (line 3) is a typo of 萧江镇: not read as an id (it is not letters and digits)
+    # 萧将镇 (line 3) is a typo of 萧江镇
     assert msg.startswith("typo.csv | line 3: 未知区域“萧将镇”")
     assert "unknown region '萧将镇'" in msg
-    assert "e.g. 萧江镇" in msg and "region id" in msg
+    assert "e.g. 萧江镇" in msg and "regions.csv" in msg
 
 
 # --------------------------------------------------------------------------- ambiguous names

@@ -76,7 +76,7 @@ def test_ytd_to_monthly_and_back_is_lossless(tmp_path, example_registry, values)
             t = round(t + v, 2)
             totals.append((m, t))
     path = tmp_path / "ytd.csv"
-    _write_tidy(path, [["海西", "firms", f"2027-{m:02d}", repr(t), "ytd"] for m, t in totals])
+    _write_tidy(path, [["海西", "space", f"2027-{m:02d}", repr(t), "ytd"] for m, t in totals])
     if not totals:
         with pytest.raises(InputErrors, match="no values read"):
             read_progress([path], example_registry, today=END_OF_PLANS)

@@ -12,7 +12,7 @@ import os
 import select
 import sys
 
-from .errors import OntrackError
+from .errors import WRITE_ERRNOS, OntrackError, io_problem
 
 #: command → (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -104,6 +104,22 @@ def main(argv: list[str] | None = None) -> int:
         # nothing more is written there (Python would try again at exit)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141  # as a shell reports a command ended by SIGPIPE
+    except OSError as exc:
+        if exc.errno not in WRITE_ERRNOS:
+            raise
+        # a read-only or full folder: one line naming the file, no traceback
+        print(f"ontrack {args.command}: error: {io_problem(exc, _relative(args))}", file=sys.stderr)
+        return 2
+
+
+def _relative(args: argparse.Namespace):
+    """The project's path-in-project function for messages, or None outside a project."""
+    from .project import NotAProject, find_project
+
+    try:
+        return find_project(getattr(args, "project", None)).relative
+    except (NotAProject, OntrackError, OSError):
+        return None
 
 
 def _stdout_closed() -> bool:

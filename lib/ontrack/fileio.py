@@ -1,15 +1,21 @@
-"""Writing outputs safely: atomic replacement, UTF-8 with BOM for Excel users, checksums."""
+"""Writing outputs safely: atomic replacement, UTF-8 with BOM for Excel users, checksums, and
+no live formulas: a text cell that a spreadsheet would take for a formula (it starts with =, +,
+-, @, a tab or a carriage return: the OWASP rule for CSV injection) is written as text, in every
+CSV and workbook the suite writes (a region named ``=HYPERLINK(…)`` in a plan's regions.csv
+stays a name in the template offices fill in)."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 
 @contextlib.contextmanager
@@ -49,10 +55,35 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
     return Path(path)
 
 
-def write_csv(df: pd.DataFrame, path: str | os.PathLike) -> Path:
-    """Write a CSV as UTF-8 with BOM (so Excel shows the Chinese), atomically, without index."""
+#: what a spreadsheet reads as the start of a formula
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"-?\d+(\.\d*)?([eE][+-]?\d+)?")
+
+
+def as_text(value: object) -> object:
+    """A text cell that would start a formula, with a leading apostrophe (shown as text by
+    every spreadsheet); anything else unchanged (a negative number written as text stays)."""
+    formula = isinstance(value, str) and value.startswith(FORMULA_START)
+    return "'" + value if formula and not _PLAIN_NUMBER.fullmatch(value) else value
+
+
+def text_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with :func:`as_text` applied to its text columns."""
+    out = df.copy()
+    for c in out.columns:
+        if out[c].dtype == object or pd.api.types.is_string_dtype(out[c].dtype):
+            out[c] = out[c].map(as_text)
+    return out
+
+
+def write_csv(df: pd.DataFrame, path: str | os.PathLike, *, escape: bool = True) -> Path:
+    """Write a CSV as UTF-8 with BOM (so Excel shows the Chinese), atomically, without index;
+    text cells that would start a formula are written as text (``escape=False``: a file only
+    the suite reads, such as the record's ledger)."""
     with atomic_path(path) as tmp:
-        df.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n")
+        (text_safe(df) if escape else df).to_csv(
+            tmp, index=False, encoding="utf-8-sig", lineterminator="\n"
+        )
     return Path(path)
 
 
@@ -62,11 +93,24 @@ def read_csv(path: str | os.PathLike, **kwargs) -> pd.DataFrame:
 
 
 def write_xlsx(sheets: dict[str, pd.DataFrame], path: str | os.PathLike) -> Path:
-    """Write one or more tables to an .xlsx atomically (one sheet per key)."""
+    """Write one or more tables to an .xlsx atomically (one sheet per key), every text cell as
+    text (never a formula)."""
     with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xw:
         for name, df in sheets.items():
             df.to_excel(xw, sheet_name=name[:31], index=False)
+        no_formulas(xw.book)
     return Path(path)
+
+
+def no_formulas(wb) -> None:
+    """Make every cell of an openpyxl workbook that openpyxl would write as a formula (a text
+    starting with =) a text cell: what an office opens shows it, never runs it."""
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
+                    cell.quotePrefix = True
 
 
 def sha256(path: str | os.PathLike) -> str:
@@ -76,3 +120,41 @@ def sha256(path: str | os.PathLike) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+# ---------------------------------------------------------------------------- YAML as data
+#: the largest YAML file the suite reads (plan.yml, a scenario: a few KB)
+MAX_YAML_BYTES = 256 * 1024
+
+
+class YAMLRefused(yaml.YAMLError):
+    """A YAML file refused before it could cost time or memory (too big, or using aliases)."""
+
+
+class _NoAliases(yaml.SafeLoader):
+    """``yaml.SafeLoader`` without aliases (``*name``): a 405-byte 'billion laughs' expands
+    into gigabytes through them, and no file of a project needs them."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise YAMLRefused(
+                f"line {mark.line + 1}: an alias (*name) is not allowed: write the value out"
+            )
+        return super().compose_node(parent, index)
+
+
+def load_yaml(text: str) -> object:
+    """YAML text as data (safe: no Python objects, no aliases, at most MAX_YAML_BYTES);
+    :class:`YAMLRefused` (a ``yaml.YAMLError``) otherwise."""
+    if len(text.encode("utf-8", "replace")) > MAX_YAML_BYTES:
+        raise YAMLRefused(f"larger than {MAX_YAML_BYTES // 1024} KB")
+    return yaml.load(text, Loader=_NoAliases)
+
+
+def read_yaml(path: str | os.PathLike, encoding: str = "utf-8") -> object:
+    """:func:`load_yaml` of a file, its size checked before it is read."""
+    size = os.path.getsize(path)
+    if size > MAX_YAML_BYTES:
+        raise YAMLRefused(f"{size // 1024} KB, larger than {MAX_YAML_BYTES // 1024} KB")
+    return load_yaml(Path(path).read_text(encoding=encoding))

@@ -1,12 +1,14 @@
 """``ontrack lab [--app]``: JupyterLab (or the scenario lab as a page, with Voilà) on a project.
 
 Listens on this machine only (127.0.0.1) and prints its address with the token, as JupyterLab
-does. As root (the README's setup user) JupyterLab refuses to start without ``--allow-root``:
-it is given only then, with ``--no-browser`` (no browser runs as root here). The notebooks are
-the project's own ``notebooks/``; a project made by ``ontrack init`` has none, so the suite's
-exploration notebooks (01, 02, 03, 05) are copied there first, never over a file already
-there. The briefing notebook (04) is not copied: ``ontrack render`` would then use that copy
-instead of the suite's.
+does (the lab page with Voilà too). Kernels never import from the project's folders
+(``PYTHONSAFEPATH``: a module planted in notebooks/ is not imported). As root (the README's
+setup user) JupyterLab refuses to start without ``--allow-root``: it is given only then, with
+``--no-browser`` (no browser runs as root here). The notebooks are the project's own
+``notebooks/``; a project made by ``ontrack init`` has none, so the suite's exploration
+notebooks (01, 02, 03, 05) are copied there first, never over a file already there. The
+briefing notebook (04) is not copied: ``ontrack render`` would then use that copy instead of
+the suite's.
 """
 
 from __future__ import annotations
@@ -55,11 +57,21 @@ def command(project: Project, app: bool = False, port: int = 0, euid: int | None
     bindir = Path(sys.executable).parent
     flags = root_flags(euid)
     if app:
-        cmd = [str(bindir / "voila"), "--Voila.ip=127.0.0.1", f"--port={port or 8866}"]
+        # with a token, as JupyterLab: a page without code still runs a kernel on this machine
+        cmd = [str(bindir / "voila"), "--Voila.ip=127.0.0.1", f"--port={port or 8866}", "--token"]
         cmd += [f for f in flags if f == "--no-browser"]
         return [*cmd, str(project.notebooks_dir / APP_NOTEBOOK)]
     cmd = [str(bindir / "jupyter"), "lab", "--ip=127.0.0.1", f"--port={port or 8888}", *flags]
     return [*cmd, str(project.notebooks_dir)]
+
+
+def environment(project: Project, base: dict | None = None) -> dict[str, str]:
+    """The environment the servers (and so their kernels) run in: the project, and
+    ``PYTHONSAFEPATH`` so that a kernel never imports from the notebooks' folder (a pandas.py or
+    ontrack.py planted in the project's notebooks/ would otherwise run; Python 3.11 and later)."""
+    env = dict(os.environ if base is None else base)
+    env.update(ONTRACK_PROJECT=str(project.root), PYTHONSAFEPATH="1")
+    return env
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -74,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
     for path in ensure_notebooks(project):
         print(f"copied {project.relative(path)} (the suite's notebook, yours to change)")
     cmd = command(project, app=args.app, port=args.port)
-    env = dict(os.environ, ONTRACK_PROJECT=str(project.root))
+    env = environment(project)
     print(" ".join(cmd), flush=True)
     os.execve(cmd[0], cmd, env)  # the server takes this process over (Ctrl-C stops it)
     return 0  # pragma: no cover

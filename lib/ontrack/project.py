@@ -146,6 +146,30 @@ class Project:
         except ValueError:
             return str(p)
 
+    def output_path(
+        self, given: str | os.PathLike | None, default: Path, option: str, raw_ok: bool = False
+    ) -> Path:
+        """Where a command writes: ``given`` (as typed: relative to the current folder, ``..``
+        and symbolic links resolved) or ``default``. InputError naming ``option`` when it is
+        outside the project (a command writes nothing anywhere else) or, unless ``raw_ok``,
+        inside data/raw (the inputs as received: a derived table there would be read as a
+        report at the next ingest)."""
+        out = Path(given).expanduser() if given else Path(default)
+        if not self.contains(out):
+            raise InputError(
+                option,
+                f"{out} is outside the project {self.root}",
+                "a path inside the project (commands write nothing outside it)",
+            )
+        if not raw_ok and (out.resolve() == self.raw.resolve() or self.raw.resolve() in
+                           out.resolve().parents):  # fmt: skip
+            raise InputError(
+                option,
+                f"{out} is inside data/raw (the inputs as received, never written by a command)",
+                "a path under data/processed or reports",
+            )
+        return out
+
     def contains(self, path: Path | str) -> bool:
         """True when ``path`` (symlinks resolved) is inside the project."""
         try:

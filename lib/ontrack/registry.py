@@ -374,7 +374,44 @@ def merge_indicators(
         else:
             out[i.id] = i
     raise_errors(errors)
+    project_aliases = {i.id: i.aliases for i in extra}
+    raise_errors(_captured_words(list(out.values()), project_aliases, where))
     return list(out.values())
+
+
+def _captured_words(
+    indicators: list[Indicator], aliases: dict[str, tuple[str, ...]], where: Path
+) -> list[InputError]:
+    """A project alias that names another indicator (its name, one of its aliases, or words of
+    its name): office headers of that indicator would be read as this one (a `patents` alias
+    新增在孵企业 relabelled the firms column as patents). One error per alias."""
+    errors = []
+    for iid, words in aliases.items():
+        others = Registry(indicators=[i for i in indicators if i.id != iid])
+        for a in words:
+            na = normalize(a, quotes="straight")
+            if not na:
+                continue
+            hit = others.match_indicator(na)
+            if hit is None:
+                hit = next(
+                    (
+                        i.id
+                        for i in others.indicators.values()
+                        if na in normalize(i.name_zh, quotes="straight")
+                    ),
+                    None,
+                )
+            if hit is not None:
+                errors.append(
+                    InputError(
+                        f"{where} indicator {iid!r} column aliases",
+                        f"'{a}' names indicator {hit!r} ({others.indicator_name(hit)}): its "
+                        f"columns would be read as {iid!r}",
+                        "words that name only this indicator",
+                    )
+                )
+    return errors
 
 
 def merge_regions(declared: list[tuple[Region, str]]) -> list[Region]:

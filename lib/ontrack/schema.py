@@ -117,11 +117,36 @@ ATTAINMENT_COLUMNS: list[str] = list(ATTAINMENT.columns)
 TRAJECTORY_COLUMNS: list[str] = list(TRAJECTORIES.columns)
 
 
-def validate(df: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFrame:
-    """Validate ``df`` against ``schema``; raise one readable OntrackError listing every failure."""
+#: failures listed per table (the rest counted)
+MAX_FAILURES = 10
+
+
+def validate(df: pd.DataFrame, schema: pa.DataFrameSchema, where: str = "") -> pd.DataFrame:
+    """Validate ``df`` against ``schema``; raise one readable OntrackError listing every failure
+    as a row and column of the file (``where``: its name; row 2 is the first under the header),
+    the value found and what was expected, at most :data:`MAX_FAILURES` of them."""
     try:
         return schema.validate(df, lazy=True)
     except (pa.errors.SchemaErrors, pa.errors.SchemaError) as exc:
         cases = getattr(exc, "failure_cases", None)
-        detail = str(exc) if cases is None else cases.head(20).to_string()
-        raise OntrackError(f"the {schema.name} table breaks its contract:\n{detail}") from None
+        name = where or f"the {schema.name} table"
+        if cases is None or cases.empty:
+            raise OntrackError(f"{name} breaks its contract: {exc}") from None
+        lines = []
+        seen = set()
+        for _, c in cases.iterrows():
+            row = c.get("index")
+            at = f"row {int(row) + 2}" if pd.notna(row) else "header"
+            key = (at, c.get("column"))
+            if key in seen:
+                continue  # a value that fails coercion fails the type check too: once
+            seen.add(key)
+            col = c.get("column") if pd.notna(c.get("column")) else "(table)"
+            lines.append(f"  - {at}, column {col}: {c.get('failure_case')!r} fails "
+                         f"{c.get('check')}")  # fmt: skip
+        more = f"\n  … and {len(lines) - MAX_FAILURES} more" if len(lines) > MAX_FAILURES else ""
+        raise OntrackError(
+            f"{name} breaks its contract (docs/data-contracts.md):\n"
+            + "\n".join(lines[:MAX_FAILURES])
+            + more
+        ) from None

@@ -164,7 +164,7 @@ def read_targets(path: Path) -> pd.DataFrame:
         raise InputError(str(path), f"missing columns {missing}", "docs/data-contracts.md")
     if "assumed" in df:
         df["assumed"] = df["assumed"].astype(str).str.lower().isin(["true", "1", "yes"])
-    return validate(df, TARGETS)
+    return validate(df, TARGETS, str(path))
 
 
 # --- display helpers (for the notebooks) --------------------------------------------------------

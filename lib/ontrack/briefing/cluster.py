@@ -195,6 +195,13 @@ def remote_render(bundle: dict, job: dict, client_code: str) -> dict:
 
 
 # ---------------------------------------------------------------------------- the client side
+def _lost(shared) -> bool:
+    """Whether the scattered bundle is gone (``client.scatter`` of a dict gives a dict of
+    futures, one per key)."""
+    futures = shared.values() if isinstance(shared, dict) else [shared]
+    return any(f.status != "finished" for f in futures)
+
+
 class _Returned:
     def __init__(self, payload: dict):
         self.result = payload["result"]
@@ -259,7 +266,7 @@ def render_on_cluster(
                 tries[stem] = tries.get(stem, 1) + 1
                 if tries[stem] <= TRIES:
                     log.detail(f"again  {job['params']['plan']}/{stem}: {type(exc).__name__}")
-                    if shared.status != "finished":
+                    if _lost(shared):  # the bundle went with the worker: send it again
                         shared = scatter()
                     ac.add(submit(job))
                     continue

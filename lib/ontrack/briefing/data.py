@@ -13,7 +13,7 @@ files the earlier stages wrote (CSV and JSON only; nothing is unpickled or impor
 * the project's targets.csv and progress.csv (the targets a region has, with or without
   progress; whether the data are illustrative), quality_report.csv and cleaning_log.csv;
 * the project's registry (names, parents, plan.yml provenance) and the scenario YAML (read with
-  ``yaml.safe_load``: data).
+  ``ontrack.fileio.read_yaml``: data, no aliases, size-limited).
 
 A forecast folder that is missing, or older than its inputs, is an error that says how to make
 it: the notebook never recomputes.
@@ -30,7 +30,7 @@ import pandas as pd
 
 from .. import __version__
 from ..errors import InputError
-from ..fileio import read_csv, sha256
+from ..fileio import read_csv, read_yaml, sha256
 from ..forecast import tables as ft
 from ..forecast.model import plan_members
 from ..forecast.scenario import as_scenario
@@ -193,7 +193,7 @@ def read_scenario_meta(scenario: str) -> dict[str, Any]:
     import yaml
 
     try:
-        meta = yaml.safe_load(Path(scenario).read_text(encoding="utf-8"))
+        meta = read_yaml(scenario)
     except (OSError, yaml.YAMLError) as exc:
         raise InputError(f"scenario {scenario}", f"cannot be read: {exc}", "a YAML file") from None
     return meta if isinstance(meta, dict) else {"value": meta}

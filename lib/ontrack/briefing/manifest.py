@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from ..fileio import write_text
+from ..fileio import read_yaml, write_text
 from ..project import Project
 from .params import plan_regions
 
@@ -125,8 +125,9 @@ def _summary_cells(s: dict | None) -> str:
             ("amber", "a", "黄"),
             ("red", "r", "红"),
             ("no_data", "n", "无数据"),
+            ("suspect", "n", "待核实"),
         )
-        if int(s.get(k, 0)) or k != "no_data"
+        if int(s.get(k, 0)) or k not in ("no_data", "suspect")
     )
     w = s.get("worst")
     worst = (
@@ -195,7 +196,7 @@ def _scenario_title(project: Project, stem: str) -> str:
             try:
                 import yaml
 
-                meta = yaml.safe_load(f.read_text(encoding="utf-8"))
+                meta = read_yaml(f)
             except (OSError, ValueError, yaml.YAMLError):
                 break
             if isinstance(meta, dict):

@@ -97,6 +97,14 @@ def months_left(year_end: int, as_of: str) -> int:
     return (int(year_end) - int(as_of[:4])) * 12 + 12 - int(as_of[5:7])
 
 
+def flagged(rows: pd.DataFrame, suspect) -> pd.Series:
+    """Which rows' (region, indicator) are in ``suspect`` (a boolean Series on rows' index)."""
+    if not len(rows):
+        return pd.Series([], index=rows.index, dtype=bool)
+    keys = zip(rows["region_id"], rows["indicator_id"], strict=True)
+    return pd.Series([k in suspect for k in keys], index=rows.index, dtype=bool)
+
+
 def fmt_months(n: float) -> str:
     """Months still to come as a reader reads them: 2, or 0.8 when part of a month was
     reported (截至 a day)."""
@@ -126,13 +134,19 @@ def headline(
     lang: str = "zh",
     reg: Registry | None = None,
     pending: int = 0,
+    suspect: set[tuple[str, str]] = frozenset(),
 ) -> str:
     """The headline paragraph for ``region`` (see the module docstring for the rules).
 
     ``reg`` names the region and indicators (none: ids are shown); ``pending`` is the number of
-    the region's targets of the as-of year that have no progress data yet."""
+    the region's targets of the as-of year that have no progress data yet; ``suspect`` the
+    (region, indicator) whose figures hold a value flagged as implausible: they are counted
+    apart (待核实) and never lead the headline."""
     reg = reg or Registry()
     rows = active_rows(att, region, as_of)
+    doubt = flagged(rows, suspect)
+    n_doubt = int((rows.loc[doubt, "level"] == "baseline").sum()) if len(rows) else 0
+    rows = rows.loc[~doubt]
     name = reg.region_name(region, lang)
     when = month_label(as_of, lang)
     base = rows[rows["level"] == "baseline"]
@@ -190,6 +204,13 @@ def headline(
         )
     if pending_s:
         out.append(pending_s)
+    if n_doubt:
+        out.append(
+            f"另有{n_doubt}项目标的进度含待核实的数值（远超目标，可能是单位错误），未纳入评估。"
+            if lang == "zh"
+            else f"{n_doubt} more hold a figure to be checked (far beyond the target, "
+            "most likely a unit slip) and are not assessed."
+        )
     risk = biggest_risk(rows[rows["target"] != 0])
     if risk is not None:
         out += _risk_sentences(risk, as_of, lang, reg)
@@ -276,13 +297,17 @@ def _period_level(r, lang: str) -> str:
     return per
 
 
-def change_sentence(changes: pd.DataFrame, as_of: str, lang: str = "zh", reg=None) -> str:
+def change_sentence(
+    changes: pd.DataFrame, as_of: str, lang: str = "zh", reg=None, suspect=frozenset()
+) -> str:
     """One sentence for the headline on what moved most since last month (the baseline targets
-    whose status changed, else the largest move of at least 5 百分点); '' when nothing did."""
+    whose status changed, else the largest move of at least 5 百分点); '' when nothing did. A
+    target whose figures hold a value flagged as implausible (``suspect``) never leads it."""
     reg = reg or Registry()
     if changes is None or changes.empty:
         return ""
     c = changes[(changes["level"] == "baseline") & (changes["target"] > 0)]
+    c = c.loc[~flagged(c, suspect)]
     moved = c[(c["rag_prev"] != c["rag_now"]) | (c["delta_pp"].abs() >= 5)]
     if moved.empty:
         return (

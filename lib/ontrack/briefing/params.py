@@ -6,7 +6,7 @@ the valid choices listed, and refuses any parameter the notebook does not declar
 targets.csv with the csv module (no pandas) to stay fast.
 
 No parameter names a file that is loaded as code: ``project`` is a folder (its tables are read
-as CSV and JSON), ``scenario`` a YAML file (read with ``yaml.safe_load``).
+as CSV and JSON), ``scenario`` a YAML file (read as data: ``ontrack.fileio.read_yaml``).
 """
 
 from __future__ import annotations

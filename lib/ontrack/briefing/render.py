@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import difflib
-import errno
 import os
 import shutil
 import sys
@@ -28,7 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, OntrackError, raise_errors
+from ..errors import io_problem as _io_problem
 from ..fileio import atomic_path
+from ..lock import data_lock
 from ..project import Project, find_project, open_project
 from .manifest import (
     is_fresh,
@@ -64,6 +65,20 @@ def parse_formats(s: str) -> tuple[str, ...]:
             "--format", f"unknown format(s) {', '.join(bad) or s!r}", "html, pdf or html,pdf"
         )
     return items
+
+
+def check_scenario_name(scenario: str | Path, where: str = "--scenario") -> None:
+    """InputError when a scenario's file name would collide with a briefing's own files."""
+    from ..forecast.scenario import RESERVED_NAMES, reserved_name
+
+    if reserved_name(scenario):
+        stem = Path(scenario).stem
+        raise InputError(
+            where,
+            f"the scenario file name {Path(scenario).name!r} would collide with the briefing's "
+            f"own files (<region>.{stem}.html): 情景文件名与简报文件重名",
+            "another name, without dots and not " + ", ".join(RESERVED_NAMES),
+        )
 
 
 def output_stem(params: dict[str, Any]) -> str:
@@ -141,18 +156,7 @@ def _put(src: Path | bytes, dest: Path) -> None:
 
 def io_problem(exc: OSError, project: Project | None = None) -> str:
     """One line for a failed write: the file and the system's reason (no traceback)."""
-    where = exc.filename or ""
-    if where and project is not None:
-        where = project.relative(where)
-    reason = exc.strerror or str(exc)
-    hint = {
-        errno.ENOSPC: " (the disk is full: free some space and run again)",
-        errno.EROFS: " (the file system is read-only)",
-        errno.EACCES: " (no permission to write there)",
-        errno.EPERM: " (no permission to write there)",
-        errno.EDQUOT: " (the disk quota is used up)",
-    }.get(exc.errno or 0, "")
-    return f"cannot write {where or 'the outputs'}: {reason}{hint}"
+    return _io_problem(exc, project.relative if project is not None else None)
 
 
 def render_one(job: dict[str, Any], engine=None) -> dict[str, Any]:
@@ -251,6 +255,7 @@ def check_scenario(project: Project, scenario: str) -> None:
         return
     from ..forecast.scenario import load_scenario
 
+    check_scenario_name(scenario)
     sc = load_scenario(scenario)
     reg = project.registry()
     src = Path(scenario).name
@@ -369,7 +374,9 @@ def run_lock(project: Project):
         except OSError:
             pass
         try:
-            yield
+            # and the data: no ingest changes the tables under the briefings of this run
+            with data_lock(project, "ontrack render"):
+                yield
         finally:
             fcntl.flock(f, fcntl.LOCK_UN)
     finally:

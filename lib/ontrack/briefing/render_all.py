@@ -106,6 +106,7 @@ def render_all(
         check_browser(formats)
     if log is None:
         log = RunLog("render-all", "verbose" if verbose else "quiet")
+    jobs = max(1, jobs) if cluster else checked_jobs(jobs, log)  # kernels on this machine
     from .engine import Engine
 
     with run_lock(project):
@@ -294,6 +295,46 @@ def _failure_month(project: Project, as_of: str, manifests: dict[str, dict]) -> 
     return "latest"
 
 
+#: memory a warm kernel and its share of the browser take while rendering (measured by `make
+#: bench-scale`: about 530 MiB per worker)
+KERNEL_BYTES = 600 * 2**20
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available for new processes (Linux: MemAvailable), or None."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def job_limit() -> tuple[int, str]:
+    """How many kernels this machine can run at once (cores, and available memory at
+    :data:`KERNEL_BYTES` each), and why."""
+    cores = os.cpu_count() or 1
+    mem = available_memory()
+    by_mem = max(1, int(mem // KERNEL_BYTES)) if mem is not None else cores
+    why = f"{cores} cores" + (f", {mem / 2**30:.1f} GB memory available" if mem else "")
+    return max(1, min(cores, by_mem)), why
+
+
+def checked_jobs(jobs: int, log: RunLog | None = None) -> int:
+    """``--jobs`` within what the machine can run: below 1 is an error, above the limit is
+    capped with a line saying so (a cron job keeps running on a smaller machine)."""
+    if jobs < 1:
+        raise InputError("--jobs", f"{jobs} is below 1", "1 or more parallel kernels")
+    limit, why = job_limit()
+    if jobs > limit:
+        if log is not None:
+            log.info(f"--jobs {jobs} capped to {limit} ({why}; about 0.6 GB per kernel)")
+        return limit
+    return jobs
+
+
 def run(args: argparse.Namespace) -> int:
     formats = parse_formats(args.format)
     project = find_project(getattr(args, "project", None))
@@ -306,7 +347,7 @@ def run(args: argparse.Namespace) -> int:
                 project,
                 as_of=args.as_of,
                 plans=args.plans,
-                jobs=max(1, args.jobs),
+                jobs=args.jobs,
                 formats=formats,
                 lang=args.lang or project.lang,
                 n_sims=args.sims,

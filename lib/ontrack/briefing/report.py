@@ -13,6 +13,7 @@ from ..progress.status import reporting_status
 from . import changes, charts, narrative, tables
 from .data import BriefingData, code_label, load_briefing_data
 from .params import validate_params
+from .status import suspect_series
 from .tables import Html, esc, pending_targets
 
 
@@ -37,6 +38,11 @@ class Briefing:
         if p:
             return p.region_id
         return self.reg.parent(self.region) or self.region
+
+    @property
+    def suspect(self) -> set[tuple[str, str]]:
+        """(region, indicator) whose figures hold a value flagged as implausible."""
+        return suspect_series(self.data.cleaning, self.reg)
 
     @property
     def is_township(self) -> bool:
@@ -105,9 +111,12 @@ class Briefing:
             )
         pending = len(pending_targets(d.attainment, d.targets, self.region, d.as_of))
         head = narrative.headline(
-            d.attainment, self.region, d.as_of, self.lang, self.reg, pending=pending
+            d.attainment, self.region, d.as_of, self.lang, self.reg, pending=pending,
+            suspect=self.suspect,
+        )  # fmt: skip
+        moved = narrative.change_sentence(
+            self.month_changes(), d.as_of, self.lang, self.reg, self.suspect
         )
-        moved = narrative.change_sentence(self.month_changes(), d.as_of, self.lang, self.reg)
         if moved:
             head += ("" if self.lang == "zh" else " ") + moved
         return Html(
@@ -198,8 +207,9 @@ class Briefing:
         RAG; those without progress data say so."""
         d = self.data
         return tables.targets_table(
-            d.attainment, self.region, d.as_of, self.lang, d.targets, self.reg, d.not_forecast
-        )
+            d.attainment, self.region, d.as_of, self.lang, d.targets, self.reg, d.not_forecast,
+            self.suspect,
+        )  # fmt: skip
 
     def reporting(self) -> Html:
         """报送情况: which offices have sent this month's figures and which not (未报), per

@@ -15,7 +15,23 @@ import pandas as pd
 
 from ..progress.status import reporting_status
 from ..registry import Registry
-from .narrative import active_rows
+from .narrative import active_rows, flagged
+
+
+def suspect_series(cleaning: pd.DataFrame | None, reg: Registry) -> set[tuple[str, str]]:
+    """(region, indicator) whose figures include a value flagged as far beyond the targets
+    (cleaning log ``check`` magnitude: most likely 平方米 in a 万平方米 column), and every region
+    they are summed into: a briefing shows the flag where the number is and never leads with
+    such a target."""
+    if cleaning is None or cleaning.empty or "check" not in cleaning.columns:
+        return set()
+    rows = cleaning[(cleaning["level"] == "flag") & (cleaning["check"] == "magnitude")]
+    out: set[tuple[str, str]] = set()
+    regions = rows["region_id"].fillna("").astype(str)
+    for r, i in zip(regions, rows["indicator_id"].fillna("").astype(str), strict=True):
+        if r and i:
+            out |= {(x, i) for x in (r, *reg.ancestors(r))}
+    return out
 
 
 def region_summary(
@@ -26,6 +42,7 @@ def region_summary(
     reg: Registry,
     region: str,
     as_of: str,
+    suspect: set[tuple[str, str]] = frozenset(),
 ) -> dict[str, Any]:
     """For ``region`` as of ``as_of``: ``green`` / ``amber`` / ``red`` (its baseline targets of
     the as-of year with a target above 0, by status), ``no_data`` (those not forecast: years
@@ -34,7 +51,10 @@ def region_summary(
     and ``missing_offices`` (their names)."""
     rows = active_rows(att, region, as_of)
     base = rows[(rows["level"] == "baseline") & (rows["target"] > 0)]
-    out: dict[str, Any] = {c: int((base["rag"] == c).sum()) for c in ("green", "amber", "red")}
+    doubt = flagged(base, suspect)
+    out: dict[str, Any] = {"suspect": int(doubt.sum())}
+    base = base.loc[~doubt]
+    out.update({c: int((base["rag"] == c).sum()) for c in ("green", "amber", "red")})
     nf = 0
     if not_forecast is not None and len(not_forecast):
         y = int(as_of[:4])
@@ -71,7 +91,7 @@ def plan_summaries(
     """:func:`region_summary` of each of ``regions`` from the plan's forecast folder (read
     through the table cache) and the project's tables."""
     from . import tablecache
-    from .data import _forecast_files, _read_forecast, project_tables
+    from .data import _forecast_files, _read_forecast, _read_optional, project_tables
 
     att, _, _, _, nf = tablecache.cached(
         "forecast", _forecast_files(folder), lambda: _read_forecast(folder)
@@ -81,6 +101,8 @@ def plan_summaries(
     progress, targets = project_tables(project)
     targets = targets[targets["plan_id"] == plan]
     reg = project.registry()
+    suspect = suspect_series(_read_optional(project.cleaning_log_csv), reg)
     return {
-        r: region_summary(att, nf, targets, progress, reg, r, as_of) for r in dict.fromkeys(regions)
+        r: region_summary(att, nf, targets, progress, reg, r, as_of, suspect)
+        for r in dict.fromkeys(regions)
     }

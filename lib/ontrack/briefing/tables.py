@@ -146,6 +146,7 @@ def targets_table(
     targets: pd.DataFrame | None = None,
     reg: Registry | None = None,
     not_forecast: pd.DataFrame | None = None,
+    suspect: set[tuple[str, str]] = frozenset(),
 ) -> Html:
     """Every target of the region for the as-of year: actual to date, projection, p_meet,
     required monthly pace and RAG colour; a target without progress data says so instead, and
@@ -216,6 +217,14 @@ def targets_table(
                 esc(fmt_amount(r["required_per_month"], nature)),
                 rag_chip(r["rag"], lang),
             ]
+            if (r["region_id"], r["indicator_id"]) in suspect:
+                # a value far beyond the targets (a unit slip?): the flag where the number is
+                flag = _t(lang, "⚠ 含待核实数值", "⚠ holds a figure to check")
+                cells[4] += f"<br><span class='rag rag-amber'>{esc(flag)}</span>"
+                cells[5] = cells[6] = cells[7] = "—"
+                cells[9] = (
+                    f"<span class='note'>{_t(lang, '待核实，未评估', 'to be checked')}</span>"
+                )
             if r["target"] == 0:  # nothing assigned (a township's 0 in the plan): no probability
                 cells[7], cells[8] = "—", "—"
                 cells[9] = (

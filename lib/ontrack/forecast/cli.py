@@ -81,6 +81,37 @@ def adhoc_inputs(args: argparse.Namespace):
     return Registry(regions, indicators, ()), progress, targets, files
 
 
+#: what an ad hoc forecast folder may already hold (it is written again)
+_FORECAST_FILES = {"attainment.csv", "trajectories.csv", "not_forecast.csv", "history.csv",
+                   "forecast.json"}  # fmt: skip
+
+
+def _adhoc_out(args: argparse.Namespace) -> Path:
+    """An ad hoc run's --out: inside the project (not data/raw) when run in one; elsewhere a
+    folder that is new or holds only forecast tables (never a folder of other files)."""
+    from ..project import NotAProject, find_project
+
+    try:
+        project = find_project(getattr(args, "project", None))
+    except NotAProject:
+        project = None
+    if project is not None:
+        return project.output_path(args.out, project.forecast_dir, "--out")
+    out = Path(args.out).expanduser().resolve()
+    if out.exists() and not out.is_dir():
+        raise InputError("--out", f"{args.out} is a file", "a folder for the tables")
+    other = sorted(p.name for p in out.iterdir() if p.name not in _FORECAST_FILES) if (
+        out.is_dir()
+    ) else []  # fmt: skip
+    if other:
+        raise InputError(
+            "--out",
+            f"{args.out} holds other files ({', '.join(other[:3])}…): nothing written there",
+            "a new folder, or one that holds only forecast tables",
+        )
+    return out
+
+
 def run(args: argparse.Namespace) -> int:
     from ..fileio import sha256
     from . import tables as ft
@@ -97,6 +128,7 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(
                 "--out", "missing", "a folder for the tables of an ad hoc forecast (--out DIR)"
             )
+        out = _adhoc_out(args)
         scenario = ft.resolve_scenario(args.scenario)
         if scenario:
             files["scenario"] = scenario
@@ -112,19 +144,20 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
             inputs={f"{k}: {v}": sha256(v) for k, v in files.items()},
         )
-        written = ft.write(tables, args.out)
+        written = ft.write(tables, out)
         where = str
     else:
         from ..project import find_project
 
         project = find_project(getattr(args, "project", None))
+        out = project.output_path(args.out, project.forecast_dir, "--out") if args.out else None
         tables, written = ft.forecast_project(
             project,
             as_of=args.as_of,
             scenario=args.scenario or None,
             n_sims=args.sims,
             seed=args.seed,
-            out=args.out,
+            out=out,
         )
         where = project.relative
     att = tables.attainment

@@ -31,7 +31,7 @@ from typing import Any
 import yaml
 
 from ..errors import InputError, raise_errors
-from ..fileio import write_text
+from ..fileio import read_yaml, write_text
 from ..registry import Registry
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -119,6 +119,18 @@ class Scenario:
         return factor
 
 
+#: scenario file names that would collide with a briefing's own files (<region>.en.html is the
+#: English briefing, <region>.failed.ipynb a failed render's record): refused
+RESERVED_NAMES = ("en", "zh", "failed")
+
+
+def reserved_name(path: str | os.PathLike) -> bool:
+    """Whether a scenario file's name would collide with a briefing's files (a reserved name,
+    or a dot inside the stem)."""
+    stem = Path(path).stem
+    return stem.lower() in RESERVED_NAMES or "." in stem
+
+
 def _num(
     v: Any,
     where: str,
@@ -180,7 +192,7 @@ def load_scenario(source: str | os.PathLike | dict[str, Any]) -> Scenario:
         if not path.exists():
             raise InputError(str(path), "file not found", "a scenario YAML file")
         try:
-            d = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            d = read_yaml(path) or {}
         except yaml.YAMLError as exc:
             raise InputError(src, f"is not valid YAML ({exc})") from None
     if not isinstance(d, dict):

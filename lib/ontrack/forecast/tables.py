@@ -264,7 +264,7 @@ def read(folder: str | Path) -> ForecastTables:
         for col in ("assumed", "illustrative"):
             if col in df:
                 df[col] = df[col].astype(str).str.lower().isin(["true", "1", "yes"])
-        frames[name] = validate(df, schema)
+        frames[name] = validate(df, schema, str(path))
     hist = read_history(folder, recorded) if HISTORY_CSV in recorded else None
     return ForecastTables(
         frames[ATTAINMENT_CSV], frames[TRAJECTORIES_CSV], meta, hist, read_not_forecast(folder)
@@ -361,10 +361,7 @@ def read_progress_table(path: str | Path) -> pd.DataFrame:
         )
     if "source" not in df:
         df["source"] = ""
-    try:
-        return validate(df, PROGRESS)
-    except OntrackError as exc:
-        raise InputError(str(path), str(exc)) from None
+    return validate(df, PROGRESS, str(path))
 
 
 def read_targets_table(path: str | Path) -> pd.DataFrame:

@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import InputError, InputErrors, raise_errors
+from ..forecast.scenario import reserved_name
 from ..project import Project, find_project
 from .engine import Engine
 from .state import (
@@ -647,6 +648,12 @@ class Lab:
         if path is None or str(path).strip() == "":
             path = self.default_path()
         path = self.engine.in_project(str(path).strip())
+        if reserved_name(path):
+            raise LabInputError(
+                "文件 scenario path",
+                f"“{path.name}”与简报的文件重名（<地区>.{path.stem}.html），请换一个名字",
+                f"{path.name!r} would collide with the briefing's own files; another name",
+            )
         if path.suffix.lower() not in (".yml", ".yaml"):
             raise LabInputError(
                 "文件 scenario path",

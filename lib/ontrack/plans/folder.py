@@ -23,6 +23,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import InputError, InputErrors, raise_errors
+from ..fileio import YAMLRefused, read_yaml
 from ..registry import (
     Plan,
     Region,
@@ -71,9 +72,13 @@ def read_plan_yml(folder: Path) -> dict:
             "plan.yml with id, name_zh, region_id, years (data/raw/plans/README.md)",
         )
     try:
-        meta = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+        meta = read_yaml(path, encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(str(path), f"not UTF-8 text ({exc.reason})") from None
+    except YAMLRefused as exc:
+        raise InputError(
+            str(path), f"refused: {exc}", "a short plan.yml of key: value lines"
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" line {mark.line + 1}" if mark else ""
@@ -254,10 +259,39 @@ def plan_folders(plans_dir: Path, order: list[str] | tuple[str, ...] = ()) -> li
     return ordered + [found[n] for n in sorted(found) if n not in order]
 
 
+def links_outside(raw_dir: Path) -> list[InputError]:
+    """Symbolic links among the project's plan files (indicators.csv, the plan folders and their
+    files) whose targets lie outside data/raw: refused and never read, as in the record (a plan
+    folder must not read a file from elsewhere on the machine)."""
+    root = Path(raw_dir).resolve()
+    cands = [Path(raw_dir) / "indicators.csv"]
+    plans = Path(raw_dir) / "plans"
+    if plans.is_dir():
+        for folder in sorted(plans.iterdir()):
+            cands.append(folder)
+            if folder.is_dir() and not folder.is_symlink():
+                cands += sorted(folder.iterdir())
+    out = []
+    for p in cands:
+        if not p.is_symlink():
+            continue
+        target = p.resolve()
+        if target != root and root not in target.parents:
+            out.append(
+                InputError(
+                    str(p),
+                    f"a symbolic link pointing outside data/raw ({target}): not followed",
+                    "the file itself, copied into the plan folder",
+                )
+            )
+    return out
+
+
 def load_registry(raw_dir: Path, order: list[str] | tuple[str, ...] = ()) -> Registry:
     """The registry of a project from its ``data/raw``: core and declared indicators, and the
     plans and regions of every plan folder."""
     raw_dir = Path(raw_dir)
+    raise_errors(links_outside(raw_dir))
     indicators = core_indicators()
     extra = raw_dir / "indicators.csv"
     if extra.is_file():

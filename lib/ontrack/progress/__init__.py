@@ -142,16 +142,12 @@ def read_files(
 
 
 def project_output(
-    project: Project, given: str | os.PathLike | None, default: Path, option: str
+    project: Project,
+    given: str | os.PathLike | None,
+    default: Path,
+    option: str,
+    raw_ok: bool = False,
 ) -> Path:
-    """Where a command writes: ``given`` (as typed: relative to the current folder) or
-    ``default``; InputError naming ``option`` when that is outside the project (a command never
-    writes anywhere else)."""
-    out = Path(given).expanduser() if given else Path(default)
-    if not project.contains(out):
-        raise InputError(
-            option,
-            f"{out} is outside the project {project.root}",
-            "a path inside the project (commands write nothing outside it)",
-        )
-    return out
+    """Where a command writes (:meth:`~ontrack.project.Project.output_path`): inside the project
+    and, unless ``raw_ok``, outside data/raw."""
+    return project.output_path(given, default, option, raw_ok)

@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..registry import Registry
 from ..units import kind_of
-from .log import CleaningLog
+from .log import MAGNITUDE, CleaningLog
 from .periods import month_str
 from .readers import Obs
 
@@ -145,4 +145,5 @@ def check_magnitudes(
             region_id=o.region_id,
             indicator_id=o.indicator_id,
             month=month_str(o.year, o.end),
+            check=MAGNITUDE,
         )

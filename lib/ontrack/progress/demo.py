@@ -487,7 +487,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     project = find_project(getattr(args, "project", None))
-    out = project_output(project, args.out, project.progress_dir / "demo", "--out")
+    out = project_output(project, args.out, project.progress_dir / "demo", "--out", raw_ok=True)
     written = write_demo(project, args.as_of, args.seed, out, args.plan)
     print(f"wrote {len(written)} illustrative (示例数据) files under {project.relative(out)}")
     return 0

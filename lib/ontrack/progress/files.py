@@ -27,6 +27,7 @@ import csv
 import io
 import re
 import zipfile
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -200,7 +201,9 @@ def _check_zip(path: Path, file: str, log: CleaningLog) -> tuple[bool, bool]:
                             formulas = True
                             break
                         tail = chunk[-16:]
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
+    except (
+        zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, zlib.error
+    ) as exc:  # zlib.error: a damaged deflate stream  # fmt: skip
         _refuse(
             log,
             file,

@@ -475,29 +475,6 @@ def detect(
             )
             continue
         layout.columns.append(Column(c, header, ind, unit, period))
-    # 本月完成 beside 累计完成 for the same indicator: the running total is read (it carries the
-    # months before too); the month column would report the same month twice
-    ytd_inds = {
-        (x.indicator_id, x.period.year, x.period.end)
-        for x in layout.columns
-        if x.period.start == 1 and not x.period.single
-    }
-    keep = []
-    for x in layout.columns:
-        if (
-            x.period.single
-            and x.period.start > 1
-            and (x.indicator_id, x.period.year, x.period.end) in ytd_inds
-        ):
-            log.info(
-                file,
-                sheet,
-                cell_ref(header_rows[-1] if header_rows else first_data, x.col),
-                f"“{x.header}”列未读取：采用 {x.indicator_id} 的累计列",
-                f"column '{x.header}' not read: the 累计 column of {x.indicator_id} is used",
-                indicator_id=x.indicator_id,
-            )
-            continue
-        keep.append(x)
-    layout.columns = keep
+    # 本月完成 beside 累计完成 for the same indicator: both are read; they agree (a note), or the
+    # running total wins and the month's figure is flagged (ontrack.progress.reconcile)
     return layout

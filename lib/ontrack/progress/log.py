@@ -28,7 +28,11 @@ LOG_COLUMNS = [
     "month",
     "message",
     "message_en",
+    "check",
 ]
+#: ``check`` of a flag for a value far beyond the region's targets: a briefing shows the flag
+#: where the number is and never leads with that target (ontrack.progress.checks)
+MAGNITUDE = "magnitude"
 
 #: Errors listed per file when a read is refused; the rest are counted ("and K more").
 MAX_ERRORS_PER_FILE = 10
@@ -85,6 +89,7 @@ class CleaningLog:
                 month=about.get("month") or "",
                 message=zh,
                 message_en=en,
+                check=about.get("check") or "",
             )
         )
 

@@ -8,14 +8,15 @@ Regions and indicators are matched against a :class:`~ontrack.registry.Registry`
 plans and indicators). A region name must name one declared region: an unknown name is an error
 with the closest declared names, a name several regions share (two plans each with a 城关镇) is
 an error listing their ids unless the other rows of the sheet settle it (the one whose parent
-the sheet's other regions belong to). In a tidy table a region cell that is already an id
-(letters, digits, - _ .) is read as that id even when no plan declares it (data contract: any
-region id is valid; it has no name and no parent).
+the sheet's other regions belong to). A region id must be declared too: a typo
+(pingyang-aojaing) would otherwise become a region of its own whose figures never reach its
+township or county; a near miss of a declared id is refused with "did you mean".
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import os
 import re
 from collections.abc import Iterable
@@ -146,8 +147,10 @@ def resolve_region(
     ``where_`` = (file, sheet, cell)).
 
     A name several regions share is settled by ``context`` (:func:`region_context`) when
-    exactly one of them lies in it; with ``accept_ids`` an undeclared label that is an id
-    (letters, digits, - _ .) is that id (noted once per label in ``seen``)."""
+    exactly one of them lies in it. A label the project does not declare is refused (a near miss
+    of a declared id gets "did you mean"); only with ``accept_ids`` and a registry that declares
+    no region at all (an ad hoc run) is an id-like label (letters, digits, - _ .) that id (noted
+    once per label in ``seen``)."""
     file, sheet, ref = where_
     found = reg.region_candidates(label)
     if len(found) == 1:
@@ -177,7 +180,8 @@ def resolve_region(
             "the region id in place of the name (" + " / ".join(found) + ")",
         )
         return None
-    if accept_ids and REGION_ID.fullmatch(label):
+    if accept_ids and REGION_ID.fullmatch(label) and not reg.regions:
+        # a registry that declares no region at all (an ad hoc run): ids are taken as they are
         if seen is not None and label not in seen:
             seen.add(label)
             log.info(
@@ -190,12 +194,23 @@ def resolve_region(
                 region_id=label,
             )
         return label
+    near_ids = difflib.get_close_matches(label, list(reg.regions), n=1, cutoff=0.8)
+    if near_ids:  # a near miss of a declared id (pingyang-aojaing): did you mean …
+        log.unknown(
+            file,
+            sheet,
+            ref,
+            f"未登记的区域代码“{label}”（是否应为 {near_ids[0]}？）",
+            f"region id '{label}' is declared by no plan (did you mean {near_ids[0]}?)",
+            "计划 regions.csv 中登记的区域代码",
+            "an id declared in a plan's regions.csv",
+        )
+        return None
     names = " / ".join(_known_region(label, reg))
     exp_zh = f"已登记的区域，如 {names}" if names else "已登记的区域"
     exp_en = f"a known region, e.g. {names}" if names else "a known region"
-    if accept_ids:
-        exp_zh += "，或区域代码（字母、数字、- _ .）"
-        exp_en += ", or a region id (letters, digits, - _ .)"
+    exp_zh += "（新的区域请先加入计划的 regions.csv）"
+    exp_en += " (a new region goes into a plan's regions.csv first)"
     log.unknown(file, sheet, ref, f"未知区域“{label}”", f"unknown region '{label}'", exp_zh, exp_en)
     return None
 
@@ -211,6 +226,25 @@ def _unit_error(log, file, sheet, ref, unit, ind, canon, reg: Registry) -> None:
         f"{canon} or a unit convertible to it",
         indicator_id=ind,
     )
+
+
+def _not_whole(log, file, sheet, ref, raw, v: float, ind: str, reg: Registry, **about) -> bool:
+    """A count (firms, people, tech firms, incubators) that is not a whole number after its
+    unit (0.353 firms; 1.25万人 is 12,500 people and fine): an error, True."""
+    if reg.nature(ind) not in ("count", "small_count") or abs(v - round(v)) <= 1e-6:
+        return False
+    unit = reg.unit(ind) or ""
+    log.error(
+        file,
+        sheet,
+        ref,
+        f"“{reg.indicator_name(ind)}”是个数，“{raw}”读作 {v:g}{unit}，不是整数",
+        f"{ind} is a count: '{raw}' reads as {v:g} {unit}, not a whole number",
+        f"整数（单位：{unit}）",
+        f"a whole number ({unit})",
+        **about,
+    )
+    return True
 
 
 def _value_error(log, file, sheet, ref, exc: ValueProblem, **about) -> None:
@@ -390,6 +424,8 @@ def read_wide_sheet(
                         **about,
                         month=month_str(p.year, 2),
                     )
+            if _not_whole(log, file, sheet, ref, raw, v * f, col.indicator_id, reg, **about):
+                continue
             out.append(
                 Obs(
                     file,
@@ -667,6 +703,9 @@ def read_tidy_rows(
                 f"{ind}: {unit} × {f:g} → {canon}",
                 indicator_id=ind,
             )
+        ref = ref_of(i, cols["value"])
+        if _not_whole(log, file, sheet, ref, get["value"], v * f, ind, reg, **about):
+            continue
         out.append(
             Obs(
                 file,

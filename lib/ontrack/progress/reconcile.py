@@ -211,9 +211,9 @@ def _series(
         # the earlier report that gave the other figure: the latest of the path's reports made
         # before this one; within one file a running total outranks a month's own figure
         now = when[id(o)]
-        older = [f for f, _ in path if when[id(f.obs)] < now]
-        if not older:
-            older = [f for f, _ in path if f.file == e.file and f.rank < e.rank]
+        older = [
+            f for f, _ in path if when[id(f.obs)] < now or (f.file == e.file and f.rank < e.rank)
+        ]
         if not older:
             other = [f for f, _ in path if f.file != e.file]
             if other:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ import pandas as pd
 from .. import stamps
 from ..errors import InputError, InputErrors, OntrackError
 from ..fileio import atomic_path, read_csv, sha256, write_csv
+from ..lock import data_lock
 from ..project import Project
 from ..schema import PROGRESS, validate
 
@@ -108,6 +110,9 @@ def plan_additions(project: Project, paths: list[Path]) -> list[Addition]:
     errors: list[InputError] = []
     additions: list[Addition] = []
     known = _record_checksums(project)
+    # as typed, made absolute and without '..' (a folder named 'x/sub/..' is x: its name, not
+    # '..', is the name in the record); symbolic links are kept as links (checked below)
+    paths = [Path(os.path.normpath(os.path.abspath(p))) for p in paths]
     for p in paths:
         if not p.exists():
             errors.append(InputError(str(p), "文件或文件夹不存在\n      no such file or folder"))
@@ -263,7 +268,51 @@ def ingest(
 
     With ``skip_unknown`` the new files' rows of regions or indicators the project does not
     know are left out (listed in the cleaning log as flags) instead of refusing the file; the
-    ledger keeps the option, so later rebuilds read the file the same way."""
+    ledger keeps the option, so later rebuilds read the file the same way.
+
+    Holds the project's data lock (:mod:`ontrack.lock`: refused while a render runs). Killed
+    at any point (even SIGKILL), the next ingest finds the record as it was or with the whole
+    addition: the files being added are listed in a journal first, the ledger written (the
+    commit) after them, and a journal left behind rolls back the files the ledger does not
+    list; progress.csv, made from the record, is then out of date and rebuilt (ontrack.stamps).
+    """
+    with data_lock(project, "ontrack ingest"):
+        recover(project)
+        return _ingest(project, paths, split_jan_feb, today, out, log_path, skip_unknown)
+
+
+JOURNAL = ".ingest-journal.txt"
+
+
+def recover(project: Project) -> list[str]:
+    """After an ingest that was killed: remove the files its journal lists that the ledger does
+    not (never committed), the journal, and the temporary files of unfinished atomic writes in
+    the record and data/processed. Returns what was removed (paths in the project)."""
+    removed: list[str] = []
+    journal = project.progress_dir / JOURNAL
+    if journal.is_file():
+        committed = set(read_ledger(project)["file"].astype(str))
+        for name in journal.read_text(encoding="utf-8").splitlines():
+            f = project.progress_dir / name
+            if name and name not in committed and _inside(f, project.progress_dir) and (
+                f.is_file() or f.is_symlink()
+            ):  # fmt: skip
+                f.unlink()
+                removed.append(project.relative(f))
+        journal.unlink()
+    for folder in (project.progress_dir, project.processed):
+        if not folder.is_dir():
+            continue
+        for root, _, files in os.walk(folder):
+            for name in files:
+                if name.startswith(".") and name.endswith(".tmp"):  # fileio.atomic_path's
+                    with contextlib.suppress(OSError):
+                        (Path(root) / name).unlink()
+                        removed.append(project.relative(Path(root) / name))
+    return removed
+
+
+def _ingest(project, paths, split_jan_feb, today, out, log_path, skip_unknown) -> IngestResult:
     additions = plan_additions(project, list(paths or []))
     progress, log = rebuild(
         project, additions, split_jan_feb=split_jan_feb, today=today, skip_unknown=skip_unknown
@@ -277,7 +326,11 @@ def ingest(
     keep[ledger] = ledger.read_bytes() if ledger.is_file() else None
     copied: list[Path] = []
     made_dirs: list[Path] = []
+    journal = project.progress_dir / JOURNAL
     try:
+        if new:  # what is being added, before it is: a kill from here on is rolled back
+            project.progress_dir.mkdir(parents=True, exist_ok=True)
+            journal.write_text("\n".join(a.name for a in new) + "\n", encoding="utf-8")
         for a in new:
             for d in reversed(a.dest.parents):
                 if not d.exists() and _inside(d, project.progress_dir.parent):
@@ -298,12 +351,16 @@ def ingest(
                 for a in new
             ]
             ledger_df = pd.concat([read_ledger(project), pd.DataFrame(rows)], ignore_index=True)
-            write_csv(ledger_df[LEDGER_COLUMNS], ledger)
+            write_csv(ledger_df[LEDGER_COLUMNS], ledger, escape=False)  # read by ontrack only
         write_csv(progress, out)
         write_csv(log, log_path)
     except BaseException:
         _restore(keep, copied, made_dirs)
+        with contextlib.suppress(OSError):
+            journal.unlink()
         raise
+    with contextlib.suppress(OSError):
+        journal.unlink()
     if out == project.progress_csv and log_path == project.cleaning_log_csv:
         # what the table was made from, and how (ontrack.stamps)
         stamps.record(project, "progress", opts={"split_jan_feb": split_jan_feb})

@@ -147,10 +147,11 @@ def write_template(
     indicators: Sequence[str] | None = None,
 ) -> Path:
     """Write the template workbook to ``out`` (atomically) and return its path."""
-    from ..fileio import atomic_path
+    from ..fileio import atomic_path, no_formulas
 
     out = Path(out)
     wb = build_template(reg, plan_id, year, indicators)
+    no_formulas(wb)  # a region named =HYPERLINK(…) stays a name
     with atomic_path(out) as tmp:
         wb.save(tmp)
     return out

@@ -3,7 +3,8 @@
 A blank, —, -, ／, / or 无 means *nothing reported* (``None``), never zero. What a number cell may
 not be (each a :class:`ValueProblem`, Chinese and English): a percentage ('12.5%', or a number
 formatted as a percentage in Excel: a share is not an amount), a number with a space inside
-('1 2': 12 or 1 and 2?), a negative number, something not finite or beyond :data:`MAX_VALUE`
+('1 2': 12 or 1 and 2?), a superscript after a number ('0.35³': a footnote mark, or 0.353?),
+a negative number, something not finite or beyond :data:`MAX_VALUE`
 ('1e308', 'inf'), a formula whose value was never calculated (a workbook written by a script
 and never opened in Excel), an Excel error (#DIV/0!), a date.
 """
@@ -31,6 +32,9 @@ _NUM_UNIT = re.compile(
     r"^([+-]?[\d.,]+)(万?(?:平方米|平米|㎡|m²|m2|个|件|家|人|名|项|户|场次|场))$"
 )
 _SPACE_IN_NUMBER = re.compile(r"\d[\s,]*\s[\s,]*\d")
+#: a superscript digit after a number (0.35³): a footnote mark or part of the number? NFKC
+#: would make it a digit (0.353)
+_SUPERSCRIPT_AFTER_NUMBER = re.compile(r"[\d.,][⁰¹²³⁴⁵⁶⁷⁸⁹]+\s*$")
 
 
 class ValueProblem(ValueError):
@@ -84,6 +88,11 @@ def parse_cell(value: object) -> tuple[float | None, str | None]:
             f"此处应为数字，却是日期（{value}）", f"a date ({value}) where a number was expected"
         )
     raw = str(value)
+    if _SUPERSCRIPT_AFTER_NUMBER.search(raw):
+        raise ValueProblem(
+            f"数字后有上标（'{raw}'）：是脚注标记还是数字的一部分？",
+            f"a superscript after the number ('{raw}'): a footnote mark or a digit?",
+        )
     if _SPACE_IN_NUMBER.search(unicodedata.normalize("NFKC", raw).strip()):
         raise ValueProblem(
             f"数字中间有空格：'{raw}'（是 {re.sub(r'[^0-9.]', '', raw)} 还是几个数？）",
