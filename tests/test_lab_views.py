@@ -6,6 +6,7 @@ On the small hand-made plan of test_lab.py (平阳县 and two townships, as of 2
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from test_lab import AOJIANG, AS_OF, PLAN, XIAOJIANG, _progress, _targets
@@ -123,17 +124,25 @@ def test_the_chart_is_drawn_again_into_the_same_figure(lab):
     assert view.png().startswith(b"\x89PNG")
 
 
-def test_render_command_is_exact(lab):
+def test_render_command_is_exact(lab, monkeypatch):
+    import sys
+
+    from ontrack.lab import views
     from ontrack.lab.views import render_command
 
     path = lab.project.scenarios_dir / "x.yml"
     root = str(lab.project.root)
+    here = str(Path(sys.executable).with_name("ontrack"))
     # the lab's plan, region and month, its draws (1,000 ≠ the default 10,000); seed 0 is the
-    # default and is left out; the scenario as a path inside the project
+    # default and is left out; the scenario as a path inside the project; the ontrack that runs
+    # the lab by its full path when that one is not on PATH (after `make briefing`)
+    monkeypatch.setattr(views.shutil, "which", lambda name: None)
     assert render_command(lab, path) == (
-        f"ontrack --project {root} render --plan {PLAN} --region pingyang --as-of {AS_OF} "
+        f"{here} --project {root} render --plan {PLAN} --region pingyang --as-of {AS_OF} "
         f"--scenario data/raw/scenarios/x.yml --sims {N}"
     )
+    monkeypatch.setattr(views.shutil, "which", lambda name: here)  # on PATH: its name
+    assert render_command(lab, path).startswith("ontrack --project ")
 
 
 def test_messages_are_chinese_first_and_never_a_traceback(lab):

@@ -274,3 +274,30 @@ def test_notebook_runs_on_a_project_of_ones_own(tmp_path, monkeypatch):
     monkeypatch.delenv("ONTRACK_PROJECT", raising=False)
     shown = _run_targets_notebook(root / "data")
     assert "ruian-2025-2027: 2 rows" in shown and "瑞安市" in shown and "安阳街道" in shown
+
+
+def test_targets_names_each_error_and_exits_non_zero(example_project, capsys):
+    """`ontrack targets` printed "1 error" without saying which, and exited 0 (issue 21)."""
+    from ontrack import cli
+
+    folder = example_project.plans_dir / "longwan-2025-2027"
+    folder.mkdir()
+    (folder / "plan.yml").write_text(
+        "id: longwan-2025-2027\nname_zh: 龙湾区计划\nregion_id: longwan\nyears: [2025, 2027]\n",
+        encoding="utf-8",
+    )
+    (folder / "regions.csv").write_text("region_id,name_zh,parent_id\nlongwan,龙湾区,\n", "utf-8")
+    head = "region_id,indicator_id,year_start,year_end,level,value,unit,source,quote,assumed\n"
+    rows = [
+        "longwan,firms,2025,2027,baseline,30,个,龙政办,三年30个,false",
+        "longwan,firms,2025,2025,baseline,10,个,假设,三分之一,true",
+        "longwan,firms,2026,2026,baseline,10,个,假设,三分之一,true",
+        "longwan,firms,2027,2027,baseline,5,个,假设,六分之一,true",  # 10 + 10 + 5 = 25, not 30
+    ]
+    (folder / "targets.csv").write_text(head + "\n".join(rows) + "\n", encoding="utf-8")
+    assert cli.main(["--project", str(example_project.root), "targets"]) == 1
+    out, err = capsys.readouterr()
+    assert "[错误 error] 龙湾区 新增在孵企业(项目)：假设的分年目标10 + 10 + 5" in out
+    assert "≠ published total 30" in out
+    assert "2 个错误" in err and "2 error(s)" in err  # the sum, and the assumed split
+    assert "合计栏为30个，而分年10 + 10 + 5 = 25" in out

@@ -9,6 +9,7 @@ address (see ontrack.plans).
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -228,9 +229,10 @@ def summary(result: TargetsBuild) -> str:
     for plan, n in per_plan.items():
         lines.append(f"  {plan}: {n} rows ({int(assumed[plan])} assumed)")
     counts = result.findings.severity.value_counts()
+    words = {"error": "错误", "warning": "注意", "info": "说明"}
     lines.append(
-        f"quality: {len(result.findings)} findings ("
-        + ", ".join(f"{int(counts.get(s, 0))} {s}" for s in quality.SEVERITIES)
+        f"质量检查 / quality: {len(result.findings)} findings ("
+        + ", ".join(f"{int(counts.get(s, 0))} {words[s]} {s}" for s in quality.SEVERITIES)
         + ")"
     )
     return "\n".join(lines)
@@ -264,5 +266,19 @@ def run(args: argparse.Namespace) -> int:
         result = refresh(project, args.lucheng_split)
         paths = {n: project.processed / n for n in OUTPUTS}
     print(summary(result))
+    # every error and warning named, Chinese then English (a count alone says nothing)
+    f = result.findings
+    shown = f[f["severity"].isin(["error", "warning"])]
+    for _, r in shown.iterrows():
+        mark = "错误 error" if r["severity"] == "error" else "注意 warning"
+        print(f"  ! [{mark}] {r['message']}\n      {r['message_en']}")
     print("wrote " + ", ".join(project.relative(p) for p in paths.values()))
+    n_err = int((f["severity"] == "error").sum())
+    if n_err:
+        print(
+            f"{n_err} 个错误：请核对计划文件后再用这些目标 / {n_err} error(s): check the plan "
+            "files before relying on these targets",
+            file=sys.stderr,
+        )
+        return 1
     return 0

@@ -532,11 +532,15 @@ def _for_region(df: pd.DataFrame, regions: list[str], plan: str) -> tuple[pd.Dat
     ), info
 
 
-def _place(where: str) -> str:
+def _place(where: str, lang: str = "zh") -> str:
     """A place without the plan document's file name (the footer names the document) and a
-    report's file without its folders (demo/pingyang/x.xlsx → x.xlsx)."""
+    report's file without its folders (demo/pingyang/x.xlsx → x.xlsx); in Chinese, a line or
+    row of a table as 第N行."""
     where = re.sub(r"^[\w.-]+\.txt\s+", "", where)
-    return re.sub(r"(?:[^\s/|]+/)+([^\s/|]+)", r"\1", where)
+    where = re.sub(r"(?:[^\s/|]+/)+([^\s/|]+)", r"\1", where)
+    if lang == "zh":
+        where = re.sub(r"\b(?:line|row) (\d+)", r"第\1行", where)
+    return where
 
 
 SEVERITY_ZH = {"error": "错误", "warning": "警告", "warn": "警告", "flag": "警告", "info": "信息"}
@@ -570,7 +574,7 @@ def _readable(df: pd.DataFrame, lang: str) -> pd.DataFrame:
             .str.lower()
             .map(lambda v: SEVERITY_ZH.get(v, v) if lang == "zh" else v)
         )
-    if "check" in df:
+    if "check" in df and "severity" in df:  # the quality report's checks (not the cleaning log's)
         from ..quality import check_label
 
         out[_t(lang, "检查项", "Check")] = df["check"].map(
@@ -579,7 +583,7 @@ def _readable(df: pd.DataFrame, lang: str) -> pd.DataFrame:
     where_cols = [c for c in ("place_a", "file", "sheet", "cell") if c in df]
     if where_cols:
         out[_t(lang, "位置", "Where")] = df[where_cols].apply(
-            lambda r: _place(" ".join(str(v) for v in r if pd.notna(v) and str(v).strip())),
+            lambda r: _place(" ".join(str(v) for v in r if pd.notna(v) and str(v).strip()), lang),
             axis=1,
         )
     if "message" in df:
@@ -587,6 +591,8 @@ def _readable(df: pd.DataFrame, lang: str) -> pd.DataFrame:
         if lang != "zh" and "message_en" in df:  # English text where the report has one
             en = df["message_en"]
             msg = en.where(en.notna() & (en.astype(str).str.strip() != ""), msg)
+        elif lang == "zh":  # the places inside a message too: 第N行, not "line N"
+            msg = msg.astype(str).str.replace(r"\b(?:line|row) (\d+)", r"第\1行", regex=True)
         out[_t(lang, "说明", "Message")] = msg
     return out if len(out.columns) > 1 else df
 

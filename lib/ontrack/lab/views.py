@@ -14,6 +14,8 @@ import functools
 import html
 import io
 import shlex
+import shutil
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -471,12 +473,23 @@ def solver_message(r: dict[str, Any], lab: Lab) -> tuple[str, str, str]:
     )
 
 
+def ontrack_command() -> str:
+    """How to call the ``ontrack`` that runs this lab: its name when that is the one on PATH,
+    else its full path (after `make briefing` it is .venv/bin/ontrack, not on PATH)."""
+    here = Path(sys.executable).with_name("ontrack")
+    found = shutil.which("ontrack")
+    if found and here.exists() and Path(found).resolve() == here.resolve():
+        return "ontrack"
+    return str(here) if here.exists() else "ontrack"
+
+
 def render_command(lab: Lab, path: Path) -> str:
     """The command that renders the briefing of the lab's region with the scenario at ``path``
-    (a project-relative path: the command works from any folder, ``--project`` names it)."""
+    (a project-relative path: the command works from any folder, ``--project`` names it), with
+    the ``ontrack`` that runs the lab (:func:`ontrack_command`)."""
     from ..briefing.params import PARAMS
 
-    parts = ["ontrack", "--project", str(lab.project.root), "render", "--plan", lab.plan]
+    parts = [ontrack_command(), "--project", str(lab.project.root), "render", "--plan", lab.plan]
     parts += ["--region", lab.region, "--as-of", lab.as_of]
     parts += ["--scenario", lab.project.relative(path)]
     if lab.n_sims != PARAMS["n_sims"].default:
