@@ -282,3 +282,68 @@ def test_each_series_is_drawn_once_for_every_target_it_serves(built_project, mon
     tables = ft.compute(progress, targets, reg=built_project.registry(), n_sims=500)
     assert len(tables.attainment) > 200 and len(tables.trajectories) > 3000
     assert len(calls) == len(set(calls))  # no series drawn twice
+
+
+# ------------------------------------------------------------ the ad hoc run with the ingest's care
+def test_adhoc_running_totals_are_read_as_running_totals(outside, capsys):
+    """A table of running totals with basis=cumulative was read as monthly amounts: the year
+    came out 6.4 times too big, p_meet 1.0, no warning (issue 20)."""
+    _adhoc_data(outside)
+    rows = ["region_id,indicator_id,month,value,basis"]
+    rows += [f"R0017,firms,2026-{m:02d},{2 * m},cumulative" for m in range(1, 7)]  # 2, 4 … 12
+    (outside / "progress.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert _adhoc(outside, outside / "o") == 0
+    a = read_csv(outside / "o" / "attainment.csv").set_index("region_id")
+    assert a.loc["R0017", "actual_to_date"] == 12  # the running total, not 2 + 4 + … + 12 = 42
+    out = capsys.readouterr().out
+    # the targets of R0012 and R0018 have no progress now: listed, not dropped in silence
+    assert "2 target(s) without any progress" in out
+    assert "P1 R0012 firms 2026 baseline" in out and "P1 R0018 firms 2026 baseline" in out
+
+
+def test_adhoc_undeclared_indicators_and_units_are_refused(outside, capsys):
+    _adhoc_data(outside)
+    p = read_csv(outside / "progress.csv")
+    p.loc[0, "indicator_id"] = "patents"
+    write_csv(p, outside / "progress.csv")
+    assert _adhoc(outside, outside / "o") == 2
+    assert "indicator(s) patents not declared" in capsys.readouterr().err
+    _adhoc_data(outside)
+    t = read_csv(outside / "targets.csv")
+    t.loc[1, "unit"] = "人"  # firms are counted in 个
+    write_csv(t, outside / "targets.csv")
+    assert _adhoc(outside, outside / "o") == 2
+    err = capsys.readouterr().err
+    assert "targets.csv row 3 column unit: '人' does not fit firms" in err
+    assert not (outside / "o").exists()
+
+
+def test_adhoc_bad_years_and_months_are_one_line_each(outside, capsys):
+    _adhoc_data(outside)
+    t = read_csv(outside / "targets.csv")
+    t.loc[0, ["year_start", "year_end"]] = 1999
+    write_csv(t, outside / "targets.csv")
+    assert _adhoc(outside, outside / "o") == 2
+    err = capsys.readouterr().err
+    assert "row 2, column year_start: 1999 (expected a year from 2000 to 2100)" in err
+    assert "Column" not in err and "schema_context" not in err  # no pandera table dump
+    _adhoc_data(outside)
+    p = read_csv(outside / "progress.csv", dtype={"month": str})
+    p.loc[3, "month"] = "2024-8"
+    write_csv(p, outside / "progress.csv")
+    assert _adhoc(outside, outside / "o") == 2
+    assert "row 5, column month: '2024-8' (expected a month YYYY-MM" in capsys.readouterr().err
+
+
+def test_the_summary_counts_open_targets_only(outside, capsys):
+    _adhoc_data(outside)
+    t = read_csv(outside / "targets.csv")
+    past = t.iloc[[0]].assign(year_start=2025, year_end=2025, value=10.0)
+    write_csv(pd.concat([t, past], ignore_index=True), outside / "targets.csv")
+    p = read_csv(outside / "progress.csv", dtype={"month": str})
+    p2025 = p[p.region_id == "R0012"].assign(month=lambda d: d.month.str.replace("2026", "2025"))
+    write_csv(pd.concat([p, p2025], ignore_index=True), outside / "progress.csv")
+    assert _adhoc(outside, outside / "o") == 0
+    out = capsys.readouterr().out
+    assert "4 targets forecast as of 2026-06 (baseline); of the 3 still open" in out
+    assert "(1 of past years)" in out

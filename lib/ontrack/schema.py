@@ -6,6 +6,8 @@ extended), the contract's columns are required with these types and ranges.
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pandera.pandas as pa
 
@@ -121,6 +123,24 @@ TRAJECTORY_COLUMNS: list[str] = list(TRAJECTORIES.columns)
 MAX_FAILURES = 10
 
 
+def _expected(check: str) -> str:
+    """A pandera check in words (what the cell should have been)."""
+    if check.startswith("str_matches") and "\\d{4}-" in check:
+        return "a month YYYY-MM, e.g. 2026-08"
+    m = re.match(r"in_range\((\d+), (\d+)\)", check)
+    if m:
+        return f"a year from {m.group(1)} to {m.group(2)}"
+    if "float" in check:
+        return "a number"
+    if "int" in check:
+        return "a whole number"
+    if check.startswith("isin"):
+        return "one of " + check[len("isin(") : -1]
+    if check.startswith("greater_than_or_equal_to"):
+        return "0 or more"
+    return check
+
+
 def validate(df: pd.DataFrame, schema: pa.DataFrameSchema, where: str = "") -> pd.DataFrame:
     """Validate ``df`` against ``schema``; raise one readable OntrackError listing every failure
     as a row and column of the file (``where``: its name; row 2 is the first under the header),
@@ -142,8 +162,8 @@ def validate(df: pd.DataFrame, schema: pa.DataFrameSchema, where: str = "") -> p
                 continue  # a value that fails coercion fails the type check too: once
             seen.add(key)
             col = c.get("column") if pd.notna(c.get("column")) else "(table)"
-            lines.append(f"  - {at}, column {col}: {c.get('failure_case')!r} fails "
-                         f"{c.get('check')}")  # fmt: skip
+            lines.append(f"  - {at}, column {col}: {c.get('failure_case')!r} "
+                         f"(expected {_expected(str(c.get('check')))})")  # fmt: skip
         more = f"\n  … and {len(lines) - MAX_FAILURES} more" if len(lines) > MAX_FAILURES else ""
         raise OntrackError(
             f"{name} breaks its contract (docs/data-contracts.md):\n"

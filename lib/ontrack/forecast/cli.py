@@ -20,7 +20,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import InputError, InputErrors
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -81,6 +81,69 @@ def adhoc_inputs(args: argparse.Namespace):
     return Registry(regions, indicators, ()), progress, targets, files
 
 
+def adhoc_progress(path: Path, reg):
+    """An ad hoc progress table read with the ingest's care: the contract's monthly table
+    (region_id, indicator_id, month, value; covers and through_day kept) as it is, with its
+    indicators checked; any other table (a basis column saying 累计 / cumulative, running-total
+    columns, Chinese headers) through the ingest's reader, which turns running totals into months
+    (ontrack.progress), instead of reading them as monthly amounts."""
+    import datetime as dt
+
+    import pandas as pd
+
+    from ..fileio import read_csv
+    from ..progress import read_progress
+    from . import tables as ft
+
+    try:
+        cols = set(read_csv(path, nrows=0).columns)
+    except (ValueError, pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
+        raise InputError(str(path), f"unreadable progress table ({exc})") from None
+    if {"region_id", "indicator_id", "month", "value"} <= cols and "basis" not in cols:
+        progress = ft.read_progress_table(path)
+    else:
+        progress, _ = read_progress([path], reg, today=dt.date(2100, 1, 1))
+    unknown = sorted(set(progress["indicator_id"].astype(str)) - set(reg.indicators))
+    if unknown:
+        raise InputError(
+            f"{path} column indicator_id",
+            f"indicator(s) {', '.join(unknown)} not declared",
+            "a core indicator (" + ", ".join(reg.core_indicators) + ") or one the project's "
+            "data/raw/indicators.csv declares",
+        )
+    return progress
+
+
+def adhoc_targets(path: Path, reg):
+    """An ad hoc targets table, checked: every indicator declared, every unit the indicator's
+    or convertible to it (平方米 → 万平方米 converted), each problem naming row and column."""
+    from ..units import factor
+    from . import tables as ft
+
+    t = ft.read_targets_table(path)
+    errors = []
+    values = t["value"].astype(float).copy()
+    for i, r in t.iterrows():
+        row = f"{path} row {i + 2}"
+        ind = str(r["indicator_id"])
+        if ind not in reg.indicators:
+            errors.append(InputError(f"{row} column indicator_id", f"{ind!r} is not declared",
+                                     "a core indicator or one of indicators.csv"))  # fmt: skip
+            continue
+        unit = str(r.get("unit", "") or "").strip()
+        canon = reg.unit(ind)
+        if unit and unit != "nan":
+            f = factor(unit, canon)
+            if f is None:
+                errors.append(InputError(f"{row} column unit", f"{unit!r} does not fit {ind}",
+                                         f"{canon} or a unit convertible to it"))  # fmt: skip
+                continue
+            values[i] = float(r["value"]) * f
+    if errors:
+        raise InputErrors(errors)
+    return t.assign(value=values, unit=[reg.unit(str(i)) for i in t["indicator_id"]])
+
+
 #: what an ad hoc forecast folder may already hold (it is written again)
 _FORECAST_FILES = {"attainment.csv", "trajectories.csv", "not_forecast.csv", "history.csv",
                    "forecast.json"}  # fmt: skip
@@ -132,11 +195,12 @@ def run(args: argparse.Namespace) -> int:
         scenario = ft.resolve_scenario(args.scenario)
         if scenario:
             files["scenario"] = scenario
-        progress = ft.read_progress_table(progress_path)
+        progress = adhoc_progress(progress_path, reg)
+        targets = adhoc_targets(targets_path, reg)
         ft.check_as_of(args.as_of, progress)
         tables = ft.compute(
             progress,
-            ft.read_targets_table(targets_path),
+            targets,
             as_of=args.as_of,
             reg=reg,
             scenario=scenario,
@@ -146,6 +210,7 @@ def run(args: argparse.Namespace) -> int:
         )
         written = ft.write(tables, out)
         where = str
+        targets_used = targets
     else:
         from ..project import find_project
 
@@ -160,15 +225,19 @@ def run(args: argparse.Namespace) -> int:
             out=out,
         )
         where = project.relative
+        targets_used = ft.load_inputs(project)[1]
     att = tables.attainment
-    counts = att["rag"].value_counts().reindex(["green", "amber", "red"], fill_value=0)
+    # the targets still open (their years reach the as-of year): closed years are history
+    open_ = att[att["year_end"] >= att["as_of"].astype(str).str[:4].astype(int)]
+    counts = open_["rag"].value_counts().reindex(["green", "amber", "red"], fill_value=0)
     name = tables.meta["parameters"]["scenario"]
     # 'latest' is each plan's last month (a plan is forecast from its own regions' progress)
     months = sorted(set(tables.meta["as_of"].values()))
     as_of = "/".join(months) if months else args.as_of
     print(
-        f"{len(att)} targets forecast as of {as_of} ({name}): {counts['green']} green, "
-        f"{counts['amber']} amber, {counts['red']} red"
+        f"{len(att)} targets forecast as of {as_of} ({name}); of the {len(open_)} still open: "
+        f"{counts['green']} green, {counts['amber']} amber, {counts['red']} red "
+        f"({len(att) - len(open_)} of past years)"
     )
     nf = tables.not_forecast
     if len(nf):
@@ -186,6 +255,33 @@ def run(args: argparse.Namespace) -> int:
                   f"{r['level']}: {r['missing']} / {r['missing_en']}")  # fmt: skip
         if len(nf) > 10:
             print(f"  … 另有 {len(nf) - 10} 项 / and {len(nf) - 10} more")
+    _without_progress(tables, targets_used)
     for path in written.values():
         print(f"  wrote {where(path)}")
     return 0
+
+
+def _without_progress(tables, targets) -> None:
+    """List the (flow) targets with no row in attainment.csv nor in not_forecast.csv: no
+    progress at all for their region's indicator (never dropped without a word)."""
+    from ..schema import TARGET_KEY
+
+    if targets is None or targets.empty:
+        return
+    t = targets
+    if "measure" in t.columns:
+        t = t[t["measure"].fillna("flow").astype(str).str.lower() != "stock"]
+    seen = {tuple(map(str, k)) for k in tables.attainment[TARGET_KEY].itertuples(index=False)}
+    seen |= {tuple(map(str, k)) for k in tables.not_forecast[TARGET_KEY].itertuples(index=False)}
+    left = [k for k in t[TARGET_KEY].itertuples(index=False) if tuple(map(str, k)) not in seen]
+    if not left:
+        return
+    print(
+        f"{len(left)} 项目标没有任何进度数据，未预测 / {len(left)} target(s) without any progress "
+        "for their region and indicator (not forecast):"
+    )
+    for k in left[:10]:
+        years = f"{k.year_start}" if k.year_start == k.year_end else f"{k.year_start}-{k.year_end}"
+        print(f"  - {k.plan_id} {k.region_id} {k.indicator_id} {years} {k.level}")
+    if len(left) > 10:
+        print(f"  … 另有 {len(left) - 10} 项 / and {len(left) - 10} more")
