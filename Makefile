@@ -12,7 +12,7 @@ AS_OF  ?= latest
 FORMAT ?= html,pdf
 RENDER_ARGS ?=
 
-.PHONY: help setup system-deps data targets progress briefing render-all test lint format bench bench-scale lab lab-app clean
+.PHONY: help setup system-deps data targets progress briefing render-all test check lint format bench bench-scale lab lab-app clean constraints
 
 help:  ## List every target with a one-line description
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -31,11 +31,14 @@ system-deps:  ## Install the Debian packages the suite needs, only where missing
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	else echo "WARNING: please install:$$missing (PDF briefings and Chinese charts need them)"; fi
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	@$(MAKE) --no-print-directory system-deps
 	@test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -e ".[dev,cluster]"
+	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e ".[dev,cluster]"
 	@touch $(STAMP)
+
+constraints: $(STAMP)  ## Record the installed versions as the tested ones (after an upgrade on purpose)
+	@{ sed -n '1,/^# Refresh/p' constraints.txt; $(PY) -m pip freeze --exclude-editable --disable-pip-version-check | grep -v '^ontrack'; } > constraints.txt.new && mv constraints.txt.new constraints.txt
 
 # Whether a table is out of date is decided by ontrack itself, from the content of everything
 # it is made from (every plan file, every report, the indicators, the package and its libraries'
@@ -58,6 +61,11 @@ test: $(STAMP)  ## Run lint and the whole test suite (renders a briefing end to 
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -q
+
+check: $(STAMP)  ## The fast tier for the edit-test loop: lint and the tests that need no browser, kernel or cluster
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest -q -m "not slow and not render"
 
 lint: $(STAMP)  ## ruff check and format check (notebooks too)
 	$(BIN)/ruff check .

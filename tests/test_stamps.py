@@ -121,6 +121,7 @@ def test_make_data_asks_the_same_function(project):
     work = project.root
     shutil.copy(ROOT / "Makefile", work / "Makefile")
     (work / "pyproject.toml").write_text("", encoding="utf-8")
+    (work / "constraints.txt").write_text("", encoding="utf-8")
     (work / ".venv").mkdir()
     (work / ".venv" / ".installed").write_text("", encoding="utf-8")
     out = subprocess.run(["make", "-n", "data"], cwd=work, capture_output=True, text=True)
