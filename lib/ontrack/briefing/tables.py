@@ -1207,26 +1207,21 @@ def reporting_section(
     inds.sort(key=lambda i: order.get(i, len(order)))
     missing = status[~status["reported"].astype(bool)]
     n, k = len(status), len(missing)
-    if lang == "zh":
+    zh = lang == "zh"
+    sep, open_, close_ = ("、", "（", "）") if zh else ("; ", " (", ")")
+    who = sep.join(
+        reg.region_name(r, lang)
+        + open_
+        + ("、" if zh else ", ").join(reg.indicator_name(i, lang) for i in g["indicator_id"])
+        + close_
+        for r, g in missing.groupby("region_id", sort=False)
+    )
+    if zh:
         lead = f"{m}月应报{n}项（{status['region_id'].nunique()}个单位 × 指标），已报{n - k}项"
-        if k:
-            who = "、".join(
-                f"{reg.region_name(r)}（{'、'.join(reg.indicator_name(i) for i in g['indicator_id'])}）"
-                for r, g in missing.groupby("region_id", sort=False)
-            )
-            lead += f"，未报{k}项：{who}。"
-        else:
-            lead += "，全部报齐。"
+        lead += f"，未报{k}项：{who}。" if k else "，全部报齐。"
     else:
         lead = f"{n - k} of the {n} reports due for {month_label(as_of, 'en')} are in"
-        if k:
-            who = "; ".join(
-                f"{reg.region_name(r, 'en')} ({', '.join(reg.indicator_name(i, 'en') for i in g['indicator_id'])})"
-                for r, g in missing.groupby("region_id", sort=False)
-            )
-            lead += f"; missing: {who}."
-        else:
-            lead += ": all in."
+        lead += f"; missing: {who}." if k else ": all in."
     if not k:
         return Html(f"<p class='reporting-lead'>{esc(lead)}</p>")
     head = [_t(lang, "单位", "Office")] + [reg.indicator_name(i, lang) for i in inds]
