@@ -6,6 +6,7 @@ function."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -124,5 +125,9 @@ def test_make_data_asks_the_same_function(project):
     (work / "constraints.txt").write_text("", encoding="utf-8")
     (work / ".venv").mkdir()
     (work / ".venv" / ".installed").write_text("", encoding="utf-8")
-    out = subprocess.run(["make", "-n", "data"], cwd=work, capture_output=True, text=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
+    out = subprocess.run(
+        ["make", "--no-print-directory", "-n", "data"], cwd=work, capture_output=True, text=True,
+        env=env,  # run by `make test` too: not a sub-make of it
+    )  # fmt: skip
     assert out.stdout.strip() == ".venv/bin/ontrack build"
