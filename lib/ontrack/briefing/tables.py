@@ -1209,13 +1209,24 @@ def reporting_section(
     n, k = len(status), len(missing)
     zh = lang == "zh"
     sep, open_, close_ = ("、", "（", "）") if zh else ("; ", " (", ")")
-    who = sep.join(
+    due = status.groupby("region_id", sort=False).size()
+    by_office = list(missing.groupby("region_id", sort=False))
+    # an office that sent nothing is named once, the others with what they left out
+    silent = [reg.region_name(r, lang) for r, g in by_office if len(g) == due[r]]
+    partial = [
         reg.region_name(r, lang)
         + open_
         + ("、" if zh else ", ").join(reg.indicator_name(i, lang) for i in g["indicator_id"])
         + close_
-        for r, g in missing.groupby("region_id", sort=False)
-    )
+        for r, g in by_office
+        if len(g) < due[r]
+    ]
+    parts = []
+    if silent:
+        parts.append(("全部未报：" if zh else "nothing from ") + sep.join(silent))
+    if partial:
+        parts.append(("部分未报：" if zh else "some missing from ") + sep.join(partial))
+    who = ("；" if zh else "; ").join(parts)
     if zh:
         lead = f"{m}月应报{n}项（{status['region_id'].nunique()}个单位 × 指标），已报{n - k}项"
         lead += f"，未报{k}项：{who}。" if k else "，全部报齐。"
