@@ -203,3 +203,27 @@ def test_the_english_topic_comes_from_name_en():
         "incubator-cluster"
     )
     assert plan_topic_en("") == ""
+
+
+def test_a_reason_never_contradicts_the_sign_of_the_change(example_registry):
+    """较上月变化 said "+6个百分点 | 本月新增30件，慢于上月预计" (issue 21): when the month
+    points one way and the probability the other, the reason that moved it is said."""
+    from ontrack.briefing.tables import change_reasons
+
+    r = pd.Series(
+        dict(indicator_id="firms", year_start=2026, year_end=2026, level="baseline",
+             target=200.0, delta_pp=6, added=30.0, expected=40.0, actual_prev=100.0,
+             revised_from=float("nan"), target_from=float("nan"), unreported=0, reporters=1)
+    )  # fmt: skip
+    # 30 against about 40 expected: slower; the probability rose all the same
+    alone = change_reasons(r, "zh", example_registry)
+    assert alone[0] == "本月新增30个，慢于上月预计（约40个）"
+    assert alone[1].startswith("概率仍上升：来自按新数据重新估计的模型参数")
+    # the plan as a whole added 500 against 400 expected: the shared pace went up
+    plan = pd.Series(dict(added=500.0, expected=400.0))
+    shared = change_reasons(r, "zh", example_registry, plan_row=plan)
+    assert shared[1] == "概率仍上升：全计划本月整体快于预计，各地区共同的进度比率随之上调"
+    # slower and the probability fell: the month says why, nothing to add
+    fell = r.copy()
+    fell["delta_pp"] = -6
+    assert change_reasons(fell, "zh", example_registry) == [alone[0]]

@@ -135,19 +135,24 @@ class Briefing:
         days = rows["through_day"].fillna(0).astype(int)
         return int(days[days > 0].max()) if (days > 0).any() else 0
 
-    def month_changes(self):
-        """Changes since last month, of the baseline (a scenario briefing compares the baseline
-        with last month: the scenario's own effect is in the scenario section)."""
+    def month_changes(self, region: str | None = None):
+        """Changes since last month of the region (or ``region``), of the baseline (a scenario
+        briefing compares the baseline with last month: the scenario's own effect is in the
+        scenario section)."""
         d = self.data
         now = d.attainment
         if d.scenario and not d.history.empty:
             now = d.history[d.history["month"].astype(str) == d.as_of]
-        return changes.month_changes(now, d.history, self.region, d.as_of, d.previous)
+        return changes.month_changes(now, d.history, region or self.region, d.as_of, d.previous)
 
     def changes(self) -> Html:
-        """较上月变化: what moved since the forecast as of the previous month, and why."""
+        """较上月变化: what moved since the forecast as of the previous month, and why (a
+        township's reason beside its plan's: the pace they share)."""
         d = self.data
-        return tables.changes_section(self.month_changes(), d.as_of, self.lang, self.reg, d.targets)
+        plan = self.month_changes(self.parent) if self.is_township else None
+        return tables.changes_section(
+            self.month_changes(), d.as_of, self.lang, self.reg, d.targets, plan_changes=plan
+        )
 
     def probability_over_year(self) -> Html:
         """p_meet of the headline targets by the month the forecast was made."""

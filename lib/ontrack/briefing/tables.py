@@ -835,10 +835,24 @@ def _name_period(r, lang: str, reg: Registry) -> str:
     )
 
 
-def change_reasons(r, lang: str, reg: Registry, targets: pd.DataFrame | None = None) -> list[str]:
+def _direction(added: float, expected: float, nature: str) -> int:
+    """+1 when a month added more than last month's forecast expected, -1 less, 0 about as
+    much (within 5%, or half a unit for counts) or when nothing was expected."""
+    if pd.isna(expected):
+        return 0
+    tol = max(0.05 * abs(expected), 1e-9 if nature not in ("count", "small_count") else 0.5)
+    return 1 if added > expected + tol else (-1 if added < expected - tol else 0)
+
+
+def change_reasons(
+    r, lang: str, reg: Registry, targets: pd.DataFrame | None = None, plan_row=None
+) -> list[str]:
     """Why a target's probability moved, from the data (see ontrack.briefing.changes): a changed
     target, a revised figure for last month, what the new reports added against what last
-    month's forecast expected."""
+    month's forecast expected. When that points the other way from the change (more than
+    expected, yet the probability fell), the reason that does move it is said: the plan's other
+    regions (``plan_row``: the plan region's row of the same target, whose month shares the
+    pace ratio), else the model's parameters estimated again on the new data."""
     nature = reg.nature(r["indicator_id"])
     unit = unit_of(r["indicator_id"], targets, reg)
     u = unit_label(unit, lang)
@@ -893,21 +907,46 @@ def change_reasons(r, lang: str, reg: Registry, targets: pd.DataFrame | None = N
         return out
     if pd.isna(expected):
         out.append(new)
-    else:
-        tol = max(0.05 * abs(expected), 1e-9 if nature not in ("count", "small_count") else 0.5)
-        if added > expected + tol:
-            how = _t(lang, "快于上月预计", "more than last month's forecast")
-        elif added < expected - tol:
-            how = _t(lang, "慢于上月预计", "less than last month's forecast")
-        else:
-            how = _t(lang, "与上月预计相当", "as last month's forecast expected")
-        out.append(
-            _t(
-                lang,
-                f"{new}，{how}（约{amt(expected)}）",
-                f"{new}, {how} (about {amt(expected)})",
+        return out
+    d = _direction(added, expected, nature)
+    how = {
+        1: _t(lang, "快于上月预计", "more than last month's forecast"),
+        -1: _t(lang, "慢于上月预计", "less than last month's forecast"),
+        0: _t(lang, "与上月预计相当", "as last month's forecast expected"),
+    }[d]
+    out.append(
+        _t(lang, f"{new}，{how}（约{amt(expected)}）", f"{new}, {how} (about {amt(expected)})")
+    )
+    dp = int(r["delta_pp"])
+    explained = not (pd.isna(r["target_from"]) and pd.isna(r["revised_from"]))
+    if d and dp and (d > 0) != (dp > 0) and not explained:
+        # the region's own month points one way, its probability the other: say what moved it
+        up = dp > 0
+        pd_ = 0
+        if plan_row is not None:
+            pd_ = _direction(float(plan_row["added"]), float(plan_row["expected"]), nature)
+        if pd_ and (pd_ > 0) == up:
+            out.append(
+                _t(
+                    lang,
+                    f"概率仍{'上升' if up else '下降'}：全计划本月整体{'快于' if up else '慢于'}"
+                    f"预计，各地区共同的进度比率随之{'上调' if up else '下调'}",
+                    f"the probability {'rose' if up else 'fell'} all the same: the plan as a "
+                    f"whole added {'more' if up else 'less'} than expected, and the pace its "
+                    "regions share moved with it",
+                )
             )
-        )
+        else:
+            out.append(
+                _t(
+                    lang,
+                    f"概率仍{'上升' if up else '下降'}：来自按新数据重新估计的模型参数（季节规律、"
+                    "各地区共同的进度比率），而非本月新增本身",
+                    f"the probability {'rose' if up else 'fell'} all the same: the model's "
+                    "parameters (the season, the pace the plan's regions share), estimated again "
+                    "on the new data, moved it, not this month's figure itself",
+                )
+            )
     return out
 
 
@@ -918,6 +957,7 @@ def changes_section(
     reg: Registry | None = None,
     targets: pd.DataFrame | None = None,
     min_pp: int = 1,
+    plan_changes: pd.DataFrame | None = None,
 ) -> Html:
     """较上月变化: a sentence counting what moved, then the targets whose probability moved by
     ``min_pp`` 百分点 or more, whose status changed or whose target was changed (目标调整),
@@ -966,7 +1006,12 @@ def changes_section(
         _t(lang, "原因", "Why"),
     ]
     body = []
+    plan_rows = {}
+    if plan_changes is not None and len(plan_changes):
+        for _, p in plan_changes.iterrows():
+            plan_rows[(p["indicator_id"], p["year_start"], p["year_end"], p["level"])] = p
     for _, r in moved.iterrows():
+        plan_row = plan_rows.get((r["indicator_id"], r["year_start"], r["year_end"], r["level"]))
         change = fmt_pp(int(r["delta_pp"]), lang)
         if r["rag_prev"] != r["rag_now"]:
             change += "<br>" + _t(
@@ -980,7 +1025,7 @@ def changes_section(
             esc(fmt_pct(r["p_prev"], prob=True)),
             f"<b>{esc(fmt_pct(r['p_now'], prob=True))}</b>",
             f'<span class="delta {cls}">{change}</span>',
-            esc(_t(lang, "；", "; ").join(change_reasons(r, lang, reg, targets))),
+            esc(_t(lang, "；", "; ").join(change_reasons(r, lang, reg, targets, plan_row))),
         ]
         body.append("<tr>" + _cells(cells, head) + "</tr>")
     thead = "".join(f"<th>{esc(h)}</th>" for h in head)
