@@ -27,6 +27,7 @@ C_FAN = "#7fa7d3"
 C_TARGET = "#c0392b"
 C_STRETCH = "#e67e22"
 DEMO = "示例数据"
+DEMO_EN = "illustrative data"
 #: font sizes in points at the size a chart is shown (figures are drawn at about the width
 #: they are shown at: half an A4 column on paper, the full width of a phone): legends and
 #: ticks at least 8 pt
@@ -51,16 +52,17 @@ def _months(y0: int, y1: int) -> list[str]:
     return [f"{y}-{m:02d}" for y in range(y0, y1 + 1) for m in range(1, 13)]
 
 
-def _watermark(ax, illustrative: bool, faint: bool = True) -> None:
+def _watermark(ax, illustrative: bool, faint: bool = True, lang: str = "zh") -> None:
     """The 示例数据 marks: a stamp in the title row, right-aligned above the plot (never on the
-    data), and a faint diagonal word behind the data (``faint``)."""
+    data), and a faint diagonal word behind the data (``faint``); in English, "illustrative"."""
     if not illustrative:
         return
+    mark = DEMO if lang == "zh" else DEMO_EN  # the faint word; the stamp keeps 示例数据 too
     if faint:
         ax.text(
             0.5,
             0.5,
-            DEMO,
+            mark,
             transform=ax.transAxes,
             fontsize=26,
             color="#999999",
@@ -71,7 +73,7 @@ def _watermark(ax, illustrative: bool, faint: bool = True) -> None:
             zorder=0,
         )
     ax.annotate(
-        DEMO,
+        DEMO if lang == "zh" else f"{DEMO} · {DEMO_EN}",
         xy=(1.0, 1.0),
         xycoords="axes fraction",
         xytext=(0, 4),
@@ -256,7 +258,7 @@ def _indicator_chart(
         handlelength=1.8,
         columnspacing=1.2,
     )
-    _watermark(ax, illustrative)
+    _watermark(ax, illustrative, lang=lang)
     fig.tight_layout()
     return fig
 
@@ -419,7 +421,7 @@ def _heatmap_draw(mat, annot, towns, inds, region, y, lang, illustrative, sns, r
         else f"Probability of meeting {y} targets, by township"
     )
     ax.set_title(title, fontsize=FS_TITLE, loc="left", pad=14)
-    _watermark(ax, illustrative, faint=False)  # the cells would hide a faint mark
+    _watermark(ax, illustrative, faint=False, lang=lang)  # the cells would hide a faint mark
     fig.tight_layout()
     return Html(f'<figure class="heatmap">{img(fig, title, "heatmap")}</figure>')
 
@@ -493,7 +495,7 @@ def probability_chart(
             ncol=3,
             frameon=False,
         )
-        _watermark(ax, illustrative)
+        _watermark(ax, illustrative, lang=lang)
         fig.tight_layout()
         alt = title + " " + month_label(as_of, lang)
         return Html(f'<figure class="wide">{img(fig, alt, "chart")}</figure>')

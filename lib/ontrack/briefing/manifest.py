@@ -316,12 +316,16 @@ def write_index(project: Project) -> str:
             + "</ul></details>"
         )
     now = datetime.now(_BEIJING).strftime("%Y-%m-%d %H:%M")
-    parts.append(f'<p class="note">索引生成于 {now}（北京时间）</p>')
+    # landmarks: the title a header, the briefings the main part, the time a footer
+    body = (
+        f"<header>{parts[0]}</header><main>{''.join(parts[1:])}</main>"
+        f'<footer><p class="note">索引生成于 {now}（北京时间）</p></footer>'
+    )
     doc = (
         '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{esc(project.name)}：简报索引</title>"
-        f"<style>{_INDEX_CSS}</style></head><body>{''.join(parts)}</body></html>\n"
+        f"<style>{_INDEX_CSS}</style></head><body>{body}</body></html>\n"
     )
     write_text(project.reports / INDEX, doc)
     return doc

@@ -114,14 +114,18 @@ class Briefing:
             d.attainment, self.region, d.as_of, self.lang, self.reg, pending=pending,
             suspect=self.suspect,
         )  # fmt: skip
-        moved = narrative.change_sentence(
-            self.month_changes(), d.as_of, self.lang, self.reg, self.suspect
-        )
+        month = self.month_changes()
+        moved = narrative.change_sentence(month, d.as_of, self.lang, self.reg, self.suspect)
         if moved:
             head += ("" if self.lang == "zh" else " ") + moved
+        kpis = tables.kpi_strip(
+            d.attainment, month, reporting_status(d.progress, d.targets, self.reg, self.region,
+                                                  d.as_of),
+            self.region, d.as_of, self.lang, self.reg, self.suspect, d.targets,
+        )  # fmt: skip
         return Html(
             f'<header class="cover"><h1>{esc(title)}</h1><p class="sub">{esc(sub)}</p>{banner}'
-            f'{scen}<p class="headline">{esc(head)}</p></header>'
+            f'{scen}{kpis}<p class="headline">{esc(head)}</p></header>'
         )
 
     def _partial_day(self) -> int:

@@ -96,13 +96,19 @@ def _cells(cells: list[str], head: list[str]) -> str:
     return "".join(f'<td data-label="{esc(h)}">{c}</td>' for c, h in zip(cells, head, strict=True))
 
 
+#: a unit as a table's column or row label shows it in English (amounts say "14 added" without
+#: a unit for a count: fmt.UNIT_EN)
+UNIT_LABEL_EN = {"个": "number", "家": "number", "项": "number", "件": "number"}
+
+
 def unit_label(unit: str, lang: str = "zh") -> str:
-    """The unit as a reader reads it: as written in Chinese, in words in English."""
+    """The unit as a reader reads it: as written in Chinese, in words in English (a count:
+    number)."""
     if lang == "zh":
         return unit
     from .fmt import UNIT_EN
 
-    return UNIT_EN.get(unit, unit)
+    return UNIT_LABEL_EN.get(unit) or UNIT_EN.get(unit, unit)
 
 
 def _assumed_tag(lang: str) -> str:
@@ -1315,3 +1321,107 @@ def reporting_section(
         f'<table class="reporting cards"><thead><tr>{thead}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table>"
     )
+
+
+# ---------------------------------------------------------------------------- the top numbers
+def kpi_strip(
+    att: pd.DataFrame,
+    changes: pd.DataFrame | None,
+    status: pd.DataFrame | None,
+    region: str,
+    as_of: str,
+    lang: str,
+    reg: Registry | None = None,
+    suspect: set[tuple[str, str]] = frozenset(),
+    targets: pd.DataFrame | None = None,
+) -> Html:
+    """The few numbers a reader takes in five seconds, in large type, above the headline
+    sentence: how many of the year's baseline targets are at risk (amber or red, of those
+    assessed), the one most at risk with what it needs each month, what moved most since last
+    month, and the reports of the month in (报送). The same rows and rules as the headline
+    (:mod:`.narrative`), so the two never disagree."""
+    from .narrative import biggest_risk, flagged
+
+    reg = reg or Registry()
+    rows = active_rows(att, region, as_of)
+    rows = rows.loc[~flagged(rows, suspect)]
+    base = rows[(rows["level"] == "baseline") & (rows["target"] != 0)]
+    boxes = []
+    if len(base):
+        risky = int(base["rag"].isin(["amber", "red"]).sum())
+        red = int((base["rag"] == "red").sum())
+        boxes.append(
+            (
+                "risk" if risky else "ok",
+                f"{risky}/{len(base)}",
+                _t(
+                    lang,
+                    f"项目标有风险（其中{red}项完成困难）" if risky else "项目标均预计能完成",
+                    f"targets at risk ({red} unlikely)" if risky else "targets at risk: none",
+                ),
+            )
+        )
+    worst = biggest_risk(rows[rows["target"] != 0])
+    if worst is not None:
+        nature = reg.nature(worst["indicator_id"])
+        unit = unit_label(unit_of(worst["indicator_id"], targets, reg), lang)
+        per = period_label(int(worst["year_start"]), int(worst["year_end"]), lang)
+        need = fmt_amount(worst["required_per_month"], nature)
+        boxes.append(
+            (
+                "risk",
+                fmt_pct(worst["p_meet"], prob=True),
+                _t(
+                    lang,
+                    f"{reg.indicator_name(worst['indicator_id'])}（{per}）完成概率；"
+                    f"每月需完成{need}{unit}",
+                    f"chance of {reg.indicator_name(worst['indicator_id'], lang)} ({per}); needs "
+                    f"{need} {unit} a month".strip(),
+                ),
+            )
+        )
+    if changes is not None and len(changes):
+        c = changes[(changes["level"] == "baseline") & (changes["target"] > 0)]
+        c = c.loc[~flagged(c, suspect)]
+        if len(c):
+            r = c.reindex(c["delta_pp"].abs().sort_values(ascending=False, kind="stable").index)
+            r = r.iloc[0]
+            if int(r["delta_pp"]) != 0:
+                per = period_label(int(r["year_start"]), int(r["year_end"]), lang)
+                d = int(r["delta_pp"])
+                boxes.append(
+                    (
+                        "up" if d > 0 else "down",
+                        f"{'+' if d > 0 else '−'}{abs(d)}",
+                        _t(
+                            lang,
+                            f"个百分点：较上月变化最大的“{reg.indicator_name(r['indicator_id'])}”"
+                            f"（{per}）",
+                            f"percentage points: the largest change since last month, "
+                            f"{reg.indicator_name(r['indicator_id'], lang)} ({per})",
+                        ),
+                    )
+                )
+    if status is not None and len(status):
+        n, k = len(status), int((~status["reported"].astype(bool)).sum())
+        boxes.append(
+            (
+                "risk" if k else "ok",
+                f"{n - k}/{n}",
+                _t(
+                    lang,
+                    f"{int(as_of[5:7])}月报送已到（{k}项未报）"
+                    if k
+                    else f"{int(as_of[5:7])}月报送已到齐",
+                    f"reports in for {month_label(as_of, 'en')}" + (f" ({k} missing)" if k else ""),
+                ),
+            )
+        )
+    if not boxes:
+        return Html("")
+    cells = "".join(
+        f'<div class="kpi kpi-{cls}"><span class="kpi-n">{esc(big)}</span>'
+        f'<span class="kpi-l">{esc(label)}</span></div>'
+        for cls, big, label in boxes
+    )
+    return Html(f'<div class="kpis">{cells}</div>')
