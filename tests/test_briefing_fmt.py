@@ -54,3 +54,13 @@ def test_a_chart_says_what_the_table_says(example_registry):
 @pytest.mark.parametrize("value", [2000.0, 0.5, 7.25, 1234.5])
 def test_target_lines_and_table_cells_agree(value):
     assert charts.target_label("目标", value).split(" ", 1)[1] == fmt.fmt_num(value)
+
+
+def test_an_english_count_is_labelled_number_but_reads_without_a_unit_in_a_sentence():
+    from ontrack.briefing.tables import unit_label, unit_text
+
+    # a column or row label needs a word; "14 number added" is not English
+    assert unit_label("个", "en") == "number" and unit_text("个", "en") == ""
+    assert unit_label("家", "en") == "number" and unit_text("家", "en") == ""
+    assert unit_label("人", "en") == unit_text("人", "en") == "people"
+    assert unit_label("个", "zh") == unit_text("个", "zh") == "个"

@@ -111,6 +111,16 @@ def unit_label(unit: str, lang: str = "zh") -> str:
     return UNIT_LABEL_EN.get(unit) or UNIT_EN.get(unit, unit)
 
 
+def unit_text(unit: str, lang: str = "zh") -> str:
+    """The unit after an amount in a sentence: as written in Chinese; in English a count has
+    none ("14 added"), other units in words."""
+    if lang == "zh":
+        return unit
+    from .fmt import UNIT_EN
+
+    return UNIT_EN.get(unit, unit)
+
+
 def _assumed_tag(lang: str) -> str:
     """A visible 假设 marker beside a target that is an assumption (not in the plan)."""
     return (
@@ -861,7 +871,7 @@ def change_reasons(
     pace ratio), else the model's parameters estimated again on the new data."""
     nature = reg.nature(r["indicator_id"])
     unit = unit_of(r["indicator_id"], targets, reg)
-    u = unit_label(unit, lang)
+    u = unit_text(unit, lang)
     sep = "" if lang == "zh" else " "
 
     def amt(x) -> str:
@@ -1065,7 +1075,7 @@ def slipping_section(
     items = []
     for ind, g in short.groupby("indicator_id", sort=False):
         nature = reg.nature(ind)
-        u = unit_label(unit_of(ind, None, reg), lang)
+        u = unit_text(unit_of(ind, None, reg), lang)
         sep = "" if lang == "zh" else " "
         c = g.iloc[0]
         name = reg.indicator_name(ind, lang)
@@ -1364,7 +1374,7 @@ def kpi_strip(
     worst = biggest_risk(rows[rows["target"] != 0])
     if worst is not None:
         nature = reg.nature(worst["indicator_id"])
-        unit = unit_label(unit_of(worst["indicator_id"], targets, reg), lang)
+        unit = unit_text(unit_of(worst["indicator_id"], targets, reg), lang)
         per = period_label(int(worst["year_start"]), int(worst["year_end"]), lang)
         need = fmt_amount(worst["required_per_month"], nature)
         boxes.append(
