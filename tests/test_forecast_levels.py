@@ -112,7 +112,8 @@ def test_count_variance_grows_with_the_level_nb2():
 
 def test_the_dispersion_is_estimated_as_nb2():
     # 12 townships, 24 months each, NB2 with k = 4 around levels from 2 to 60 a month: the
-    # pooled 1/k is recovered (0.25, within 0.08: ~290 reports), phi is 1 (overdispersed).
+    # pooled 1/k is recovered (0.25, within 0.08: ~290 reports), phi (the Poisson part's scale,
+    # estimated and held to 1 by its prior) near 1.
     rng = np.random.default_rng(7)
     rows = []
     for j in range(12):
@@ -123,14 +124,18 @@ def test_the_dispersion_is_estimated_as_nb2():
     prog = pd.DataFrame(rows).assign(source="test")
     fitted = fit(prog, "2026-12", season_prior_weight=0)
     pool = fitted.pooled["firms"]
-    assert pool.phi == 1.0
+    assert pool.phi == pytest.approx(1.0, abs=0.2)
     assert pool.inv_k == pytest.approx(0.25, abs=0.08)
 
 
 def test_a_county_carries_the_year_its_townships_share():
     # The plan's ratio this year is drawn once per draw for all townships: the county's total
     # (the sum of its townships' draws) varies more than the sum of the townships' variances
-    # (independent townships would give equality up to Monte Carlo noise, about 5% here).
+    # (independent townships would give equality up to Monte Carlo noise: the variance of 4000
+    # draws is known to about 2%, so 1.15 is several standard errors above 1). The townships
+    # here are Poisson with no shared shock, so what is shared is the uncertainty of the plan's
+    # level this year after three months, not a shock the data show (that the data overrule
+    # the shock prior is tested in test_forecast_series).
     rng = np.random.default_rng(4)
     towns = [f"t{j}" for j in range(9)]
     rows = []
@@ -148,7 +153,7 @@ def test_a_county_carries_the_year_its_townships_share():
     town_var = sum(
         projection_draws(fitted, targ, t, "talent", 2026, 2026, **kw).var() for t in towns
     )
-    assert county.var() > 1.3 * town_var
+    assert county.var() > 1.15 * town_var
 
 
 def test_building_sizes_follow_the_target_not_the_pace():

@@ -60,6 +60,10 @@ BETA_PRIOR = (0.7, 0.3)
 #: of the ratio of the year's remaining months to its months so far (shared by the plan's
 #: regions; scaled down by the complete years seen, Pooled.prior_share)
 SEASON_SHARE_SD = 0.2
+#: the rest of a year against its months so far, beyond the count noise (a level that wanders,
+#: momentum, a season that shifts): log sd a priori and its weight in region-years; estimated
+#: from the complete years of the plan's series (:func:`_rest_spread`)
+REST_SD_PRIOR = (0.04, 1.0)
 #: stalls: prior probability a month that a region's pace collapses for the rest of the year,
 #: the stalled pace's prior mean relative to the level, and its gamma shape (1: exponential)
 STALL_HAZARD = 0.01
@@ -117,6 +121,16 @@ class Shared:
     def clear(self) -> None:
         """Forget the cached draws (memory: a plan's are kept while its series are drawn)."""
         self._cache.clear()
+
+    def rest_draws(self, seed: int, n: int) -> np.ndarray:
+        """Standard normals the plan's regions share for the rest of this year (their common
+        departure from the months so far), from a stream of their own."""
+        key = ("rest", int(seed), int(n))
+        hit = self._cache.get(key)
+        if hit is None:
+            hit = stream(seed, f"@plan:{self.plan_id}", self.indicator_id, 6).standard_normal(n)
+            self._cache[key] = hit
+        return hit
 
     @property
     def z_median(self) -> float:
@@ -180,6 +194,13 @@ class SeriesParams:
     stall_rate: float = 1.0
     #: log sd of this year's remaining months relative to its months so far (season shape)
     season_sd: float = 0.0
+    #: log sd of the rest of this year against its months so far beyond the noise: the part
+    #: the plan's regions share (with the plan's draw) and the region's own
+    rest_common: float = 0.0
+    rest_own: float = 0.0
+    #: variance a month of the level's random walk within the year (model.Pooled.walk): earlier
+    #: months count less for the level at the last report, and later ones wander from it
+    walk: float = 0.0
     shared: Shared | None = None
     #: months up to ``last_idx`` whose amount is unknown (gaps) and drawn; months after it
     #: never drawn (only an ancestor's own figure covers them); the share of the month after
@@ -241,6 +262,10 @@ class SeriesParams:
             now = np.where(hit, lam_st, lam)
         if self.season_sd > 0:
             now = now * np.exp(self.season_sd * xi)
+        if self.rest_common > 0 or self.rest_own > 0:
+            common = sh.rest_draws(seed, n) if sh is not None else np.zeros(n)
+            own = rng.standard_normal(n)
+            now = now * np.exp(self.rest_common * common + self.rest_own * own)
         later: dict[int, np.ndarray] = {}
         own = np.zeros(n)
         drift = sh.drift_sd if sh is not None else 0.0
@@ -431,6 +456,32 @@ def _report_groups(fitted: Fitted, k: int, year: int, season: np.ndarray):
     return amt, expo
 
 
+def _report_ends(fitted: Fitted, k: int, year: int) -> np.ndarray:
+    """The month (column of the fit) of each of this year's reports of series ``k``, in the
+    order of :func:`_report_groups`."""
+    gid = fitted.gid[k]
+    g = gid[max(year * 12 - fitted.start_idx, 0) :]
+    return np.unique(g[g >= 0])
+
+
+def _discounted(a: float, y: np.ndarray, e: np.ndarray, ends: np.ndarray, walk: float):
+    """(prior shape, pseudo-counts, exposure) of the level at the last report when it walks:
+    a gamma's information about the log level (its shape) is discounted by 1 / (1 + shape *
+    walk) a month (a power discount, West & Harrison), reports in order (``ends``: their
+    months)."""
+    A, pw, yy, ee = float(a), 1.0, 0.0, 0.0
+    prev = int(ends[0]) if len(ends) else 0
+    for yj, ej, t in zip(y, e, ends, strict=True):
+        for _ in range(max(int(t) - prev, 0)):
+            f = 1.0 / (1.0 + A * walk)
+            A, pw, yy, ee = A * f, pw * f, yy * f, ee * f
+        prev = int(t)
+        A += float(yj)
+        yy += float(yj)
+        ee += float(ej)
+    return float(a) * pw, yy, ee
+
+
 def _stall(amt, expo, d, a, m):
     """(posterior stall probability, pre (y, e), post (y, e)) of this year's reports, in
     pseudo-counts (amount / d), with the level's prior Gamma(a, mean m) before the change."""
@@ -460,6 +511,67 @@ def _stall(amt, expo, d, a, m):
     post = (cy[-1] - cy[j - 1], ce[-1] - ce[j - 1])
     del best
     return p, pre, post
+
+
+def _rest_spread(fitted: Fitted, rows: np.ndarray, d: np.ndarray, Y: int) -> tuple[float, float]:
+    """(common, own) log sd of the rest of a year against its months so far, beyond the noise.
+
+    For every complete year before ``Y`` of the plan's series (twelve single-month reports) and
+    every split after month 1..11: log R = log((rest / its season share) / (so far / its
+    share)), whose count noise is v = d (1 / so far + 1 / rest) (pseudo-counts). The spread of
+    log R beyond v is a weighted moment (:func:`_mom`, shrunk to :data:`REST_SD_PRIOR`, a
+    region-year counting once), inflated by n / (n - 1) for the season the same years fitted:
+    what a level that wanders, momentum or a season that shifts add to a year's rest. The same
+    for the plan's total (its series with the year complete) gives the share of it the plan's
+    regions have in common."""
+    y0 = fitted.start_idx // 12
+    obs, tot_obs = [], []
+    n_years = 0
+    for yr in range(y0, Y):
+        c0 = yr * 12 - fitted.start_idx
+        if c0 < 0 or c0 + 12 > fitted.values.shape[1]:
+            continue
+        cols = np.arange(c0, c0 + 12)
+        tot_y, tot_e, tot_d, n_in = np.zeros(12), np.zeros(12), 0.0, 0
+        for k, dk in zip(rows, d, strict=True):
+            k = int(k)
+            if not (fitted.reported[k, cols].all() and (fitted.gid[k, cols] == cols).all()):
+                continue
+            y = fitted.values[k, cols].astype(float)
+            sw = fitted.season_of(k)
+            tot_y += y
+            tot_e += sw * (y.sum() / sw.sum())
+            tot_d += float(dk) * y.sum()
+            n_in += 1
+            obs.extend(_splits(y, sw, float(dk)))
+        if n_in:
+            n_years += 1
+            dt = tot_d / max(tot_y.sum(), 1e-300)
+            sw = np.divide(tot_e, tot_e.sum() / 12, out=np.ones(12), where=tot_e.sum() > 0)
+            tot_obs.extend(_splits(tot_y, sw, dt))
+    if not obs:
+        return REST_SD_PRIOR[0], 0.0
+    infl = n_years / (n_years - 1) if n_years > 1 else 1.0
+    x, v = map(np.array, zip(*obs, strict=True))
+    own = max(_mom(x * infl, v * infl, REST_SD_PRIOR, n_max=len(x) / 11), 0.0)
+    if len(rows) == 1 or not tot_obs:
+        return float(np.sqrt(own)), 0.0
+    xt, vt = map(np.array, zip(*tot_obs, strict=True))
+    tot = max(_mom(xt * infl, vt * infl, REST_SD_PRIOR, n_max=len(xt) / 11), 0.0)
+    share = float(np.clip(tot / max(own, 1e-12), 0.0, 1.0))
+    return float(np.sqrt(own * share)), float(np.sqrt(own * (1 - share)))
+
+
+def _splits(y: np.ndarray, sw: np.ndarray, d: float) -> list[tuple[float, float]]:
+    """(log R squared, its count noise) of a complete year at every split (see
+    :func:`_rest_spread`); splits with fewer than three pseudo-counts on a side are left out."""
+    out = []
+    for m in range(1, 12):
+        a, b = y[:m].sum(), y[m:].sum()
+        if a > 0 and b > 0 and a >= 3 * d and b >= 3 * d:
+            lr = np.log((b / sw[m:].sum()) / (a / sw[:m].sum()))
+            out.append((lr * lr, d * (1 / a + 1 / b)))
+    return out
 
 
 def _season_sd(last: int, year: int, pool) -> float:
@@ -776,6 +888,11 @@ def plan_levels(
         ec = np.where(noisy, it.Ey[:, -1] / dd, 0.0)
         use = (ec > 0) & (c > 0)
         grid, cdf = _z_posterior(mz, sz, yc[use], ec[use], a[use], c[use])
+        rest = (
+            _rest_spread(fitted, it.rows[noisy], it.d[noisy], Y)
+            if pool.nature in ("count", "other") and noisy.any()
+            else (0.0, 0.0)
+        )
         # stalls: this year's reports against the level's prior at the plan ratio's median
         z_med = float(np.exp(np.interp(0.5, cdf, grid)))
         stall = [(0.0, None, None)] * n_r
@@ -783,7 +900,9 @@ def plan_levels(
         for j in range(n_r):
             if not noisy[j] or c[j] <= 0 or pool.nature == "small_count":
                 continue
-            amt, expo = _report_groups(fitted, int(it.rows[j]), Y, pool.season)
+            amt, expo = _report_groups(
+                fitted, int(it.rows[j]), Y, fitted.season_of(int(it.rows[j]))
+            )
             p, pre, post = _stall(amt, expo, it.d[j], a[j], z_med * c[j])
             if p > 0.01:
                 stall[j] = (p, pre, post)
@@ -831,7 +950,7 @@ def plan_levels(
                 indicator_id=it.ind,
                 nature=pool.nature,
                 last_idx=int(last_idx[k]),
-                season=pool.season,
+                season=fitted.season_of(k),
                 method=method,
                 a=float(a[j]),
                 c=float(c[j]),
@@ -846,11 +965,20 @@ def plan_levels(
                 sp.y, sp.e = float(pre[0]), float(pre[1])
             else:
                 sp.y, sp.e = float(yc[j]), float(ec[j])
+            if pool.walk > 0 and noisy[j] and c[j] > 0 and p_st < 0.5:
+                # the level at the last report: earlier months (and the prior) discounted by
+                # the walk since them
+                amt, expo = _report_groups(fitted, k, Y, fitted.season_of(k))
+                ends = _report_ends(fitted, k, Y)
+                sp.a, sp.y, sp.e = _discounted(a[j], amt / dd[j], expo / dd[j], ends, pool.walk)
+                sp.walk = pool.walk
             if p_st > 0.01:
                 sp.stall_p = p_st
                 sp.stall_shape = STALL_SHAPE + float(post[0])
                 sp.stall_rate = STALL_SHAPE / (STALL_DEPTH * z_med * c[j]) + float(post[1])
             sp.season_sd = _season_sd(last_idx[k], Y, pool)
+            if int(last_idx[k]) // 12 == Y and p_st < 0.5 and pool.nature in ("count", "other"):
+                sp.rest_common, sp.rest_own = rest
             cov = series_coverage(fitted, k)
             sp.gaps = cov.gaps
             sp.skip = cov.blocked[cov.blocked > cov.last_idx]

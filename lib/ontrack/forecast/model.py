@@ -49,7 +49,16 @@ SEASON_PLAN_N = 20.0
 SEASON_DEV_N = 30.0
 #: defaults where an indicator has no usable history anywhere
 DEFAULT_INV_K = 0.25  # count: NB2 shape k = 4 (variance = mu + mu^2 / 4 at season 1)
-DISPERSION_PRIOR_N = 10.0  # count: reports' worth of weight of DEFAULT_INV_K
+#: ... its prior sd: the data's estimate overrules it by its own precision, so a long smooth
+#: series keeps its small dispersion and a few sparse months say little
+INV_K_PRIOR_SD = 0.25
+#: ... and of phi, the Poisson part's scale (1: a count of units)
+PHI_PRIOR_SD = 0.5
+#: count: a level that wanders within the year (a random walk of the log level, variance
+#: ``walk`` a month) is estimated from how much further apart a year's months are the further
+#: apart they lie (a variogram); its prior is no walk, with this sd of the variance, so a few
+#: sparse months do not make one up
+WALK_PRIOR_SD = 4e-4
 #: prior seasonal profile (Jan..Dec), the shape reported practice describes (facts.md): a Spring
 #: Festival lull in January-February and a year-end rush (年底冲刺) in November-December. Mild on
 #: purpose; the data move it by SEASON_PRIOR_N region-months per calendar month.
@@ -161,6 +170,14 @@ class Pooled:
     #: any complete year, towards 0 with complete years of data): how uncertain the month's
     #: share of a year is (:data:`SEASON_SHARE_SD`)
     prior_share: np.ndarray = field(default_factory=lambda: np.ones(12))
+    #: count: variance a month of the log level's random walk within the year (0: the level is
+    #: constant within a year, the months' differences all noise)
+    walk: float = 0.0
+    #: each leaf series' own profile (rows: the series fitted, in order; None: the pooled one
+    #: for all), the pooled one moved towards what the series' own months show by how much the
+    #: plan's series differ in season beyond their noise (``season_spread``, log sd)
+    row_season: np.ndarray | None = field(default=None, repr=False)
+    season_spread: float = 0.0
 
     @property
     def k(self) -> float:
@@ -208,6 +225,15 @@ class Fitted:
     own: np.ndarray | None = field(default=None, repr=False)
     #: series expected without progress rows (fit's ``expected``)
     expected: frozenset = frozenset()
+    #: n_series x 12: each series' seasonal profile (Pooled.row_season; the pooled one where
+    #: the plan's series share it)
+    row_season: np.ndarray | None = field(default=None, repr=False)
+
+    def season_of(self, k: int) -> np.ndarray:
+        """Series ``k``'s seasonal profile."""
+        if self.row_season is not None:
+            return self.row_season[k]
+        return self.pooled[str(self.series["indicator_id"].iloc[k])].season
 
     @property
     def source_regions(self) -> frozenset[str]:
@@ -450,21 +476,38 @@ def fit(
             n_years, season_prior_weight, frac[leaf],
         )  # fmt: skip
         pooled[ind] = _fit_pooled(*args[ind], rows=leaf)
-    shared_season, prior_share = _plan_season(pooled, season_prior_weight)
-    for ind, pool in pooled.items():
-        if pool.has_history:
-            rows = np.flatnonzero(series["indicator_id"].to_numpy() == ind)
-            leaf = rows[(kind[rows] == "leaf") & hist[rows].any(1)]
-            pooled[ind] = _fit_pooled(
-                *args[ind], rows=leaf, prior=shared_season, d_unit=pool.d_unit
-            )
-        else:
-            pool.season = shared_season.copy()
-        pooled[ind].prior_share = prior_share
+    # twice: the first pass's dispersion is measured around a profile still held to the prior
+    # by region-months, the second's around one weighed by the data's own precision (a long
+    # smooth series then keeps its small dispersion, so its months outweigh the prior)
+    # (the last two passes give each series its own profile, the second with the dispersion
+    # left once the first has taken the series' own seasons out of it)
+    for last in (False, True, True):
+        shared_season, _share = _plan_season(pooled, season_prior_weight)
+        for ind, pool in pooled.items():
+            if pool.has_history:
+                rows = np.flatnonzero(series["indicator_id"].to_numpy() == ind)
+                leaf = rows[(kind[rows] == "leaf") & hist[rows].any(1)]
+                pooled[ind] = _fit_pooled(
+                    *args[ind], rows=leaf, prior=shared_season, d_unit=pool.d_unit,
+                    own=(pool.phi, pool.inv_k) if last else None,
+                )  # fmt: skip
+            else:
+                pool.season = shared_season.copy()
+    # the prior's share of each month, against what complete years showed at the dispersion
+    # finally estimated
+    _, prior_share = _plan_season(pooled, season_prior_weight)
+    for pool in pooled.values():
+        pool.prior_share = prior_share
     sm_all = np.ones((n, T))
+    row_season = np.ones((n, 12))
     for ind, pool in pooled.items():
         r = series["indicator_id"].to_numpy() == ind
-        sm_all[r] = pool.season[moy][None, :]
+        row_season[r] = pool.season
+        if pool.row_season is not None:
+            leaf = np.flatnonzero(r)
+            leaf = leaf[(kind[leaf] == "leaf") & hist[leaf].any(1)]
+            row_season[leaf] = pool.row_season
+        sm_all[r] = row_season[r][:, moy]
     S = np.where(hist, sm_all * frac, 0.0)
     Y = np.where(reported & hist, values, 0.0).sum(1)
     E = S.sum(1)
@@ -518,6 +561,7 @@ def fit(
         known=known,
         own=own_kept,
         expected=frozenset((str(r), str(i)) for r, i in expected),
+        row_season=row_season,
     )
 
 
@@ -574,6 +618,7 @@ def _fit_pooled(
     rows: np.ndarray | None = None,
     prior: np.ndarray = PRIOR_SEASON,
     d_unit: float | None = None,
+    own: tuple[float, float] | None = None,
 ) -> Pooled:
     """Seasonal profile by IPF (a Poisson GLM with region-year and calendar-month effects: a
     level step between years is not mistaken for a season) and the dispersion (moments of the
@@ -581,7 +626,10 @@ def _fit_pooled(
 
     The profile is shrunk towards ``prior``: by ``SEASON_PRIOR_N`` region-months a calendar
     month, or, with ``d_unit`` (the indicator's variance / mean), by ``SEASON_DEV_N``
-    pseudo-counts against the data's pseudo-counts (amounts / ``d_unit``) of that month."""
+    pseudo-counts against the data's pseudo-counts (amounts / ``d_unit``) of that month.
+
+    With ``own`` (the dispersion (phi, 1/k) of the pass before), each series also gets its own
+    profile (:func:`_own_seasons`), and the levels and the dispersion are those around it."""
     n, T = values.shape
     season = prior.copy()
     if n == 0 or not hist.any():
@@ -618,6 +666,15 @@ def _fit_pooled(
     lam_ry = np.divide(Yry, Sry, out=np.zeros(n * n_years), where=Sry > 0)
     lam_cell = np.where(ok, lam_ry[ry], 0.0)
     mu = lam_cell * S
+    srow, spread = None, 0.0
+    if own is not None and n > 1:
+        alloc = _alloc(values, reported, mu, gid)
+        srow, spread = _own_seasons(alloc, lam_cell * fr, mu, moy, season, *own)
+        S = np.where(ok, srow[:, moy] * fr, 0.0)
+        Sry = np.bincount(ry[ok], weights=S[ok], minlength=n * n_years)
+        lam_ry = np.divide(Yry, Sry, out=np.zeros(n * n_years), where=Sry > 0)
+        lam_cell = np.where(ok, lam_ry[ry], 0.0)
+        mu = lam_cell * S
     # report-level (group) expected amounts and residuals
     flat_g = np.where(ok, rr * T + np.maximum(gid, 0), 0)
     mu_g = np.bincount(flat_g[ok], weights=mu[ok], minlength=n * T).reshape(n, T)
@@ -632,8 +689,18 @@ def _fit_pooled(
     phi, inv_k = 1.0, DEFAULT_INV_K
     reports: dict[str, np.ndarray] = {}
     y_g = np.where(reported, values, 0.0)
+    walk = 0.0
     if nat in ("count", "other") and n_obs >= 3:
         phi, inv_k = _count_dispersion(y_g[use], mu_g[use], mu2_g[use], infl)
+        # single-month reports (a report whose group is its own month, the whole month)
+        size = np.bincount(flat_g[ok], minlength=n * T).reshape(n, T)
+        one = use & (size == 1) & (fr >= 1.0) & (y_g > 0)
+        rr_, tt_ = np.nonzero(one)
+        walk, inv_k = _walk(
+            np.log(y_g[one] / (season[moy[tt_]] if srow is None else srow[rr_, moy[tt_]])),
+            ry[rr_, tt_], tt_,
+            phi / mu_g[one], inv_k,
+        )  # fmt: skip
     if nat in ("count", "other"):
         unit = phi + inv_k * season_ratio(season) * (Yry.sum() / max(Sry.sum(), 1e-300))
     elif nat == "lumpy":
@@ -656,10 +723,13 @@ def _fit_pooled(
             "lam": lam_g[use],
             "infl": np.array([infl]),
         }
-    return Pooled(
+    pool = Pooled(
         ind, nat, season, phi, inv_k, n, True, reports, max(unit, 1e-9), month_num, month_den,
         month_full,
     )  # fmt: skip
+    pool.row_season, pool.season_spread = srow, spread
+    pool.walk = walk
+    return pool
 
 
 def _plan_season(pooled: dict[str, Pooled], prior_weight: float) -> tuple[np.ndarray, np.ndarray]:
@@ -710,21 +780,161 @@ def season_ratio(season: np.ndarray) -> float:
     return float((season**2).sum() / season.sum())
 
 
+def _own_seasons(
+    alloc: np.ndarray,
+    expo: np.ndarray,
+    mu: np.ndarray,
+    moy: np.ndarray,
+    season: np.ndarray,
+    phi: float,
+    inv_k: float,
+) -> tuple[np.ndarray, float]:
+    """Each series' profile (rows x 12, mean 1) and the spread of the series' profiles.
+
+    A series' month effect relative to the pooled one, rho = (its amounts of that calendar
+    month / its level there) / pooled, has sampling variance v = (phi mu + mu^2 / k) / mu^2
+    summed over its months; the spread tau^2 of rho beyond v across the plan's series is a
+    weighted moment estimate (0 when the series share one profile, as a county's townships
+    do); each series' rho - 1 is then shrunk by tau^2 / (tau^2 + v)."""
+    n = alloc.shape[0]
+    num = np.zeros((n, 12))
+    den = np.zeros((n, 12))
+    m1 = np.zeros((n, 12))
+    m2 = np.zeros((n, 12))
+    for m in range(12):
+        c = moy == m
+        num[:, m] = alloc[:, c].sum(1)
+        den[:, m] = expo[:, c].sum(1)
+        m1[:, m] = mu[:, c].sum(1)
+        m2[:, m] = (mu[:, c] ** 2).sum(1)
+    good = (den > 0) & (m1 > 0)
+    # on the ratio scale, where the count noise's variance is v exactly (a log's is larger
+    # for small counts, which would read as a spread)
+    dev = np.where(good, num / np.where(good, den * season, 1.0) - 1.0, 0.0)
+    v = np.where(good, (phi * m1 + inv_k * m2) / np.where(good, m1, 1.0) ** 2, np.inf)
+    if good.sum() < 2:
+        return np.broadcast_to(season, (n, 12)).copy(), 0.0
+    x, vv = dev[good], v[good]
+    tau2 = 0.0
+    for _ in range(20):
+        w = 1.0 / (tau2 + vv) ** 2
+        new = max(float((w * (x**2 - vv)).sum() / w.sum()), 0.0)
+        if abs(new - tau2) < 1e-10:
+            tau2 = new
+            break
+        tau2 = new
+    b = np.where(good, tau2 / (tau2 + np.where(good, v, 1.0)), 0.0)
+    srow = season[None, :] * np.maximum(1.0 + b * dev, 0.05)
+    return srow * 12 / srow.sum(1, keepdims=True), float(np.sqrt(tau2))
+
+
+def _walk(
+    ly: np.ndarray, key: np.ndarray, t: np.ndarray, v: np.ndarray, inv_k: float
+) -> tuple[float, float]:
+    """(walk, 1/k): the monthly variance of a random walk of the log level within a year, and
+    the count dispersion that is left for the months' own noise.
+
+    From pairs of single-month reports of one region-year (``key``; ``ly`` the log of amount /
+    season, ``t`` the month, ``v`` the Poisson part of the log's variance): E[(ly_i - ly_j)^2]
+    = v_i + v_j + 2 s2 + |t_i - t_j| * walk (the region-year's level cancels). Weighted least
+    squares (weights 1 / E^2, as for a scaled chi-square), non-negative; the pairs share
+    reports, so the estimate's variance is inflated by pairs per independent difference; the
+    walk is then shrunk towards none by :data:`WALK_PRIOR_SD`. Without a walk the months' noise
+    is the moment estimate ``inv_k``; with one, the part of it the walk explains (its mean
+    variance around a year's mean level, about twice a month's) is taken off."""
+    if len(ly) < 4:
+        return 0.0, inv_k
+    order = np.argsort(key, kind="stable")
+    ly, key, t, v = ly[order], key[order], t[order], v[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    ends = np.r_[starts[1:], len(key)]
+    ii, jj = [], []
+    for a, b in zip(starts, ends, strict=True):
+        if b - a >= 2:
+            i, j = np.triu_indices(b - a, 1)
+            ii.append(i + a)
+            jj.append(j + a)
+    if not ii:
+        return 0.0, inv_k
+    i, j = np.concatenate(ii), np.concatenate(jj)
+    x = (ly[i] - ly[j]) ** 2 - v[i] - v[j]
+    lag = np.abs(t[i] - t[j]).astype(float)
+    n_pairs = len(x)
+    n_indep = max(int((ends - starts).sum() - len(starts)), 1)
+    s2, w2 = max(inv_k, 1e-6), 0.0
+    cov = None
+    X = np.column_stack([np.full(n_pairs, 2.0), lag])
+    for _ in range(5):
+        e = v[i] + v[j] + 2 * s2 + lag * w2
+        wt = 1.0 / np.maximum(e, 1e-12) ** 2
+        A = X.T @ (wt[:, None] * X)
+        if np.linalg.cond(A) > 1e12:
+            return 0.0, inv_k
+        s2, w2 = np.linalg.solve(A, X.T @ (wt * x))
+        if w2 < 0:
+            w2 = 0.0
+            s2 = float((wt * 2 * x).sum() / (wt * 4).sum())
+        s2 = max(float(s2), 0.0)
+        cov = np.linalg.inv(A) * 2.0 * n_pairs / n_indep
+    var_w = float(cov[1, 1]) if cov is not None else np.inf
+    if w2 <= 0 or not np.isfinite(var_w):
+        return 0.0, inv_k
+    keep = (1.0 / var_w) / (1.0 / var_w + 1.0 / WALK_PRIOR_SD**2)
+    walk = float(w2 * keep)
+    return walk, max(inv_k - 2.0 * walk, 0.25 * inv_k)
+
+
 def _count_dispersion(
     y: np.ndarray, mu: np.ndarray, mu2: np.ndarray, infl: float
 ) -> tuple[float, float]:
     """(phi, 1/k) of Var = phi * mu + sum(mu_m^2) / k (NB2 per month; ``mu2`` the sum of
     squared monthly means a report covers) from report-level residuals: moments (weighted
-    least squares of the squared residuals, non-negative), with the degrees of freedom the
-    region-year levels take (``infl``). phi is 1 (NB2) unless the reports are underdispersed
-    (then 1/k = 0 and phi = Pearson chi2 / dof, 0 with no noise at all)."""
+    least squares of the squared residuals on mu and mu2, non-negative), with the degrees of
+    freedom the region-year levels take (``infl``).
+
+    phi is at most 1 (a unit is at most one counted thing; more spread is the level's). Both
+    are shrunk towards their priors by precision (the estimates' sandwich variance, at
+    least the normal theory's, against :data:`PHI_PRIOR_SD` around 1 and
+    :data:`INV_K_PRIOR_SD` around :data:`DEFAULT_INV_K`): sparse counts keep phi = 1 (a
+    count of firms is Poisson at heart), a long series in thousands of people or in money
+    shows its own scale."""
     r2 = (y - mu) ** 2 * infl
-    if r2.sum() < mu.sum():  # underdispersed, or no noise at all
-        return float(r2.sum() / mu.sum()), 0.0
-    c = max(float((r2 - mu).sum() / mu2.sum()), 0.0)
-    for _ in range(4):
-        w = 1.0 / (mu + c * mu2) ** 2
-        c = max(float((w * (r2 - mu) * mu2).sum() / (w * mu2**2).sum()), 0.0)
-    # shrunk towards the default by DISPERSION_PRIOR_N reports (a few months say little)
     n = len(y)
-    return 1.0, (n * c + DISPERSION_PRIOR_N * DEFAULT_INV_K) / (n + DISPERSION_PRIOR_N)
+
+    def fit_c(phi: float) -> float:
+        c = max(float((r2 - phi * mu).sum() / mu2.sum()), 0.0)
+        for _ in range(4):
+            w = 1.0 / np.maximum(phi * mu + c * mu2, 1e-300) ** 2
+            c = max(float((w * (r2 - phi * mu) * mu2).sum() / (w * mu2**2).sum()), 0.0)
+        return c
+
+    # phi apart from 1/k only where the reports' sizes differ enough (a factor of e between
+    # their middle halves): else mu and mu^2 say the same, and phi is 1 unless the reports
+    # vary less than Poisson counts would (then 1/k = 0 and phi = Pearson chi2 / dof)
+    lm = np.log(np.maximum(mu, 1e-300))
+    joint = float(np.subtract(*np.percentile(lm, [75, 25]))) >= 1.0
+    if not joint and r2.sum() < mu.sum():
+        return float(r2.sum() / mu.sum()), 0.0
+    phi, c = 1.0, fit_c(1.0)
+    if joint:
+        X = np.column_stack([mu, mu2])
+        for _ in range(6):
+            w = 1.0 / np.maximum(phi * mu + c * mu2, 1e-300) ** 2
+            try:
+                phi_n, _ = np.linalg.solve(X.T @ (w[:, None] * X), X.T @ (w * r2))
+            except np.linalg.LinAlgError:
+                phi_n = 1.0
+            phi_n = float(np.clip(phi_n, 0.0, 1.0))  # a unit is at most one counted thing
+            phi, c = phi_n, fit_c(phi_n)
+    w = 1.0 / np.maximum(phi * mu + c * mu2, 1e-300) ** 2
+    e = r2 - phi * mu - c * mu2
+    var_c = float((w**2 * e**2 * mu2**2).sum() / max((w * mu2**2).sum() ** 2, 1e-300))
+    var_c = max(var_c, 2.0 * c**2 / n, 1e-300)
+    c0 = 1.0 / INV_K_PRIOR_SD**2
+    c = (c / var_c + DEFAULT_INV_K * c0) / (1.0 / var_c + c0)
+    if joint and phi < 1.0:
+        var_phi = float((w**2 * e**2 * mu**2).sum() / max((w * mu**2).sum() ** 2, 1e-300))
+        var_phi = max(var_phi, 2.0 * phi**2 / n, 1e-300)
+        p0 = 1.0 / PHI_PRIOR_SD**2
+        phi = (phi / var_phi + p0) / (1.0 / var_phi + p0)
+    return float(phi), float(c)

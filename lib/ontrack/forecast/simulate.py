@@ -304,6 +304,26 @@ def _head(count: tuple, n: int) -> tuple:
     return tuple(x[:n] if isinstance(x, np.ndarray) else x for x in count)
 
 
+def _walk(
+    p: SeriesParams, months: np.ndarray, sm: np.ndarray, seed: int, n_sims: int
+) -> np.ndarray | None:
+    """Draws (n_sims x months) of ``sm`` times the level's walk since the last report, for the
+    months after it in the same year (its own stream; mean 1 a month); the other months' ``sm``
+    as they are. None without a walk."""
+    if p.walk <= 0:
+        return None
+    on = (months > p.last_idx) & (months // 12 == p.last_idx // 12)
+    if not on.any():
+        return None
+    h = months[on] - p.last_idx
+    rng = _stream(seed, p.region_id, p.indicator_id, 4)
+    steps = rng.standard_normal((n_sims, int(h.max()))) * np.sqrt(p.walk)
+    cum = np.cumsum(steps, 1)[:, h - 1] - h[None, :] * p.walk / 2
+    out = np.broadcast_to(sm, (n_sims, len(sm))).copy()
+    out[:, on] *= np.exp(cum)
+    return out
+
+
 def series_paths(
     p: SeriesParams,
     checkpoints: np.ndarray,
@@ -353,12 +373,16 @@ def series_paths(
     if grid is not None:
         gpos = np.searchsorted(months, np.asarray(grid, int), side="right")
         split_rng = _stream(seed, p.region_id, p.indicator_id, 3)
+    walked = _walk(p, months, sm, seed, n_sims)
     total = np.zeros(n_sims)
     at_cut = {0: total}
     for prev, q in itertools.pairwise(cuts):
         seg = cum_s[q] - cum_s[prev]
         seg2 = float(cum_s2[q] - cum_s2[prev])
-        amount, count = _draw_amount(p, level(int(years[prev])), float(seg), seg2, rng)
+        lam = level(int(years[prev]))
+        if walked is not None and seg > 0:
+            lam = lam * (walked[:, prev:q].sum(1) / seg)
+        amount, count = _draw_amount(p, lam, float(seg), seg2, rng)
         if grid is not None:
             inside = np.flatnonzero((gpos > prev) & (gpos < q))
             if len(inside):
