@@ -9,7 +9,7 @@ import pytest
 
 from ontrack.forecast import fit, projection_draws, simulate_attainment
 from ontrack.forecast.levels import GIANT_SHARE, GIANT_X, SeriesParams, _mixture
-from ontrack.forecast.simulate import _draw_amount, plan_fit
+from ontrack.forecast.simulate import _draw_amount, _split, plan_fit
 from ontrack.registry import Region, Registry, core_indicators
 
 
@@ -108,6 +108,21 @@ def test_count_variance_grows_with_the_level_nb2():
     amount, _ = _draw_amount(p, lam, float(w.sum()), float((w**2).sum()), rng)
     assert amount.mean() == pytest.approx(200, rel=0.01)
     assert amount.var() == pytest.approx(3950, rel=0.03)
+
+
+def test_a_nearly_exact_series_in_large_units_is_drawn():
+    # A series that varies far less than a count of units (phi 1e-12: money in yuan, say) at
+    # 1e9 a month: the Poisson count behind it would have a mean of 3e21, beyond what numpy
+    # draws. The draw is the amount up to its tiny noise (sd sqrt(phi * mu) = 0.055 here), and
+    # the months of a stretch share it in proportion to their weights 1 : 2.
+    p = SeriesParams("r", "amount", "count", 0, np.ones(12), "test", phi=1e-12, inv_k=0.0)
+    rng = np.random.default_rng(0)
+    lam = np.full(1000, 1e9)
+    amount, count = _draw_amount(p, lam, 3.0, 5.0, rng)
+    assert np.abs(amount - 3e9).max() < 1.0
+    months = _split(p, amount, count, np.array([1.0, 2.0]), rng)
+    assert np.allclose(months[0], amount / 3, rtol=1e-9)
+    assert np.allclose(months[1], amount, rtol=1e-9)
 
 
 def test_the_dispersion_is_estimated_as_nb2():

@@ -51,7 +51,7 @@ SEASON_DEV_N = 30.0
 DEFAULT_INV_K = 0.25  # count: NB2 shape k = 4 (variance = mu + mu^2 / 4 at season 1)
 #: ... its prior sd: the data's estimate overrules it by its own precision, so a long smooth
 #: series keeps its small dispersion and a few sparse months say little
-INV_K_PRIOR_SD = 0.25
+INV_K_PRIOR_SD = 0.5
 #: ... and of phi, the Poisson part's scale (1: a count of units)
 PHI_PRIOR_SD = 0.5
 #: count: a level that wanders within the year (a random walk of the log level, variance
@@ -667,7 +667,8 @@ def _fit_pooled(
     lam_cell = np.where(ok, lam_ry[ry], 0.0)
     mu = lam_cell * S
     srow, spread = None, 0.0
-    if own is not None and n > 1:
+    if own is not None and n > 1 and nat in ("count", "other"):
+        # (a building's month or an incubator's is not a season of the township's own)
         alloc = _alloc(values, reported, mu, gid)
         srow, spread = _own_seasons(alloc, lam_cell * fr, mu, moy, season, *own)
         S = np.where(ok, srow[:, moy] * fr, 0.0)
@@ -817,13 +818,13 @@ def _own_seasons(
     x, vv = dev[good], v[good]
     tau2 = 0.0
     for _ in range(20):
-        w = 1.0 / (tau2 + vv) ** 2
+        w = 1.0 / np.maximum(tau2 + vv, 1e-12) ** 2
         new = max(float((w * (x**2 - vv)).sum() / w.sum()), 0.0)
         if abs(new - tau2) < 1e-10:
             tau2 = new
             break
         tau2 = new
-    b = np.where(good, tau2 / (tau2 + np.where(good, v, 1.0)), 0.0)
+    b = np.where(good, tau2 / np.maximum(tau2 + np.where(good, v, 1.0), 1e-12), 0.0)
     srow = season[None, :] * np.maximum(1.0 + b * dev, 0.05)
     return srow * 12 / srow.sum(1, keepdims=True), float(np.sqrt(tau2))
 
@@ -914,7 +915,12 @@ def _count_dispersion(
     lm = np.log(np.maximum(mu, 1e-300))
     joint = float(np.subtract(*np.percentile(lm, [75, 25]))) >= 1.0
     if not joint and r2.sum() < mu.sum():
-        return float(r2.sum() / mu.sum()), 0.0
+        # Pearson chi2 / dof, known to a relative variance of 2 / n, shrunk towards 1 (a few
+        # quiet months of a sparse count are not a series without noise; a long one is)
+        phi = float(r2.sum() / mu.sum())
+        var_phi = max(2.0 * phi**2 / n, 1e-300)
+        p0 = 1.0 / PHI_PRIOR_SD**2
+        return float((phi / var_phi + p0) / (1.0 / var_phi + p0)), 0.0
     phi, c = 1.0, fit_c(1.0)
     if joint:
         X = np.column_stack([mu, mu2])

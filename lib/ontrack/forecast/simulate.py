@@ -205,12 +205,27 @@ def _draw_amount(
     if p.inv_k > 0 and p.phi > 0 and seg2 > 0:
         alpha = seg * seg / (seg2 * p.inv_k)
         g = rng.standard_gamma(alpha, lam.shape[0]) * (lam * (seg2 * p.inv_k / seg))
-        n = rng.poisson(g / p.phi)
+        n = _poisson(rng, g / p.phi)
         return p.phi * n, (n, alpha)
     if p.phi > 1e-9:
-        n = rng.poisson(mu / p.phi)
+        n = _poisson(rng, mu / p.phi)
         return p.phi * n, (n,)
     return mu.copy(), None
+
+
+#: above this mean a Poisson count is drawn by its normal approximation (numpy refuses means
+#: near 1e19; a series with a tiny phi, nearly exact, gives such means in units of phi)
+POISSON_NORMAL = 1e8
+
+
+def _poisson(rng: np.random.Generator, m: np.ndarray) -> np.ndarray:
+    """Poisson(m) draws, as floats; where m > :data:`POISSON_NORMAL`, m + sqrt(m) z."""
+    big = m > POISSON_NORMAL
+    if not big.any():
+        return rng.poisson(m).astype(float)
+    out = rng.poisson(np.where(big, 0.0, m)).astype(float)
+    out[big] = m[big] + np.sqrt(m[big]) * rng.standard_normal(int(big.sum()))
+    return out
 
 
 def _gamma_sum(rng: np.random.Generator, n: np.ndarray, kappa: float, scale: float) -> np.ndarray:
@@ -257,15 +272,18 @@ def _split(
             share = np.divide(g, s, out=np.zeros_like(g), where=s > 0)
             out += share * tot[:, None]
         return np.cumsum(out, 1).T
-    n = np.asarray(count[0], np.int64)
+    n = np.asarray(count[0], float)
+    big = n > POISSON_NORMAL  # (a count drawn as a normal: spread by its shares)
     if p.nature != "small_count" and len(count) > 1:
         g = rng.gamma(np.broadcast_to(count[1] * pr, (n_sims, len(w))))
         s = g.sum(1, keepdims=True)
         probs = np.where(s > 0, g / np.where(s > 0, s, 1.0), pr[None, :])
         probs = probs / probs.sum(1, keepdims=True)
-        m = rng.multinomial(n, probs)
     else:
-        m = rng.multinomial(n, pr)
+        probs = np.broadcast_to(pr, (n_sims, len(w)))
+    m = rng.multinomial(np.where(big, 0, n).astype(np.int64), probs).astype(float)
+    if big.any():
+        m[big] = probs[big] * n[big, None]
     unit = p.phi if p.nature != "small_count" else 1.0
     return np.cumsum(m, 1).T * unit
 
