@@ -9,7 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ontrack.forecast.evaluate import calibration_table, evaluate, main, outcomes, summarize
+from ontrack.forecast.evaluate import (
+    calibration_table,
+    evaluate,
+    main,
+    outcomes,
+    revision_summary,
+    summarize,
+)
 from ontrack.forecast.world import WorldParams, make_world
 
 
@@ -109,3 +116,30 @@ def test_evaluate_command_prints_the_tables(tmp_path, capsys):
     d = pd.read_csv(detail)
     assert set(d["level_kind"]) == {"township", "county"}
     assert np.isin(d["origin_month"], [3, 6, 9]).all()
+
+
+def test_revision_summary_compares_month_to_month_moves_with_the_oracle():
+    # One township target at months 3, 4, 5 and 7: model 0.5 -> 0.9 -> 0.6, oracle 0.5 -> 0.6
+    # -> 0.7; month 7 follows a gap (two months) and is not a month-to-month move. Model moves
+    # 0.4 and 0.3 (mean 0.35, both over 0.25), oracle 0.1 and 0.1 (mean 0.1); RMS ratio
+    # sqrt((0.16 + 0.09) / 2) / sqrt((0.01 + 0.01) / 2) = 0.3536 / 0.1 = 3.536.
+    rev = pd.DataFrame(
+        {
+            "region_id": "t1",
+            "indicator_id": "firms",
+            "year_start": 2026,
+            "year_end": 2026,
+            "month": [3, 4, 5, 7],
+            "p_meet": [0.5, 0.9, 0.6, 0.1],
+            "p_oracle": [0.5, 0.6, 0.7, 0.2],
+            "level_kind": "township",
+        }
+    )
+    s = revision_summary(rev).set_index("level_kind")
+    t = s.loc["township"]
+    assert t["moves"] == 2
+    assert t["mean_model"] == pytest.approx(0.35)
+    assert t["mean_oracle"] == pytest.approx(0.1)
+    assert t["over_0.25_model"] == 1.0 and t["over_0.25_oracle"] == 0.0
+    assert t["rms_ratio"] == pytest.approx(3.536, abs=1e-3)
+    assert s.loc["all", "moves"] == 2

@@ -224,6 +224,70 @@ def calibration_table(bt: pd.DataFrame, p_col: str = "p_meet", bins: int = 10) -
     return pd.DataFrame(out)
 
 
+def revision_table(
+    world: World,
+    year: int,
+    *,
+    months: tuple[int, ...] = tuple(range(2, 12)),
+    n_sims: int = 4000,
+    oracle_sims: int = 2000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """p_meet of every target open in ``year`` at each as-of month of ``months``, by the model
+    and by the oracle: one row per (target, month), the input of :func:`revision_summary`."""
+    from .oracle import oracle_forecast
+
+    key = ["region_id", "indicator_id", "year_start", "year_end"]
+    parent = world.reg.parents()
+    rows = []
+    for mo in months:
+        as_of = f"{year}-{mo:02d}"
+        att = model_forecast(world, as_of, n_sims, seed)[[*key, "p_meet"]]
+        orc = oracle_forecast(world, as_of, n_sims=oracle_sims, seed=seed)
+        att = att.merge(orc[[*key, "p_meet"]].rename(columns={"p_meet": "p_oracle"}), on=key)
+        rows.append(att.assign(month=mo))
+    out = pd.concat(rows, ignore_index=True)
+    out["level_kind"] = np.where(out["region_id"].isin(parent), "township", "county")
+    return out
+
+
+def revision_summary(rev: pd.DataFrame) -> pd.DataFrame:
+    """How far p_meet moves from one month to the next, the model against the oracle.
+
+    The oracle's p_meet is the probability given everything reported, so its moves are what the
+    new month's information warrants; a model whose moves are larger is jumpier than the data,
+    one whose moves are smaller is slow to react. Per level: the number of month-to-month moves,
+    the mean and 90th percentile of |change| for each, the share of moves over 0.25, and the
+    ratio of the root mean squared moves (model / oracle; 1 = as jumpy as the information)."""
+    key = ["region_id", "indicator_id", "year_start", "year_end"]
+    r = rev.sort_values([*key, "month"])
+    g = r.groupby(key)
+    r = r.assign(
+        d_model=g["p_meet"].diff().abs(),
+        d_oracle=g["p_oracle"].diff().abs(),
+        step=g["month"].diff(),
+    )
+    r = r[r["step"] == 1]
+    out = []
+    for lvl, d in [*r.groupby("level_kind"), ("all", r)]:
+        out.append(
+            {
+                "level_kind": lvl,
+                "moves": len(d),
+                "mean_model": d["d_model"].mean(),
+                "mean_oracle": d["d_oracle"].mean(),
+                "p90_model": d["d_model"].quantile(0.9),
+                "p90_oracle": d["d_oracle"].quantile(0.9),
+                "over_0.25_model": (d["d_model"] > 0.25).mean(),
+                "over_0.25_oracle": (d["d_oracle"] > 0.25).mean(),
+                "rms_ratio": float(
+                    np.sqrt((d["d_model"] ** 2).mean() / (d["d_oracle"] ** 2).mean())
+                ),
+            }
+        )
+    return pd.DataFrame(out)
+
+
 def _fmt(df: pd.DataFrame) -> str:
     return df.to_string(index=False, float_format=lambda x: f"{x:.3f}")
 
@@ -243,6 +307,13 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="CSV of the oracle's forecasts: read if it exists, else computed and written",
     )
+    p.add_argument(
+        "--revision",
+        type=int,
+        default=None,
+        metavar="YEAR",
+        help="instead: the revision measure, p_meet at every as-of month Feb..Nov of YEAR",
+    )
     args = p.parse_args(argv)
     params = WORLDS[args.world]
     if args.counties:
@@ -251,6 +322,16 @@ def main(argv: list[str] | None = None) -> int:
         params = replace(params, n_counties=args.counties)
     t0 = time.perf_counter()
     world = make_world(params, seed=args.seed)
+    if args.revision is not None:
+        rev = revision_table(world, args.revision, n_sims=args.sims)
+        print(
+            f"world {args.world}, seed {args.seed}: {params.n_counties} counties, revisions of "
+            f"p_meet in {args.revision} ({time.perf_counter() - t0:.0f} s)"
+        )
+        print(_fmt(revision_summary(rev)))
+        if args.detail:
+            rev.to_csv(args.detail, index=False)
+        return 0
     oracle: bool | pd.DataFrame = not args.no_oracle
     if oracle and args.oracle_cache:
         from pathlib import Path
@@ -269,6 +350,9 @@ def main(argv: list[str] | None = None) -> int:
             f"{len(bt):,} forecasts ({time.perf_counter() - t0:.0f} s)"
         )
         print(_fmt(s))
+        print()
+        print("by window (all as-of months)")
+        print(_fmt(summarize(bt, by=("level_kind", "window"))))
         print()
         print("calibration (all rows): model")
         print(_fmt(calibration_table(bt)))
