@@ -58,9 +58,36 @@ class SeriesCoverage:
 
 
 def series_coverage(fitted: Fitted, k: int) -> SeriesCoverage:
-    """The coverage of series ``k`` of ``fitted`` (a leaf; see the module docstring)."""
-    s = fitted.series
-    region, ind = str(s.at[k, "region_id"]), str(s.at[k, "indicator_id"])
+    """The coverage of series ``k`` of ``fitted`` (a leaf; see the module docstring); computed
+    once per fit."""
+    memo = fitted.memo.setdefault("coverage", {})
+    hit = memo.get(k)
+    if hit is None:
+        hit = memo[k] = _series_coverage(fitted, k)
+    return hit
+
+
+def _columns(fitted: Fitted) -> dict[str, np.ndarray]:
+    """The series table's columns as arrays (read once per fit)."""
+    cols = fitted.memo.get("coverage_columns")
+    if cols is None:
+        s = fitted.series
+        cols = {
+            "region_id": s["region_id"].astype(str).to_numpy(),
+            "indicator_id": s["indicator_id"].astype(str).to_numpy(),
+            "last_idx": s["last_idx"].to_numpy(int),
+            "data_from": s["data_from"].to_numpy(int)
+            if "data_from" in s
+            else np.full(len(s), fitted.start_idx, int),
+            "last_frac": s["last_frac"].to_numpy(float) if "last_frac" in s else np.zeros(len(s)),
+        }
+        fitted.memo["coverage_columns"] = cols
+    return cols
+
+
+def _series_coverage(fitted: Fitted, k: int) -> SeriesCoverage:
+    c = _columns(fitted)
+    region, ind = str(c["region_id"][k]), str(c["indicator_id"][k])
     T = fitted.values.shape[1]
     months = fitted.start_idx + np.arange(T)
     known = fitted.known[k] if fitted.known is not None else fitted.reported[k]
@@ -74,9 +101,9 @@ def series_coverage(fitted: Fitted, k: int) -> SeriesCoverage:
                 for m in months[hit]:
                     by[int(m)] = a
                 blocked |= hit
-    data_from = int(s.at[k, "data_from"]) if "data_from" in s else int(months[0])
-    last_idx = int(s.at[k, "last_idx"])
-    last_frac = float(s.at[k, "last_frac"]) if "last_frac" in s else 0.0
+    data_from = int(c["data_from"][k])
+    last_idx = int(c["last_idx"][k])
+    last_frac = float(c["last_frac"][k])
     gaps = months[~known & ~blocked & (months >= data_from) & (months <= last_idx)]
     return SeriesCoverage(
         gaps, months[blocked], data_from, last_idx, last_frac, by, never=not known.any()

@@ -272,6 +272,8 @@ class Fitted:
 
     def __post_init__(self) -> None:
         self._sub: dict[tuple, Fitted] = {}
+        #: what other stages derive from this fit once (coverage.series_coverage)
+        self.memo: dict = {}
         # positions of each region's rows in ``source``
         if self.source is not None:
             self._rows_of = self.source.groupby("region_id", sort=False).indices
@@ -489,7 +491,7 @@ def fit(
                 leaf = rows[(kind[rows] == "leaf") & hist[rows].any(1)]
                 pooled[ind] = _fit_pooled(
                     *args[ind], rows=leaf, prior=shared_season, d_unit=pool.d_unit,
-                    own=(pool.phi, pool.inv_k) if last else None,
+                    own=(pool.phi, pool.inv_k) if last else None, start=pool.season,
                 )  # fmt: skip
             else:
                 pool.season = shared_season.copy()
@@ -619,6 +621,7 @@ def _fit_pooled(
     prior: np.ndarray = PRIOR_SEASON,
     d_unit: float | None = None,
     own: tuple[float, float] | None = None,
+    start: np.ndarray | None = None,
 ) -> Pooled:
     """Seasonal profile by IPF (a Poisson GLM with region-year and calendar-month effects: a
     level step between years is not mistaken for a season) and the dispersion (moments of the
@@ -631,7 +634,7 @@ def _fit_pooled(
     With ``own`` (the dispersion (phi, 1/k) of the pass before), each series also gets its own
     profile (:func:`_own_seasons`), and the levels and the dispersion are those around it."""
     n, T = values.shape
-    season = prior.copy()
+    season = (prior if start is None else start).copy()  # (the fixed point does not depend on it)
     if n == 0 or not hist.any():
         return Pooled(ind, nat, season, 1.0, DEFAULT_INV_K, 0, False)
     fr = np.ones((n, T)) if frac is None else frac  # share of each month a report covers
@@ -849,13 +852,13 @@ def _walk(
     ly, key, t, v = ly[order], key[order], t[order], v[order]
     starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
     ends = np.r_[starts[1:], len(key)]
+    # every pair of reports of one region-year: report i with report i + d of the same key
     ii, jj = [], []
-    for a, b in zip(starts, ends, strict=True):
-        if b - a >= 2:
-            i, j = np.triu_indices(b - a, 1)
-            ii.append(i + a)
-            jj.append(j + a)
-    if not ii:
+    for d in range(1, int((ends - starts).max())):
+        i = np.flatnonzero(key[d:] == key[:-d])
+        ii.append(i)
+        jj.append(i + d)
+    if not ii or not sum(len(i) for i in ii):
         return 0.0, inv_k
     i, j = np.concatenate(ii), np.concatenate(jj)
     x = (ly[i] - ly[j]) ** 2 - v[i] - v[j]

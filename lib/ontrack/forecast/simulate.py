@@ -219,10 +219,10 @@ POISSON_NORMAL = 1e8
 
 
 def _poisson(rng: np.random.Generator, m: np.ndarray) -> np.ndarray:
-    """Poisson(m) draws, as floats; where m > :data:`POISSON_NORMAL`, m + sqrt(m) z."""
+    """Poisson(m) draws (integers; floats where m > :data:`POISSON_NORMAL`: m + sqrt(m) z)."""
     big = m > POISSON_NORMAL
     if not big.any():
-        return rng.poisson(m).astype(float)
+        return rng.poisson(m)
     out = rng.poisson(np.where(big, 0.0, m)).astype(float)
     out[big] = m[big] + np.sqrt(m[big]) * rng.standard_normal(int(big.sum()))
     return out
