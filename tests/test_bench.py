@@ -31,3 +31,15 @@ def test_outside_a_project_it_says_so(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert bench.main(["--no-scale"]) == 2
     assert "ontrack init" in capsys.readouterr().err
+
+
+def test_the_briefing_benchs_scratch_copy_is_up_to_date(built_project, tmp_path):
+    # The render the bench times checks the processed tables against the progress record
+    # first: a copy without the record (or the stamps) is stale and its rebuild reads no
+    # reports at all (the bench's render then failed with "no progress values read").
+    from ontrack.briefing.bench import scratch_copy
+    from ontrack.stamps import staleness
+
+    copy = scratch_copy(built_project, tmp_path / "copy")
+    assert staleness(copy, "targets") is None
+    assert staleness(copy, "progress") is None

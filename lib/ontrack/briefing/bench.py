@@ -52,21 +52,27 @@ def scratch() -> Iterator[Path]:
 
 def scratch_copy(project: Project, dest: Path) -> Project:
     """A copy of what a briefing needs from ``project``: ontrack.toml, the registry's files
-    (plans, indicators.csv), its own notebooks and its processed tables (no reports)."""
+    (plans, indicators.csv), the progress record (what the processed tables are checked
+    against before a render), its own notebooks and its processed tables with their stamps
+    (no reports)."""
     dest.mkdir(parents=True)
     shutil.copyfile(project.config, dest / CONFIG)
     copy = Project(dest)
     shutil.copytree(project.plans_dir, copy.plans_dir)
+    if project.progress_dir.is_dir():
+        shutil.copytree(project.progress_dir, copy.progress_dir)
     if project.indicators_csv.is_file():
         shutil.copyfile(project.indicators_csv, copy.indicators_csv)
     if project.notebooks_dir.is_dir():
         shutil.copytree(project.notebooks_dir, copy.notebooks_dir)
     copy.processed.mkdir(parents=True)
+    stamps = sorted(project.processed.glob(".*.stamp.json"))
     for src in (
         project.targets_csv,
         project.progress_csv,
         project.quality_csv,
         project.cleaning_log_csv,
+        *stamps,
     ):
         if src.is_file():
             shutil.copyfile(src, copy.processed / src.name)
