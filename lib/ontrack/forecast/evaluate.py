@@ -32,11 +32,11 @@ import pandas as pd
 
 from .model import fit
 from .simulate import series_params, simulate_attainment
-from .world import WORLD_B, World, WorldParams, make_world, open_targets
+from .world import WORLD_B, WORLD_C, World, WorldParams, make_world, open_targets
 
 ORIGIN_MONTHS = (3, 6, 9)
 LOG_CLIP = 1e-3
-WORLDS = {"a": WorldParams(), "b": WORLD_B}
+WORLDS = {"a": WorldParams(), "b": WORLD_B, "c": WORLD_C}
 
 
 def outcomes(world: World) -> dict[tuple[str, str, int, int], float]:

@@ -88,6 +88,9 @@ class WorldParams:
     jan_feb_p: float = 0.5  # township-years reporting 1-2月 together
     missing_p: float = 0.05  # a month (Mar..Nov) missing, folded into the next report
     season: tuple[float, ...] = tuple(WORLD_SEASON)
+    #: ids that say nothing of the hierarchy (R0417 may be a township of R2210): the regions'
+    #: parents come from the registry only, as in a real plan's regions.csv
+    opaque_ids: bool = False
 
 
 #: a second world with other parameters (robustness: the model is not tuned on it)
@@ -110,6 +113,32 @@ WORLD_B = WorldParams(
     jan_feb_p=0.8,
     missing_p=0.1,
     season=tuple(_mean_one([0.4, 0.3, 1.0, 1.0, 1.05, 1.2, 0.9, 0.8, 1.0, 1.1, 1.3, 2.4])),
+)
+
+
+#: a third world built differently again: ids that say nothing, from 2 to 20 townships a
+#: county, smaller shocks and drifts but wider townships, a summer peak instead of the
+#: Spring-Festival lull, few stalls, mostly monthly reports
+WORLD_C = WorldParams(
+    n_counties=30,
+    towns=(2, 20),
+    beta=0.8,
+    plan_mu=float(np.log(1.0)),
+    plan_sd=0.25,
+    shock_sd=0.1,
+    town_sd=0.45,
+    drift_sd=0.1,
+    growth=(-0.1, 0.2),
+    stall_p=0.03,
+    stall_depth=0.2,
+    nb_k={"firms": 5.0, "talent": 10.0, "tech_firms": 4.0},
+    size_frac=0.25,
+    size_gamma=0.9,
+    size_sigma=0.8,
+    jan_feb_p=0.2,
+    missing_p=0.02,
+    season=tuple(_mean_one([0.9, 0.85, 0.95, 1.0, 1.1, 1.3, 1.35, 1.2, 1.0, 0.9, 0.85, 1.1])),
+    opaque_ids=True,
 )
 
 
@@ -156,6 +185,13 @@ def size_scale(first_target: float, typical: float, params: WorldParams) -> floa
 def make_world(params: WorldParams = WorldParams(), seed: int = 0) -> World:
     """Draw a world: progress, targets and the truth (deterministic for a seed)."""
     rng = np.random.default_rng([seed, 12])
+    # opaque ids from a stream of their own (the world's draws do not depend on its ids)
+    ids = np.random.default_rng([seed, 13]).permutation(10_000)
+    pool = iter(ids) if params.opaque_ids else None
+
+    def new_id(plain: str) -> str:
+        return plain if pool is None else f"R{next(pool):04d}"
+
     years = list(params.years)
     season = np.asarray(params.season, float)
     regions: list[Region] = []
@@ -164,10 +200,10 @@ def make_world(params: WorldParams = WorldParams(), seed: int = 0) -> World:
     prog_rows: list[tuple] = []
     sizes: dict[tuple[str, str], float] = {}
     for c in range(params.n_counties):
-        cid = county_id(c)
+        cid = new_id(county_id(c))
         regions.append(Region(cid, cid))
         n_t = int(rng.integers(params.towns[0], params.towns[1] + 1))
-        towns = [town_id(c, j) for j in range(n_t)]
+        towns = [new_id(town_id(c, j)) for j in range(n_t)]
         regions += [Region(t, t, parent=cid) for t in towns]
         for ind, (nature, typical) in WORLD_INDICATORS.items():
             m_c = rng.normal(params.plan_mu, params.plan_sd)
