@@ -275,8 +275,9 @@ class Briefing:
     def assumptions(self) -> Html:
         d = self.data
         return tables.assumptions_section(
-            d.attainment, self._regions(), d.as_of, self.lang, d.illustrative, self.reg
-        )
+            d.attainment, self._regions(), d.as_of, self.lang, d.illustrative, self.reg,
+            progress=d.progress,
+        )  # fmt: skip
 
     def footer(self) -> Html:
         d = self.data

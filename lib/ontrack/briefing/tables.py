@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..forecast.coverage import complete_years
 from ..registry import Registry
 from ..schema import TARGET_KEY
 from .fmt import fmt_amount, fmt_count, fmt_num, fmt_pct, fmt_pp
@@ -662,8 +663,10 @@ def assumptions_section(
     lang: str,
     illustrative: bool,
     reg: Registry | None = None,
+    progress: pd.DataFrame | None = None,
 ) -> Html:
-    """Assumptions: assumed (split) targets, methods used, illustrative data."""
+    """Assumptions: assumed (split) targets, methods used, illustrative data, and (given the
+    plan's ``progress``) a season still the prior's when no region-year is complete."""
     reg = reg or Registry()
     items = []
     if illustrative:
@@ -704,6 +707,18 @@ def assumptions_section(
                 )
                 + _methods_note(methods, lang)
             )
+    if progress is not None and complete_years(progress, as_of) == 0:
+        items.append(
+            _t(
+                lang,
+                "季节规律：本计划尚无完整一年的月度进度，各月占全年的比重暂按经验设定（1—2月春节淡季、"
+                "年底集中完成），剩余月份的预测因此更不确定；如本地进度节奏不同，今年的完成概率仅供参考。",
+                "Seasonal pattern: no complete year of monthly progress yet, so each month's share "
+                "of the year is still the assumed one (a Spring-Festival lull in January–February, "
+                "a year-end rush); the months to come are more uncertain, and where local progress "
+                "follows another rhythm this year's probabilities are indicative only.",
+            )
+        )
     items.append(
         _t(
             lang,

@@ -177,3 +177,31 @@ def missing_text(missing: dict[str, list[int]], reg) -> tuple[str, str]:
     )
     en = "; ".join(f"{r} {', '.join(str(y) for y in ys)}" for r, ys in missing.items())
     return zh, en
+
+
+def complete_years(progress, as_of: str) -> int:
+    """How many region-years of ``progress`` (the contract's monthly table; ``covers`` months
+    a row spans, 1 when absent) have all twelve months known by ``as_of``: until one has, a
+    month's share of the year comes only from the season's prior (model.PRIOR_SEASON)."""
+    if progress is None or len(progress) == 0:
+        return 0
+    a_idx = int(as_of[:4]) * 12 + int(as_of[5:7]) - 1
+    m = progress["month"].astype(str)
+    idx = m.str[:4].astype(int).to_numpy() * 12 + m.str[5:7].astype(int).to_numpy() - 1
+    covers = (
+        progress["covers"].fillna(1).astype(int).clip(lower=1).to_numpy()
+        if "covers" in progress
+        else np.ones(len(progress), int)
+    )
+    if "through_day" in progress:  # a month reported up to a day is not known whole
+        day = progress["through_day"].fillna(0).astype(float).to_numpy()
+        idx = np.where(day > 0, idx - 1, idx)
+        covers = np.where(day > 0, covers - 1, covers)
+    known: dict[tuple[str, str, int], set[int]] = {}
+    keys = zip(progress["region_id"].astype(str), progress["indicator_id"].astype(str), strict=True)
+    for (r, i), end, c in zip(keys, idx, covers, strict=True):
+        if end > a_idx:
+            continue
+        for t in range(end - c + 1, end + 1):
+            known.setdefault((r, i, t // 12), set()).add(t % 12)
+    return sum(len(v) == 12 for v in known.values())
