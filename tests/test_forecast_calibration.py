@@ -159,3 +159,23 @@ def test_a_world_with_opaque_ids_differs_only_in_its_names():
         towns = opaque.towns(c)
         assert towns and all(t.startswith("R") and not t.startswith(c) for t in towns)
     assert plain.towns(plain.counties[0])[0].startswith(plain.counties[0])
+
+
+@pytest.mark.slow
+def test_a_cached_oracle_of_another_world_is_not_used(tmp_path, capsys):
+    # A cache written for other parameters or another seed (here: a table whose fingerprint
+    # is not this world's) is computed again, said so, and stamped with this world's key.
+    from ontrack.forecast.evaluate import world_key
+
+    cache = tmp_path / "oracle.csv"
+    pd.DataFrame(
+        {"region_id": ["x"], "indicator_id": ["firms"], "p_meet": [0.5], "world_key": ["stale"]}
+    ).to_csv(cache, index=False)
+    args = ["--counties", "1", "--sims", "200", "--oracle-cache", str(cache)]
+    assert main(args) == 0
+    assert "another world" in capsys.readouterr().out
+    key = world_key(replace(WorldParams(), n_counties=1), 1)
+    assert set(pd.read_csv(cache)["world_key"]) == {key}
+    # the second run reads it (no message)
+    assert main(args) == 0
+    assert "another world" not in capsys.readouterr().out

@@ -163,6 +163,15 @@ def synthetic_scores(
     return evaluate(w, n_sims=n_sims, oracle=oracle)
 
 
+def world_key(params: WorldParams, seed: int) -> str:
+    """A fingerprint of a world (its parameters and seed) and of the oracle's settings: a
+    cached oracle table is used only for the world it was computed on."""
+    import hashlib
+
+    text = repr((params, int(seed), ORIGIN_MONTHS, 2000, 0))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def _brier(p, y) -> float:
     return float(np.mean((np.asarray(p, float) - y) ** 2))
 
@@ -337,10 +346,16 @@ def main(argv: list[str] | None = None) -> int:
         from pathlib import Path
 
         cache = Path(args.oracle_cache)
+        key = world_key(params, args.seed)
+        oracle = None
         if cache.exists():
             oracle = pd.read_csv(cache, dtype={"region_id": str, "indicator_id": str})
-        else:
-            oracle = oracle_table(world)
+            if "world_key" not in oracle or set(oracle["world_key"].astype(str)) != {key}:
+                print(f"{cache}: the oracle of another world (its parameters or seed changed): "
+                      "computed again")  # fmt: skip
+                oracle = None
+        if oracle is None:
+            oracle = oracle_table(world).assign(world_key=key)
             oracle.to_csv(cache, index=False)
     bt = evaluate(world, n_sims=args.sims, oracle=oracle)
     s = summarize(bt)
