@@ -94,3 +94,23 @@ def test_the_protocol_sets_targets_from_last_year_and_scores_the_outcome():
     s = realbench.summarize(bt)
     assert {"brier_model", "brier_ets", "brier_snaive", "cover_model"} <= set(s.columns)
     assert set(s["origin_month"].astype(str)) == {"3", "6", "9", "all"}
+
+
+def test_cached_baselines_are_used_only_for_the_same_protocol_and_code(tmp_path, monkeypatch):
+    # The baselines' rows are cached with a fingerprint of the protocol, the draws and the
+    # code they come from: the same run reads them (ETS is not fitted again), a run with
+    # another seed computes and stores its own.
+    cache = tmp_path / "base.csv"
+    first = realbench.run(plans=["us-accidental-deaths"], n_sims=200, baselines=cache)
+    stored = pd.read_csv(cache)
+    assert set(stored["key"]) == {realbench.baseline_key(0)}
+
+    def refuse(*a, **k):
+        raise AssertionError("the baselines were computed again")
+
+    monkeypatch.setattr(realbench, "baseline_rows", refuse)
+    again = realbench.run(plans=["us-accidental-deaths"], n_sims=200, baselines=cache, jobs=1)
+    assert again["p_ets"].tolist() == first["p_ets"].tolist()
+    monkeypatch.undo()
+    realbench.run(plans=["us-accidental-deaths"], n_sims=200, seed=1, baselines=cache, jobs=1)
+    assert set(pd.read_csv(cache)["key"]) == {realbench.baseline_key(1)}

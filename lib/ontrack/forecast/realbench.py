@@ -227,6 +227,19 @@ def _pool(work: list, jobs: int) -> list[pd.DataFrame]:
 _KEY = ["plan_id", "region_id", "indicator_id", "year", "origin_month", "growth"]
 
 
+def baseline_key(seed: int) -> str:
+    """A fingerprint of what the baselines' rows depend on (the protocol, the seed, the code
+    of :mod:`.baselines` and :mod:`.realdata`): a cached row of another is not used."""
+    import hashlib
+
+    from . import baselines as bl
+
+    h = hashlib.sha256(repr((ORIGINS, GROWTH, HISTORY_YEARS, MAX_YEARS, seed)).encode())
+    for mod in (bl, realdata):
+        h.update(Path(mod.__file__).read_bytes())
+    return h.hexdigest()[:16]
+
+
 def run(
     data: pd.DataFrame | None = None,
     *,
@@ -244,9 +257,12 @@ def run(
     if part is not None:
         ids = [i for i in ids if (i in realdata.HELD_OUT) == (part == "held-out")]
     plan_data = {pid: data[data["plan_id"] == pid].reset_index(drop=True) for pid in ids}
+    key = baseline_key(seed)
     cached = pd.DataFrame()
     if baselines is not None and Path(baselines).exists():
         cached = pd.read_csv(baselines, dtype={"plan_id": str, "region_id": str})
+        # rows of another protocol, other draws or other baseline code are computed again
+        cached = cached[cached["key"].astype(str) == key] if "key" in cached else cached.iloc[0:0]
     have = set(cached["plan_id"]) if len(cached) else set()
     todo = [pid for pid in ids if pid not in have]
     work = [(plan_data[pid], "model", n_sims, seed) for pid in ids]
@@ -256,10 +272,11 @@ def run(
               if w[1] == "model" and len(x)]  # fmt: skip
     fresh = [x for w, x in zip(sorted(work, key=lambda w: -len(w[0])), parts, strict=True)
              if w[1] == "baselines" and len(x)]  # fmt: skip
+    fresh = [f.assign(key=key) for f in fresh]
     if fresh and baselines is not None:
         Path(baselines).parent.mkdir(parents=True, exist_ok=True)
         pd.concat([cached, *fresh], ignore_index=True).to_csv(baselines, index=False)
-    base = pd.concat([cached, *fresh], ignore_index=True)
+    base = pd.concat([cached, *fresh], ignore_index=True).drop(columns="key", errors="ignore")
     bt = pd.concat(models, ignore_index=True).merge(base, on=_KEY, how="left")
     tol = 1e-9 * np.maximum(1.0, bt["target"].abs())
     bt["met"] = (bt["outcome"] >= bt["target"] - tol).astype(int)
