@@ -10,7 +10,7 @@ import contextlib
 import hashlib
 import os
 import re
-import tempfile
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,18 +27,35 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    # mkstemp makes the file private (0600); an output is as readable as any file the user
-    # writes (the umask decides), so a web server or a colleague can read the reports
-    os.chmod(tmp, 0o666 & ~_umask())
-    tmp_path = Path(tmp)
+    # the name is recorded before the file exists and forgotten after it is gone, so a run
+    # stopped at any point (SIGTERM raises wherever the interpreter is) can remove what it
+    # left (:func:`remove_pending`)
+    tmp_path = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    _PENDING.add(tmp_path)
     try:
+        # private while written (O_EXCL: never another's file), then as readable as any file
+        # the user writes (the umask decides), so a web server or a colleague can read it
+        os.close(os.open(tmp_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        os.chmod(tmp_path, 0o666 & ~_umask())
         yield tmp_path
         os.replace(tmp_path, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
+        _PENDING.discard(tmp_path)
+
+
+#: temporary files of atomic writes in progress (this process)
+_PENDING: set[Path] = set()
+
+
+def remove_pending() -> None:
+    """Remove the temporary files of atomic writes this process has not finished (a run being
+    stopped): whatever was being written, the previous file stays in place."""
+    for tmp in list(_PENDING):
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        _PENDING.discard(tmp)
 
 
 def _umask() -> int:

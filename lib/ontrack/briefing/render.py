@@ -28,7 +28,7 @@ from typing import Any
 
 from ..errors import InputError, OntrackError, raise_errors
 from ..errors import io_problem as _io_problem
-from ..fileio import atomic_path
+from ..fileio import atomic_path, remove_pending
 from ..lock import data_lock
 from ..project import Project, find_project, open_project
 from .manifest import (
@@ -400,6 +400,11 @@ def stop_on_sigterm():
     previous = signal.signal(signal.SIGTERM, handler)
     try:
         yield
+    except BaseException:
+        # stopped (SIGTERM, Ctrl-C) or failed: no half-written file is left beside a report,
+        # whichever instruction the signal interrupted
+        remove_pending()
+        raise
     finally:
         signal.signal(signal.SIGTERM, previous)
 
