@@ -33,7 +33,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from ..build import TABLES
 from ..project import CONFIG, Project, find_project, open_project
+from ..stamps import stamp_path
 
 Row = tuple[str, float, str]
 
@@ -66,7 +68,7 @@ def scratch_copy(project: Project, dest: Path) -> Project:
     if project.notebooks_dir.is_dir():
         shutil.copytree(project.notebooks_dir, copy.notebooks_dir)
     copy.processed.mkdir(parents=True)
-    stamps = sorted(project.processed.glob(".*.stamp.json"))
+    stamps = [stamp_path(project, t) for t in TABLES]
     for src in (
         project.targets_csv,
         project.progress_csv,

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .model import Fitted
+from .model import Fitted, month_index
 
 
 @dataclass
@@ -185,7 +185,7 @@ def complete_years(progress, as_of: str) -> int:
     month's share of the year comes only from the season's prior (model.PRIOR_SEASON)."""
     if progress is None or len(progress) == 0:
         return 0
-    a_idx = int(as_of[:4]) * 12 + int(as_of[5:7]) - 1
+    a_idx = month_index(as_of)
     m = progress["month"].astype(str)
     idx = m.str[:4].astype(int).to_numpy() * 12 + m.str[5:7].astype(int).to_numpy() - 1
     covers = (

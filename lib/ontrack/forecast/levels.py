@@ -896,13 +896,13 @@ def plan_levels(
         # stalls: this year's reports against the level's prior at the plan ratio's median
         z_med = float(np.exp(np.interp(0.5, cdf, grid)))
         stall = [(0.0, None, None)] * n_r
+        groups: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # j → this year's reports
         any_stall = False
         for j in range(n_r):
             if not noisy[j] or c[j] <= 0 or pool.nature == "small_count":
                 continue
-            amt, expo = _report_groups(
-                fitted, int(it.rows[j]), Y, fitted.season_of(int(it.rows[j]))
-            )
+            k = int(it.rows[j])
+            amt, expo = groups[j] = _report_groups(fitted, k, Y, fitted.season_of(k))
             p, pre, post = _stall(amt, expo, it.d[j], a[j], z_med * c[j])
             if p > 0.01:
                 stall[j] = (p, pre, post)
@@ -965,10 +965,11 @@ def plan_levels(
                 sp.y, sp.e = float(pre[0]), float(pre[1])
             else:
                 sp.y, sp.e = float(yc[j]), float(ec[j])
-            if pool.walk > 0 and noisy[j] and c[j] > 0 and p_st < 0.5:
+            if pool.walk > 0 and j in groups and p_st < 0.5:
                 # the level at the last report: earlier months (and the prior) discounted by
-                # the walk since them
-                amt, expo = _report_groups(fitted, k, Y, fitted.season_of(k))
+                # the walk since them (a walk is estimated for counts only: their reports were
+                # grouped for the stall check above)
+                amt, expo = groups[j]
                 ends = _report_ends(fitted, k, Y)
                 sp.a, sp.y, sp.e = _discounted(a[j], amt / dd[j], expo / dd[j], ends, pool.walk)
                 sp.walk = pool.walk

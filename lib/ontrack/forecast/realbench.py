@@ -217,7 +217,7 @@ def _one(args) -> pd.DataFrame:
 
 
 def _pool(work: list, jobs: int) -> list[pd.DataFrame]:
-    work = sorted(work, key=lambda w: -len(w[0]))  # the largest plans first
+    """:func:`_one` of each piece of work, in the order given."""
     if jobs > 1:
         with ProcessPoolExecutor(max_workers=jobs) as ex:
             return list(ex.map(_one, work))
@@ -267,12 +267,10 @@ def run(
     todo = [pid for pid in ids if pid not in have]
     work = [(plan_data[pid], "model", n_sims, seed) for pid in ids]
     work += [(plan_data[pid], "baselines", n_sims, seed) for pid in todo]
-    parts = _pool(work, jobs)
-    models = [x for w, x in zip(sorted(work, key=lambda w: -len(w[0])), parts, strict=True)
-              if w[1] == "model" and len(x)]  # fmt: skip
-    fresh = [x for w, x in zip(sorted(work, key=lambda w: -len(w[0])), parts, strict=True)
-             if w[1] == "baselines" and len(x)]  # fmt: skip
-    fresh = [f.assign(key=key) for f in fresh]
+    work.sort(key=lambda w: -len(w[0]))  # the largest plans first
+    done = list(zip(work, _pool(work, jobs), strict=True))
+    models = [x for w, x in done if w[1] == "model" and len(x)]
+    fresh = [x.assign(key=key) for w, x in done if w[1] == "baselines" and len(x)]
     if fresh and baselines is not None:
         Path(baselines).parent.mkdir(parents=True, exist_ok=True)
         pd.concat([cached, *fresh], ignore_index=True).to_csv(baselines, index=False)

