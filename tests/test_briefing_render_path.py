@@ -261,10 +261,12 @@ def test_io_problem_names_the_file_and_the_reason(tmp_path):
         "cannot write reports/2026-10/x.html: No space left on device "
         "(the disk is full: free some space and run again)"
     )
-    # the temporary file of an atomic write is named as the output it was for
-    tmp = OSError(
-        28, "No space left on device", str(project.reports / "2026-10" / ".x.html.k3j9.tmp")
-    )
+    # the temporary file of an atomic write (named as fileio.atomic_path names it) is named as
+    # the output it was for
+    from ontrack.fileio import atomic_path
+
+    with atomic_path(project.reports / "2026-10" / "x.html") as t:
+        tmp = OSError(28, "No space left on device", str(t))
     assert "cannot write reports/2026-10/x.html:" in rd.io_problem(tmp, project)
 
 

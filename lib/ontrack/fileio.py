@@ -30,7 +30,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     # the name is recorded before the file exists and forgotten after it is gone, so a run
     # stopped at any point (SIGTERM raises wherever the interpreter is) can remove what it
     # left (:func:`remove_pending`)
-    tmp_path = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    # (one segment between the output's name and .tmp: errors.io_problem maps it back)
+    tmp_path = path.parent / f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp"
     _PENDING.add(tmp_path)
     try:
         # private while written (O_EXCL: never another's file), then as readable as any file
