@@ -3,11 +3,19 @@ value is worked out by hand from the small tables written here."""
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
 from ontrack.briefing import changes, fmt, narrative, tables
 from ontrack.briefing.report import plan_topic, plan_topic_en
+
+
+def _text(html: str) -> str:
+    """The text of HTML as a reader reads it (the fact marks' spans and other tags dropped)."""
+    return re.sub(r"<[^>]+>", "", html)
+
 
 PLAN = "pingyang-2025-2027"
 
@@ -51,13 +59,13 @@ def test_change_since_last_month_is_worked_out_from_the_two_forecasts(moved):
 
 
 def test_the_change_section_says_it_in_percentage_points_and_why(moved, example_registry):
-    html = tables.changes_section(moved, "2026-10", "zh", example_registry)
+    html = _text(tables.changes_section(moved, "2026-10", "zh", example_registry))
     assert "与2026年9月的预测相比" in html
     assert "−48个百分点" in html and "状态绿→红" in html
     # 14 added, 27 expected (more than 5% below: slower)
     assert "本月新增14个，慢于上月预计（约27个）" in html
     assert "上月数据经修订：截至上月累计由130个改为136个" in html
-    en = tables.changes_section(moved, "2026-10", "en", example_registry)
+    en = _text(tables.changes_section(moved, "2026-10", "en", example_registry))
     assert "−48 pp" in en and "14 added this month, less than last month" in en
     assert "rose for 0 and fell for 1 of 1 target;" in en
     sentence = narrative.change_sentence(moved, "2026-10", "zh", example_registry)
@@ -110,8 +118,8 @@ def test_townships_are_ranked_by_their_shortfall(example_registry):
     assert s["share"].round(4).tolist() == [0.6667, 0.3333]  # 20 / 30, 10 / 30
     assert s["county_shortfall"].iloc[0] == 25  # 200 − 175
     html = tables.slipping_section(s, "pingyang-aojiang", "pingyang", "zh", example_registry)
-    assert "平阳县完成概率39%，按中位预计差25个" in html
-    assert "昆阳：目标100，预计80，差20（占乡镇缺口合计67%）" in html
+    assert "平阳县完成概率39%，按中位预计差25个" in _text(html)
+    assert "昆阳：目标100，预计80，差20（占乡镇缺口合计67%）" in _text(html)
     assert "class=me>▶ 鳌江" in html  # the township's own briefing marks it
 
 
@@ -146,7 +154,7 @@ def test_every_target_of_the_plan_is_listed_with_its_state(example_registry):
         ("bases", 2025): "stock",
     }
     assert ov.loc[ov["year_start"].eq(2025) & ov["indicator_id"].eq("firms"), "met"].item()
-    html = tables.overview_section(ov, "2026-10", "zh", example_registry)
+    html = _text(tables.overview_section(ov, "2026-10", "zh", example_registry))
     for text in ("已完成 206", "概率 39%", "未开始", "尚无进度数据", "存量目标"):
         assert text in html
 

@@ -4,6 +4,14 @@ Playwright (never a downloaded browser). The county and a township briefing and 
 baseline beside the scenario and the index lists it apart; no parameter dump, path or code id
 reaches the visible text.
 
+A page cannot contradict itself: every figure the county, a township, the English and a scenario
+briefing mark (``data-key`` / ``data-fact``) is read back from the page and compared with the
+page's facts table (``Briefing.facts()``), no probability or share is printed outside such a
+mark, the top figures and the index name the targets the facts name, the reasons of 较上月变化
+point the way the probability moved, every probability of a scenario briefing says whether it is
+the scenario's (情景) or the baseline's (基准), and no text, chart labels included, is under 11 px
+on a 390 px screen.
+
 The pages are rendered from a copy of the example project (its plans and illustrative progress)
 by `ontrack render`, as a user would: the forecast stage computes the tables (history.csv too)
 on this first run.
@@ -38,7 +46,7 @@ pytestmark = [
 
 SCENARIO = """\
 name: 空间目标下调
-description: 2026年新增孵化空间目标由22万㎡下调为20万㎡。
+description: 2026年新增孵化空间目标由22万㎡下调为20万㎡，在孵企业目标由200个下调为180个。
 targets:
   - plan: pingyang-2025-2027
     region: pingyang
@@ -47,6 +55,13 @@ targets:
     year_end: 2026
     level: baseline
     value: 20
+  - plan: pingyang-2025-2027
+    region: pingyang
+    indicator: firms
+    year_start: 2026
+    year_end: 2026
+    level: baseline
+    value: 180
 """
 
 
@@ -57,16 +72,38 @@ def pages(tmp_path_factory):
     root = str(project.root)
     (project.scenarios_dir / "space-cut.yml").write_text(SCENARIO, encoding="utf-8")
     scenario = ["--scenario", "data/raw/scenarios/space-cut.yml"]
-    for extra in ([], ["--region", "pingyang-kunyang"], scenario):
+    for extra in ([], ["--region", "pingyang-kunyang"], ["--lang", "en"], scenario):
         rc = main(["--project", root, "render", "--plan", PLAN, "--format", "html", *extra])
         assert rc == 0, extra
     out = {
         "county": next(project.reports.glob(f"*/{PLAN}/pingyang.html")),
         "township": next(project.reports.glob(f"*/{PLAN}/pingyang-kunyang.html")),
+        "english": next(project.reports.glob(f"*/{PLAN}/pingyang.en.html")),
         "scenario": next(project.reports.glob(f"*/{PLAN}/pingyang.space-cut.html")),
         "index": project.reports / "index.html",
     }
     return out, project
+
+
+#: the briefing parameters of each page
+BRIEFINGS = {
+    "county": {"region": "pingyang"},
+    "township": {"region": "pingyang-kunyang"},
+    "english": {"region": "pingyang", "lang": "en"},
+    "scenario": {"region": "pingyang", "scenario": "data/raw/scenarios/space-cut.yml"},
+}
+
+
+@pytest.fixture(scope="module")
+def facts(pages):
+    """Each page's facts table, from the same forecast tables the render read."""
+    from ontrack.briefing.report import open_briefing
+
+    project = pages[1]
+    return {
+        which: open_briefing(PLAN, project=str(project.root), **kw).facts()
+        for which, kw in BRIEFINGS.items()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -201,3 +238,236 @@ def test_the_index_lists_scenarios_apart_and_tucks_audit_links_away(pages, brows
     assert "空间目标下调" not in official
     assert "网页版" in official and "北京时间" in text
     assert visible and not any(visible) and all(opened)
+
+
+# ---------------------------------------------------------------------------- facts
+#: every marked figure: its key (its own, else its figure's), its fact and the text it shows
+_MARKS = """() => [...document.querySelectorAll('[data-fact]')].map(e => [
+    e.dataset.key || e.closest('[data-key]').dataset.key, e.dataset.fact, e.textContent])"""
+
+#: a probability or a share (12%, <1%, >99%) printed in a text node outside any mark, in the
+#: parts of the page that state figures (headers, notes and the charts' own axes aside)
+_UNMARKED = r"""() => {
+  const out = [];
+  const roots = document.querySelectorAll(
+    '.cover, table.targets tbody, table.changes tbody, table.compare tbody, table.heat tbody, ' +
+    'table.overview tbody, table.verdicts tbody, .slip');
+  for (const root of roots) {
+    const walk = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    let n;
+    while ((n = walk.nextNode())) {
+      const el = n.parentElement;
+      if (el.closest('[data-fact]') || el.closest('.note')) continue;
+      const m = n.textContent.match(/[<>]?\d[\d,.]*%/g);
+      if (m) out.push(m.join(' ') + ' in: ' + n.textContent.slice(0, 50));
+    }
+  }
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("which", ["county", "township", "english", "scenario"])
+def test_every_figure_on_the_page_agrees_with_the_facts_table(pages, facts, browser, which):
+    from ontrack.briefing.facts import lookup
+
+    page = _open(browser, pages[0][which], 1280)
+    try:
+        marks = page.evaluate(_MARKS)
+        unmarked = page.evaluate(_UNMARKED)
+        text = page.inner_text("body")
+    finally:
+        page.close()
+    known = lookup(facts[which])
+    wrong = [
+        (k, f, shown, known.get((k, f))) for k, f, shown in marks if known.get((k, f)) != shown
+    ]
+    assert wrong == []
+    # the marks cover the page: the headline, the top strip, the tables, the township table
+    fields = {f for _, f, _ in marks}
+    assert {"p_meet", "target", "actual", "needed", "rag", "n_assessed", "n_risk"} <= fields
+    assert len(marks) >= 100, len(marks)
+    assert unmarked == []
+    assert not re.search("[\ue000-\ue002]", text)  # no mark left unconverted
+
+
+def test_a_wrong_figure_would_be_caught(pages, facts, browser):
+    """The comparison can fail: the county page checked against the township's facts."""
+    from ontrack.briefing.facts import lookup
+
+    page = _open(browser, pages[0]["county"], 1280)
+    try:
+        marks = page.evaluate(_MARKS)
+    finally:
+        page.close()
+    other = lookup(facts["township"])
+    assert any(other.get((k, f)) != shown for k, f, shown in marks)
+
+
+@pytest.mark.parametrize("which", ["county", "english", "scenario"])
+def test_the_top_figures_and_the_charts_name_the_targets_the_facts_name(
+    pages, facts, browser, which
+):
+    from ontrack.briefing.facts import lookup
+
+    page = _open(browser, pages[0][which], 1280)
+    try:
+        kpi_keys = page.evaluate(
+            "() => [...document.querySelectorAll('.kpi[data-key]')].map(k => k.dataset.key)"
+        )
+        charts = page.evaluate(
+            """() => [...document.querySelectorAll('.charts figure[data-key]')].map(f => [
+                 f.dataset.key, [...f.querySelectorAll('svg text')].map(t => t.textContent)
+                 .join(' ')])"""
+        )
+    finally:
+        page.close()
+    known = lookup(facts[which])
+    page_key = "pingyang|page"
+    # the strip shows the target most at risk and the one that moved most, as the facts say
+    assert kpi_keys == [known[(page_key, "worst")], known[(page_key, "moved")]]
+    # each indicator chart's title states its target's probability as the facts do
+    assert len(charts) >= 4
+    for key, svg_text in charts:
+        said = re.search(r"(?:完成概率|probability) ([<>]?\d+%)", svg_text)
+        assert said and said.group(1) == known[(key, "p_meet")], (key, svg_text[:80])
+
+
+@pytest.mark.parametrize("which", ["county", "township", "english"])
+def test_the_reasons_point_the_way_the_probability_moved(pages, facts, browser, which):
+    """较上月变化: where the month's pace (快于/慢于 last month's forecast) points against the
+    probability's change, the reason says what moved it the other way (概率仍上升/下降)."""
+    page = _open(browser, pages[0][which], 1280)
+    try:
+        rows = page.evaluate(
+            """() => [...document.querySelectorAll('table.changes tbody tr')].map(tr => [
+                 tr.querySelector('[data-fact=change_pp]').textContent,
+                 (tr.querySelector('[data-fact=pace_dir]') || {}).textContent || '',
+                 tr.cells[tr.cells.length - 1].textContent])"""
+        )
+    finally:
+        page.close()
+    assert rows
+    zh = which != "english"
+    faster, slower = ("快于", "慢于") if zh else ("more than", "less than")
+    rose, fell = ("概率仍上升", "概率仍下降") if zh else ("rose all the same", "fell all the same")
+    for change, pace, why in rows:
+        up, down = change.startswith("+"), change.startswith("−")
+        if (pace == faster and down) or (pace == slower and up):
+            assert (fell if down else rose) in why, (change, why)
+        else:
+            assert rose not in why and fell not in why, (change, why)
+
+
+def test_every_probability_of_a_scenario_briefing_says_whose_it_is(pages, browser):
+    """情景 or 基准 beside every probability (and change of one) of a scenario briefing: in its
+    column's header, its figure's title, its box's tag or its own sentence."""
+    page = _open(browser, pages[0]["scenario"], 1280)
+    try:
+        labelled = page.evaluate(
+            """() => [...document.querySelectorAll('[data-fact]')]
+              .filter(e => ['p_meet', 'p_base', 'p_prev', 'p_now', 'change_pp', 'change',
+                            'scen_pp'].includes(e.dataset.fact))
+              .map(e => {
+                const td = e.closest('td');
+                let where = '';
+                if (td) {
+                  const table = td.closest('table');
+                  const th = table.tHead ? table.tHead.rows[0].cells[td.cellIndex] : null;
+                  where = (th ? th.textContent : '') + ' ' + td.textContent + ' ' +
+                          (table.closest('figure') ? table.closest('figure').textContent : '');
+                } else {
+                  const box = e.closest('.kpi, p, li, figure');
+                  where = box ? box.textContent : '';
+                  if (box && box.tagName === 'LI') where += box.closest('.slip').textContent;
+                }
+                return [e.dataset.fact, e.textContent, where];
+              })"""
+        )
+    finally:
+        page.close()
+    assert len(labelled) >= 20
+    for field, shown, where in labelled:
+        if field == "p_meet":
+            assert "情景" in where, (field, shown, where[:80])
+        elif field == "scen_pp":
+            assert "情景" in where and "基准" in where, (field, shown, where[:80])
+        else:
+            assert "基准" in where, (field, shown, where[:80])
+
+
+#: every element with text of its own that is visible, and its size in CSS px on the screen
+#: (an SVG text scaled by its drawing's transform)
+_SIZES = """() => {
+  const out = [];
+  for (const el of document.querySelectorAll('body *')) {
+    const svgText = el.tagName.toLowerCase() === 'text';
+    if (el.closest('svg') && !svgText) continue;
+    const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    const r = el.getBoundingClientRect();
+    if (!own || r.width === 0 || r.height === 0) continue;
+    let px = parseFloat(getComputedStyle(el).fontSize);
+    if (svgText) { const m = el.getScreenCTM(); px *= Math.hypot(m.a, m.b); }
+    out.push([el.tagName, el.textContent.trim().slice(0, 30), Math.round(px * 10) / 10]);
+  }
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("which", ["county", "township", "english", "scenario", "index"])
+def test_no_text_is_under_11_px_on_a_phone(pages, browser, which):
+    page = _open(browser, pages[0][which], PHONE)
+    try:
+        sizes = page.evaluate(_SIZES)
+    finally:
+        page.close()
+    small = [s for s in sizes if s[2] < 11]
+    assert small == [], small[:10]
+    if which != "index":  # the charts are there and were measured
+        assert sum(1 for tag, _, _ in sizes if tag == "text") >= 30
+
+
+def test_long_reference_sections_fold_on_a_phone_and_open_in_print(pages, browser):
+    page = _open(browser, pages[0]["county"], PHONE)
+    try:
+        bodies = page.locator(".fold-body")
+        assert bodies.count() >= 2
+        assert not any(bodies.nth(i).is_visible() for i in range(bodies.count()))
+        page.locator(".fold-label").first.click()  # a tap opens it
+        assert bodies.first.is_visible()
+        page.emulate_media(media="print")  # printed from a phone: everything there
+        assert all(bodies.nth(i).is_visible() for i in range(bodies.count()))
+    finally:
+        page.close()
+    wide = _open(browser, pages[0]["county"], 1280)
+    try:
+        bodies = wide.locator(".fold-body")
+        assert all(bodies.nth(i).is_visible() for i in range(bodies.count()))
+        assert not wide.locator(".fold-label").first.is_visible()
+    finally:
+        wide.close()
+
+
+def test_the_index_shows_each_regions_targets_by_status_as_the_facts_count_them(
+    pages, facts, browser
+):
+    from ontrack.briefing.facts import lookup
+
+    page = _open(browser, pages[0]["index"], 1280)
+    try:
+        row = page.evaluate(
+            """() => { const a = [...document.querySelectorAll('a')].find(
+                         a => a.getAttribute('href').endsWith('/pingyang.html'));
+                       return a.closest('tr').textContent; }"""
+        )
+    finally:
+        page.close()
+    # rendered after the county's, the scenario (whose figures differ) left the row alone
+    known = lookup(facts["county"])
+    scen = lookup(facts["scenario"])
+    assert any(
+        known[("pingyang|page", f)] != scen[("pingyang|page", f)] for f in ("n_green", "n_red")
+    )
+    for word, field in (("绿", "n_green"), ("黄", "n_amber"), ("红", "n_red")):
+        assert f"{word} {known[('pingyang|page', field)]}" in row, (word, row)
+    worst = known[("pingyang|page", "worst")]
+    assert f"完成概率 {known[(worst, 'p_meet')]}" in row, row

@@ -62,6 +62,38 @@ def _by_key(df: pd.DataFrame | None) -> dict[tuple, dict]:
     return dict(zip(_key(df), df.to_dict("records"), strict=True))
 
 
+def pending_targets(
+    att: pd.DataFrame, targets: pd.DataFrame | None, region: str, as_of: str
+) -> pd.DataFrame:
+    """The region's targets whose years include the as-of year but that have no attainment row
+    (no progress yet for their indicator, or a stock target, which is not forecast)."""
+    if targets is None or targets.empty:
+        return pd.DataFrame(columns=[*TARGET_KEY, "value"])
+    t = targets.rename(columns={"value": "target"}) if "target" not in targets else targets
+    rows = active_rows(t, region, as_of)
+    if rows.empty:
+        return rows
+    have = set(map(tuple, att[TARGET_KEY].astype(str).to_numpy())) if len(att) else set()
+    key = rows[TARGET_KEY].astype(str).apply(tuple, axis=1)
+    return rows[~key.isin(have)]
+
+
+#: the words of a month's pace against last month's forecast, by direction
+PACE_WORDS = {
+    "zh": {1: "快于", -1: "慢于", 0: "与上月预计相当"},
+    "en": {1: "more than", -1: "less than", 0: "as last month's forecast expected"},
+}
+
+
+def pace_direction(added: float, expected: float, nature: str) -> int:
+    """+1 when a month added more than last month's forecast expected, -1 less, 0 about as
+    much (within 5%, or half a unit for counts) or when nothing was expected."""
+    if pd.isna(expected):
+        return 0
+    tol = max(0.05 * abs(expected), 1e-9 if nature not in ("count", "small_count") else 0.5)
+    return 1 if added > expected + tol else (-1 if added < expected - tol else 0)
+
+
 def previous_month(as_of: str) -> str:
     y, m = int(as_of[:4]), int(as_of[5:7])
     return f"{y - 1}-12" if m == 1 else f"{y}-{m - 1:02d}"
@@ -165,7 +197,7 @@ def shortfalls(att: pd.DataFrame, parent: str, as_of: str, reg: Registry) -> pd.
     region_id, target, proj_p50, shortfall, share, county_shortfall, county_p_meet; ranked by
     shortfall within each indicator (registry order)."""
     cols = ["indicator_id", "region_id", "target", "proj_p50", "shortfall", "share",
-            "county_shortfall", "county_p_meet", "county_rag"]  # fmt: skip
+            "county_shortfall", "county_p_meet", "county_rag", "year"]  # fmt: skip
     y = int(as_of[:4])
     yearly = att[(att["level"] == "baseline") & (att["year_start"] == y) & (att["year_end"] == y)]
     county = yearly[yearly["region_id"] == parent]
@@ -195,6 +227,7 @@ def shortfalls(att: pd.DataFrame, parent: str, as_of: str, reg: Registry) -> pd.
                     county_shortfall=max(float(c["target"]) - float(c["proj_p50"]), 0.0),
                     county_p_meet=float(c["p_meet"]),
                     county_rag=str(c["rag"]),
+                    year=y,
                 )
             )
     df = pd.DataFrame(out, columns=cols)

@@ -1,51 +1,71 @@
-"""Charts of a briefing as embedded PNG images (no pyplot state, nothing fetched).
+"""Charts of a briefing as inline SVG (no pyplot state, nothing fetched).
 
-Figures are drawn on ``matplotlib.figure.Figure`` objects (not pyplot), saved to PNG in memory
-and returned as ``<img src="data:image/png;base64,...">`` so the HTML stays self-contained. The
-fan comes from the forecast's trajectories table; every number a chart prints is formatted by
-:mod:`.fmt`, as in the tables beside it; names come from the project's Registry (``reg``).
+Figures are drawn on ``matplotlib.figure.Figure`` objects (not pyplot) and written as SVG whose
+labels stay text (``svg.fonttype = none``): sharp at any zoom, measurable in the browser, in the
+page's own CJK font. A chart is drawn at about the width it is shown at, so its labels keep
+their size: the indicator charts at a phone's width (two abreast on a desktop and on paper); the
+wide probability chart twice, for wide screens and paper and for the phone, the page showing
+the one that fits (``.wide-only`` / ``.phone-only`` in the stylesheet). The township table is
+HTML (:func:`heatmap`). The fan comes from the forecast's trajectories table; every number a
+chart prints is formatted by :mod:`.fmt`, as in the tables beside it; colours come from
+:mod:`.palette`; names from the project's Registry (``reg``).
 """
 
 from __future__ import annotations
 
-import base64
+import hashlib
 import io
+import re
 import warnings
 
+import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from ..registry import Registry
-from .fmt import COUNT_NATURES, UNIT_EN, fmt_amount, fmt_num, fmt_pct
+from .fmt import COUNT_NATURES, UNIT_EN, fact_key, fmt_amount, fmt_num, fmt_pct, mark
 from .narrative import active_rows, month_label, period_label
+from .palette import SERIES, colour, p_colour
 from .tables import Html, esc, unit_of
 
-DPI = 160
-C_ACTUAL = "#1f3a5f"
-C_FAN = "#7fa7d3"
-C_TARGET = "#c0392b"
-C_STRETCH = "#e67e22"
+C_ACTUAL = colour("actual")
+C_FAN = colour("fan")
+C_TARGET = colour("target")
+C_STRETCH = colour("stretch")
 DEMO = "示例数据"
 DEMO_EN = "illustrative data"
-#: font sizes in points at the size a chart is shown (figures are drawn at about the width
-#: they are shown at: half an A4 column on paper, the full width of a phone): legends and
-#: ticks at least 8 pt
-FS_TICK = 8
-FS_LEGEND = 8
-FS_TITLE = 9.5
+#: font sizes in points of a figure drawn at the width it is shown at on a phone (a point of
+#: the figure is then about 1.3 px of a 390 px screen): every label at least 11 px there
+FS_TICK = 9
+FS_LEGEND = 9
+FS_TITLE = 10
+_SVG_RC = {"svg.fonttype": "none", "svg.hashsalt": "ontrack", "svg.image_inline": True}
+_ID = re.compile(r'(\bid=")|(url\(#)|(href="#)')
 
 
-def _png(fig: Figure) -> str:
-    buf = io.BytesIO()
-    with warnings.catch_warnings():
+def svg(fig: Figure, alt: str, cls: str = "chart") -> str:
+    """The figure as inline SVG: labels as text, no size attributes (the stylesheet scales it
+    to its box), ids made unique on the page, ``role="img"`` with ``alt`` as its name."""
+    buf = io.StringIO()
+    with warnings.catch_warnings(), matplotlib.rc_context(_SVG_RC):
         warnings.simplefilter("ignore")  # a missing glyph must never print into a report
-        fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
-    return base64.b64encode(buf.getvalue()).decode("ascii")
+        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    text = buf.getvalue()
+    text = text[text.index("<svg") :]
+    text = re.sub(r"<metadata>.*?</metadata>", "", text, count=1, flags=re.S)
+    head_end = text.index(">")
+    head = re.sub(r'\s(width|height)="[^"]*"', "", text[:head_end])
+    prefix = "c" + hashlib.sha1((alt + text).encode("utf-8")).hexdigest()[:8] + "-"
+    body = _ID.sub(lambda m: m.group(0) + prefix, text[head_end:])
+    label = esc(alt)
+    return f'{head} class="{cls}" role="img" aria-label="{label}"{body}'
 
 
 def img(fig: Figure, alt: str, cls: str = "chart") -> str:
-    return f'<img class="{cls}" alt="{esc(alt)}" src="data:image/png;base64,{_png(fig)}">'
+    """A chart for the page (see :func:`svg`)."""
+    return svg(fig, alt, cls)
 
 
 def _months(y0: int, y1: int) -> list[str]:
@@ -65,7 +85,7 @@ def _watermark(ax, illustrative: bool, faint: bool = True, lang: str = "zh") -> 
             mark,
             transform=ax.transAxes,
             fontsize=26,
-            color="#999999",
+            color=colour("faint"),
             alpha=0.16,
             ha="center",
             va="center",
@@ -79,17 +99,15 @@ def _watermark(ax, illustrative: bool, faint: bool = True, lang: str = "zh") -> 
         xytext=(0, 4),
         textcoords="offset points",
         fontsize=FS_LEGEND,
-        color="#b03a2e",
+        color=colour("demo"),
         ha="right",
         va="bottom",
-        bbox={"boxstyle": "square,pad=0.15", "fc": "white", "ec": "#b03a2e", "lw": 0.6},
+        bbox={"boxstyle": "square,pad=0.15", "fc": "white", "ec": colour("demo"), "lw": 0.6},
     )
 
 
 def _amount_axis(ax, indicator: str, reg: Registry) -> None:
     """y ticks formatted by the briefing's formatter; whole-number ticks for counts."""
-    from matplotlib.ticker import FuncFormatter, MaxNLocator
-
     nature = reg.nature(indicator)
     if nature in COUNT_NATURES:
         ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=5, min_n_ticks=2))
@@ -126,6 +144,7 @@ def _indicator_chart(
     lang: str = "zh",
     illustrative: bool = False,
     reg: Registry | None = None,
+    scenario: bool = False,
 ) -> Figure | None:
     reg = reg or Registry()
     rows = _chart_rows(att, region, indicator, as_of)
@@ -219,7 +238,9 @@ def _indicator_chart(
             ls=":" if stretch else "-",
             label=target_label(lab, r["target"]),
         )
-    ax.axvline(idx.get(as_of, len(months) - 1) + 1, color="#888888", lw=0.8, ls="-", alpha=0.6)
+    ax.axvline(
+        idx.get(as_of, len(months) - 1) + 1, color=colour("as-of"), lw=0.8, ls="-", alpha=0.6
+    )
     step = 1 if len(months) <= 12 else 6
     ticks = x[::step] if step > 1 else x
     if len(months) <= 12:
@@ -241,9 +262,9 @@ def _indicator_chart(
     name = reg.indicator_name(indicator, lang)
     pm = base.iloc[0]["p_meet"] if not base.empty else ref["p_meet"]
     ptxt = (
-        f"完成概率 {fmt_pct(pm, prob=True)}"
+        f"{'情景' if scenario else ''}完成概率 {fmt_pct(pm, prob=True)}"
         if lang == "zh"
-        else f"probability {fmt_pct(pm, prob=True)}"
+        else f"{'scenario ' if scenario else ''}probability {fmt_pct(pm, prob=True)}"
     )
     u = unit if lang == "zh" else UNIT_EN.get(unit, unit)
     title = f"{name}（{u}）" if u else name
@@ -278,16 +299,26 @@ def indicator_charts(
     lang: str = "zh",
     illustrative: bool = False,
     reg: Registry | None = None,
+    scenario: bool = False,
 ) -> Html:
-    """One chart per indicator the region has forecast targets for (registry order), in a grid."""
+    """One chart per indicator the region has forecast targets for (registry order), in a grid;
+    each figure carries the fact key of the target whose probability its title states."""
     reg = reg or Registry()
     have = set(active_rows(att, region, as_of)["indicator_id"])
     inds = [i for i in reg.indicators if i in have] + sorted(have - set(reg.indicators))
     cells, none = [], []
     for ind in inds:
-        fig = indicator_chart(att, traj, progress, region, ind, as_of, lang, illustrative, reg)
+        fig = indicator_chart(
+            att, traj, progress, region, ind, as_of, lang, illustrative, reg, scenario
+        )
         if fig is not None:
-            cells.append(f"<figure>{img(fig, reg.indicator_name(ind, lang))}</figure>")
+            rows = _chart_rows(att, region, ind, as_of)
+            base = rows[rows["level"] == "baseline"]
+            r = base.iloc[0] if not base.empty else rows.iloc[0]
+            key = fact_key(region, ind, r["year_start"], r["year_end"], r["level"])
+            cells.append(
+                f'<figure data-key="{esc(key)}">{img(fig, reg.indicator_name(ind, lang))}</figure>'
+            )
         else:
             none.append(reg.indicator_name(ind, lang))
     note = ""
@@ -315,13 +346,15 @@ def heatmap(
     lang: str = "zh",
     illustrative: bool = False,
     reg: Registry | None = None,
+    scenario: bool = False,
 ) -> Html:
-    """Townships × indicators by p_meet (baseline targets of the as-of year), region marked.
+    """Townships × indicators by p_meet (baseline targets of the as-of year), the region marked:
+    an HTML table whose cells are painted by probability (:func:`.palette.p_colour`), so that
+    it reads at a phone's width, prints, and its numbers are text.
 
     The townships are the parent's sub-regions (regions.csv), then any other region of the
-    table that the registry does not know (shown by its id)."""
-    import seaborn as sns
-
+    table that the registry does not know (shown by its id). A yearly target comes before a
+    multi-year one of the same indicator; a target of 0 says 无任务, a missing one —."""
     reg = reg or Registry()
     y = int(as_of[:4])
     towns = [r for r in reg.children(parent) if r in set(att["region_id"])]
@@ -332,98 +365,77 @@ def heatmap(
         msg = "暂无乡镇（街道）数据。" if lang == "zh" else "No township data."
         return Html(f"<p class='note'>{msg}</p>")
     rows = rows.assign(_multi=(rows["year_end"] != rows["year_start"]).astype(int)).sort_values(
-        "_multi"
+        "_multi", kind="stable"
     )
-    rows = rows.drop_duplicates(["region_id", "indicator_id"])
-    inds = [i for i in reg.indicators if i in set(rows["indicator_id"])]
-    inds += sorted(set(rows["indicator_id"]) - set(inds))
-    towns = [t for t in towns if t in set(rows["region_id"])]
-    mat = rows.pivot(index="region_id", columns="indicator_id", values="p_meet").reindex(
-        index=towns, columns=inds
+    rows = rows.drop_duplicates(["region_id", "indicator_id"]).set_index(
+        ["region_id", "indicator_id"]
     )
-    zero = (
-        rows.pivot(index="region_id", columns="indicator_id", values="target")
-        .reindex(index=towns, columns=inds)
-        .eq(0)
-    )
-    annot = mat.map(lambda v: "—" if pd.isna(v) else fmt_pct(v, prob=True))
-    # a target of 0 (nothing assigned) has no probability: a blank cell saying so
-    annot = annot.mask(zero, "无任务" if lang == "zh" else "none")
-    mat = mat.mask(zero)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return _heatmap_draw(mat, annot, towns, inds, region, y, lang, illustrative, sns, reg)
-
-
-def _heatmap_draw(mat, annot, towns, inds, region, y, lang, illustrative, sns, reg) -> Html:
-    from matplotlib.ticker import PercentFormatter
-
-    fig = Figure(figsize=(0.95 * len(inds) + 1.7, 0.36 * len(towns) + 1.9))
-    ax = fig.add_subplot()
-    ax.set_facecolor("#f2f2f2")  # cells without a probability (none assigned, no data)
-    sns.heatmap(
-        mat.astype(float),
-        ax=ax,
-        vmin=0,
-        vmax=1,
-        cmap="RdYlGn",
-        annot=annot,
-        fmt="",
-        annot_kws={"fontsize": FS_TICK},
-        linewidths=0.5,
-        linecolor="white",
-        cbar_kws={
-            "label": "完成概率" if lang == "zh" else "Probability of meeting the target",
-            "shrink": 0.8,
-            "format": PercentFormatter(1.0, decimals=0),
-        },
-    )
-    cbar = ax.collections[0].colorbar
-    cbar.ax.tick_params(labelsize=FS_TICK)
-    cbar.ax.yaxis.label.set_size(FS_TICK)
-    ax.grid(False)
-    # cells without a probability: seaborn leaves them blank; say why (none assigned / no data)
-    for i, row in enumerate(annot.to_numpy()):
-        for j, txt in enumerate(row):
-            if pd.isna(mat.iat[i, j]):
-                ax.text(j + 0.5, i + 0.5, txt, ha="center", va="center",
-                        fontsize=FS_TICK, color="#666666")  # fmt: skip
-    short = {
-        i: (
-            reg.indicator_name(i).replace("新增", "").replace("新培育", "")
-            if lang == "zh"
-            else reg.indicator_name(i, "en")
-        )
-        for i in inds
-    }
-    ax.set_xticks(
-        np.arange(len(inds)) + 0.5,
-        [short[i] for i in inds],
-        rotation=30,
-        ha="right",
-        rotation_mode="anchor",
-        fontsize=FS_TICK,
-    )
-    names = [
-        ("▶ " if t == region else "")
-        + (reg.short_name(t) if lang == "zh" else reg.region_name(t, lang))
-        for t in towns
-    ]
-    ax.set_yticks(np.arange(len(towns)) + 0.5, names, rotation=0, fontsize=FS_TICK)
-    for lab, t in zip(ax.get_yticklabels(), towns, strict=True):
-        if t == region:
-            lab.set_fontweight("bold")
-    ax.set_xlabel("")
-    ax.set_ylabel("")
+    have = set(rows.index.get_level_values(1))
+    inds = [i for i in reg.indicators if i in have] + sorted(have - set(reg.indicators))
+    towns = [t for t in towns if t in set(rows.index.get_level_values(0))]
     title = (
-        f"各乡镇{y}年目标完成概率"
+        f"各乡镇（街道）{y}年目标{'情景' if scenario else ''}完成概率"
         if lang == "zh"
-        else f"Probability of meeting {y} targets, by township"
+        else ("Scenario: p" if scenario else "P")
+        + f"robability of meeting the {y} targets, by township"
     )
-    ax.set_title(title, fontsize=FS_TITLE, loc="left", pad=14)
-    _watermark(ax, illustrative, faint=False, lang=lang)  # the cells would hide a faint mark
-    fig.tight_layout()
-    return Html(f'<figure class="heatmap">{img(fig, title, "heatmap")}</figure>')
+    head = "".join(f'<th scope="col">{esc(_short_name(i, lang, reg))}</th>' for i in inds)
+    body = []
+    for t in towns:
+        name = reg.short_name(t) if lang == "zh" else reg.region_name(t, lang)
+        me = t == region
+        cells = []
+        for i in inds:
+            cells.append(_heat_cell(rows.loc[(t, i)] if (t, i) in rows.index else None, lang))
+        mark = '<span aria-hidden="true">▶ </span>' if me else ""
+        me_cls = ' class="me"' if me else ""
+        body.append(
+            f'<tr{me_cls} data-region="{esc(t)}">'
+            f'<th scope="row">{mark}{esc(name)}</th>{"".join(cells)}</tr>'
+        )
+    stamp = (
+        f'<span class="demo-stamp">{DEMO if lang == "zh" else f"{DEMO} · {DEMO_EN}"}</span>'
+        if illustrative
+        else ""
+    )
+    legend = _heat_legend(lang)
+    corner = "乡镇（街道）" if lang == "zh" else "Township"
+    return Html(
+        f'<figure class="heatmap"><figcaption>{esc(title)}{stamp}</figcaption>'
+        f'<table class="heat"><thead><tr><th scope="col">{corner}</th>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>{legend}</figure>"
+    )
+
+
+def _short_name(indicator: str, lang: str, reg: Registry) -> str:
+    """An indicator's name for a narrow column: 新增/新培育 dropped in Chinese."""
+    name = reg.indicator_name(indicator, lang)
+    return name.replace("新增", "").replace("新培育", "") if lang == "zh" else name
+
+
+def _heat_cell(r: pd.Series | None, lang: str) -> str:
+    """One township × indicator cell: the probability on its colour, 无任务 for a target of 0,
+    — where there is none."""
+    if r is None:
+        return '<td class="none">—</td>'
+    key = fact_key(r.name[0], r.name[1], r["year_start"], r["year_end"], r["level"])
+    if float(r["target"]) == 0:
+        return f'<td class="none">{"无任务" if lang == "zh" else "none"}</td>'
+    p = r["p_meet"]
+    if pd.isna(p):
+        return '<td class="none">—</td>'
+    text = esc(mark(fmt_pct(p, prob=True), key, "p_meet"))
+    return f'<td style="background:{p_colour(p)}">{text}</td>'
+
+
+def _heat_legend(lang: str) -> str:
+    """The colour scale under the township table: 0%, 50%, 80%, 100%."""
+    stops = "".join(
+        f'<span class="heat-stop" style="background:{p_colour(v)}">{fmt_pct(v, prob=False)}</span>'
+        for v in (0.0, 0.25, 0.5, 0.8, 1.0)
+    )
+    label = "完成概率" if lang == "zh" else "probability"
+    return f'<p class="heat-legend note">{label} {stops}</p>'
 
 
 def probability_chart(
@@ -436,66 +448,79 @@ def probability_chart(
 ) -> Html:
     """Probability over the year: p_meet of the headline targets (the region's yearly baseline
     targets of the as-of year) by the month the forecast was made, from the December before
-    (the start of the year) to the as-of month; y axis 0–100%."""
-    from matplotlib.ticker import PercentFormatter
-
+    (the start of the year) to the as-of month; y axis 0–100%. Drawn twice: wide (screens and
+    paper) and narrow (a phone), the page showing the one that fits."""
     reg = reg or Registry()
     if path.empty:
         msg = "暂无逐月预测记录。" if lang == "zh" else "No monthly forecasts to show."
         return Html(f"<p class='note'>{msg}</p>")
     y = int(as_of[:4])
-    months = [f"{y - 1}-12", *[f"{y}-{m:02d}" for m in range(1, 13)]]
-    idx = {m: i for i, m in enumerate(months)}
+    title = (
+        f"{y}年各项目标的完成概率（按预测月份）"
+        if lang == "zh"
+        else f"Probability of meeting each {y} target, by month of forecast"
+    )
+    alt = title + note + " " + month_label(as_of, lang)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fig = Figure(figsize=(7.0, 3.0))
-        ax = fig.add_subplot()
-        ax.axhspan(0.8, 1.0, color="#d4efdf", alpha=0.5, lw=0, zorder=0)
-        ax.axhspan(0.0, 0.5, color="#f5b7b1", alpha=0.25, lw=0, zorder=0)
-        inds = [i for i in reg.indicators if i in set(path["indicator_id"])]
-        inds += sorted(set(path["indicator_id"]) - set(inds))
-        colors = ["#1f3a5f", "#c0392b", "#27ae60", "#e67e22", "#8e44ad", "#16a085", "#7f8c8d"]
-        for n, ind in enumerate(inds):
-            g = path[path["indicator_id"] == ind]
-            g = g[g["month"].isin(idx)]
-            name = reg.indicator_name(ind, lang)
-            if lang == "zh":
-                name = name.replace("新增", "").replace("新培育", "")
-            ax.plot(
-                g["month"].map(idx),
-                g["p_meet"],
-                marker="o",
-                ms=3,
-                lw=1.6,
-                color=colors[n % len(colors)],
-                label=name,
-            )
-        ticks = [0, 3, 6, 9, 12]
-        if lang == "zh":
-            labels = ["年初", "3月", "6月", "9月", "12月"]
+        wide = _probability_figure(path, as_of, lang, illustrative, reg, title + note, phone=False)
+        if lang == "zh":  # at a phone's width the title takes two lines
+            title = title.replace("（按", "\n（按")
         else:
-            labels = ["start", "Mar", "Jun", "Sep", "Dec"]
-        ax.set_xticks(ticks, labels, fontsize=FS_TICK)
-        ax.set_xlim(-0.4, 12.4)
-        ax.set_ylim(0, 1.02)
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-        ax.tick_params(axis="y", labelsize=FS_TICK)
-        ax.axvline(idx.get(as_of, 0), color="#888888", lw=0.8, alpha=0.6)
-        ax.grid(axis="y", color="#dddddd", lw=0.6)
-        title = (
-            f"{y}年各项目标的完成概率（按预测月份）"
-            if lang == "zh"
-            else f"Probability of meeting each {y} target, by month of forecast"
+            title = title.replace(", by month", ",\nby month")
+        narrow = _probability_figure(
+            path, as_of, lang, illustrative, reg, title + (f"\n{note.strip()}" if note else ""),
+            phone=True,
+        )  # fmt: skip
+    return Html(
+        f'<figure class="wide wide-only">{img(wide, alt, "chart")}</figure>'
+        f'<figure class="wide phone-only">{img(narrow, alt, "chart")}</figure>'
+    )
+
+
+def _probability_figure(path, as_of, lang, illustrative, reg, title, phone: bool) -> Figure:
+    y = int(as_of[:4])
+    months = [f"{y - 1}-12", *[f"{y}-{m:02d}" for m in range(1, 13)]]
+    idx = {m: i for i, m in enumerate(months)}
+    fig = Figure(figsize=(3.8, 3.7) if phone else (7.0, 3.0))
+    ax = fig.add_subplot()
+    ax.axhspan(0.8, 1.0, color=colour("green-bg"), alpha=0.5, lw=0, zorder=0)
+    ax.axhspan(0.0, 0.5, color=colour("red-bg"), alpha=0.25, lw=0, zorder=0)
+    inds = [i for i in reg.indicators if i in set(path["indicator_id"])]
+    inds += sorted(set(path["indicator_id"]) - set(inds))
+    for n, ind in enumerate(inds):
+        g = path[path["indicator_id"] == ind]
+        g = g[g["month"].isin(idx)]
+        ax.plot(
+            g["month"].map(idx),
+            g["p_meet"],
+            marker="o",
+            ms=3,
+            lw=1.6,
+            color=SERIES[n % len(SERIES)],
+            label=_short_name(ind, lang, reg),
         )
-        ax.set_title(title + note, fontsize=FS_TITLE, loc="left", pad=14)
-        ax.legend(
-            fontsize=FS_LEGEND,
-            loc="upper center",
-            bbox_to_anchor=(0.5, -0.12),
-            ncol=3,
-            frameon=False,
-        )
-        _watermark(ax, illustrative, lang=lang)
-        fig.tight_layout()
-        alt = title + " " + month_label(as_of, lang)
-        return Html(f'<figure class="wide">{img(fig, alt, "chart")}</figure>')
+    ticks = [0, 3, 6, 9, 12]
+    labels = (
+        ["年初", "3月", "6月", "9月", "12月"]
+        if lang == "zh"
+        else ["start", "Mar", "Jun", "Sep", "Dec"]
+    )
+    ax.set_xticks(ticks, labels, fontsize=FS_TICK)
+    ax.set_xlim(-0.4, 12.4)
+    ax.set_ylim(0, 1.02)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.tick_params(axis="y", labelsize=FS_TICK)
+    ax.axvline(idx.get(as_of, 0), color=colour("as-of"), lw=0.8, alpha=0.6)
+    ax.grid(axis="y", color=colour("grid"), lw=0.6)
+    ax.set_title(title, fontsize=FS_TITLE, loc="left", pad=14)
+    ax.legend(
+        fontsize=FS_LEGEND,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.12),
+        ncol=(2 if lang == "zh" else 1) if phone else 3,
+        frameon=False,
+    )
+    _watermark(ax, illustrative, lang=lang)
+    fig.tight_layout()
+    return fig

@@ -16,6 +16,7 @@ import threading
 from pathlib import Path
 
 from ..errors import OntrackError
+from . import palette
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 CSS = TEMPLATES / "briefing" / "briefing.css"
@@ -37,14 +38,19 @@ def external_refs(html: str) -> list[str]:
 
 
 def stylesheet(lang: str = "zh") -> str:
-    """The briefing CSS with the A4 page footer (page numbers) in the briefing's language."""
+    """The briefing CSS: the palette's colours (:mod:`.palette`), the stylesheet, and the A4
+    page footer (page numbers) in the briefing's language."""
     footer = PAGE_FOOTER.get(lang, PAGE_FOOTER["en"])
     page = (
-        "@page { @bottom-center { content: " + footer + "; font-size: 8pt; color: #666;"
+        "@page { @bottom-center { content: "
+        + footer
+        + "; font-size: 8pt; color: "
+        + palette.colour("muted")
+        + ";"
         ' font-family: "Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei",'
         " sans-serif; } }\n"
     )
-    return CSS.read_text(encoding="utf-8") + "\n" + page
+    return palette.css_vars() + CSS.read_text(encoding="utf-8") + "\n" + page
 
 
 def _prune(nb, lang: str):

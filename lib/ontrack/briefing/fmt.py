@@ -14,6 +14,7 @@ chart never says 53.33 where the table beside it says 53.3.
 from __future__ import annotations
 
 import math
+import re
 
 #: English renderings of the units (the Chinese text uses the units as they are)
 UNIT_EN = {"万平方米": "×10,000 m²", "个": "", "人": "people", "家": "", "项": "", "场次": "events"}
@@ -107,3 +108,32 @@ def fmt_pp(delta: int, lang: str = "zh") -> str:
         return "持平" if lang == "zh" else "no change"
     sign = "+" if d > 0 else "−"
     return f"{sign}{abs(d)}个百分点" if lang == "zh" else f"{sign}{abs(d)} pp"
+
+
+def fact_key(region: str, indicator: str, year_start, year_end, level: str) -> str:
+    """The key a page marks a target's figures with (``data-key``) and the facts table
+    (:mod:`.facts`) is indexed by: ``pingyang|space|2026|2026|baseline``."""
+    return f"{region}|{indicator}|{int(year_start)}|{int(year_end)}|{level}"
+
+
+_OPEN, _SEP, _CLOSE = "\ue000", "\ue001", "\ue002"  # private-use characters: never in data
+#: a marked figure inside a text (see :func:`mark`)
+MARKED = re.compile(f"{_OPEN}([^{_SEP}]*){_SEP}([^{_SEP}]*){_SEP}([^{_CLOSE}]*){_CLOSE}")
+
+
+def mark(text: str, key: str, field: str) -> str:
+    """``text`` marked as the fact ``field`` of ``key`` (:mod:`.facts`): a section's HTML
+    escaper (``tables.esc``) turns it into ``<span data-key=… data-fact=…>text</span>``, so a
+    test can compare the page with the facts table; :func:`unmark` gives the plain text."""
+    return f"{_OPEN}{key}{_SEP}{field}{_SEP}{text}{_CLOSE}"
+
+
+def unmark(text: str) -> str:
+    """The text without the marks of :func:`mark` (for plain-text uses: titles, logs)."""
+    return MARKED.sub(r"\3", text)
+
+
+def signed(n: int) -> str:
+    """A whole change with its sign, the minus a true minus: +4, −43, 0."""
+    n = int(n)
+    return f"+{n}" if n > 0 else (f"−{abs(n)}" if n < 0 else "0")

@@ -17,6 +17,7 @@ from typing import Any
 
 from ..fileio import read_yaml, write_text
 from ..project import Project
+from .palette import css_vars
 from .params import plan_regions
 
 INDEX = "index.html"
@@ -88,25 +89,25 @@ def looks_fresh(project: Project, manifest: dict, plan: str, region: str) -> boo
 # ---------------------------------------------------------------------------- index
 _INDEX_CSS = """
 body{font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC",sans-serif;
-margin:0 auto;padding:1.2em 1em 2em;max-width:60em;color:#1d2733;line-height:1.5;font-size:15px}
-h1{color:#1f3a5f;font-size:1.45em;line-height:1.3}h2{color:#1f3a5f;border-bottom:1px solid #1f3a5f;
+margin:0 auto;padding:1.2em 1em 2em;max-width:60em;color:var(--ink);line-height:1.5;font-size:15px}
+h1{color:var(--accent);font-size:1.45em;line-height:1.3}h2{color:var(--accent);border-bottom:1px solid var(--accent);
 font-size:1.2em}h3{font-size:1.05em;margin:1em 0 .3em}
-table{border-collapse:collapse;width:100%;margin:.5em 0 1.2em}th,td{border:1px solid #d5dbe2;
-padding:.35em .6em;text-align:left;vertical-align:top}th{background:#eef2f6}.ok{color:#145a32}
-.failed{color:#b03a2e;font-weight:bold}.note{color:#5b6673;font-size:.88em}
-a.doc{display:inline-block;margin:0 .5em .2em 0;padding:.1em .6em;border:1px solid #1f3a5f;
-border-radius:4px;text-decoration:none;color:#1f3a5f}
-details{margin:.3em 0 1.2em;color:#5b6673;font-size:.88em}summary{cursor:pointer}
+table{border-collapse:collapse;width:100%;margin:.5em 0 1.2em}th,td{border:1px solid var(--line);
+padding:.35em .6em;text-align:left;vertical-align:top}th{background:var(--head-bg)}.ok{color:var(--green)}
+.failed{color:var(--demo);font-weight:bold}.note{color:var(--muted);font-size:.88em}
+a.doc{display:inline-block;margin:0 .5em .2em 0;padding:.1em .6em;border:1px solid var(--accent);
+border-radius:4px;text-decoration:none;color:var(--accent)}
+details{margin:.3em 0 1.2em;color:var(--muted);font-size:.88em}summary{cursor:pointer}
 details li{overflow-wrap:anywhere}
-.scenario{background:#fff8e6}
+.scenario{background:var(--scenario-bg)}
 .chip{display:inline-block;border-radius:3px;padding:0 .45em;margin:0 .25em .15em 0;white-space:nowrap}
-.g{background:#d4efdf;color:#145a32}.a{background:#fdebd0;color:#7e5109}.r{background:#f5b7b1;color:#78281f}
-.n{background:#e5e8ec;color:#3d4752}.miss{color:#a93226}
+.g{background:var(--green-bg);color:var(--green)}.a{background:var(--amber-bg);color:var(--amber)}.r{background:var(--red-bg);color:var(--red)}
+.n{background:var(--none-bg);color:var(--none)}.miss{color:var(--down)}
 td,th{overflow-wrap:anywhere}
 @media (max-width:640px){table,tbody,tr,td,th[scope=row]{display:block}tr:first-child{display:none}
-tr{border:1px solid #d5dbe2;border-radius:4px;margin:0 0 .6em;padding:.3em .5em}
+tr{border:1px solid var(--line);border-radius:4px;margin:0 0 .6em;padding:.3em .5em}
 td{border:0;padding:.1em 0}th[scope=row]{border:0;padding:.1em 0;background:none;font-size:1.05em}
-td[data-label]::before{content:attr(data-label) "：";color:#5b6673;font-size:.88em}}
+td[data-label]::before{content:attr(data-label) "：";color:var(--muted);font-size:.88em}}
 """
 
 _BEIJING = timezone(timedelta(hours=8))
@@ -325,7 +326,7 @@ def write_index(project: Project) -> str:
         '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{esc(project.name)}：简报索引</title>"
-        f"<style>{_INDEX_CSS}</style></head><body>{body}</body></html>\n"
+        f"<style>{css_vars()}{_INDEX_CSS}</style></head><body>{body}</body></html>\n"
     )
     write_text(project.reports / INDEX, doc)
     return doc

@@ -24,7 +24,18 @@ from __future__ import annotations
 import pandas as pd
 
 from ..registry import Registry
-from .fmt import UNIT_EN, fmt_num, fmt_pct, fmt_pp, fmt_times, fmt_unit
+from .fmt import (
+    UNIT_EN,
+    fact_key,
+    fmt_amount,
+    fmt_num,
+    fmt_pct,
+    fmt_pp,
+    fmt_times,
+    fmt_unit,
+    mark,
+    unmark,
+)
 from .fmt import fmt_unit as _fmt_unit
 
 __all__ = [
@@ -51,19 +62,35 @@ RAG_EN = {"green": "green", "amber": "amber", "red": "red"}
 RAG_MEANING_EN = {"green": "likely met", "amber": "at risk", "red": "unlikely"}
 
 
-def prob_phrase(p: float, lang: str = "zh") -> str:
-    """'按现有趋势完成的概率约为35%' (under 1%: '几乎不可能完成'; over 99%: '几乎肯定能完成')."""
+def row_key(r) -> str:
+    """The fact key (:func:`.fmt.fact_key`) of a target row."""
+    return fact_key(r["region_id"], r["indicator_id"], r["year_start"], r["year_end"], r["level"])
+
+
+def rag_text(rag: str, lang: str = "zh") -> str:
+    """A status as its chip reads: '黄 有风险' / 'at risk'."""
+    if lang == "zh":
+        return f"{RAG_ZH.get(rag, rag)} {RAG_MEANING_ZH.get(rag, '')}".strip()
+    return RAG_MEANING_EN.get(rag, rag)
+
+
+def prob_phrase(p: float, lang: str = "zh", key: str = "") -> str:
+    """'按现有趋势完成的概率约为35%' (under 1%: '几乎不可能完成（概率<1%）'; over 99%:
+    '几乎肯定能完成（概率>99%）'); the probability marked as the fact p_meet of ``key``."""
+    pct = fmt_pct(p, prob=True)
+    if key:
+        pct = mark(pct, key, "p_meet")
     if lang == "zh":
         if p < 0.01:
-            return "按现有趋势几乎不可能完成（概率不足1%）"
+            return f"按现有趋势几乎不可能完成（概率{pct}）"
         if p > 0.99:
-            return "按现有趋势几乎肯定能完成（概率超过99%）"
-        return f"按现有趋势完成的概率约为{fmt_pct(p, prob=True)}"
+            return f"按现有趋势几乎肯定能完成（概率{pct}）"
+        return f"按现有趋势完成的概率约为{pct}"
     if p < 0.01:
-        return "at the current trend it is almost certainly missed (probability under 1%)"
+        return f"at the current trend it is almost certainly missed (probability {pct})"
     if p > 0.99:
-        return "at the current trend it is almost certainly met (probability over 99%)"
-    return f"the probability of meeting it at the current trend is about {fmt_pct(p, prob=True)}"
+        return f"at the current trend it is almost certainly met (probability {pct})"
+    return f"the probability of meeting it at the current trend is about {pct}"
 
 
 def month_label(as_of: str, lang: str = "zh") -> str:
@@ -135,8 +162,10 @@ def headline(
     reg: Registry | None = None,
     pending: int = 0,
     suspect: set[tuple[str, str]] = frozenset(),
+    marks: bool = False,
 ) -> str:
-    """The headline paragraph for ``region`` (see the module docstring for the rules).
+    """The headline paragraph for ``region`` (see the module docstring for the rules); with
+    ``marks`` its figures are marked as the facts they state (:func:`.fmt.mark`).
 
     ``reg`` names the region and indicators (none: ids are shown); ``pending`` is the number of
     the region's targets of the as-of year that have no progress data yet; ``suspect`` the
@@ -164,13 +193,17 @@ def headline(
         return f"As of {when}, {name} has no target that can be assessed (no progress data)."
     pending_s = ""
     if pending:
+        pm = mark(str(pending), f"{region}|page", "n_pending")
         pending_s = (
-            f"另有{pending}项目标尚无进度数据，未纳入评估。"
+            f"另有{pm}项目标尚无进度数据，未纳入评估。"
             if lang == "zh"
-            else f"{pending} more have no progress data yet and are not assessed."
+            else f"{pm} more have no progress data yet and are not assessed."
         )
     counts = {c: int((base["rag"] == c).sum()) for c in RAG_ORDER}
     n = len(base)
+    page = f"{region}|page"
+    nm = mark(str(n), page, "n_assessed")
+    cm = {c: mark(str(counts[c]), page, f"n_{c}") for c in RAG_ORDER}
     parts: list[str] = []
     if lang == "zh":
         words = {
@@ -179,10 +212,10 @@ def headline(
             "red": "完成困难（红色）",
         }
         if counts["green"] == n:
-            s1 = f"截至{when}，{name}纳入评估的{n}项目标（基线）预计全部能够完成（绿色）。"
+            s1 = f"截至{when}，{name}纳入评估的{nm}项目标（基线）预计全部能够完成（绿色）。"
         else:
-            parts = [f"{counts[c]}项{words[c]}" for c in RAG_ORDER if counts[c]]
-            s1 = f"截至{when}，{name}纳入评估的{n}项目标（基线）中，" + "、".join(parts) + "。"
+            parts = [f"{cm[c]}项{words[c]}" for c in RAG_ORDER if counts[c]]
+            s1 = f"截至{when}，{name}纳入评估的{nm}项目标（基线）中，" + "、".join(parts) + "。"
     else:
         words = {
             "green": "likely to be met (green)",
@@ -190,11 +223,11 @@ def headline(
             "red": "unlikely to be met (red)",
         }
         if counts["green"] == n:
-            s1 = f"As of {when}, all {n} baseline targets of {name} are likely to be met (green)."
+            s1 = f"As of {when}, all {nm} baseline targets of {name} are likely to be met (green)."
         else:
-            parts = [f"{counts[c]} {words[c]}" for c in RAG_ORDER if counts[c]]
+            parts = [f"{cm[c]} {words[c]}" for c in RAG_ORDER if counts[c]]
             joined = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-            s1 = f"As of {when}, of the {n} baseline targets of {name}: {joined}."
+            s1 = f"As of {when}, of the {nm} baseline targets of {name}: {joined}."
     out = [s1]
     if zero:
         out.append(
@@ -217,17 +250,21 @@ def headline(
     stretch = rows[rows["level"] == "stretch"]
     if not stretch.empty:
         k = int((stretch["p_meet"] >= 0.5).sum())
+        km = mark(str(k), f"{region}|page", "n_stretch_even")
         if lang == "zh":
-            out.append(f"{len(stretch)}项高线目标中，{k}项完成的可能性在一半以上。")
+            ns = mark(str(len(stretch)), f"{region}|page", "n_stretch")
+            out.append(f"{ns}项高线目标中，{km}项完成的可能性在一半以上。")
         elif len(stretch) == 1:
             chance = "has" if k else "does not have"
             out.append(f"The one stretch target (高线) {chance} an even or better chance.")
         else:
             out.append(
-                f"Of the {len(stretch)} stretch targets (高线), {k} "
+                f"Of the {mark(str(len(stretch)), f'{region}|page', 'n_stretch')} stretch "
+                f"targets (高线), {km} "
                 f"{'has' if k == 1 else 'have'} an even or better chance."
             )
-    return "".join(out) if lang == "zh" else " ".join(out)
+    text = "".join(out) if lang == "zh" else " ".join(out)
+    return text if marks else unmark(text)
 
 
 def _risk_sentences(r: pd.Series, as_of: str, lang: str, reg: Registry) -> list[str]:
@@ -252,34 +289,41 @@ def _risk_sentences(r: pd.Series, as_of: str, lang: str, reg: Registry) -> list[
     elapsed = n_total - left
     so_far = done / elapsed if elapsed > 0 else 0.0
     left_zh = fmt_months(left)
+    key = row_key(r)
+    t_s = mark(fmt_num(target), key, "target")
+    done_s = mark(fmt_amount(done, nat), key, "actual")
+    share_s = mark(fmt_pct(share), key, "share")
+    need_v = mark(fmt_amount(need, nat), key, "needed")
+    pace_v = mark(fmt_amount(so_far, nat), key, "pace")
+    u_en = UNIT_EN.get(unit, unit)
     assumed = "assumed" in r and str(r["assumed"]).strip().lower() in ("true", "1", "yes")
     if lang == "zh":
-        mark = "（假设的年度分解值，计划只给出三年累计目标）" if assumed else ""
+        assumed_s = "（假设的年度分解值，计划只给出三年累计目标）" if assumed else ""
         s2 = (
-            f"风险最大的是“{ind}”：{period}目标{_fmt_unit(target, unit)}{mark}，目前已完成"
-            f"{fmt_unit(done, unit)}（{fmt_pct(share)}），{prob_phrase(p)}。"
+            f"风险最大的是“{ind}”：{period}目标{t_s}{unit}{assumed_s}，目前已完成"
+            f"{done_s}{unit}（{share_s}），{prob_phrase(p, key=key)}。"
         )
         if left <= 0:
             s3 = f"目标期已结束，尚差{fmt_unit(target - done, unit)}。"
         elif so_far > 0:
             s3 = (
-                f"要完成目标，剩余{left_zh}个月平均每月需完成{fmt_unit(need, unit)}，"
-                f"是此前月均（{fmt_unit(so_far, unit)}）的{fmt_times(need / so_far)}倍。"
+                f"要完成目标，剩余{left_zh}个月平均每月需完成{need_v}{unit}，"
+                f"是此前月均（{pace_v}{unit}）的{fmt_times(need / so_far)}倍。"
             )
         else:
-            s3 = f"要完成目标，剩余{left_zh}个月平均每月需完成{fmt_unit(need, unit)}，而此前尚无进展。"
+            s3 = f"要完成目标，剩余{left_zh}个月平均每月需完成{need_v}{unit}，而此前尚无进展。"
         return [s2, s3]
     s2 = (
-        f"The biggest risk is {ind}: the {period} target is {_fmt_unit(target, unit, 'en')}"
+        f"The biggest risk is {ind}: the {period} target is {f'{t_s} {u_en}'.strip()}"
         + (" (an assumed yearly split of the three-year total)" if assumed else "")
         + ", "
-        f"{fmt_unit(done, unit, 'en')} done so far ({fmt_pct(share, 'en')}); "
-        f"{prob_phrase(p, 'en')}."
+        f"{f'{done_s} {u_en}'.strip()} done so far ({share_s}); "
+        f"{prob_phrase(p, 'en', key=key)}."
     )
     if left <= 0:
         s3 = f"The target period is over; {fmt_unit(target - done, unit, 'en')} short."
     else:
-        need_s, so_far_s = fmt_unit(need, unit, "en"), fmt_unit(so_far, unit, "en")
+        need_s, so_far_s = f"{need_v} {u_en}".strip(), f"{pace_v} {u_en}".strip()
         months = "month" if left == 1 else f"{left_zh} months"
         s3 = f"To meet it, the remaining {months} must add {need_s} a month on average"
         if so_far > 0:
@@ -298,7 +342,12 @@ def _period_level(r, lang: str) -> str:
 
 
 def change_sentence(
-    changes: pd.DataFrame, as_of: str, lang: str = "zh", reg=None, suspect=frozenset()
+    changes: pd.DataFrame,
+    as_of: str,
+    lang: str = "zh",
+    reg=None,
+    suspect=frozenset(),
+    marks: bool = False,
 ) -> str:
     """One sentence for the headline on what moved most since last month (the baseline targets
     whose status changed, else the largest move of at least 5 百分点); '' when nothing did. A
@@ -318,18 +367,23 @@ def change_sentence(
     r = moved.iloc[0]
     ind = reg.indicator_name(r["indicator_id"], lang)
     per = _period_level(r, lang)
-    pp = fmt_pp(int(r["delta_pp"]), lang)
-    a, b = fmt_pct(r["p_prev"], prob=True), fmt_pct(r["p_now"], prob=True)
+    key = row_key(r)
+    pp = mark(fmt_pp(int(r["delta_pp"]), lang), key, "change_pp")
+    a = mark(fmt_pct(r["p_prev"], prob=True), key, "p_prev")
+    b = mark(fmt_pct(r["p_now"], prob=True), key, "p_now")
     n = len(moved) - 1
     if lang == "zh":
         s = f"较上月变化最大的是“{ind}”{per}目标：完成概率由{a}变为{b}（{pp}）"
         s += f"，另有{n}项变化明显。" if n else "。"
-        return s
-    s = f"The largest change since last month: {ind} ({per}), from {a} to {b} ({pp})"
-    return s + (f"; {n} more moved markedly." if n else ".")
+    else:
+        s = f"The largest change since last month: {ind} ({per}), from {a} to {b} ({pp})"
+        s += f"; {n} more moved markedly." if n else "."
+    return s if marks else unmark(s)
 
 
-def scenario_headline(cmp: pd.DataFrame, name: str, lang: str = "zh", reg=None) -> str:
+def scenario_headline(
+    cmp: pd.DataFrame, name: str, lang: str = "zh", reg=None, marks: bool = False
+) -> str:
     """What a scenario changes against the baseline: how many targets' probabilities fall or
     rise (by at least 1 百分点), the largest change, and the targets it overrides."""
     reg = reg or Registry()
@@ -359,8 +413,10 @@ def scenario_headline(cmp: pd.DataFrame, name: str, lang: str = "zh", reg=None) 
     if int(r["delta_pp"]) != 0:
         ind = reg.indicator_name(r["indicator_id"], lang)
         per = _period_level(r, lang)
-        a, b = fmt_pct(r["p_base"], prob=True), fmt_pct(r["p_scen"], prob=True)
-        pp = fmt_pp(int(r["delta_pp"]), lang)
+        key = row_key(r)
+        a = mark(fmt_pct(r["p_base"], prob=True), key, "p_base")
+        b = mark(fmt_pct(r["p_scen"], prob=True), key, "p_meet")
+        pp = mark(fmt_pp(int(r["delta_pp"]), lang), key, "scen_pp")
         if lang == "zh":
             s += f"变化最大的是“{ind}”{per}目标：基准{a}，情景{b}（{pp}）。"
         else:
@@ -374,4 +430,4 @@ def scenario_headline(cmp: pd.DataFrame, name: str, lang: str = "zh", reg=None) 
             s += (
                 f" {ind} ({per}): target {fmt_num(o['target_base'])} → {fmt_num(o['target_scen'])}."
             )
-    return s
+    return s if marks else unmark(s)

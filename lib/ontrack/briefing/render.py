@@ -494,7 +494,9 @@ def _render(project, raw, formats, force, log, engine, start_early, started=None
         ) from None
     for path in info.get("built", []):
         log.plain(f"built {path} (from data/raw, as `ontrack targets` / `ontrack ingest` would)")
-    if info.get("forecast"):  # what the index shows of the region
+    if info.get("forecast") and not params.get("scenario"):
+        # what the index shows of the region: the baseline's (a scenario's figures are its own
+        # briefing's, never the official row's)
         info["summary"] = plan_summaries(
             project, params["plan"], project.root / info["forecast"], [params["region"]],
             params["as_of"],

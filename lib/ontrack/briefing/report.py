@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..progress.status import reporting_status
-from . import changes, charts, narrative, tables
+from . import changes, charts, facts, narrative, tables
 from .data import BriefingData, code_label, load_briefing_data
 from .params import validate_params
 from .status import suspect_series
@@ -94,6 +94,7 @@ class Briefing:
                         sc,
                         self.lang,
                         self.reg,
+                        marks=True,
                     )
                 )
                 + "</p>"
@@ -112,21 +113,34 @@ class Briefing:
         pending = len(pending_targets(d.attainment, d.targets, self.region, d.as_of))
         head = narrative.headline(
             d.attainment, self.region, d.as_of, self.lang, self.reg, pending=pending,
-            suspect=self.suspect,
+            suspect=self.suspect, marks=True,
         )  # fmt: skip
         month = self.month_changes()
-        moved = narrative.change_sentence(month, d.as_of, self.lang, self.reg, self.suspect)
+        moved = narrative.change_sentence(
+            month, d.as_of, self.lang, self.reg, self.suspect, marks=True
+        )
+        if d.scenario:  # the headline speaks of the scenario; the month's change is the baseline's
+            head = self._t("在本情景下，", "Under this scenario: ") + head
+            if moved:
+                moved = self._t("基准预测中，", "In the baseline forecast: ") + moved
         if moved:
             head += ("" if self.lang == "zh" else " ") + moved
         kpis = tables.kpi_strip(
             d.attainment, month, reporting_status(d.progress, d.targets, self.reg, self.region,
                                                   d.as_of),
             self.region, d.as_of, self.lang, self.reg, self.suspect, d.targets,
+            scenario=bool(d.scenario),
         )  # fmt: skip
         return Html(
             f'<header class="cover"><h1>{esc(title)}</h1><p class="sub">{esc(sub)}</p>{banner}'
             f'{scen}{kpis}<p class="headline">{esc(head)}</p></header>'
         )
+
+    def facts(self):
+        """The page's facts table (:mod:`.facts`): every number, status and direction the page
+        states, with the text it shows it as."""
+        return facts.page_facts(self.data, self.region, self.lang, self.suspect,
+                                self.month_changes())  # fmt: skip
 
     def _partial_day(self) -> int:
         """The day a report of the as-of month runs to when it stops before the month's end
@@ -155,8 +169,9 @@ class Briefing:
         d = self.data
         plan = self.month_changes(self.parent) if self.is_township else None
         return tables.changes_section(
-            self.month_changes(), d.as_of, self.lang, self.reg, d.targets, plan_changes=plan
-        )
+            self.month_changes(), d.as_of, self.lang, self.reg, d.targets, plan_changes=plan,
+            scenario=bool(d.scenario),
+        )  # fmt: skip
 
     def probability_over_year(self) -> Html:
         """p_meet of the headline targets by the month the forecast was made."""
@@ -179,17 +194,27 @@ class Briefing:
             self.parent,
             self.lang,
             self.reg,
+            scenario=bool(d.scenario),
         )
 
     def all_targets(self) -> Html:
         """Every target of the region's plan rows across all years."""
         d = self.data
-        return tables.overview_section(
-            changes.plan_overview(d.targets, d.attainment, self.region, d.as_of, d.not_forecast),
-            d.as_of,
+        return tables.fold(
+            tables.overview_section(
+                changes.plan_overview(
+                    d.targets, d.attainment, self.region, d.as_of, d.not_forecast
+                ),
+                d.as_of,
+                self.lang,
+                self.reg,
+                d.targets,
+                scenario=bool(d.scenario),
+            ),
+            "计划全部目标",
+            "every target of the plan",
             self.lang,
-            self.reg,
-            d.targets,
+            "plan",
         )
 
     def scenario_compare(self) -> Html:
@@ -217,7 +242,7 @@ class Briefing:
         d = self.data
         return tables.targets_table(
             d.attainment, self.region, d.as_of, self.lang, d.targets, self.reg, d.not_forecast,
-            self.suspect,
+            self.suspect, scenario=bool(d.scenario),
         )  # fmt: skip
 
     def reporting(self) -> Html:
@@ -243,14 +268,16 @@ class Briefing:
             self.lang,
             d.illustrative,
             self.reg,
+            scenario=bool(d.scenario),
         )
 
     def heatmap(self) -> Html:
         """Townships × indicators by probability (the region itself marked)."""
         d = self.data
         return charts.heatmap(
-            d.attainment, self.region, self.parent, d.as_of, self.lang, d.illustrative, self.reg
-        )
+            d.attainment, self.region, self.parent, d.as_of, self.lang, d.illustrative, self.reg,
+            scenario=bool(d.scenario),
+        )  # fmt: skip
 
     def verdicts(self) -> Html:
         """Simple verdicts beside the probabilities where they disagree."""
@@ -270,7 +297,13 @@ class Briefing:
 
     def quality(self) -> Html:
         d = self.data
-        return tables.quality_section(d.quality, d.cleaning, self._regions(), self.lang, d.plan)
+        return tables.fold(
+            tables.quality_section(d.quality, d.cleaning, self._regions(), self.lang, d.plan),
+            "数据质量报告",
+            "the data quality report",
+            self.lang,
+            "quality",
+        )
 
     def assumptions(self) -> Html:
         d = self.data

@@ -20,15 +20,19 @@ import pandas as pd
 from ..forecast.coverage import complete_years
 from ..registry import Registry
 from ..schema import TARGET_KEY
-from .fmt import fmt_amount, fmt_count, fmt_num, fmt_pct, fmt_pp
+from .changes import PACE_WORDS, pace_direction, pending_targets
+from .fmt import MARKED, fact_key, fmt_amount, fmt_count, fmt_num, fmt_pct, fmt_pp, mark, signed
 from .narrative import (
     RAG_MEANING_EN,
-    RAG_MEANING_ZH,
-    RAG_ZH,
     active_rows,
+    biggest_risk,
+    flagged,
     month_label,
     period_label,
+    rag_text,
+    row_key,
 )
+from .palette import colour
 
 
 class Html(str):
@@ -39,7 +43,12 @@ class Html(str):
 
 
 def esc(x: Any) -> str:
-    return html.escape("" if x is None else str(x))
+    """HTML-escaped text; a figure marked as a fact (:func:`.fmt.mark`) becomes a
+    ``<span data-key=… data-fact=…>``."""
+    text = html.escape("" if x is None else str(x))
+    if "\ue000" not in text:
+        return text
+    return MARKED.sub(r'<span data-key="\1" data-fact="\2">\3</span>', text)
 
 
 def _t(lang: str, zh: str, en: str) -> str:
@@ -82,13 +91,27 @@ def unit_of(
     return ""
 
 
-def rag_chip(rag: str, lang: str) -> str:
-    label = (
-        RAG_ZH.get(rag, rag) + " " + RAG_MEANING_ZH.get(rag, "")
-        if lang == "zh"
-        else (RAG_MEANING_EN.get(rag, rag))
-    )
+def rag_chip(rag: str, lang: str, key: str = "", field: str = "rag") -> str:
+    """A status as a coloured chip ('黄 有风险'), marked as the fact ``field`` of ``key``."""
+    label = rag_text(rag, lang)
+    if key:
+        label = mark(label, key, field)
     return f'<span class="rag rag-{esc(rag)}">{esc(label)}</span>'
+
+
+def fold(content: str, what_zh: str, what_en: str, lang: str, name: str) -> Html:
+    """A long reference section folded on a phone and open on a desktop and in print, without
+    a script: a checkbox and its label (展开…) that only a phone's stylesheet shows; ``name``
+    makes the checkbox's id unique on the page."""
+    if not content:
+        return Html("")
+    summary = _t(lang, f"展开{what_zh}", f"Show {what_en}")
+    box = f"fold-{name}"
+    return Html(
+        f'<div class="fold"><input type="checkbox" class="fold-toggle" id="{box}">'
+        f'<label class="fold-label" for="{box}">{esc(summary)}</label>'
+        f'<div class="fold-body">{content}</div></div>'
+    )
 
 
 def _cells(cells: list[str], head: list[str]) -> str:
@@ -126,29 +149,14 @@ def _assumed_tag(lang: str) -> str:
     """A visible 假设 marker beside a target that is an assumption (not in the plan)."""
     return (
         '<span class="assumed-tag" style="display:inline-block;margin-left:.25em;padding:0 .25em;'
-        "font-size:.8em;line-height:1.3;color:#7a4b00;background:#fff4d6;border:1px solid #d9a400;"
+        f"font-size:.8em;line-height:1.3;color:{colour('assumed')};background:{colour('assumed-bg')};"
+        f"border:1px solid {colour('assumed-line')};"
         f'border-radius:3px;white-space:nowrap">{_t(lang, "假设", "assumed")}</span>'
     )
 
 
 def illustrative_badge(lang: str) -> str:
     return f'<span class="demo-badge">{_t(lang, "示例数据", "示例数据 illustrative data")}</span>'
-
-
-def pending_targets(
-    att: pd.DataFrame, targets: pd.DataFrame | None, region: str, as_of: str
-) -> pd.DataFrame:
-    """The region's targets whose years include the as-of year but that have no attainment row
-    (no progress yet for their indicator, or a stock target, which is not forecast)."""
-    if targets is None or targets.empty:
-        return pd.DataFrame(columns=[*TARGET_KEY, "value"])
-    t = targets.rename(columns={"value": "target"}) if "target" not in targets else targets
-    rows = active_rows(t, region, as_of)
-    if rows.empty:
-        return rows
-    have = set(map(tuple, att[TARGET_KEY].astype(str).to_numpy())) if len(att) else set()
-    key = rows[TARGET_KEY].astype(str).apply(tuple, axis=1)
-    return rows[~key.isin(have)]
 
 
 def _is_stock(r: pd.Series) -> bool:
@@ -164,6 +172,7 @@ def targets_table(
     reg: Registry | None = None,
     not_forecast: pd.DataFrame | None = None,
     suspect: set[tuple[str, str]] = frozenset(),
+    scenario: bool = False,
 ) -> Html:
     """Every target of the region for the as-of year: actual to date, projection, p_meet,
     required monthly pace and RAG colour; a target without progress data says so instead, and
@@ -188,7 +197,9 @@ def targets_table(
         done_h,
         _t(lang, "完成率", "Share done"),
         _t(lang, "预计期末（80%区间）", "Projected (80% range)"),
-        _t(lang, "完成概率", "Probability"),
+        _t(lang, "情景完成概率", "Probability (scenario)")
+        if scenario
+        else _t(lang, "完成概率", "Probability"),
         _t(lang, "每月需完成", "Needed per month"),
         _t(lang, "状态", "Status"),
     ]
@@ -220,19 +231,24 @@ def targets_table(
             cells = [*head_cells, "—", "—", "—", f'<span class="note">{esc(why)}</span>', "—", "—"]
             cls = "pending"
         else:
+            key = fact_key(r["region_id"], r["indicator_id"], r["year_start"], r["year_end"],
+                           r["level"])  # fmt: skip
+            head_cells[3] = esc(mark(fmt_num(r["target"]), key, "target")) + (
+                _assumed_tag(lang) if assumed else ""
+            )
             share = r["actual_to_date"] / r["target"] if r["target"] > 0 else float("nan")
             proj = (
-                f'{fmt_amount(r["proj_p50"], nature)}<span class="range">'
+                f'{esc(mark(fmt_amount(r["proj_p50"], nature), key, "proj_p50"))}<span class="range">'
                 f"（{fmt_amount(r['proj_p10'], nature)}–{fmt_amount(r['proj_p90'], nature)}）</span>"
             )
             cells = [
                 *head_cells,
-                esc(fmt_amount(r["actual_to_date"], nature)),
-                esc(fmt_pct(share) if not math.isnan(share) else "—"),
+                esc(mark(fmt_amount(r["actual_to_date"], nature), key, "actual")),
+                esc(mark(fmt_pct(share), key, "share") if not math.isnan(share) else "—"),
                 proj,
-                f"<b>{esc(fmt_pct(r['p_meet'], prob=True))}</b>",
-                esc(fmt_amount(r["required_per_month"], nature)),
-                rag_chip(r["rag"], lang),
+                f"<b>{esc(mark(fmt_pct(r['p_meet'], prob=True), key, 'p_meet'))}</b>",
+                esc(mark(fmt_amount(r["required_per_month"], nature), key, "needed")),
+                rag_chip(r["rag"], lang, key),
             ]
             if (r["region_id"], r["indicator_id"]) in suspect:
                 # a value far beyond the targets (a unit slip?): the flag where the number is
@@ -346,8 +362,10 @@ def verdicts_table(
         if isinstance(share_time, float) and not math.isnan(share_time):
             lp += _t(
                 lang,
-                f"（完成{fmt_pct(share_done)}，时间过{fmt_pct(share_time)}）",
-                f" ({fmt_pct(share_done)} done, {fmt_pct(share_time)} of time)",
+                f"（完成{mark(fmt_pct(share_done), row_key(r), 'share')}，"
+                f"时间过{mark(fmt_pct(share_time), row_key(r), 'share_time')}）",
+                f" ({mark(fmt_pct(share_done), row_key(r), 'share')} done, "
+                f"{mark(fmt_pct(share_time), row_key(r), 'share_time')} of time)",
             )
         cls = r.get("eurostat_class")
         cls_s = (
@@ -384,7 +402,8 @@ def verdicts_table(
         cells = [
             esc(reg.indicator_name(r["indicator_id"], lang)),
             esc(period_label(int(r["year_start"]), int(r["year_end"]), lang)),
-            f"{esc(fmt_pct(r['p_meet'], prob=True))} {rag_chip(r['rag'], lang)}",
+            f"{esc(mark(fmt_pct(r['p_meet'], prob=True), row_key(r), 'p_meet'))} "
+            f"{rag_chip(r['rag'], lang, row_key(r))}",
             esc(lp),
             esc(cls_s),
             esc(seas),
@@ -866,17 +885,8 @@ def _name_period(r, lang: str, reg: Registry) -> str:
     )
 
 
-def _direction(added: float, expected: float, nature: str) -> int:
-    """+1 when a month added more than last month's forecast expected, -1 less, 0 about as
-    much (within 5%, or half a unit for counts) or when nothing was expected."""
-    if pd.isna(expected):
-        return 0
-    tol = max(0.05 * abs(expected), 1e-9 if nature not in ("count", "small_count") else 0.5)
-    return 1 if added > expected + tol else (-1 if added < expected - tol else 0)
-
-
 def change_reasons(
-    r, lang: str, reg: Registry, targets: pd.DataFrame | None = None, plan_row=None
+    r, lang: str, reg: Registry, targets: pd.DataFrame | None = None, plan_row=None, key: str = ""
 ) -> list[str]:
     """Why a target's probability moved, from the data (see ontrack.briefing.changes): a changed
     target, a revised figure for last month, what the new reports added against what last
@@ -939,11 +949,14 @@ def change_reasons(
     if pd.isna(expected):
         out.append(new)
         return out
-    d = _direction(added, expected, nature)
+    d = pace_direction(added, expected, nature)
+    word = PACE_WORDS["zh" if lang == "zh" else "en"][d]
+    if key:
+        word = mark(word, key, "pace_dir")
     how = {
-        1: _t(lang, "快于上月预计", "more than last month's forecast"),
-        -1: _t(lang, "慢于上月预计", "less than last month's forecast"),
-        0: _t(lang, "与上月预计相当", "as last month's forecast expected"),
+        1: _t(lang, f"{word}上月预计", f"{word} last month's forecast"),
+        -1: _t(lang, f"{word}上月预计", f"{word} last month's forecast"),
+        0: word,
     }[d]
     out.append(
         _t(lang, f"{new}，{how}（约{amt(expected)}）", f"{new}, {how} (about {amt(expected)})")
@@ -955,7 +968,7 @@ def change_reasons(
         up = dp > 0
         pd_ = 0
         if plan_row is not None:
-            pd_ = _direction(float(plan_row["added"]), float(plan_row["expected"]), nature)
+            pd_ = pace_direction(float(plan_row["added"]), float(plan_row["expected"]), nature)
         if pd_ and (pd_ > 0) == up:
             out.append(
                 _t(
@@ -989,6 +1002,7 @@ def changes_section(
     targets: pd.DataFrame | None = None,
     min_pp: int = 1,
     plan_changes: pd.DataFrame | None = None,
+    scenario: bool = False,
 ) -> Html:
     """较上月变化: a sentence counting what moved, then the targets whose probability moved by
     ``min_pp`` 百分点 or more, whose status changed or whose target was changed (目标调整),
@@ -1029,11 +1043,12 @@ def changes_section(
     ]
     if moved.empty:
         return Html(f"<p>{esc(lead)}</p>")
+    base = _t(lang, "（基准）", " (baseline)") if scenario else ""
     head = [
         _t(lang, "目标", "Target"),
-        _t(lang, "上月", "Last month"),
-        _t(lang, "本月", "This month"),
-        _t(lang, "变化", "Change"),
+        _t(lang, "上月", "Last month") + base,
+        _t(lang, "本月", "This month") + base,
+        _t(lang, "变化", "Change") + base,
         _t(lang, "原因", "Why"),
     ]
     body = []
@@ -1043,7 +1058,9 @@ def changes_section(
             plan_rows[(p["indicator_id"], p["year_start"], p["year_end"], p["level"])] = p
     for _, r in moved.iterrows():
         plan_row = plan_rows.get((r["indicator_id"], r["year_start"], r["year_end"], r["level"]))
-        change = fmt_pp(int(r["delta_pp"]), lang)
+        key = fact_key(r["region_id"], r["indicator_id"], r["year_start"], r["year_end"],
+                       r["level"])  # fmt: skip
+        change = esc(mark(fmt_pp(int(r["delta_pp"]), lang), key, "change_pp"))
         if r["rag_prev"] != r["rag_now"]:
             change += "<br>" + _t(
                 lang,
@@ -1053,10 +1070,10 @@ def changes_section(
         cls = "up" if r["delta_pp"] > 0 else ("down" if r["delta_pp"] < 0 else "")
         cells = [
             _name_period(r, lang, reg),
-            esc(fmt_pct(r["p_prev"], prob=True)),
-            f"<b>{esc(fmt_pct(r['p_now'], prob=True))}</b>",
+            esc(mark(fmt_pct(r["p_prev"], prob=True), key, "p_prev")),
+            f"<b>{esc(mark(fmt_pct(r['p_now'], prob=True), key, 'p_now'))}</b>",
             f'<span class="delta {cls}">{change}</span>',
-            esc(_t(lang, "；", "; ").join(change_reasons(r, lang, reg, targets, plan_row))),
+            esc(_t(lang, "；", "; ").join(change_reasons(r, lang, reg, targets, plan_row, key))),
         ]
         body.append("<tr>" + _cells(cells, head) + "</tr>")
     thead = "".join(f"<th>{esc(h)}</th>" for h in head)
@@ -1073,6 +1090,7 @@ def slipping_section(
     lang: str,
     reg: Registry | None = None,
     top: int = 5,
+    scenario: bool = False,
 ) -> Html:
     """Where it is slipping: for each of the plan region's yearly targets that is not green, the
     townships with the largest expected shortfall, ranked (this region marked)."""
@@ -1094,12 +1112,16 @@ def slipping_section(
         sep = "" if lang == "zh" else " "
         c = g.iloc[0]
         name = reg.indicator_name(ind, lang)
+        ck = fact_key(parent, ind, c["year"], c["year"], "baseline")
+        cp = esc(mark(fmt_pct(c["county_p_meet"], prob=True), ck, "p_meet"))
+        cs = esc(mark(fmt_amount(c["county_shortfall"], nature), ck, "short"))
+        scen = _t(lang, "情景", "in the scenario, ") if scenario else ""
         head = _t(
             lang,
-            f"<b>{esc(name)}</b>：{esc(reg.region_name(parent))}完成概率{esc(fmt_pct(c['county_p_meet'], prob=True))}，"
-            f"按中位预计差{esc(fmt_amount(c['county_shortfall'], nature))}{esc(u)}。缺口主要在：",
-            f"<b>{esc(name)}</b>: {esc(reg.region_name(parent, 'en'))} has a {esc(fmt_pct(c['county_p_meet'], prob=True))} chance; "
-            f"the median projection is {esc(fmt_amount(c['county_shortfall'], nature))}{sep}{esc(u)} short. The shortfall lies mostly in:",
+            f"<b>{esc(name)}</b>：{esc(reg.region_name(parent))}{scen}完成概率{cp}，"
+            f"按中位预计差{cs}{esc(u)}。缺口主要在：",
+            f"<b>{esc(name)}</b>: {scen}{esc(reg.region_name(parent, 'en'))} has a {cp} chance; "
+            f"the median projection is {cs}{sep}{esc(u)} short. The shortfall lies mostly in:",
         )
         lis = []
         for _, r in g.head(top).iterrows():
@@ -1109,12 +1131,16 @@ def slipping_section(
                 if lang == "zh"
                 else reg.region_name(r["region_id"], "en")
             )
+            k = fact_key(r["region_id"], ind, r["year"], r["year"], "baseline")
+            tg = mark(fmt_num(r["target"]), k, "target")
+            pj = mark(fmt_amount(r["proj_p50"], nature), k, "proj_p50")
+            sh = mark(fmt_amount(r["shortfall"], nature), k, "short")
+            part = mark(fmt_pct(r["share"]), k, "short_share")
             txt = _t(
                 lang,
-                f"{nm}：目标{fmt_num(r['target'])}，预计{fmt_amount(r['proj_p50'], nature)}，"
-                f"差{fmt_amount(r['shortfall'], nature)}（占乡镇缺口合计{fmt_pct(r['share'])}）",
-                f"{nm}: target {fmt_num(r['target'])}, projected {fmt_amount(r['proj_p50'], nature)}, "
-                f"short by {fmt_amount(r['shortfall'], nature)} ({fmt_pct(r['share'])} of the townships' shortfall)",
+                f"{nm}：目标{tg}，预计{pj}，差{sh}（占乡镇缺口合计{part}）",
+                f"{nm}: target {tg}, projected {pj}, "
+                f"short by {sh} ({part} of the townships' shortfall)",
             )
             lis.append(f"<li{' class=me' if me else ''}>{'▶ ' if me else ''}{esc(txt)}</li>")
         more = len(g) - top
@@ -1152,7 +1178,7 @@ STATE_EN = {
 
 def overview_section(
     ov: pd.DataFrame, as_of: str, lang: str, reg: Registry | None = None,
-    targets: pd.DataFrame | None = None,
+    targets: pd.DataFrame | None = None, scenario: bool = False,
 ) -> Html:  # fmt: skip
     """Every target of the region's plan rows across all years: one row per indicator and level,
     one column per period; closed periods met or not, the current ones' probability, future
@@ -1187,9 +1213,10 @@ def overview_section(
             if st == "closed":
                 ok = bool(r["met"])
                 word = _t(lang, "已完成" if ok else "未完成", "met" if ok else "missed")
+                done = mark(fmt_amount(r["actual"], nature), row_key(r), "actual")
                 val += (
                     f"<br><span class='state {'met' if ok else 'missed'}'>{esc(word)} "
-                    f"{esc(fmt_amount(r['actual'], nature))}</span>"
+                    f"{esc(done)}</span>"
                 )
             elif st == "current":
                 if float(r["target"]) == 0:
@@ -1197,10 +1224,11 @@ def overview_section(
                         f"<br><span class='note'>{_t(lang, '无分配任务', 'none assigned')}</span>"
                     )
                 else:
-                    val += (
-                        f"<br><span class='rag rag-{esc(r['rag'])}'>"
-                        f"{_t(lang, '概率', 'P')} {esc(fmt_pct(r['p_meet'], prob=True))}</span>"
+                    p = mark(fmt_pct(r["p_meet"], prob=True), row_key(r), "p_meet")
+                    word = (
+                        _t(lang, "情景概率", "P (scenario)") if scenario else _t(lang, "概率", "P")
                     )
+                    val += f"<br><span class='rag rag-{esc(r['rag'])}'>{word} {esc(p)}</span>"
             elif st == "not_covered":
                 val += (
                     "<br><span class='note'>" + esc(no_data_words(r["missing"], lang)) + "</span>"
@@ -1237,7 +1265,7 @@ def scenario_compare_section(
         _t(lang, "目标值", "Value"),
         _t(lang, "基准概率", "Baseline"),
         _t(lang, "情景概率", "Scenario"),
-        _t(lang, "变化", "Change"),
+        _t(lang, "变化（情景−基准）", "Change (scenario − baseline)"),
         _t(lang, "预计期末（基准→情景）", "Projected (baseline → scenario)"),
     ]
     body = []
@@ -1247,12 +1275,16 @@ def scenario_compare_section(
         if abs(r["target_scen"] - r["target_base"]) > 1e-9:
             tgt = f"{tgt} → <b>{esc(fmt_num(r['target_scen']))}</b> <span class='note'>{_t(lang, '情景调整', 'override')}</span>"
         cls = "up" if r["delta_pp"] > 0 else ("down" if r["delta_pp"] < 0 else "")
+        key = row_key(r)
+        chip_b = rag_chip(r["rag_base"], lang, key, "rag_base")
         cells = [
             _name_period(r, lang, reg),
             tgt,
-            esc(fmt_pct(r["p_base"], prob=True)) + " " + rag_chip(r["rag_base"], lang),
-            f"<b>{esc(fmt_pct(r['p_scen'], prob=True))}</b> " + rag_chip(r["rag_scen"], lang),
-            f'<span class="delta {cls}">{esc(fmt_pp(int(r["delta_pp"]), lang))}</span>',
+            esc(mark(fmt_pct(r["p_base"], prob=True), key, "p_base")) + " " + chip_b,
+            f"<b>{esc(mark(fmt_pct(r['p_scen'], prob=True), key, 'p_meet'))}</b> "
+            + rag_chip(r["rag_scen"], lang, key),
+            f'<span class="delta {cls}">'
+            f"{esc(mark(fmt_pp(int(r['delta_pp']), lang), key, 'scen_pp'))}</span>",
             esc(f"{fmt_amount(r['proj_base'], nature)} → {fmt_amount(r['proj_scen'], nature)}"),
         ]
         body.append("<tr>" + _cells(cells, head) + "</tr>")
@@ -1359,15 +1391,19 @@ def kpi_strip(
     reg: Registry | None = None,
     suspect: set[tuple[str, str]] = frozenset(),
     targets: pd.DataFrame | None = None,
+    scenario: bool = False,
 ) -> Html:
     """The few numbers a reader takes in five seconds, in large type, above the headline
     sentence: how many of the year's baseline targets are at risk (amber or red, of those
     assessed), the one most at risk with what it needs each month, what moved most since last
     month, and the reports of the month in (报送). The same rows and rules as the headline
-    (:mod:`.narrative`), so the two never disagree."""
-    from .narrative import biggest_risk, flagged
-
+    (:mod:`.narrative`), so the two never disagree. In a scenario briefing (``scenario``) the
+    first two are the scenario's and say so (情景), the change since last month the
+    baseline's (基准)."""
     reg = reg or Registry()
+    page = f"{region}|page"
+    scen = _t(lang, "情景", "scenario") if scenario else ""
+    basel = _t(lang, "基准", "baseline") if scenario else ""
     rows = active_rows(att, region, as_of)
     rows = rows.loc[~flagged(rows, suspect)]
     base = rows[(rows["level"] == "baseline") & (rows["target"] != 0)]
@@ -1375,27 +1411,33 @@ def kpi_strip(
     if len(base):
         risky = int(base["rag"].isin(["amber", "red"]).sum())
         red = int((base["rag"] == "red").sum())
+        red_s = mark(str(red), page, "n_red")
         boxes.append(
             (
                 "risk" if risky else "ok",
-                f"{risky}/{len(base)}",
+                "",
+                mark(str(risky), page, "n_risk") + "/" + mark(str(len(base)), page, "n_assessed"),
+                scen,
                 _t(
                     lang,
-                    f"项目标有风险（其中{red}项完成困难）" if risky else "项目标均预计能完成",
-                    f"targets at risk ({red} unlikely)" if risky else "targets at risk: none",
+                    f"项目标有风险（其中{red_s}项完成困难）" if risky else "项目标均预计能完成",
+                    f"targets at risk ({red_s} unlikely)" if risky else "targets at risk: none",
                 ),
             )
         )
     worst = biggest_risk(rows[rows["target"] != 0])
     if worst is not None:
+        key = row_key(worst)
         nature = reg.nature(worst["indicator_id"])
         unit = unit_text(unit_of(worst["indicator_id"], targets, reg), lang)
         per = period_label(int(worst["year_start"]), int(worst["year_end"]), lang)
-        need = fmt_amount(worst["required_per_month"], nature)
+        need = mark(fmt_amount(worst["required_per_month"], nature), key, "needed")
         boxes.append(
             (
                 "risk",
-                fmt_pct(worst["p_meet"], prob=True),
+                key,
+                mark(fmt_pct(worst["p_meet"], prob=True), key, "p_meet"),
+                scen,
                 _t(
                     lang,
                     f"{reg.indicator_name(worst['indicator_id'])}（{per}）完成概率；"
@@ -1412,12 +1454,15 @@ def kpi_strip(
             r = c.reindex(c["delta_pp"].abs().sort_values(ascending=False, kind="stable").index)
             r = r.iloc[0]
             if int(r["delta_pp"]) != 0:
+                key = row_key(r)
                 per = period_label(int(r["year_start"]), int(r["year_end"]), lang)
                 d = int(r["delta_pp"])
                 boxes.append(
                     (
                         "up" if d > 0 else "down",
-                        f"{'+' if d > 0 else '−'}{abs(d)}",
+                        key,
+                        mark(signed(d), key, "change"),
+                        basel,
                         _t(
                             lang,
                             f"个百分点：较上月变化最大的“{reg.indicator_name(r['indicator_id'])}”"
@@ -1432,7 +1477,9 @@ def kpi_strip(
         boxes.append(
             (
                 "risk" if k else "ok",
-                f"{n - k}/{n}",
+                "",
+                mark(str(n - k), page, "reports_in") + "/" + mark(str(n), page, "reports_due"),
+                "",
                 _t(
                     lang,
                     f"{int(as_of[5:7])}月报送已到（{k}项未报）"
@@ -1445,8 +1492,15 @@ def kpi_strip(
     if not boxes:
         return Html("")
     cells = "".join(
-        f'<div class="kpi kpi-{cls}"><span class="kpi-n">{esc(big)}</span>'
-        f'<span class="kpi-l">{esc(label)}</span></div>'
-        for cls, big, label in boxes
+        f'<div class="kpi kpi-{cls}"'
+        + (f' data-key="{esc(key)}"' if key else "")
+        + ">"
+        + (
+            f'<span class="kpi-tag {"base" if tag == basel else "scen"}">{esc(tag)}</span>'
+            if tag
+            else ""
+        )
+        + f'<span class="kpi-n">{esc(big)}</span><span class="kpi-l">{esc(label)}</span></div>'
+        for cls, key, big, tag, label in boxes
     )
     return Html(f'<div class="kpis">{cells}</div>')
