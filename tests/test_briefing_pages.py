@@ -134,7 +134,7 @@ _TOO_WIDE = """(w) => {
 }"""
 
 
-@pytest.mark.parametrize("which", ["county", "township", "index"])
+@pytest.mark.parametrize("which", ["county", "township", "english", "scenario", "index"])
 def test_the_page_fits_a_phone_screen(pages, browser, which):
     page = _open(browser, pages[0][which], PHONE)
     try:

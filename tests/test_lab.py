@@ -609,16 +609,23 @@ def test_bench_lab_reports_the_steps_a_researcher_waits_for(monkeypatch, lab_pro
 def test_the_lab_listens_on_this_machine_only_and_runs_as_root(example_project):
     """`ontrack lab` (what `make lab` runs; JupyterLab refuses root without --allow-root: given
     only to root) and `ontrack lab --app` (Voilà) listen on 127.0.0.1."""
-    from ontrack.launch import command, ensure_notebooks
+    from ontrack.launch import OFFLINE_MATHJAX, command, ensure_notebooks, environment
 
     for euid, flags in ((0, ["--allow-root", "--no-browser"]), (1000, [])):
         lab = command(example_project, euid=euid)
         assert lab[1:4] == ["lab", "--ip=127.0.0.1", "--port=8888"] and "0.0.0.0" not in lab
-        assert lab[4:-1] == flags
+        assert lab[4 : 4 + len(flags)] == flags
         assert lab[-1] == str(example_project.notebooks_dir)
+        # its Voilà preview offline: the suite's template, no MathJax address (a CDN by default)
+        assert lab[-3:-1] == ["--VoilaConfiguration.template=ontrack", OFFLINE_MATHJAX]
     app = command(example_project, app=True, port=9000, euid=0)
     assert app[1:3] == ["--Voila.ip=127.0.0.1", "--port=9000"]
     assert app[-1].endswith("05_scenario_lab_app.ipynb") and "--allow-root" not in app
+    assert "--template=ontrack" in app
+    # the template is found where environment() points JUPYTER_PATH, and fetches nothing
+    data = Path(environment(example_project, {})["JUPYTER_PATH"])
+    template = (data / "voila/templates/ontrack/index.html.j2").read_text(encoding="utf-8")
+    assert "voila/templates/lab" in template and "http" not in template
     # a project made by `ontrack init` has no notebooks: the exploration ones are copied, not 04
     copied = {p.name for p in ensure_notebooks(example_project)}
     assert "05_scenario_lab.ipynb" in copied and "04_briefing.ipynb" not in copied

@@ -33,6 +33,8 @@ import pytest
 from conftest import ROOT, copy_example_project
 from playwright.sync_api import expect
 
+from ontrack.launch import JUPYTER_DATA, OFFLINE_MATHJAX
+
 pytestmark = [pytest.mark.slow, pytest.mark.render]
 
 CHROMIUM = "/usr/bin/chromium"
@@ -92,6 +94,7 @@ def server(project, tmp_path_factory):
     (settings / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
     env = {k: v for k, v in os.environ.items() if k != "ONTRACK_PROJECT"}
     env.update(
+        JUPYTER_PATH=str(JUPYTER_DATA),  # the suite's offline Voilà template, as `make lab` has it
         JUPYTER_CONFIG_DIR=str(home / "config"),
         JUPYTER_RUNTIME_DIR=str(home / "runtime"),
         JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
@@ -100,7 +103,8 @@ def server(project, tmp_path_factory):
     port = _free_port()
     cmd = [str(Path(sys.executable).with_name("jupyter")), "lab", "--ip=127.0.0.1"]
     cmd += [f"--port={port}", "--port-retries=0", "--no-browser"]
-    cmd += [f"--ServerApp.root_dir={project.root}"]
+    cmd += [f"--ServerApp.root_dir={project.root}", "--VoilaConfiguration.template=ontrack"]
+    cmd += [OFFLINE_MATHJAX]
     if os.geteuid() == 0:
         cmd.append("--allow-root")
     log = home / "server.log"
@@ -536,19 +540,33 @@ def _briefing_shows_the_scenario(project, command: str, page_rows: dict, tmp_pat
 
 
 def test_the_lab_as_a_page_without_code(server, browser, shots):
-    """The same lab served by Voilà (make lab-app uses Voilà too): the controls and the table,
-    no code, no traceback."""
+    """The same lab served by Voilà with the suite's template (make lab-app uses it): the
+    controls and the table, no code, no traceback, nothing fetched from another address; on a
+    390 px phone the controls stack above the table and nothing runs off the screen."""
     base, token = server
-    page = browser.new_page(viewport={"width": 1366, "height": 768})
-    page.goto(f"{base}/voila/render/notebooks/05_scenario_lab_app.ipynb?token={token}")
-    page.wait_for_selector(".otl-ui .otl-right table.otl-table", timeout=180_000)
-    page.wait_for_selector(".otl-ui .otl-right img[src]", timeout=60_000)
-    page.screenshot(path=str(shots / "lab-app-1366.png"))
-    print(f"screenshot {shots / 'lab-app-1366.png'}")
-    text = page.locator("body").inner_text()
-    assert "情景实验室" in text and "完成概率" in text
-    # no code (the cells' sources are stripped) and no traceback
-    for code in ("from ontrack", "app(project", "Traceback"):
-        assert code not in text
-    assert page.locator(".jp-CodeMirrorEditor:visible, .cm-editor:visible").count() == 0
-    page.close()
+    url = f"{base}/voila/render/notebooks/05_scenario_lab_app.ipynb?x=1"
+    for width, height in ((1366, 768), (390, 1400)):
+        page = browser.new_page(viewport={"width": width, "height": height})
+        requests: list[str] = []
+        page.on("request", lambda r, requests=requests: requests.append(r.url))
+        page.goto(f"{url}&token={token}")
+        page.wait_for_selector(".otl-ui .otl-right table.otl-table", timeout=180_000)
+        page.wait_for_selector(".otl-ui .otl-right img[src]", timeout=60_000)
+        page.screenshot(path=str(shots / f"lab-app-{width}.png"), full_page=True)
+        print(f"screenshot {shots / f'lab-app-{width}.png'}")
+        text = page.locator("body").inner_text()
+        assert "情景实验室" in text and "完成概率" in text
+        # no code (the cells' sources are stripped) and no traceback
+        for code in ("from ontrack", "app(project", "Traceback"):
+            assert code not in text
+        assert page.locator(".jp-CodeMirrorEditor:visible, .cm-editor:visible").count() == 0
+        # offline: every request went to the server itself (no CDN stylesheet or script)
+        elsewhere = [u for u in requests if not u.startswith((base, "data:", "blob:"))]
+        assert elsewhere == []
+        if width == 390:
+            left = page.locator(".otl-left").bounding_box()
+            right = page.locator(".otl-right").bounding_box()
+            assert right["y"] >= left["y"] + left["height"] - 1  # stacked, not side by side
+            assert right["width"] >= 330 and right["x"] + right["width"] <= 391
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        page.close()

@@ -39,6 +39,14 @@ def root_flags(euid: int | None = None) -> list[str]:
     return ["--allow-root", "--no-browser"] if euid == 0 else []
 
 
+#: the suite's Jupyter data folder (its Voilà template): put on JUPYTER_PATH by :func:`environment`
+JUPYTER_DATA = Path(__file__).resolve().parent / "lab" / "jupyter"
+
+
+#: no MathJax address for the pages the server's Voilà renders (its default is a CDN)
+OFFLINE_MATHJAX = '--ServerApp.tornado_settings={"mathjax_url": ""}'
+
+
 def ensure_notebooks(project: Project) -> list[Path]:
     """Copy the exploration notebooks the project lacks into its notebooks/; return those
     copied."""
@@ -59,9 +67,13 @@ def command(project: Project, app: bool = False, port: int = 0, euid: int | None
     if app:
         # with a token, as JupyterLab: a page without code still runs a kernel on this machine
         cmd = [str(bindir / "voila"), "--Voila.ip=127.0.0.1", f"--port={port or 8866}", "--token"]
+        cmd += ["--template=ontrack"]  # offline: lab/jupyter/voila/templates/ontrack
         cmd += [f for f in flags if f == "--no-browser"]
         return [*cmd, str(project.notebooks_dir / APP_NOTEBOOK)]
     cmd = [str(bindir / "jupyter"), "lab", "--ip=127.0.0.1", f"--port={port or 8888}", *flags]
+    # its Voilà preview offline too: the suite's template, no MathJax from a CDN (JupyterLab's
+    # own MathJax is bundled)
+    cmd += ["--VoilaConfiguration.template=ontrack", OFFLINE_MATHJAX]
     return [*cmd, str(project.notebooks_dir)]
 
 
@@ -71,6 +83,10 @@ def environment(project: Project, base: dict | None = None) -> dict[str, str]:
     ontrack.py planted in the project's notebooks/ would otherwise run; Python 3.11 and later)."""
     env = dict(os.environ if base is None else base)
     env.update(ONTRACK_PROJECT=str(project.root), PYTHONSAFEPATH="1")
+    # the suite's Voilà template (no CDN), found before the others on JUPYTER_PATH
+    env["JUPYTER_PATH"] = os.pathsep.join(
+        p for p in (str(JUPYTER_DATA), env.get("JUPYTER_PATH", "")) if p
+    )
     return env
 
 

@@ -93,7 +93,7 @@ def _watermark(ax, illustrative: bool, faint: bool = True, lang: str = "zh") -> 
             zorder=0,
         )
     ax.annotate(
-        DEMO if lang == "zh" else f"{DEMO} · {DEMO_EN}",
+        DEMO if lang == "zh" else f"{DEMO} · illustrative",  # short: it shares the title row
         xy=(1.0, 1.0),
         xycoords="axes fraction",
         xytext=(0, 4),
@@ -408,9 +408,12 @@ def heatmap(
 
 
 def _short_name(indicator: str, lang: str, reg: Registry) -> str:
-    """An indicator's name for a narrow column: 新增/新培育 dropped in Chinese."""
+    """An indicator's name for a narrow column: 新增/新培育 dropped in Chinese, a leading
+    "New" in English."""
     name = reg.indicator_name(indicator, lang)
-    return name.replace("新增", "").replace("新培育", "") if lang == "zh" else name
+    if lang == "zh":
+        return name.replace("新增", "").replace("新培育", "")
+    return name[4:] if name.startswith("New ") else name
 
 
 def _heat_cell(r: pd.Series | None, lang: str) -> str:

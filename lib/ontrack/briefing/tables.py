@@ -422,7 +422,7 @@ def scenario_section(
     """Which scenario the projections assume."""
     n = fmt_count(n_sims)
     # the seed is an audit detail (executed notebook, manifest), not a reader's
-    sims = _t(lang, f"模拟{n}次。", f"{n} simulated paths.")
+    sims = _t(lang, f"模拟{n}次。", f" {n} simulated paths.")
     if not scenario:
         text = _t(
             lang,
@@ -435,7 +435,8 @@ def scenario_section(
     name = scenario_name(scenario, meta)
     head = _t(lang, f"情景：{name}", f"Scenario: {name}")
     lis = "".join(f"<li>{i}</li>" for i in items)
-    return Html(f"<p>{esc(head)}。{esc(desc)} {esc(sims)}</p><ul class='scenario'>{lis}</ul>")
+    stop = _t(lang, "。", ". ")
+    return Html(f"<p>{esc(head)}{stop}{esc(desc)}{esc(sims)}</p><ul class='scenario'>{lis}</ul>")
 
 
 def _any(x: Any, names, lang: str, what: str) -> str:

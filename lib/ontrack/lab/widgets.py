@@ -45,6 +45,18 @@ WIDGET_CSS = """
 .otl-left .jupyter-button { width: auto; padding: 0 8px; }
 .otl-row { gap: 4px; flex-wrap: wrap; }
 .otl-unit { color: #57606a; font-size: 12px; }
+.otl-left, .otl-right { box-sizing: border-box; }
+.otl-left .widget-dropdown > select { min-width: 0; }
+/* a phone (the lab served by Voilà): the controls above, the table and chart below */
+@media (max-width: 760px) {
+  .otl-body { flex-direction: column !important; }
+  .otl-left, .otl-right {
+    flex: 1 1 auto !important; width: 100% !important; max-width: 100% !important;
+    margin-right: 0 !important;
+  }
+  .otl-right .widget-hbox { flex-wrap: wrap; }
+  .otl-scroll { overflow-x: auto; }
+}
 """
 
 _LEVEL = {"baseline": "基准", "stretch": "高线"}
@@ -96,6 +108,7 @@ class LabUI:
         )
         right.add_class("otl-right")
         body = w.HBox([left, right], layout=_layout(width="100%", align_items="flex-start"))
+        body.add_class("otl-body")
         self.box = w.VBox(
             [w.HTML(f"<style>{CSS}{WIDGET_CSS}</style>" + header_html(lab)), body],
             layout=_layout(width="100%"),
