@@ -339,6 +339,31 @@ def test_file_and_sheet_size_limits(tmp_path, example_registry, monkeypatch):
         read_progress([path], example_registry, today=TODAY)
 
 
+def test_the_used_range_is_the_same_through_openpyxls_public_interface():
+    """Where openpyxl keeps no cell map (``_cells``), the used range comes from its public
+    extent and rows: the same answer, styled empty cells aside; a styled extent beyond the limit
+    is refused without iterating it."""
+    from openpyxl.styles import Font
+
+    from ontrack.progress import files
+
+    wb = Workbook()
+    ws = wb.active
+    ws["A1"], ws["B3"] = "指标", 12.5
+    ws["F9"].font = Font(bold=True)  # styled, empty: not part of the used range
+
+    class Public:  # the worksheet as seen through its public attributes only
+        max_row, max_column = ws.max_row, ws.max_column
+
+        def iter_rows(self, values_only=False):
+            return ws.iter_rows(values_only=values_only)
+
+    assert files._used_extent(ws) == (3, 2)  # 3 rows × 2 columns, worked out by hand
+    assert files._used_extent(Public()) == (3, 2)
+    Public.max_row = 2_000_000  # styled down to the sheet's end
+    assert files._used_extent(Public()) == (2_000_000, 6)  # refused by its size, not read
+
+
 def test_a_stray_cell_far_away_does_not_blow_up_the_grid(tmp_path, example_registry):
     # a value at XFD1048576 would make a 17-billion-cell grid: the used range is refused
     path = _report(tmp_path / "far.xlsx")

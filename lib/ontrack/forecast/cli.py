@@ -234,10 +234,14 @@ def run(args: argparse.Namespace) -> int:
     # 'latest' is each plan's last month (a plan is forecast from its own regions' progress)
     months = sorted(set(tables.meta["as_of"].values()))
     as_of = "/".join(months) if months else args.as_of
+    past = len(att) - len(open_)
     print(
+        f"已预测{len(att)}项目标（数据截至{as_of}，{'基准' if name == 'baseline' else name}）；"
+        f"仍在期内的{len(open_)}项中绿{counts['green']}、黄{counts['amber']}、红{counts['red']}"
+        f"（另{past}项为往年） / "
         f"{len(att)} targets forecast as of {as_of} ({name}); of the {len(open_)} still open: "
         f"{counts['green']} green, {counts['amber']} amber, {counts['red']} red "
-        f"({len(att) - len(open_)} of past years)"
+        f"({past} of past years)"
     )
     nf = tables.not_forecast
     if len(nf):
@@ -257,7 +261,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"  … 另有 {len(nf) - 10} 项 / and {len(nf) - 10} more")
     _without_progress(tables, targets_used)
     for path in written.values():
-        print(f"  wrote {where(path)}")
+        print(f"  已写入 / wrote {where(path)}")
     return 0
 
 

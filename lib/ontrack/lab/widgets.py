@@ -47,6 +47,13 @@ WIDGET_CSS = """
 .otl-unit { color: #57606a; font-size: 12px; }
 .otl-left, .otl-right { box-sizing: border-box; }
 .otl-left .widget-dropdown > select { min-width: 0; }
+/* every control inside the 330 px panel: its label and its box together, never wider */
+.otl-left .widget-inline-hbox { max-width: 100%; box-sizing: border-box; }
+.otl-left .widget-inline-hbox > :not(.widget-label) { min-width: 0; flex: 1 1 auto; }
+.otl-left .widget-textarea textarea { min-width: 0; width: 100%; box-sizing: border-box; }
+.otl-left .widget-tab > .widget-tab-contents, .otl-left .lm-TabPanel-stackedPanel {
+  box-sizing: border-box; max-width: 100%; overflow: hidden;
+}
 /* a phone (the lab served by Voilà): the controls above, the table and chart below */
 @media (max-width: 760px) {
   .otl-body { flex-direction: column !important; }

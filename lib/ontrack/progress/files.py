@@ -229,11 +229,26 @@ def _too_big(log: CleaningLog, file: str, n: int) -> None:
 
 
 def _used_extent(ws) -> tuple[int, int]:
-    """(rows, columns) up to the last cell holding a value (styled empty cells aside)."""
+    """(rows, columns) up to the last cell holding a value (styled empty cells aside).
+
+    openpyxl has no public way to visit only the cells a file holds: iterating a worksheet
+    creates every cell of its extent (a sheet styled down to row 1,048,576 would fill memory).
+    So the worksheet's cell map is read where it is the dict openpyxl has kept since 2.x; any
+    other openpyxl is read through the public extent, bounded by :data:`MAX_CELLS` first."""
+    held = getattr(ws, "_cells", None)
+    if isinstance(held, dict):
+        rows = cols = 0
+        for (r, c), cell in held.items():  # the cells the file holds, nothing created
+            if cell.value is not None:
+                rows, cols = max(rows, r), max(cols, c)
+        return rows, cols
+    if ws.max_row * ws.max_column > MAX_CELLS:
+        return ws.max_row, ws.max_column  # refused by the caller, nothing iterated
     rows = cols = 0
-    for (r, c), cell in ws._cells.items():  # the cells the file holds, nothing created
-        if cell.value is not None:
-            rows, cols = max(rows, r), max(cols, c)
+    for r, values in enumerate(ws.iter_rows(values_only=True), start=1):
+        for c, v in enumerate(values, start=1):
+            if v is not None:
+                rows, cols = max(rows, r), max(cols, c)
     return rows, cols
 
 
