@@ -364,3 +364,17 @@ def test_the_table_cache_reads_a_file_again_when_it_changes_and_hands_out_copies
     f.write_text("a\n2\n", encoding="utf-8")  # same size, other content
     changed, _ = tablecache.cached("test", (f,), read)
     assert len(reads) == 2 and changed["a"].tolist() == [2]
+
+
+def test_papermill_finds_the_warm_engine_by_its_entry_point():
+    """papermill's public registry knows ``ontrack-warm`` from the installed package's entry
+    point (group ``papermill.engine``), the class the render runs."""
+    from importlib.metadata import entry_points
+
+    from papermill.engines import papermill_engines
+
+    from ontrack.briefing.pmengine import NAME, WarmEngine
+
+    names = {ep.name: ep.value for ep in entry_points(group="papermill.engine")}
+    assert names.get(NAME) == "ontrack.briefing.pmengine:WarmEngine"
+    assert papermill_engines.get_engine(NAME) is WarmEngine

@@ -280,7 +280,14 @@ def test_the_wheel_carries_notebooks_example_and_license(fresh):
         "ontrack/example/plans/pingyang-2025-2027/pingyang-2025-2027.txt",
         "ontrack/example/progress/demo/pingyang/pingyang-2026-10-督查表.xlsx",
         "ontrack/briefing/templates/briefing/index.html.j2",
+        "ontrack/lab/jupyter/voila/templates/ontrack/index.html.j2",  # Voilà offline
     ):
         assert name in names, name
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
+    # the warm kernel as papermill's engine, declared through papermill's entry point group
+    with zipfile.ZipFile(fresh["wheel"]) as whl:
+        ep = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
+        entry_points = whl.read(ep).decode("utf-8")
+    assert "[papermill.engine]" in entry_points
+    assert "ontrack-warm = ontrack.briefing.pmengine:WarmEngine" in entry_points
     assert not any("__pycache__" in n or n.startswith("tests/") for n in names)

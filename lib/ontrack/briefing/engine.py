@@ -4,8 +4,10 @@ An :class:`Engine` renders briefing jobs (parameters + formats) with ``slots`` k
 at once. Each slot is a thread that owns one Jupyter kernel for the whole run: started once,
 the libraries imported once (:mod:`.warm`), then briefing after briefing with the kernel put
 back to the state of a fresh one before each (:func:`.warm.reset`). The notebook is
-parameterized and executed with papermill's own functions (the same injected-parameters cell,
-metadata and error cell as ``papermill`` gives), exported to HTML in the slot's thread, and
+parameterized and executed by ``papermill.execute_notebook`` with the suite's papermill engine
+(:mod:`.pmengine`, the entry point ``ontrack-warm``: papermill's own injected-parameters cell,
+metadata, error cell and error check, on the slot's kernel), exported to HTML in the slot's
+thread, and
 printed to PDF by the engine's one headless browser (:class:`.browser.Browser`), which every
 slot shares.
 
@@ -253,19 +255,6 @@ class WarmKernel:
         with contextlib.suppress(Exception):
             self._run_sync(self.km.cleanup_resources)()
         self._log.close()
-
-
-def _notebook_client_class():
-    from papermill.clientwrap import PapermillNotebookClient
-
-    class WarmClient(PapermillNotebookClient):
-        """papermill's notebook client on a kernel (and client) that outlive it."""
-
-        def __init__(self, nb_man, kernel: WarmKernel, **kw):
-            super().__init__(nb_man, km=kernel.km, **kw)
-            self.kc = kernel.kc
-
-    return WarmClient
 
 
 # ---------------------------------------------------------------------------- jobs
@@ -592,57 +581,45 @@ def _failed(job: dict, folder: Path, error: str) -> Rendered:
 
 
 # ---------------------------------------------------------------------------- one job
-def parameterized(notebook: Path, params: dict[str, Any], output_label: str):
-    """The notebook with papermill's injected-parameters cell and metadata, as
-    ``papermill.execute_notebook`` prepares it (but no path is formatted with the parameters,
-    so a '{}' in a scenario's file name is just a character)."""
-    from papermill.execute import prepare_notebook_metadata, remove_error_markers
-    from papermill.iorw import load_notebook_node
-    from papermill.parameterize import parameterize_notebook
-
-    nb = load_notebook_node(str(notebook))
-    nb = parameterize_notebook(nb, params, False, kernel_name=KERNEL, language="python")
-    nb = prepare_notebook_metadata(nb, str(notebook), output_label, False)
-    return remove_error_markers(nb)
-
-
 def execute_job(job: dict, kernel: WarmKernel, folder: Path, engine: Engine) -> Rendered | Executed:
-    """Execute one briefing's notebook on a ready kernel: an :class:`Executed` for
-    :func:`finish_job`; a failing cell is a failed :class:`Rendered` (the executed notebook kept
-    as 'failed'); a dead or hung kernel raises (the engine replaces it)."""
+    """Execute one briefing's notebook on a ready kernel through ``papermill.execute_notebook``
+    and the suite's engine (:mod:`.pmengine`): an :class:`Executed` for :func:`finish_job`; a
+    failing cell is a failed :class:`Rendered` (the executed notebook kept as 'failed'); a dead
+    or hung kernel raises (the engine replaces it)."""
     import nbformat
-    from papermill.engines import NotebookExecutionManager
+    import papermill
     from papermill.exceptions import PapermillExecutionError
-    from papermill.execute import raise_for_execution_errors
+    from papermill.iorw import load_notebook_node
 
+    from . import pmengine
+
+    pmengine.ensure_registered()
     t0 = time.perf_counter()
     params, stem = job["params"], job["stem"]
     seconds: dict[str, float] = {}
-    nb = parameterized(Path(job["notebook"]), params, job.get("output_label", f"{stem}.ipynb"))
-    nb_man = NotebookExecutionManager(
-        nb, output_path=None, log_output=False, progress_bar=False, autosave_cell_every=0
-    )
-    client_class = _notebook_client_class()
-    nb_man.notebook_start()
+    executed: list = []
     try:
-        client_class(
-            nb_man,
-            kernel,
-            timeout=job.get("cell_timeout", engine.cell_timeout),
-            startup_timeout=engine.start_timeout,
+        # the notebook as an object: papermill formats no path with the parameters (a '{}' in a
+        # scenario's file name is just a character) and writes nothing itself
+        nb = papermill.execute_notebook(
+            load_notebook_node(str(job["notebook"])),
+            None,
+            parameters=params,
+            engine_name=pmengine.NAME,
             kernel_name=KERNEL,
-            log=logging.getLogger("papermill"),
+            language="python",
+            progress_bar=False,
             log_output=False,
-        ).execute()
-    finally:
-        nb_man.cleanup_pbar()
-        nb_man.notebook_complete()
-    nb = nb_man.nb
-    try:
-        raise_for_execution_errors(nb, None)
+            start_timeout=engine.start_timeout,
+            execution_timeout=job.get("cell_timeout", engine.cell_timeout),
+            warm_kernel=kernel,
+            source=str(job["notebook"]),
+            label=job.get("output_label", f"{stem}.ipynb"),
+            executed=executed,
+        )
     except PapermillExecutionError as exc:
         failed = folder / f"{stem}.failed.ipynb"
-        nbformat.write(nb, str(failed))
+        nbformat.write(executed[-1], str(failed))
         out = _failed(job, folder, f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}")
         out.files["failed"] = failed
         out.result["seconds"] = {"total": round(time.perf_counter() - t0, 2)}
