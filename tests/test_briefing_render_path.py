@@ -222,7 +222,8 @@ def test_render_all_logs_for_cron(built_copy, capsys):
     assert len(out) == 1
     assert re.fullmatch(
         STAMP + r" render-all: summary: 1 rendered, 0 up to date, 0 failed in [\d.]+ s "
-        r"\([\d.]+ s per briefing\); index: .*index\.html",
+        r"\([\d.]+ s per briefing\); index: .*index\.html"
+        r" / 汇总：已生成1份、未变0份、失败0份，用时[\d.]+秒",  # the same in Chinese
         out[0],
     )
     assert main([*p, "--verbose"]) == 0  # nothing changed: up to date

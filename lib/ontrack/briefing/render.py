@@ -493,7 +493,9 @@ def _render(project, raw, formats, force, log, engine, start_early, started=None
             f"could not load the data or run the forecast: {type(exc).__name__}: {exc}"
         ) from None
     for path in info.get("built", []):
-        log.plain(f"built {path} (from data/raw, as `ontrack targets` / `ontrack ingest` would)")
+        log.plain(
+            f"已生成 / built {path} (from data/raw, as `ontrack targets` / `ontrack ingest` would)"
+        )
     if info.get("forecast") and not params.get("scenario"):
         # what the index shows of the region: the baseline's (a scenario's figures are its own
         # briefing's, never the official row's)
@@ -508,11 +510,11 @@ def _render(project, raw, formats, force, log, engine, start_early, started=None
     what = f"{params['plan']}/{params['region']} as of {params['as_of']}"
     if not force and is_fresh(project, manifest, params["plan"], stem, key):
         entry = manifest["plans"][params["plan"]]["regions"][stem]
-        log.plain(f"briefing {what}: up to date (--force renders again)")
+        log.plain(f"briefing {what}: up to date (--force renders again) / 简报未变，无需重新生成")
         for fmt in (*formats, "ipynb"):
             log.detail(f"  {fmt:5s} {reports / entry['outputs'][fmt]}")
         first = reports / entry["outputs"][formats[0]]
-        log.summary(f"summary: 0 rendered, 1 up to date, 0 failed; {first}")
+        log.summary(f"summary: 0 rendered, 1 up to date, 0 failed; {first} / 汇总：未变1份")
         return 0
     t0 = time.perf_counter()
     result = render_one({"params": params, "formats": formats}, engine.start())
@@ -523,18 +525,24 @@ def _render(project, raw, formats, force, log, engine, start_early, started=None
     write_manifest(project, manifest)
     write_index(project)
     if result["status"] != "ok":
-        log.error(f"FAILED {what}: {result.get('error')}")
+        log.error(f"FAILED {what}: {result.get('error')} / 生成失败，原报告保留")
         if result.get("failed_notebook"):
-            log.error(f"  executed notebook kept: {reports / result['failed_notebook']}")
-        log.summary("summary: 0 rendered, 0 up to date, 1 failed")
+            log.error(
+                "  executed notebook kept / 已执行的笔记本保存在: "
+                f"{reports / result['failed_notebook']}"
+            )
+        log.summary("summary: 0 rendered, 0 up to date, 1 failed / 汇总：失败1份")
         return 1
     secs = result["seconds"]
-    log.plain(f"briefing {what} ({secs['command']} s):")
+    log.plain(f"briefing {what} ({secs['command']} s) / 简报已生成（用时{secs['command']}秒）:")
     for fmt in (*formats, "ipynb"):
         log.plain(f"  {fmt:5s} {reports / result['outputs'][fmt]}")
     log.plain(f"  index {reports / 'index.html'}")
     log.detail("  seconds: " + ", ".join(f"{k} {v}" for k, v in secs.items()))
-    log.summary(f"summary: 1 rendered, 0 up to date, 0 failed in {secs['command']} s")
+    log.summary(
+        f"summary: 1 rendered, 0 up to date, 0 failed in {secs['command']} s"
+        f" / 汇总：已生成1份，用时{secs['command']}秒"
+    )
     return 0
 
 

@@ -186,7 +186,7 @@ def _render_plans(
                 else (f"inputs/forecast: {type(exc).__name__}: {exc}")
             )
             plan_failures.append((plan, error))
-            log.error(f"FAILED plan {plan}: {error}")
+            log.error(f"FAILED plan {plan}: {error} / 计划无法生成简报")
             for region in regions:
                 results.append(
                     dict(plan=plan, region=region, as_of=as_of, status="failed", error=error)
@@ -235,7 +235,7 @@ def _render_plans(
             log.info(f"ok     {what} {secs.get('total', '')} s")
             log.detail("       " + ", ".join(f"{k} {v}" for k, v in secs.items()))
         else:
-            log.error(f"FAILED {what}: {res.get('error')}")
+            log.error(f"FAILED {what}: {res.get('error')} / 生成失败，原报告保留")
 
     try:
         if todo and cluster:
@@ -370,5 +370,6 @@ def run(args: argparse.Namespace) -> int:
     log.summary(
         f"summary: {n['ok']} rendered, {n['skipped']} up to date, {n['failed']} failed "
         f"in {secs:.1f} s{each}; index: {project.reports / 'index.html'}"
+        f" / 汇总：已生成{n['ok']}份、未变{n['skipped']}份、失败{n['failed']}份，用时{secs:.1f}秒"
     )
     return 0 if n["failed"] == 0 else 1
