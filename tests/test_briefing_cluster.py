@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import copy_example_project
 
-from ontrack.briefing.sample import AS_OF, PLAN, REGIONS, SIMS, write_sample
+from ontrack_evidence.sample import AS_OF, PLAN, REGIONS, SIMS, write_sample
 
 distributed = pytest.importorskip("distributed")
 DASK = Path(sys.executable).with_name("dask")

@@ -9,8 +9,8 @@ import pytest
 from conftest import copy_example_project
 
 from ontrack.briefing.data import load_briefing_data
-from ontrack.briefing.sample import AS_OF, PLAN, SIMS, write_sample
 from ontrack.errors import InputError
+from ontrack_evidence.sample import AS_OF, PLAN, SIMS, write_sample
 
 PACKAGE = Path(__file__).resolve().parents[1] / "lib" / "ontrack"
 

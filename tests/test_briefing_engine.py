@@ -2,7 +2,7 @@
 is replaced without losing the run, and nothing is left behind when the parent is killed.
 
 Renders are HTML only (the browser has its own test) of the illustrative sample tables
-(ontrack.briefing.sample) in a copy of the example project, as in test_briefing_render.
+(ontrack_evidence.sample) in a copy of the example project, as in test_briefing_render.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from conftest import copy_example_project
 from ontrack.briefing.engine import Engine
 from ontrack.briefing.export import find_browser
 from ontrack.briefing.render import commit, make_job, render_one
-from ontrack.briefing.sample import AS_OF, PLAN, SIMS, write_sample
 from ontrack.errors import OntrackError
 from ontrack.project import open_project
+from ontrack_evidence.sample import AS_OF, PLAN, SIMS, write_sample
 
 ROOT = Path(__file__).resolve().parents[1]
 

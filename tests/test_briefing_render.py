@@ -1,6 +1,6 @@
 """End-to-end: a briefing rendered by papermill to offline HTML and an A4 PDF in Chinese.
 
-Most tests render the illustrative sample tables (ontrack.briefing.sample) written into a copy
+Most tests render the illustrative sample tables (ontrack_evidence.sample) written into a copy
 of the example project, so that they do not depend on the other stages; the last ones render
 from the built example project's own tables, with files planted in every folder the briefing
 reads. They need chromium and fonts-noto-cjk (CI installs them).
@@ -20,10 +20,10 @@ from conftest import copy_example_project
 
 from ontrack.briefing.export import external_refs, find_browser
 from ontrack.briefing.render import render_one
-from ontrack.briefing.sample import AS_OF, PLAN, SIMS, write_sample
 from ontrack.cli import main
 from ontrack.errors import OntrackError
 from ontrack.project import open_project
+from ontrack_evidence.sample import AS_OF, PLAN, SIMS, write_sample
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -19,10 +19,10 @@ from conftest import copy_example_project
 from ontrack.briefing import render as rd
 from ontrack.briefing.engine import Engine, Rendered
 from ontrack.briefing.render import check_as_of, commit, run_lock
-from ontrack.briefing.sample import AS_OF, PLAN, SIMS, write_sample
 from ontrack.cli import main
 from ontrack.errors import InputError
 from ontrack.project import open_project
+from ontrack_evidence.sample import AS_OF, PLAN, SIMS, write_sample
 
 ROOT = Path(__file__).resolve().parents[1]
 STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d"

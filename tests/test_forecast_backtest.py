@@ -8,7 +8,7 @@ import pytest
 
 from ontrack.fileio import read_csv, write_csv
 from ontrack.forecast import backtest as bt_mod
-from ontrack.forecast.synthetic import make_synthetic, synthetic_registry
+from ontrack_evidence.synthetic import make_synthetic, synthetic_registry
 
 
 @pytest.fixture(scope="module")

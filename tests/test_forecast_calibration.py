@@ -1,4 +1,4 @@
-"""Calibration on a synthetic hierarchical world with a known truth (ontrack.forecast.world,
+"""Calibration on a synthetic hierarchical world with a known truth (ontrack_evidence.world,
 .oracle, .evaluate): townships and counties, against the oracle and 时间过半任务过半."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ontrack.forecast.evaluate import (
+from ontrack_evidence.evaluate import (
     calibration_table,
     evaluate,
     main,
@@ -17,7 +17,7 @@ from ontrack.forecast.evaluate import (
     revision_summary,
     summarize,
 )
-from ontrack.forecast.world import WorldParams, make_world
+from ontrack_evidence.world import WorldParams, make_world
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +149,7 @@ def test_a_world_with_opaque_ids_differs_only_in_its_names():
     # World c's ids say nothing (R0417 may be a township of R2210): drawn from a stream of their
     # own, so the same world with plain ids has the same numbers row for row, and the hierarchy
     # is only in the registry.
-    from ontrack.forecast.world import WORLD_C
+    from ontrack_evidence.world import WORLD_C
 
     plain = make_world(replace(WORLD_C, n_counties=2, opaque_ids=False), seed=3)
     opaque = make_world(replace(WORLD_C, n_counties=2), seed=3)
@@ -165,7 +165,7 @@ def test_a_world_with_opaque_ids_differs_only_in_its_names():
 def test_a_cached_oracle_of_another_world_is_not_used(tmp_path, capsys):
     # A cache written for other parameters or another seed (here: a table whose fingerprint
     # is not this world's) is computed again, said so, and stamped with this world's key.
-    from ontrack.forecast.evaluate import world_key
+    from ontrack_evidence.evaluate import world_key
 
     cache = tmp_path / "oracle.csv"
     pd.DataFrame(

@@ -11,8 +11,8 @@ import pytest
 from ontrack.cli import main
 from ontrack.fileio import read_csv, write_csv
 from ontrack.forecast import tables as ft
-from ontrack.forecast.synthetic import make_synthetic
 from ontrack.schema import TARGET_KEY
+from ontrack_evidence.synthetic import make_synthetic
 
 TRAJECTORY_COLUMNS = [
     "plan_id", "region_id", "indicator_id", "year_start", "year_end", "level",

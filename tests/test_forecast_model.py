@@ -14,7 +14,7 @@ from ontrack.forecast import (
     simulate_attainment,
     trajectories,
 )
-from ontrack.forecast.synthetic import make_synthetic, synthetic_registry
+from ontrack_evidence.synthetic import make_synthetic, synthetic_registry
 
 
 def _progress(region: str, indicator: str, months: list[str], values: list[float]) -> pd.DataFrame:

@@ -17,8 +17,8 @@ from ontrack.forecast import (
     simulate_attainment,
     trajectories,
 )
-from ontrack.forecast.synthetic import make_synthetic, synthetic_registry
 from ontrack.registry import Region, Registry
+from ontrack_evidence.synthetic import make_synthetic, synthetic_registry
 
 AS_OF = "2026-06"
 #: cty0, cty1 and their townships cty0-t0 … cty1-t2 (parents from the registry, not the ids)

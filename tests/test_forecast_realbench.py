@@ -1,4 +1,4 @@
-"""The real-series benchmark (ontrack.forecast.realdata, .baselines, .realbench): R's data sets
+"""The real-series benchmark (ontrack_evidence.realdata, .baselines, .realbench): R's data sets
 read as the documents give them, the baselines' arithmetic, and the protocol's targets,
 outcomes and scores, on series whose answer is worked out by hand."""
 
@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ontrack.forecast import realbench, realdata
-from ontrack.forecast.baselines import ets, seasonal_naive
+from ontrack_evidence import realbench, realdata
+from ontrack_evidence.baselines import ets, seasonal_naive
 
 
 def test_the_real_series_are_read_as_r_documents_them():

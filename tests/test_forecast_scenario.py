@@ -8,7 +8,7 @@ import pytest
 from ontrack.errors import InputError, InputErrors
 from ontrack.forecast import attainment, load_scenario, save_scenario
 from ontrack.forecast.scenario import Scenario, apply_target_overrides
-from ontrack.forecast.synthetic import make_synthetic, synthetic_registry
+from ontrack_evidence.synthetic import make_synthetic, synthetic_registry
 
 
 def test_yaml_round_trip(fixtures, tmp_path):

@@ -581,7 +581,7 @@ def test_trajectory_figure_shows_both_fans(lab):
 
 
 def test_bench_lab_reports_the_steps_a_researcher_waits_for(monkeypatch, lab_project):
-    import ontrack.lab.bench as bench
+    import ontrack_evidence.bench_lab as bench
 
     real = bench.Lab
 

@@ -93,5 +93,6 @@ def test_the_sdist_carries_the_tests_with_their_fixtures(tmp_path):
         "notebooks/04_briefing.ipynb",
         "data/raw/plans/pingyang-2025-2027/plan.yml",
         "lib/ontrack/data/indicators.csv",
+        "lib/ontrack_evidence/sample.py",  # the tests' sample tables
     ):
         assert name in names, name

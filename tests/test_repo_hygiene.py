@@ -255,3 +255,14 @@ def test_no_module_imports_ontrack_paths():
             if target == "ontrack.paths" or target.startswith("ontrack.paths."):
                 offenders.append(f"{path.relative_to(ROOT)}:{line}: {written}")
     assert not offenders, "ontrack.paths is obsolete (use the Project):\n" + "\n".join(offenders)
+
+
+def test_the_package_users_install_never_imports_the_evidence():
+    """lib/ontrack_evidence (benchmarks, evaluation, generators) is not in the wheel: a module of
+    ontrack that imported it would fail where ontrack is installed."""
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "lib" / "ontrack").rglob("*.py")
+        if "ontrack_evidence" in path.read_text(encoding="utf-8")
+    ]
+    assert offenders == []

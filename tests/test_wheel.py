@@ -291,3 +291,8 @@ def test_the_wheel_carries_notebooks_example_and_license(fresh):
     assert "[papermill.engine]" in entry_points
     assert "ontrack-warm = ontrack.briefing.pmengine:WarmEngine" in entry_points
     assert not any("__pycache__" in n or n.startswith("tests/") for n in names)
+    # the evidence (benchmarks, evaluation, synthetic worlds, sample generators) stays in the
+    # checkout: lib/ontrack_evidence is not what users install
+    assert not any(n.startswith("ontrack_evidence/") for n in names)
+    for gone in ("ontrack/bench.py", "ontrack/forecast/world.py", "ontrack/briefing/sample.py"):
+        assert gone not in names, gone

@@ -14,13 +14,11 @@ Modules, one job each:
 * :mod:`.core`: :class:`Lab`, the two together (what notebooks and widgets call);
 * :mod:`.views`: the table, the chart and the messages, in the briefing's words;
 * :mod:`.widgets`: the JupyterLab/Voilà controls (``widget(lab)``; imports ipywidgets);
-* :mod:`.bench`: timings for ``make bench``.
 """
 
 from __future__ import annotations
 
-from .bench import bench_lab
 from .core import Lab
 from .state import KEY, LabInputError, NeedsConfirmation
 
-__all__ = ["KEY", "Lab", "LabInputError", "NeedsConfirmation", "bench_lab"]
+__all__ = ["KEY", "Lab", "LabInputError", "NeedsConfirmation"]

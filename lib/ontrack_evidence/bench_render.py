@@ -1,4 +1,4 @@
-"""Briefing timings for `make bench` (printed by ontrack.bench): (what, seconds, note) rows.
+"""Briefing timings for `make bench` (printed by ontrack_evidence.bench): (what, seconds, note).
 
 * the floor: executing a notebook that only imports the briefing's libraries (kernel start and
   imports), and exporting it to HTML and printing it with a fresh Chromium;
@@ -33,9 +33,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..build import TABLES
-from ..project import CONFIG, Project, find_project, open_project
-from ..stamps import stamp_path
+from ontrack.build import TABLES
+from ontrack.project import CONFIG, Project, find_project, open_project
+from ontrack.stamps import stamp_path
 
 Row = tuple[str, float, str]
 
@@ -91,7 +91,7 @@ def _floor(root: Path) -> list[Row]:
     import nbformat
     import papermill as pm
 
-    from .export import export_html, print_pdf
+    from ontrack.briefing.export import export_html, print_pdf
 
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(c) for c in FLOOR_CELLS]
@@ -144,8 +144,8 @@ def _one(copy: Project) -> list[Row]:
 
 def _naive(copy: Project, regions: list[tuple[str, str, str]], out: Path) -> float:
     """papermill → nbconvert → chromium for each region, one after another."""
-    from .export import BROWSER_FLAGS, find_browser
-    from .render import notebook_path
+    from ontrack.briefing.export import BROWSER_FLAGS, find_browser
+    from ontrack.briefing.render import notebook_path
 
     browser = find_browser()
     out.mkdir()
@@ -176,9 +176,9 @@ def _naive(copy: Project, regions: list[tuple[str, str, str]], out: Path) -> flo
 def _all(project: Project, root: Path) -> list[Row]:
     if not (project.targets_csv.is_file() and project.progress_csv.is_file()):
         return [("render-all: default plans", float("nan"), "skipped: run `make data` first")]
-    from .manifest import read_manifest
-    from .params import plan_regions
-    from .render import prepare
+    from ontrack.briefing.manifest import read_manifest
+    from ontrack.briefing.params import plan_regions
+    from ontrack.briefing.render import prepare
 
     copy = scratch_copy(project, root / "copy")
     regions = []

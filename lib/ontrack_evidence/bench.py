@@ -1,4 +1,4 @@
-"""`python -m ontrack.bench` (`make bench`): how long the forecast takes, and at what memory.
+"""`make bench` (`python -m ontrack_evidence.bench`): how long the forecast takes, at what memory.
 
 Prints one line per measurement:
 
@@ -9,8 +9,9 @@ Prints one line per measurement:
 * a scale run: 3,000 synthetic regions (300 counties of 9 townships) x 5 indicators at 10,000
   draws: time, and peak memory as the process's maximum RSS (the forecast's own peak is traced
   with tracemalloc on a tenth of the regions: tracing the whole run would slow it down);
-* rows from ``ontrack.briefing.bench.bench_rows()`` and ``ontrack.lab.bench_lab()`` where those
-  exist (other stages' timings; given the project where they take a ``project`` argument).
+* rows from ``ontrack_evidence.bench_render.bench_rows()`` and
+  ``ontrack_evidence.bench_lab.bench_lab()`` (other stages' timings; given the project where
+  they take a ``project`` argument).
 
 Aims: < 0.5 s for the default plans, < 30 s in < 4 GB for the scale run.
 """
@@ -28,14 +29,14 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from .project import Project, find_project
-from .registry import Region, Registry, core_indicators
+from ontrack.project import Project, find_project
+from ontrack.registry import Region, Registry, core_indicators
 
 Row = tuple[str, float, str]
 
 
 def synthetic_registry(regions: Iterable[str]) -> Registry:
-    """The regions of ``ontrack.forecast.synthetic.make_synthetic`` data as a registry: its
+    """The regions of ``ontrack_evidence.synthetic.make_synthetic`` data as a registry: its
     documented ids ``{county}`` and ``{county}-t{j}`` make each township its county's child (the
     forecast sums a county from its townships only where a registry says so)."""
     ids = set(map(str, regions))
@@ -48,8 +49,8 @@ def synthetic_registry(regions: Iterable[str]) -> Registry:
 
 
 def _default_plans_rows(n_sims: int, project: Project) -> list[Row]:
-    from .fileio import read_csv
-    from .forecast import fit, simulate_attainment
+    from ontrack.fileio import read_csv
+    from ontrack.forecast import fit, simulate_attainment
 
     if project.targets_csv.exists() and project.progress_csv.exists():
         reg = project.registry()
@@ -58,7 +59,7 @@ def _default_plans_rows(n_sims: int, project: Project) -> list[Row]:
         targets = targets[targets["plan_id"].isin(project.render_plans)]
         note = f"{project.relative(project.processed)} of {project.name}"
     else:
-        from .forecast.synthetic import make_synthetic
+        from ontrack_evidence.synthetic import make_synthetic
 
         progress, targets = make_synthetic(1, 9, (2025, 2026), last_month="2026-09")
         reg = synthetic_registry(progress["region_id"])
@@ -77,8 +78,8 @@ def _default_plans_rows(n_sims: int, project: Project) -> list[Row]:
 
 
 def _scale_rows(n_sims: int, n_counties: int = 300, n_towns: int = 9) -> list[Row]:
-    from .forecast import fit, simulate_attainment
-    from .forecast.synthetic import make_synthetic
+    from ontrack.forecast import fit, simulate_attainment
+    from ontrack_evidence.synthetic import make_synthetic
 
     t0 = time.perf_counter()
     progress, targets = make_synthetic(
@@ -137,15 +138,17 @@ def bench_rows(
     rows = _default_plans_rows(n_sims, project)
     if scale:
         rows += _scale_rows(n_sims)
-    rows += _hook_rows("ontrack.briefing.bench", "bench_rows", project)
-    rows += _hook_rows("ontrack.lab", "bench_lab", project)
+    rows += _hook_rows("ontrack_evidence.bench_render", "bench_rows", project)
+    rows += _hook_rows("ontrack_evidence.bench_lab", "bench_lab", project)
     return rows
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .errors import OntrackError
+    from ontrack.errors import OntrackError
 
-    p = argparse.ArgumentParser(prog="python -m ontrack.bench", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(
+        prog="python -m ontrack_evidence.bench", description=__doc__.splitlines()[0]
+    )
     p.add_argument("--sims", type=int, default=10_000, help="draws (default 10000)")
     p.add_argument("--no-scale", action="store_true", help="skip the 3,000-region scale run")
     p.add_argument(

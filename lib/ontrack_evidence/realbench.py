@@ -1,6 +1,6 @@
 """The forecast judged on real series: ontrack against seasonal naive, ETS and 时间过半任务过半.
 
-``python -m ontrack.forecast.realbench`` (``make evaluate``) reads the real monthly series of
+``python -m ontrack_evidence.realbench`` (``make evaluate``) reads the real monthly series of
 :mod:`.realdata` and, for every plan, every target year ``y`` with three complete years before
 it (at most the last :data:`MAX_YEARS`), every as-of month of :data:`ORIGINS` and every target
 growth of :data:`GROWTH`:
@@ -32,12 +32,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..registry import Indicator, Plan, Region, Registry
-from . import realdata
-from .baselines import ets, seasonal_naive
-from .evaluate import _brier, _log, calibration_table
-from .model import fit
-from .simulate import series_params, simulate_attainment
+import ontrack_evidence.realdata as realdata
+from ontrack.forecast.model import fit
+from ontrack.forecast.simulate import series_params, simulate_attainment
+from ontrack.registry import Indicator, Plan, Region, Registry
+from ontrack_evidence.baselines import ets, seasonal_naive
+from ontrack_evidence.evaluate import _brier, _log, calibration_table
 
 ORIGINS = (3, 6, 9)
 GROWTH = (-0.05, 0.0, 0.05, 0.10)
@@ -232,7 +232,7 @@ def baseline_key(seed: int) -> str:
     of :mod:`.baselines` and :mod:`.realdata`): a cached row of another is not used."""
     import hashlib
 
-    from . import baselines as bl
+    import ontrack_evidence.baselines as bl
 
     h = hashlib.sha256(repr((ORIGINS, GROWTH, HISTORY_YEARS, MAX_YEARS, seed)).encode())
     for mod in (bl, realdata):
@@ -317,7 +317,7 @@ def _fmt(df: pd.DataFrame) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
-        prog="python -m ontrack.forecast.realbench", description=__doc__.splitlines()[0]
+        prog="python -m ontrack_evidence.realbench", description=__doc__.splitlines()[0]
     )
     p.add_argument("--plans", nargs="*", default=None, help="only these plans")
     p.add_argument("--sims", type=int, default=2000, help="model draws per forecast")

@@ -5,7 +5,7 @@ project of that size in a temporary folder (never committed, removed afterwards 
 ``--keep DIR``): ``--plans`` plans (default 90) of one county and ``--towns`` townships each
 (default 15), every plan a folder of data as a real one (plan.yml, regions.csv, targets.csv),
 the targets built by the targets stage, and a progress table from the forecast's synthetic
-generator (:func:`ontrack.forecast.synthetic.make_synthetic`, months 2025-01 … 2026-10), marked
+generator (:func:`ontrack_evidence.synthetic.make_synthetic`, months 2025-01 … 2026-10), marked
 illustrative. Then it measures:
 
 * the forecast of every target of the province (the forecast stage, once per run);
@@ -47,11 +47,11 @@ BYTES_PER_S = 125e6
 
 def make_province(root: Path, n_plans: int = 90, n_towns: int = 15, seed: int = 7) -> Any:
     """A project at ``root`` with ``n_plans`` county plans of ``n_towns`` townships."""
-    from ..fileio import write_csv
-    from ..forecast.synthetic import make_synthetic
-    from ..project import open_project
-    from ..schema import PROGRESS, validate
-    from ..targets import load_targets
+    from ontrack.fileio import write_csv
+    from ontrack.project import open_project
+    from ontrack.schema import PROGRESS, validate
+    from ontrack.targets import load_targets
+    from ontrack_evidence.synthetic import make_synthetic
 
     progress, targets = make_synthetic(
         n_plans, n_towns, (2025, 2026, 2027), last_month=MONTHS[1], seed=seed, prefix="cty"
@@ -151,12 +151,12 @@ def measure(
 ) -> list[tuple[str, str]]:
     """Build the province, forecast it, render a sample; (what, value) lines (each also given
     to ``say`` as soon as it is measured)."""
-    from ..forecast import tables as ft
-    from .cluster import bundle_files, make_bundle
-    from .params import plan_regions
-    from .render import make_job, prepare
-    from .render_all import render_all
-    from .runlog import RunLog
+    from ontrack.briefing.cluster import bundle_files, make_bundle
+    from ontrack.briefing.params import plan_regions
+    from ontrack.briefing.render import make_job, prepare
+    from ontrack.briefing.render_all import render_all
+    from ontrack.briefing.runlog import RunLog
+    from ontrack.forecast import tables as ft
 
     out = _Lines(say)
     tmp = Path(tempfile.mkdtemp(prefix="ontrack-scale-"))
@@ -165,7 +165,7 @@ def measure(
         t0 = time.perf_counter()
         reused = bool(keep and (root / "ontrack.toml").is_file())
         if reused:  # made by an earlier run (its forecast too: not measured again)
-            from ..project import open_project
+            from ontrack.project import open_project
 
             project = open_project(root)
         else:
@@ -272,7 +272,7 @@ def _hms(s: float) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
-        prog="python -m ontrack.briefing.scale", description=__doc__.splitlines()[0]
+        prog="python -m ontrack_evidence.scale", description=__doc__.splitlines()[0]
     )
     p.add_argument("--plans", type=int, default=90, help="county plans (default 90)")
     p.add_argument("--towns", type=int, default=15, help="townships per plan (default 15)")
@@ -287,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
         "already made)",
     )
     args = p.parse_args(argv)
-    from .render import parse_formats
+    from ontrack.briefing.render import parse_formats
 
     def say(what: str, value: str) -> None:
         print(f"{what:48s} {value}", flush=True)

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..registry import Region, Registry, core_indicators
+from ontrack.registry import Region, Registry, core_indicators
 
 
 def _mean_one(x) -> np.ndarray:

@@ -1,12 +1,12 @@
-"""Timings of the scenario lab for ``make bench`` (``ontrack.bench`` calls :func:`bench_lab`)."""
+"""Timings of the scenario lab for ``make bench`` (called by ``ontrack_evidence.bench``)."""
 
 from __future__ import annotations
 
 import os
 import time
 
-from ..project import Project
-from .core import Lab
+from ontrack.lab.core import Lab
+from ontrack.project import Project
 
 
 def bench_lab(
@@ -22,7 +22,7 @@ def bench_lab(
     (results + HTML) and the chart (trajectories + drawing into the reused figure + PNG). The
     browser adds its round trip (measured by tests/test_lab_browser.py). Defaults: the project
     found from the current folder, its first plan and that plan's region."""
-    from .views import ChartView, results_table_html
+    from ontrack.lab.views import ChartView, results_table_html
 
     t0 = time.perf_counter()
     lab = Lab(plan, region, as_of, n_sims=n_sims, project=project)

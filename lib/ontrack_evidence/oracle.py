@@ -31,8 +31,15 @@ import pandas as pd
 from scipy.ndimage import gaussian_filter1d
 from scipy.special import gammaln
 
-from .model import month_index
-from .world import TARGET_FLOOR, WORLD_INDICATORS, World, WorldParams, open_targets, size_scale
+from ontrack.forecast.model import month_index
+from ontrack_evidence.world import (
+    TARGET_FLOOR,
+    WORLD_INDICATORS,
+    World,
+    WorldParams,
+    open_targets,
+    size_scale,
+)
 
 X = np.linspace(-4.5, 3.0, 241)  # log level relative to the target pace
 HX = X[1] - X[0]

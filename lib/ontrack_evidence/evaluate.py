@@ -1,6 +1,6 @@
 """Calibration evidence on a synthetic hierarchical world with a known truth.
 
-``python -m ontrack.forecast.evaluate`` draws a world (:mod:`.world`), forecasts it at as-of
+``python -m ontrack_evidence.evaluate`` draws a world (:mod:`.world`), forecasts it at as-of
 March, June and September of every plan year with the model (``fit`` + ``simulate_attainment``,
 exactly as ``ontrack forecast``), with the oracle (:mod:`.oracle`: the exact posterior
 predictive of the world, knowing its parameters) and with 时间过半任务过半, and scores every
@@ -30,9 +30,9 @@ import time
 import numpy as np
 import pandas as pd
 
-from .model import fit
-from .simulate import series_params, simulate_attainment
-from .world import WORLD_B, WORLD_C, World, WorldParams, make_world, open_targets
+from ontrack.forecast.model import fit
+from ontrack.forecast.simulate import series_params, simulate_attainment
+from ontrack_evidence.world import WORLD_B, WORLD_C, World, WorldParams, make_world, open_targets
 
 ORIGIN_MONTHS = (3, 6, 9)
 LOG_CLIP = 1e-3
@@ -76,7 +76,7 @@ def oracle_table(
     years: tuple[int, ...] | None = None,
 ) -> pd.DataFrame:
     """The oracle's forecasts at every as-of month (:func:`.oracle.oracle_forecast`)."""
-    from .oracle import oracle_forecast
+    from ontrack_evidence.oracle import oracle_forecast
 
     out = []
     for y in years or world.params.years:
@@ -244,7 +244,7 @@ def revision_table(
 ) -> pd.DataFrame:
     """p_meet of every target open in ``year`` at each as-of month of ``months``, by the model
     and by the oracle: one row per (target, month), the input of :func:`revision_summary`."""
-    from .oracle import oracle_forecast
+    from ontrack_evidence.oracle import oracle_forecast
 
     key = ["region_id", "indicator_id", "year_start", "year_end"]
     parent = world.reg.parents()
@@ -303,7 +303,7 @@ def _fmt(df: pd.DataFrame) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
-        prog="python -m ontrack.forecast.evaluate", description=__doc__.splitlines()[0]
+        prog="python -m ontrack_evidence.evaluate", description=__doc__.splitlines()[0]
     )
     p.add_argument("--world", choices=sorted(WORLDS), default="a", help="world parameters")
     p.add_argument("--counties", type=int, default=None, help="counties (default: the world's)")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..registry import Region, Registry, core_indicators
+from ontrack.registry import Region, Registry, core_indicators
 
 #: true seasonal profile (Jan..Dec), mean 1: Spring Festival lull, year-end rush
 TRUE_SEASON = np.array([0.55, 0.35, 0.9, 1.0, 1.0, 1.1, 0.9, 0.85, 1.0, 1.05, 1.2, 2.1])

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
+from ontrack.errors import InputError
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..fileio import write_csv
-from ..forecast import tables as ft
-from ..forecast.verdicts import eurostat_class, linear_pace, rag
-from ..project import Project
+from ontrack.fileio import write_csv
+from ontrack.forecast import tables as ft
+from ontrack.forecast.verdicts import eurostat_class, linear_pace, rag
+from ontrack.project import Project
 
 PLAN = "pingyang-2025-2027"
 AS_OF = "2026-09"
@@ -230,7 +230,7 @@ def write_sample(project: Project, as_of: str = AS_OF) -> Path:
             "as_of": {PLAN: as_of},
             "inputs": ft.checksums(ft.project_input_files(project)),
             "code": ft.code_version(),
-            "sample": "示例数据: made-up tables (ontrack.briefing.sample), not a forecast",
+            "sample": "示例数据: made-up tables (ontrack_evidence.sample), not a forecast",
         },
     )
     folder = ft.folder_for(project, as_of, None, SIMS, 0)
