@@ -62,9 +62,9 @@ def test_minimum_versions_are_ones_the_suite_works_with():
 
 
 def test_the_sdist_carries_the_tests_with_their_fixtures(tmp_path):
-    files = subprocess.run(
-        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
-    ).stdout.split("\n")
+    files = subprocess.run(  # -z: names as they are (git quotes 督查表 otherwise)
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split("\0")
     src = tmp_path / "src"
     for f in filter(None, files):
         if not (ROOT / f).is_file():

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -34,6 +35,16 @@ def fresh(tmp_path_factory) -> dict:
     """A fresh venv with the ontrack wheel installed; returns its bin dir and a clean env."""
     base = tmp_path_factory.mktemp("wheel")
     dist = base / "dist"
+    # built from a copy of the files git tracks: a build/ folder left in the checkout by an
+    # earlier build (setuptools reuses it) must not slip old modules into the wheel
+    src = base / "src"
+    tracked = subprocess.run(  # -z: names as they are (git quotes 督查表 otherwise)
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split("\0")
+    for f in filter(None, tracked):
+        if (ROOT / f).is_file():
+            (src / f).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / f, src / f)
     subprocess.run(
         [
             sys.executable,
@@ -45,7 +56,7 @@ def fresh(tmp_path_factory) -> dict:
             "-q",
             "-w",
             str(dist),
-            str(ROOT),
+            str(src),
         ],
         check=True,
         capture_output=True,
