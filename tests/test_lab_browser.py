@@ -439,6 +439,7 @@ def test_the_lab_in_jupyterlab_in_chromium(server, browser, project, shots, tmp_
     lab.timed("pace slider, with an override (again)", lambda: handle.press("ArrowRight"))
     _shot(page, shots / "lab-1366-changed.png", 1366, 768)
     _shot(page, shots / "lab-1440-changed.png", 1440, 900)
+    assert page.evaluate(_OVERRUN) == []  # the left panel's controls inside its column
     page.set_viewport_size({"width": 1366, "height": 768})
 
     # --- save: outside the project refused; the default place; the command to render ---------
@@ -471,6 +472,18 @@ def test_the_lab_in_jupyterlab_in_chromium(server, browser, project, shots, tmp_
     county_rows = {k: v for k, v in lab.rows(changed=True).items() if "|2026|2026|" in k}
     _briefing_shows_the_scenario(project, command, county_rows, tmp_path)
     page.close()
+
+
+#: elements of the lab's left panel that reach past its right edge (clipped: a dropdown or a
+#: box without its right border)
+_OVERRUN = """() => {
+  const left = document.querySelector('.otl-left');
+  const edge = left.getBoundingClientRect().right + 0.5;
+  return [...left.querySelectorAll('*')].filter(el => {
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.right > edge;
+  }).map(el => el.tagName + '.' + String(el.className).slice(0, 40)).slice(0, 5);
+}"""
 
 
 def _render(args: list[str], cwd: Path) -> str:
@@ -563,6 +576,7 @@ def test_the_lab_as_a_page_without_code(server, browser, shots):
         # offline: every request went to the server itself (no CDN stylesheet or script)
         elsewhere = [u for u in requests if not u.startswith((base, "data:", "blob:"))]
         assert elsewhere == []
+        assert page.evaluate(_OVERRUN) == []  # the controls inside the left column
         if width == 390:
             left = page.locator(".otl-left").bounding_box()
             right = page.locator(".otl-right").bounding_box()

@@ -51,9 +51,10 @@ WIDGET_CSS = """
 .otl-left .widget-inline-hbox { max-width: 100%; box-sizing: border-box; }
 .otl-left .widget-inline-hbox > :not(.widget-label) { min-width: 0; flex: 1 1 auto; }
 .otl-left .widget-textarea textarea { min-width: 0; width: 100%; box-sizing: border-box; }
-.otl-left .widget-tab > .widget-tab-contents, .otl-left .lm-TabPanel-stackedPanel {
-  box-sizing: border-box; max-width: 100%; overflow: hidden;
+.otl-left .jupyter-widget-TabPanel, .otl-left .widget-tab {
+  margin: 0 !important; width: 100% !important; box-sizing: border-box;
 }
+.otl-left .widget-inline-hbox { margin-left: 0; margin-right: 0; }
 /* a phone (the lab served by Voilà): the controls above, the table and chart below */
 @media (max-width: 760px) {
   .otl-body { flex-direction: column !important; }
