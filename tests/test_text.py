@@ -36,3 +36,16 @@ from ontrack.text import normalize
 )
 def test_normalize(raw, options, expected):
     assert normalize(raw, **options) == expected
+
+
+def test_one_month_pattern_and_its_arithmetic():
+    """A month is YYYY-MM with 01–12 everywhere (ontrack.months); the arithmetic by hand."""
+    from ontrack import months
+
+    assert months.is_month("2026-10") and months.is_month("2025-01")
+    for bad in ("2026-13", "2026-00", "2026-1", "26-10", "2026/10", "latest", ""):
+        assert not months.is_month(bad), bad
+    assert months.month_index("2026-01") == 2026 * 12  # year * 12 + month - 1
+    assert months.index_month(2026 * 12 + 9) == "2026-10"
+    assert months.previous_month("2026-01") == "2025-12"
+    assert months.previous_month("2026-10") == "2026-09"

@@ -36,6 +36,7 @@ import math
 
 import pandas as pd
 
+from ..months import previous_month
 from ..registry import Registry
 from ..schema import TARGET_KEY
 from .narrative import active_rows
@@ -92,11 +93,6 @@ def pace_direction(added: float, expected: float, nature: str) -> int:
         return 0
     tol = max(0.05 * abs(expected), 1e-9 if nature not in ("count", "small_count") else 0.5)
     return 1 if added > expected + tol else (-1 if added < expected - tol else 0)
-
-
-def previous_month(as_of: str) -> str:
-    y, m = int(as_of[:4]), int(as_of[5:7])
-    return f"{y - 1}-12" if m == 1 else f"{y}-{m - 1:02d}"
 
 
 def month_changes(

@@ -34,9 +34,9 @@ from ..fileio import read_csv, read_yaml, sha256
 from ..forecast import tables as ft
 from ..forecast.model import plan_members
 from ..forecast.scenario import as_scenario
+from ..months import is_month, previous_month
 from ..project import Project
 from ..registry import Registry
-from .changes import previous_month
 
 NOTEBOOK = "04_briefing.ipynb"
 
@@ -130,7 +130,7 @@ def previous_folder(project: Project, folder: Path) -> Path | None:
     """The baseline forecast folder of the month before ``folder``'s as-of month (same draws and
     seed), if an earlier run wrote one with its tables; else None."""
     as_of, variant = folder.parent.name, folder.name
-    if not re.fullmatch(r"\d{4}-\d{2}", as_of):
+    if not is_month(as_of):
         return None
     suffix = re.search(r"-n\d+-s\d+$", variant)
     base = "baseline" + (suffix.group(0) if suffix else "")

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, raise_errors
+from ..months import MONTH
 from ..project import NotAProject, Project, find_project, open_project
 
 
@@ -51,7 +51,6 @@ PARAMS: dict[str, Param] = {
 }
 
 LANGS = ("zh", "en")
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
 def _targets_pairs(targets_csv: Path) -> tuple[tuple[str, str], ...]:
@@ -161,7 +160,7 @@ def validate_params(params: dict[str, Any], project: Project | None = None) -> d
             if hint:
                 problem += f" (did you mean {', '.join(hint)}?)"
             errors.append(InputError("parameter 'region'", problem, "one of " + _choices(regions)))
-    m = _MONTH.match(out["as_of"])
+    m = MONTH.match(out["as_of"])
     if out["as_of"] != "latest" and not m:
         errors.append(
             InputError(

@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from ..forecast.coverage import complete_years
+from ..months import previous_month
 from ..registry import Registry
 from ..schema import TARGET_KEY
 from .changes import PACE_WORDS, pace_direction, pending_targets
@@ -1008,8 +1009,6 @@ def changes_section(
     """较上月变化: a sentence counting what moved, then the targets whose probability moved by
     ``min_pp`` 百分点 or more, whose status changed or whose target was changed (目标调整),
     each with the change and why."""
-    from .changes import previous_month
-
     reg = reg or Registry()
     prev = month_label(previous_month(as_of), lang)
     if changes.empty:

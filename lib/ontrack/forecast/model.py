@@ -32,13 +32,13 @@ townships, every region the plan has targets for, and their sub-regions; :func:`
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..months import MONTH_PATTERN, index_month, is_month, month_index
 from ..registry import Registry, core_indicators
 
 #: region-months of flat season added to each calendar month's pooled estimate
@@ -65,20 +65,8 @@ WALK_PRIOR_SD = 4e-4
 PRIOR_SEASON = np.array([0.6, 0.5, 0.95, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.15, 1.8])
 PRIOR_SEASON = PRIOR_SEASON * 12 / PRIOR_SEASON.sum()
 
-_MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-
-
-def month_index(month: str) -> int:
-    """'YYYY-MM' → year * 12 + month - 1 (a running month number)."""
-    m = _MONTH_RE.match(str(month))
-    if not m:
-        raise ValueError(month)
-    return int(m.group(1)) * 12 + int(m.group(2)) - 1
-
-
-def month_label(idx: int) -> str:
-    """Inverse of :func:`month_index`."""
-    return f"{idx // 12:04d}-{idx % 12 + 1:02d}"
+#: a running month number and back (:mod:`ontrack.months`), under the names the forecast uses
+month_label = index_month
 
 
 def parse_as_of(as_of: str, progress: pd.DataFrame | None = None, where: str = "as_of") -> str:
@@ -87,7 +75,7 @@ def parse_as_of(as_of: str, progress: pd.DataFrame | None = None, where: str = "
         if progress is None or progress.empty:
             raise InputError(where, "'latest' needs progress rows, and there are none")
         return str(progress["month"].astype(str).max())
-    if not _MONTH_RE.match(str(as_of)):
+    if not is_month(as_of):
         raise InputError(where, f"{as_of!r} is not a month", "YYYY-MM or 'latest'")
     return str(as_of)
 
@@ -295,7 +283,7 @@ def _clean_progress(progress: pd.DataFrame, as_of_idx: int) -> pd.DataFrame:
     p = progress[["region_id", "indicator_id", "month", "value"]].copy()
     p["region_id"] = p["region_id"].astype(str)
     p["indicator_id"] = p["indicator_id"].astype(str)
-    bad = ~p["month"].astype(str).str.match(_MONTH_RE.pattern)
+    bad = ~p["month"].astype(str).str.match(MONTH_PATTERN)
     if bad.any():
         raise InputError(
             "progress", f"month {p.loc[bad, 'month'].iloc[0]!r} is not a month", "YYYY-MM"

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -32,9 +31,8 @@ import yaml
 
 from ..errors import InputError, raise_errors
 from ..fileio import read_yaml, write_text
+from ..months import is_month
 from ..registry import Registry
-
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 @dataclass(frozen=True)
@@ -161,7 +159,7 @@ def _num(
 
 def _month(v: Any, where: str, errors: list[InputError]) -> str:
     s = str(v).strip() if v is not None else ""
-    if not _MONTH.match(s):
+    if not is_month(s):
         errors.append(InputError(where, f"{v!r} is not a month", "YYYY-MM"))
     return s
 

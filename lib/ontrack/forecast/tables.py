@@ -36,6 +36,7 @@ import pandas as pd
 from .. import __version__
 from ..errors import InputError, OntrackError, raise_errors
 from ..fileio import read_csv, sha256, write_csv, write_text
+from ..months import is_month
 from ..project import Project
 from ..registry import Registry
 from ..schema import ATTAINMENT_TABLE, PROGRESS, TRAJECTORIES, validate
@@ -514,7 +515,7 @@ def folder_for(
     project: Project, as_of: str, scenario: str | Path | None, n_sims: int, seed: int
 ) -> Path:
     """data/processed/forecast/<as_of>/<variant>/ (see :func:`variant_name`)."""
-    if as_of != "latest" and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", str(as_of)):
+    if as_of != "latest" and not is_month(as_of):
         raise InputError("as_of", f"{as_of!r} is not a month", "YYYY-MM or 'latest'")
     return project.processed / "forecast" / str(as_of) / variant_name(scenario, n_sims, seed)
 
