@@ -26,7 +26,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from ..registry import Registry
 from .fmt import COUNT_NATURES, UNIT_EN, fact_key, fmt_amount, fmt_num, fmt_pct, mark
-from .narrative import active_rows, month_label, period_label
+from .narrative import active_rows, month_label, period_label, row_key
 from .palette import SERIES, colour, p_colour
 from .tables import Html, esc, unit_of
 
@@ -61,11 +61,6 @@ def svg(fig: Figure, alt: str, cls: str = "chart") -> str:
     body = _ID.sub(lambda m: m.group(0) + prefix, text[head_end:])
     label = esc(alt)
     return f'{head} class="{cls}" role="img" aria-label="{label}"{body}'
-
-
-def img(fig: Figure, alt: str, cls: str = "chart") -> str:
-    """A chart for the page (see :func:`svg`)."""
-    return svg(fig, alt, cls)
 
 
 def _months(y0: int, y1: int) -> list[str]:
@@ -124,6 +119,13 @@ def _chart_rows(att: pd.DataFrame, region: str, indicator: str, as_of: str) -> p
     return yearly if not yearly.empty else rows
 
 
+def _chart_ref(rows: pd.DataFrame) -> pd.Series:
+    """The target a chart of ``rows`` (:func:`_chart_rows`) draws its window from and states
+    the probability of: the baseline's, else the first row."""
+    base = rows[rows["level"] == "baseline"]
+    return base.iloc[0] if not base.empty else rows.iloc[0]
+
+
 def indicator_chart(*args, **kwargs) -> Figure | None:
     """Running total against the target and 高线, with the projection fan to December.
 
@@ -150,10 +152,9 @@ def _indicator_chart(
     rows = _chart_rows(att, region, indicator, as_of)
     if rows.empty:
         return None
-    base = rows[rows["level"] == "baseline"]
-    if not base.empty and float(base.iloc[0]["target"]) == 0:
+    ref = _chart_ref(rows)
+    if ref["level"] == "baseline" and float(ref["target"]) == 0:
         return None  # nothing assigned: no chart (and no "完成概率 >99%" over an empty plot)
-    ref = base.iloc[0] if not base.empty else rows.iloc[0]
     y0, y1 = int(ref["year_start"]), int(ref["year_end"])
     months = _months(y0, y1)
     x = np.arange(1, len(months) + 1)
@@ -260,7 +261,7 @@ def _indicator_chart(
     ax.tick_params(axis="y", labelsize=FS_TICK)
     _amount_axis(ax, indicator, reg)
     name = reg.indicator_name(indicator, lang)
-    pm = base.iloc[0]["p_meet"] if not base.empty else ref["p_meet"]
+    pm = ref["p_meet"]
     ptxt = (
         f"{'情景' if scenario else ''}完成概率 {fmt_pct(pm, prob=True)}"
         if lang == "zh"
@@ -312,12 +313,9 @@ def indicator_charts(
             att, traj, progress, region, ind, as_of, lang, illustrative, reg, scenario
         )
         if fig is not None:
-            rows = _chart_rows(att, region, ind, as_of)
-            base = rows[rows["level"] == "baseline"]
-            r = base.iloc[0] if not base.empty else rows.iloc[0]
-            key = fact_key(region, ind, r["year_start"], r["year_end"], r["level"])
+            key = row_key(_chart_ref(_chart_rows(att, region, ind, as_of)))
             cells.append(
-                f'<figure data-key="{esc(key)}">{img(fig, reg.indicator_name(ind, lang))}</figure>'
+                f'<figure data-key="{esc(key)}">{svg(fig, reg.indicator_name(ind, lang))}</figure>'
             )
         else:
             none.append(reg.indicator_name(ind, lang))
@@ -387,11 +385,11 @@ def heatmap(
         cells = []
         for i in inds:
             cells.append(_heat_cell(rows.loc[(t, i)] if (t, i) in rows.index else None, lang))
-        mark = '<span aria-hidden="true">▶ </span>' if me else ""
+        arrow = '<span aria-hidden="true">▶ </span>' if me else ""
         me_cls = ' class="me"' if me else ""
         body.append(
             f'<tr{me_cls} data-region="{esc(t)}">'
-            f'<th scope="row">{mark}{esc(name)}</th>{"".join(cells)}</tr>'
+            f'<th scope="row">{arrow}{esc(name)}</th>{"".join(cells)}</tr>'
         )
     stamp = (
         f'<span class="demo-stamp">{DEMO if lang == "zh" else f"{DEMO} · {DEMO_EN}"}</span>'
@@ -421,18 +419,18 @@ def _heat_cell(r: pd.Series | None, lang: str) -> str:
     — where there is none."""
     if r is None:
         return '<td class="none">—</td>'
-    key = fact_key(r.name[0], r.name[1], r["year_start"], r["year_end"], r["level"])
     if float(r["target"]) == 0:
         return f'<td class="none">{"无任务" if lang == "zh" else "none"}</td>'
     p = r["p_meet"]
     if pd.isna(p):
         return '<td class="none">—</td>'
+    key = fact_key(r.name[0], r.name[1], r["year_start"], r["year_end"], r["level"])
     text = esc(mark(fmt_pct(p, prob=True), key, "p_meet"))
     return f'<td style="background:{p_colour(p)}">{text}</td>'
 
 
 def _heat_legend(lang: str) -> str:
-    """The colour scale under the township table: 0%, 50%, 80%, 100%."""
+    """The colour scale under the township table: 0%, 25%, 50%, 80%, 100%."""
     stops = "".join(
         f'<span class="heat-stop" style="background:{p_colour(v)}">{fmt_pct(v, prob=False)}</span>'
         for v in (0.0, 0.25, 0.5, 0.8, 1.0)
@@ -476,8 +474,8 @@ def probability_chart(
             phone=True,
         )  # fmt: skip
     return Html(
-        f'<figure class="wide wide-only">{img(wide, alt, "chart")}</figure>'
-        f'<figure class="wide phone-only">{img(narrow, alt, "chart")}</figure>'
+        f'<figure class="wide wide-only">{svg(wide, alt)}</figure>'
+        f'<figure class="wide phone-only">{svg(narrow, alt)}</figure>'
     )
 
 

@@ -29,8 +29,6 @@ at risk / that moved most).
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 
 from ..progress.status import reporting_status
@@ -43,29 +41,13 @@ from .narrative import (
     active_rows,
     biggest_risk,
     flagged,
-    months_left,
+    largest_change,
     rag_text,
+    row_key,
+    target_pace,
 )
 
 COLUMNS = ["key", "field", "value", "text"]
-
-
-def target_pace(r) -> tuple[float, float]:
-    """(needed per month, monthly average so far) of an attainment row, as the headline says
-    them: the months still to come are ``months_left`` (after the last report, with the months
-    not reported), the months so far the rest of the window."""
-    target, done = float(r["target"]), float(r["actual_to_date"])
-    n_total = (int(r["year_end"]) - int(r["year_start"]) + 1) * 12
-    left = r.get("months_left") if hasattr(r, "get") else None
-    if left is not None and not pd.isna(left):
-        left = float(left)
-        need = float(r["required_per_month"])
-    else:
-        as_of = str(r["as_of"])
-        left = months_left(int(r["year_end"]), as_of)
-        need = max(target - done, 0.0) / left if left > 0 else max(target - done, 0.0)
-    elapsed = n_total - left
-    return need, (done / elapsed if elapsed > 0 else 0.0)
 
 
 def page_facts(
@@ -88,9 +70,7 @@ def page_facts(
 
     att = data.attainment
     for r in att.to_dict("records"):
-        key = fact_key(
-            r["region_id"], r["indicator_id"], r["year_start"], r["year_end"], r["level"]
-        )
+        key = row_key(r)
         nature = reg.nature(r["indicator_id"])
         target, done = float(r["target"]), float(r["actual_to_date"])
         add(key, "target", target, fmt_num(target))
@@ -104,7 +84,7 @@ def page_facts(
             fmt_amount(max(target - float(r["proj_p50"]), 0.0), nature))  # fmt: skip
         if target == 0:
             continue  # nothing assigned: no probability, pace or status
-        need, pace = target_pace({**r, "as_of": as_of})
+        _, need, pace = target_pace(r, as_of)
         add(key, "needed", need, fmt_amount(need, nature))
         add(key, "pace", pace, fmt_amount(pace, nature))
         add(key, "p_meet", float(r["p_meet"]), fmt_pct(r["p_meet"], prob=True))
@@ -112,7 +92,7 @@ def page_facts(
 
     if month is not None and len(month):
         for r in month.to_dict("records"):
-            key = fact_key(region, r["indicator_id"], r["year_start"], r["year_end"], r["level"])
+            key = row_key(r)
             add(key, "p_prev", float(r["p_prev"]), fmt_pct(r["p_prev"], prob=True))
             add(key, "p_now", float(r["p_now"]), fmt_pct(r["p_now"], prob=True))
             add(key, "change_pp", int(r["delta_pp"]), fmt_pp(int(r["delta_pp"]), lang))
@@ -124,7 +104,7 @@ def page_facts(
     if data.scenario:
         cmp = changes_mod.scenario_vs_baseline(att, data.history, region, as_of)
         for r in cmp.to_dict("records"):
-            key = fact_key(region, r["indicator_id"], r["year_start"], r["year_end"], r["level"])
+            key = row_key(r)
             add(key, "p_base", float(r["p_base"]), fmt_pct(r["p_base"], prob=True))
             add(key, "rag_base", str(r["rag_base"]), rag_text(str(r["rag_base"]), lang))
             add(key, "scen_pp", int(r["delta_pp"]), fmt_pp(int(r["delta_pp"]), lang))
@@ -155,16 +135,10 @@ def page_facts(
     add(page, "n_pending", pending, str(pending))
     worst = biggest_risk(own[own["target"] != 0])
     if worst is not None:
-        wkey = fact_key(region, worst["indicator_id"], worst["year_start"], worst["year_end"],
-                        worst["level"])  # fmt: skip
-        add(page, "worst", wkey, wkey)
-    if month is not None and len(month):
-        c = month[(month["level"] == "baseline") & (month["target"] > 0)]
-        c = c.loc[~flagged(c.assign(region_id=region), suspect)]
-        if len(c) and (c["delta_pp"] != 0).any():
-            r = c.loc[c["delta_pp"].abs().sort_values(ascending=False, kind="stable").index[0]]
-            mkey = fact_key(region, r["indicator_id"], r["year_start"], r["year_end"], r["level"])
-            add(page, "moved", mkey, mkey)
+        add(page, "worst", row_key(worst), row_key(worst))
+    moved = largest_change(month, suspect)
+    if moved is not None:
+        add(page, "moved", row_key(moved), row_key(moved))
     status = reporting_status(data.progress, data.targets, reg, region, as_of)
     if status is not None and len(status):
         due = len(status)
@@ -177,10 +151,3 @@ def page_facts(
 def lookup(facts: pd.DataFrame) -> dict[tuple[str, str], str]:
     """(key, field) → text, to compare a page with."""
     return {(k, f): t for k, f, t in zip(facts["key"], facts["field"], facts["text"], strict=True)}
-
-
-def is_number(x) -> bool:
-    try:
-        return not math.isnan(float(x))
-    except (TypeError, ValueError):
-        return False

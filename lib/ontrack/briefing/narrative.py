@@ -144,6 +144,37 @@ def _unit(row: pd.Series, reg: Registry) -> str:
     return reg.unit(row["indicator_id"]) or ""
 
 
+def target_pace(r, as_of: str) -> tuple[float, float, float]:
+    """(months still to come, needed per month, monthly average so far) of an attainment row:
+    the months to come are its ``months_left`` (after the last report, and the months not
+    reported) where it has them, else the calendar's; the months so far the rest of the
+    window."""
+    target, done = float(r["target"]), float(r["actual_to_date"])
+    n_total = (int(r["year_end"]) - int(r["year_start"]) + 1) * 12
+    if "months_left" in r and not pd.isna(r["months_left"]):
+        left = float(r["months_left"])
+        need = float(r["required_per_month"])
+    else:
+        left = months_left(int(r["year_end"]), as_of)
+        need = max(target - done, 0.0) / left if left > 0 else max(target - done, 0.0)
+    elapsed = n_total - left
+    return left, need, (done / elapsed if elapsed > 0 else 0.0)
+
+
+def largest_change(changes: pd.DataFrame | None, suspect=frozenset()) -> pd.Series | None:
+    """The baseline target (of a target above 0, not :func:`flagged`) whose probability moved
+    most since last month (:func:`.changes.month_changes`; ties: the table's order), or None
+    when none moved."""
+    if changes is None or changes.empty:
+        return None
+    c = changes[(changes["level"] == "baseline") & (changes["target"] > 0)]
+    c = c.loc[~flagged(c, suspect)]
+    if c.empty:
+        return None
+    r = c.loc[c["delta_pp"].abs().sort_values(ascending=False, kind="stable").index[0]]
+    return r if int(r["delta_pp"]) != 0 else None
+
+
 def biggest_risk(rows: pd.DataFrame) -> pd.Series | None:
     """The amber/red baseline row with the lowest p_meet (ties: lower share done), or None."""
     base = rows[(rows["level"] == "baseline") & rows["rag"].isin(["amber", "red"])]
@@ -278,16 +309,7 @@ def _risk_sentences(r: pd.Series, as_of: str, lang: str, reg: Registry) -> list[
     period = period_label(int(r["year_start"]), int(r["year_end"]), lang)
     target, done, p = float(r["target"]), float(r["actual_to_date"]), float(r["p_meet"])
     share = done / target if target > 0 else 1.0
-    n_total = (int(r["year_end"]) - int(r["year_start"]) + 1) * 12
-    if "months_left" in r and not pd.isna(r["months_left"]):
-        # the months still to come: after the last report, and the months not reported
-        left = float(r["months_left"])
-        need = float(r["required_per_month"])
-    else:
-        left = months_left(int(r["year_end"]), as_of)
-        need = max(target - done, 0.0) / left if left > 0 else max(target - done, 0.0)
-    elapsed = n_total - left
-    so_far = done / elapsed if elapsed > 0 else 0.0
+    left, need, so_far = target_pace(r, as_of)
     left_zh = fmt_months(left)
     key = row_key(r)
     t_s = mark(fmt_num(target), key, "target")

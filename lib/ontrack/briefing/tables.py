@@ -28,6 +28,7 @@ from .narrative import (
     active_rows,
     biggest_risk,
     flagged,
+    largest_change,
     month_label,
     period_label,
     rag_text,
@@ -232,8 +233,7 @@ def targets_table(
             cells = [*head_cells, "—", "—", "—", f'<span class="note">{esc(why)}</span>', "—", "—"]
             cls = "pending"
         else:
-            key = fact_key(r["region_id"], r["indicator_id"], r["year_start"], r["year_end"],
-                           r["level"])  # fmt: skip
+            key = row_key(r)
             head_cells[3] = esc(mark(fmt_num(r["target"]), key, "target")) + (
                 _assumed_tag(lang) if assumed else ""
             )
@@ -356,6 +356,7 @@ def verdicts_table(
     ]
     body = []
     for _, r in dis.iterrows():
+        key = row_key(r)
         ahead = r["linear_pace"] == "ahead"
         share_done = r.get("share_done", r["actual_to_date"] / r["target"] if r["target"] else 1.0)
         share_time = r.get("share_time", float("nan"))
@@ -363,10 +364,10 @@ def verdicts_table(
         if isinstance(share_time, float) and not math.isnan(share_time):
             lp += _t(
                 lang,
-                f"（完成{mark(fmt_pct(share_done), row_key(r), 'share')}，"
-                f"时间过{mark(fmt_pct(share_time), row_key(r), 'share_time')}）",
-                f" ({mark(fmt_pct(share_done), row_key(r), 'share')} done, "
-                f"{mark(fmt_pct(share_time), row_key(r), 'share_time')} of time)",
+                f"（完成{mark(fmt_pct(share_done), key, 'share')}，"
+                f"时间过{mark(fmt_pct(share_time), key, 'share_time')}）",
+                f" ({mark(fmt_pct(share_done), key, 'share')} done, "
+                f"{mark(fmt_pct(share_time), key, 'share_time')} of time)",
             )
         cls = r.get("eurostat_class")
         cls_s = (
@@ -403,8 +404,8 @@ def verdicts_table(
         cells = [
             esc(reg.indicator_name(r["indicator_id"], lang)),
             esc(period_label(int(r["year_start"]), int(r["year_end"]), lang)),
-            f"{esc(mark(fmt_pct(r['p_meet'], prob=True), row_key(r), 'p_meet'))} "
-            f"{rag_chip(r['rag'], lang, row_key(r))}",
+            f"{esc(mark(fmt_pct(r['p_meet'], prob=True), key, 'p_meet'))} "
+            f"{rag_chip(r['rag'], lang, key)}",
             esc(lp),
             esc(cls_s),
             esc(seas),
@@ -955,11 +956,7 @@ def change_reasons(
     word = PACE_WORDS["zh" if lang == "zh" else "en"][d]
     if key:
         word = mark(word, key, "pace_dir")
-    how = {
-        1: _t(lang, f"{word}上月预计", f"{word} last month's forecast"),
-        -1: _t(lang, f"{word}上月预计", f"{word} last month's forecast"),
-        0: word,
-    }[d]
+    how = _t(lang, f"{word}上月预计", f"{word} last month's forecast") if d else word
     out.append(
         _t(lang, f"{new}，{how}（约{amt(expected)}）", f"{new}, {how} (about {amt(expected)})")
     )
@@ -1058,8 +1055,7 @@ def changes_section(
             plan_rows[(p["indicator_id"], p["year_start"], p["year_end"], p["level"])] = p
     for _, r in moved.iterrows():
         plan_row = plan_rows.get((r["indicator_id"], r["year_start"], r["year_end"], r["level"]))
-        key = fact_key(r["region_id"], r["indicator_id"], r["year_start"], r["year_end"],
-                       r["level"])  # fmt: skip
+        key = row_key(r)
         change = esc(mark(fmt_pp(int(r["delta_pp"]), lang), key, "change_pp"))
         if r["rag_prev"] != r["rag_now"]:
             change += "<br>" + _t(
@@ -1447,31 +1443,25 @@ def kpi_strip(
                 ),
             )
         )
-    if changes is not None and len(changes):
-        c = changes[(changes["level"] == "baseline") & (changes["target"] > 0)]
-        c = c.loc[~flagged(c, suspect)]
-        if len(c):
-            r = c.reindex(c["delta_pp"].abs().sort_values(ascending=False, kind="stable").index)
-            r = r.iloc[0]
-            if int(r["delta_pp"]) != 0:
-                key = row_key(r)
-                per = period_label(int(r["year_start"]), int(r["year_end"]), lang)
-                d = int(r["delta_pp"])
-                boxes.append(
-                    (
-                        "up" if d > 0 else "down",
-                        key,
-                        mark(signed(d), key, "change"),
-                        basel,
-                        _t(
-                            lang,
-                            f"个百分点：较上月变化最大的“{reg.indicator_name(r['indicator_id'])}”"
-                            f"（{per}）",
-                            f"percentage points: the largest change since last month, "
-                            f"{reg.indicator_name(r['indicator_id'], lang)} ({per})",
-                        ),
-                    )
-                )
+    r = largest_change(changes, suspect)
+    if r is not None:
+        key = row_key(r)
+        per = period_label(int(r["year_start"]), int(r["year_end"]), lang)
+        d = int(r["delta_pp"])
+        boxes.append(
+            (
+                "up" if d > 0 else "down",
+                key,
+                mark(signed(d), key, "change"),
+                basel,
+                _t(
+                    lang,
+                    f"个百分点：较上月变化最大的“{reg.indicator_name(r['indicator_id'])}”（{per}）",
+                    f"percentage points: the largest change since last month, "
+                    f"{reg.indicator_name(r['indicator_id'], lang)} ({per})",
+                ),
+            )
+        )
     if status is not None and len(status):
         n, k = len(status), int((~status["reported"].astype(bool)).sum())
         boxes.append(
