@@ -166,7 +166,9 @@ def test_as_of_is_limited_to_months_with_data(built_copy, capsys, no_kernel):
     assert check_as_of(built_copy, PLAN, "latest") == "2026-10"
     assert check_as_of(built_copy, PLAN, "2026-10") == "2026-10"
     assert check_as_of(built_copy, PLAN, "2025-06") == "2025-06"
-    with pytest.raises(InputError, match=r"after the last month with progress data.*2026-10"):
+    with pytest.raises(
+        InputError, match=r"after the last month with data \(2026-10 of plan"
+    ):
         check_as_of(built_copy, PLAN, "2026-11")
     with pytest.raises(InputError, match="before the first month"):
         check_as_of(built_copy, PLAN, "2024-12")
@@ -175,7 +177,7 @@ def test_as_of_is_limited_to_months_with_data(built_copy, capsys, no_kernel):
     )
     assert rc == 2
     line = _one_line(capsys.readouterr().err)
-    assert "2027-06 is after the last month with progress data" in line
+    assert "2027-06 is after the last month with data (2026-10" in line
     assert re.search(r"a month with data \(2025-0[12] … 2026-10\)", line)
 
 

@@ -30,6 +30,7 @@ from ..errors import InputError, OntrackError, raise_errors
 from ..errors import io_problem as _io_problem
 from ..fileio import atomic_path, remove_pending
 from ..lock import data_lock
+from ..months import resolve_as_of
 from ..project import Project, find_project, open_project
 from .manifest import (
     is_fresh,
@@ -217,35 +218,11 @@ def data_months(project: Project, plan: str) -> list[str]:
 
 def check_as_of(project: Project, plan: str, as_of: str) -> str:
     """The month a briefing is made as of: ``as_of`` itself when the plan has progress data for
-    it, 'latest' = the last month with data. A month after the last month with data would show
-    a briefing as if the future were known, a month without data one that no report supports:
-    both are InputErrors listing the months there are."""
-    months = data_months(project, plan)
-    if not months:
-        raise InputError(
-            "progress",
-            f"no progress data for the regions of plan {plan!r}",
-            "monitoring reports for its regions (`ontrack ingest FILE`)",
-        )
-    if as_of == "latest":
-        return months[-1]
-    if as_of in months:
-        return as_of
-    span = f"{months[0]} … {months[-1]}"
-    if as_of > months[-1]:
-        problem = (
-            f"{as_of} is after the last month with progress data for plan {plan!r} "
-            f"({months[-1]}); 数据截至{_zh_month(months[-1])}，不能生成之后月份的简报"
-        )
-    elif as_of < months[0]:
-        problem = f"{as_of} is before the first month with progress data for plan {plan!r}"
-    else:
-        problem = f"plan {plan!r} has no progress data for {as_of}; 该月没有进度数据"
-    raise InputError("--as-of", problem, f"'latest' or a month with data ({span})")
-
-
-def _zh_month(month: str) -> str:
-    return f"{month[:4]}年{int(month[5:7])}月"
+    it, 'latest' = the last month with data (:func:`ontrack.months.resolve_as_of`, the suite's
+    one rule, with ``with_data``: a briefing of a month no report supports is refused too)."""
+    return resolve_as_of(
+        as_of, data_months(project, plan), where="--as-of", of=f"plan {plan}", with_data=True
+    )
 
 
 def check_scenario(project: Project, scenario: str) -> None:

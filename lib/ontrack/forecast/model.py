@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..months import MONTH_PATTERN, index_month, is_month, month_index
+from ..months import MONTH_PATTERN, check_month, index_month, month_index, resolve_as_of
 from ..registry import Registry, core_indicators
 
 #: region-months of flat season added to each calendar month's pooled estimate
@@ -70,14 +70,12 @@ month_label = index_month
 
 
 def parse_as_of(as_of: str, progress: pd.DataFrame | None = None, where: str = "as_of") -> str:
-    """Check an as-of month; 'latest' means the last month in ``progress``."""
-    if str(as_of) == "latest":
-        if progress is None or progress.empty:
-            raise InputError(where, "'latest' needs progress rows, and there are none")
-        return str(progress["month"].astype(str).max())
-    if not is_month(as_of):
-        raise InputError(where, f"{as_of!r} is not a month", "YYYY-MM or 'latest'")
-    return str(as_of)
+    """A month as given, or for 'latest' the last month in ``progress``
+    (:func:`ontrack.months.resolve_as_of`)."""
+    if str(as_of) != "latest":
+        return check_month(as_of, where)
+    months = () if progress is None else progress["month"].astype(str)
+    return resolve_as_of(as_of, months, where=where)
 
 
 def default_registry() -> Registry:

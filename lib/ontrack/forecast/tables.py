@@ -36,11 +36,11 @@ import pandas as pd
 from .. import __version__
 from ..errors import InputError, OntrackError, raise_errors
 from ..fileio import read_csv, sha256, write_csv, write_text
-from ..months import is_month
+from ..months import check_month, resolve_as_of
 from ..project import Project
 from ..registry import Registry
 from ..schema import ATTAINMENT_TABLE, PROGRESS, TRAJECTORIES, validate
-from .model import default_registry, fit, parse_as_of, plan_inputs
+from .model import default_registry, fit, plan_inputs
 from .scenario import Scenario, as_scenario, check_scenario
 from .simulate import NOT_FORECAST_COLUMNS as NF_COLUMNS
 from .simulate import PATH_SIMS, simulate_all, simulate_tables
@@ -404,30 +404,11 @@ def load_inputs(project: Project) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def check_as_of(as_of: str, progress: pd.DataFrame, where: str = "--as-of", of: str = "") -> str:
-    """The month a forecast (or a briefing) may be as of: ``'latest'`` is the last month with
-    data in ``progress``; a month after it is refused, since a forecast as of a month without
-    data would present months nobody reported as known (``of`` names whose data, e.g. a plan).
-    """
-    if str(as_of) != "latest":
-        parse_as_of(as_of, None, where)  # YYYY-MM
-    months = progress["month"].astype(str) if "month" in progress else pd.Series([], dtype=str)
-    if months.empty:
-        raise InputError(
-            where,
-            f"没有进度数据{of and f'（{of}）'}\n      no progress data{of and f' ({of})'}",
-            "`ontrack ingest` first",
-        )
-    last = str(months.max())
-    if str(as_of) == "latest":
-        return last
-    if str(as_of) > last:
-        raise InputError(
-            where,
-            f"{as_of} 晚于最后一个有数据的月份 {last}{of and f'（{of}）'}\n"
-            f"      {as_of} is after the last month with data ({last}{of and f' of {of}'})",
-            f"{last} or an earlier month, or latest",
-        )
-    return str(as_of)
+    """The month a forecast may be as of, by the suite's one rule
+    (:func:`ontrack.months.resolve_as_of`) over the months of ``progress``: 'latest' is the last
+    month with data, a month after it is refused (``of`` names whose data, e.g. a plan)."""
+    months = progress["month"].astype(str) if "month" in progress else ()
+    return resolve_as_of(as_of, months, where=where, of=of)
 
 
 def check_plans_as_of(
@@ -515,8 +496,7 @@ def folder_for(
     project: Project, as_of: str, scenario: str | Path | None, n_sims: int, seed: int
 ) -> Path:
     """data/processed/forecast/<as_of>/<variant>/ (see :func:`variant_name`)."""
-    if as_of != "latest" and not is_month(as_of):
-        raise InputError("as_of", f"{as_of!r} is not a month", "YYYY-MM or 'latest'")
+    check_month(as_of)
     return project.processed / "forecast" / str(as_of) / variant_name(scenario, n_sims, seed)
 
 
@@ -562,16 +542,12 @@ def ensure(
 def plan_as_of(
     progress: pd.DataFrame, targets: pd.DataFrame, plan_id: str, reg: Registry, as_of: str
 ) -> str:
-    """The month a plan is forecast as of: ``as_of`` itself, or for 'latest' the last month of
-    the progress of the plan's regions (as the forecast resolves it)."""
+    """The month a plan is forecast as of: ``as_of`` itself (a month), or for 'latest' the last
+    month of the progress of the plan's regions (:func:`ontrack.months.resolve_as_of`)."""
     if as_of != "latest":
-        return parse_as_of(as_of, None)
+        return check_month(as_of)
     plan_progress, _ = plan_inputs(progress, targets, plan_id, reg)
-    if plan_progress.empty:
-        raise InputError(
-            "progress", f"no progress for the regions of plan {plan_id!r}", "`ontrack ingest`"
-        )
-    return str(plan_progress["month"].astype(str).max())
+    return resolve_as_of(as_of, plan_progress["month"].astype(str), of=f"plan {plan_id}")
 
 
 # ---------------------------------------------------------------------------- history
