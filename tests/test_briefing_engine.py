@@ -22,6 +22,7 @@ from conftest import copy_example_project
 
 from ontrack.briefing.engine import Engine
 from ontrack.briefing.export import find_browser
+from ontrack.briefing.params import Request
 from ontrack.briefing.render import commit, make_job, render_one
 from ontrack.errors import OntrackError
 from ontrack.project import open_project
@@ -42,11 +43,15 @@ pytestmark = [pytest.mark.render]
 needs_browser = pytest.mark.skipif(not _have_browser(), reason="no Chromium-family browser")
 
 
-def _params(project, region: str) -> dict:
-    return dict(
-        plan=PLAN, region=region, as_of=AS_OF, scenario="", lang="zh", n_sims=SIMS, seed=0,
-        project=str(project.root),
-    )  # fmt: skip
+def _params(project, region: str) -> Request:
+    return Request.check(
+        dict(plan=PLAN, region=region, as_of=AS_OF, n_sims=SIMS, project=str(project.root)),
+        project,
+    )
+
+
+def _job(request: Request, formats: tuple[str, ...]):
+    return make_job(open_project(request.project), request, formats)
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +75,7 @@ def _warm(project, regions: list[str]) -> tuple[dict[str, str], list[dict], dict
     pages, results = {}, []
     with Engine(slots=1, pdf=False) as engine:
         for region in regions:
-            res = render_one({"params": _params(project, region), "formats": ("html",)}, engine)
+            res = render_one(_job(_params(project, region), ("html",)), engine)
             assert res["status"] == "ok", res.get("error")
             pages[region] = _page(project, res)
             results.append(res)
@@ -86,7 +91,7 @@ def test_a_warm_kernel_renders_the_page_a_fresh_kernel_renders(sample):
     a, b = "pingyang", "pingyang-kunyang"
     cold = {}
     for region in (a, b):
-        res = render_one({"params": _params(sample, region), "formats": ("html",)})
+        res = render_one(_job(_params(sample, region), ("html",)))
         assert res["status"] == "ok", res.get("error")
         cold[region] = _page(sample, res)
     assert cold[a] != cold[b]  # the comparison can tell two briefings apart
@@ -328,7 +333,7 @@ def test_one_browser_prints_every_pdf_like_the_command_line(sample, tmp_path):
 
     with Engine(slots=1, pdf=True) as engine:
         res = [
-            render_one({"params": _params(sample, r), "formats": ("html", "pdf")}, engine)
+            render_one(_job(_params(sample, r), ("html", "pdf")), engine)
             for r in ("pingyang", "pingyang-kunyang")
         ]
         assert engine.browser.starts == 1

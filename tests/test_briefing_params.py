@@ -6,10 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from ontrack.briefing.params import PARAMS, parameters_cell, plan_regions, validate_params
+from ontrack.briefing.params import PARAMS, Request, parameters_cell, plan_regions
 from ontrack.errors import InputError, InputErrors
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def validate_params(raw, project=None) -> dict:
+    """The checked request's parameters, as the notebook gets them."""
+    return Request.check(raw, project).params()
+
 
 HEADER = "plan_id,region_id,indicator_id,year_start,year_end,level,value,unit,source,quote\n"
 
@@ -148,3 +154,18 @@ def test_notebook_parameters_cell_matches_and_is_documented():
 def test_region_names_get_a_did_you_mean(project, name):
     with pytest.raises(InputError, match="did you mean pingyang-kunyang"):
         validate_params({"region": name}, project)
+
+
+def test_the_request_is_the_notebooks_parameters_in_order(project):
+    """Request's fields are the parameters cell's, in order (papermill injects params())."""
+    request = Request.check({"region": "pingyang-kunyang", "lang": "en"}, project)
+    assert list(request.params()) == list(PARAMS)
+    assert request.stem == "pingyang-kunyang.en"
+    other = request.but(region="pingyang", lang="zh")
+    assert other.stem == "pingyang" and request.region == "pingyang-kunyang"  # frozen
+    sc = project.scenarios_dir / "slow.yml"
+    sc.parent.mkdir(parents=True, exist_ok=True)
+    sc.write_text("name: slow\n", encoding="utf-8")
+    assert Request.check({"scenario": str(sc)}, project).stem == "pingyang.slow"
+    with pytest.raises(AttributeError):
+        request.plan = "x"  # type: ignore[misc]

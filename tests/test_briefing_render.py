@@ -19,7 +19,8 @@ import pytest
 from conftest import copy_example_project
 
 from ontrack.briefing.export import external_refs, find_browser
-from ontrack.briefing.render import render_one
+from ontrack.briefing.params import Request
+from ontrack.briefing.render import make_job, render_one
 from ontrack.cli import main
 from ontrack.errors import OntrackError
 from ontrack.project import open_project
@@ -42,11 +43,16 @@ pytestmark = [
 ]
 
 
-def _params(project, region: str = "pingyang", lang: str = "zh") -> dict:
-    return dict(
-        plan=PLAN, region=region, as_of=AS_OF, scenario="", lang=lang, n_sims=SIMS, seed=0,
-        project=str(project.root),
+def _params(project, region: str = "pingyang", lang: str = "zh") -> Request:
+    return Request.check(
+        dict(plan=PLAN, region=region, as_of=AS_OF, lang=lang, n_sims=SIMS,
+             project=str(project.root)),
+        project,
     )  # fmt: skip
+
+
+def _job(request: Request, formats: tuple[str, ...]):
+    return make_job(open_project(request.project), request, formats)
 
 
 def _sample_project(dest: Path):
@@ -59,7 +65,7 @@ def _sample_project(dest: Path):
 def rendered(tmp_path_factory):
     project = _sample_project(tmp_path_factory.mktemp("sample") / "project")
     t0 = time.perf_counter()
-    result = render_one({"params": _params(project), "formats": ("html", "pdf")})
+    result = render_one(_job(_params(project), ("html", "pdf")))
     result["wall"] = time.perf_counter() - t0
     return result, project
 
@@ -134,7 +140,7 @@ def test_failed_render_keeps_the_previous_report(rendered):
     saved = table.read_bytes()
     table.write_bytes(saved.replace(b"green", b"red"))  # no longer the table forecast.json names
     try:
-        res = render_one({"params": _params(project), "formats": ("html", "pdf")})
+        res = render_one(_job(_params(project), ("html", "pdf")))
     finally:
         table.write_bytes(saved)
     assert res["status"] == "failed"
@@ -163,7 +169,7 @@ def test_bad_parameters_are_rejected_before_any_kernel_starts(example_project, m
 
 def test_english_briefing(tmp_path):
     project = _sample_project(tmp_path / "project")
-    res = render_one({"params": _params(project, "pingyang-kunyang", "en"), "formats": ("html",)})
+    res = render_one(_job(_params(project, "pingyang-kunyang", "en"), ("html",)))
     assert res["status"] == "ok", res.get("error")
     html = (project.reports / res["outputs"]["html"]).read_text(encoding="utf-8")
     assert '<html lang="en">' in html
@@ -174,14 +180,14 @@ def test_english_briefing(tmp_path):
 def _fake_prepare(failing=()):
     from ontrack.briefing.data import NOTEBOOK, code_version
 
-    def prepare(params, project):
-        if params["plan"] in failing:
+    def prepare(request, project):
+        if request.plan in failing:
             from ontrack.errors import InputError
 
             raise InputError("progress.csv", "no progress rows for the plan's regions")
-        params = dict(params, as_of=AS_OF, scenario="", n_sims=SIMS)
+        request = request.but(as_of=AS_OF, scenario="", n_sims=SIMS)
         info = {"inputs": {"sample": "0"}, "code": code_version(project.notebook(NOTEBOOK))}
-        return params, info
+        return request, info
 
     return prepare
 
@@ -195,7 +201,6 @@ def test_render_all_in_parallel_skips_unchanged_and_survives_a_failure(tmp_path,
     project = _sample_project(tmp_path / "project")
     regions = ["pingyang", "pingyang-kunyang", "pingyang-nowhere"]  # the last has no targets
     monkeypatch.setattr(ra, "plan_regions", lambda plan, *a: regions)
-    monkeypatch.setattr(ra, "validate_params", lambda p, *a: p)
     monkeypatch.setattr(ra, "prepare", _fake_prepare())
     res = ra.render_all(
         project, as_of=AS_OF, plans=[PLAN], jobs=2, formats=("html",), progress=False
@@ -228,7 +233,6 @@ def test_render_all_records_a_plan_that_fails_before_any_region(tmp_path, monkey
     project = _sample_project(tmp_path / "project")
     regions = {PLAN: ["pingyang"], "lucheng-2025-2027": ["lucheng"]}
     monkeypatch.setattr(ra, "plan_regions", lambda plan, *a: regions[plan])
-    monkeypatch.setattr(ra, "validate_params", lambda p, *a: p)
     broken = {"lucheng-2025-2027"}
     monkeypatch.setattr(ra, "prepare", lambda p, proj: _fake_prepare(broken)(p, proj))
     plans = [PLAN, "lucheng-2025-2027"]
@@ -270,7 +274,7 @@ def test_render_skips_an_unchanged_briefing_unless_forced(tmp_path, monkeypatch)
     calls = []
 
     def counting_render_one(job, engine=None):
-        calls.append(job["params"]["region"])
+        calls.append(job.request.region)
         return render_one(job, engine)
 
     monkeypatch.setattr(rd, "render_one", counting_render_one)

@@ -166,9 +166,7 @@ def test_as_of_is_limited_to_months_with_data(built_copy, capsys, no_kernel):
     assert check_as_of(built_copy, PLAN, "latest") == "2026-10"
     assert check_as_of(built_copy, PLAN, "2026-10") == "2026-10"
     assert check_as_of(built_copy, PLAN, "2025-06") == "2025-06"
-    with pytest.raises(
-        InputError, match=r"after the last month with data \(2026-10 of plan"
-    ):
+    with pytest.raises(InputError, match=r"after the last month with data \(2026-10 of plan"):
         check_as_of(built_copy, PLAN, "2026-11")
     with pytest.raises(InputError, match="before the first month"):
         check_as_of(built_copy, PLAN, "2024-12")

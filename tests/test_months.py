@@ -33,9 +33,7 @@ def test_with_data_refuses_months_no_report_supports():
     assert resolve_as_of("2026-04", MONTHS, with_data=True) == "2026-04"
     with pytest.raises(InputError, match=r"2026-05 has no data.*\(2026-03 … 2026-06\)"):
         resolve_as_of("2026-05", MONTHS, with_data=True)
-    with pytest.raises(
-        InputError, match=r"2026-02 is before the first month with data \(2026-03"
-    ):
+    with pytest.raises(InputError, match=r"2026-02 is before the first month with data \(2026-03"):
         resolve_as_of("2026-02", MONTHS, with_data=True)
 
 

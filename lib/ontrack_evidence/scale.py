@@ -152,7 +152,7 @@ def measure(
     """Build the province, forecast it, render a sample; (what, value) lines (each also given
     to ``say`` as soon as it is measured)."""
     from ontrack.briefing.cluster import bundle_files, make_bundle
-    from ontrack.briefing.params import plan_regions
+    from ontrack.briefing.params import Request, plan_regions
     from ontrack.briefing.render import make_job, prepare
     from ontrack.briefing.render_all import render_all
     from ontrack.briefing.runlog import RunLog
@@ -194,9 +194,10 @@ def measure(
         sample = project.render_plans[:render_plans]
         jobs_sample = []
         for plan in sample:
-            params, _ = prepare(dict(plan=plan, project=str(project.root)), project)
+            request = Request.check(dict(plan=plan, project=str(project.root)), project)
+            request, _ = prepare(request, project)
             jobs_sample += [
-                make_job(project, dict(params, region=r), formats)
+                make_job(project, request.but(region=r), formats)
                 for r in plan_regions(plan, project)
             ]
         bundle = make_bundle(bundle_files(project, jobs_sample))

@@ -28,11 +28,13 @@ import hashlib
 import threading
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from ..errors import OntrackError
 from ..project import CONFIG, Project
+from .engine import Job, failed_result
 
 PLUGIN = "ontrack-engine"
 #: tries of a job that Dask itself gave up on (its workers kept dying, its bundle was lost)
@@ -51,7 +53,7 @@ def require_distributed():
 
 
 # ---------------------------------------------------------------------------- the bundle
-def bundle_files(project: Project, jobs: list[dict]) -> dict[str, Path]:
+def bundle_files(project: Project, jobs: list[Job]) -> dict[str, Path]:
     """The files the briefings of ``jobs`` read, by their path in the project: the settings,
     every plan folder (the registry reads them all), indicators.csv, the processed tables, the
     forecast folders of the jobs, their scenarios, and the briefing notebook (as the project's
@@ -65,9 +67,9 @@ def bundle_files(project: Project, jobs: list[dict]) -> dict[str, Path]:
             if f.is_file():
                 files[project.relative(f)] = f
     for job in jobs:
-        p = job["params"]
-        folder = ft.folder_for(project, p["as_of"], p["scenario"] or None, p["n_sims"], p["seed"])
-        for name, f in input_files(project, folder, p["scenario"]).items():
+        r = job.request
+        folder = ft.folder_for(project, r.as_of, r.scenario or None, r.n_sims, r.seed)
+        for name, f in input_files(project, folder, r.scenario).items():
             if name.startswith("scenario:"):
                 name = project.relative(f)
                 if Path(name).is_absolute():
@@ -76,7 +78,7 @@ def bundle_files(project: Project, jobs: list[dict]) -> dict[str, Path]:
                         f"{project.relative(project.scenarios_dir)}/"
                     )
             files[name] = f
-    files["notebooks/04_briefing.ipynb"] = Path(jobs[0]["notebook"])
+    files["notebooks/04_briefing.ipynb"] = Path(jobs[0].notebook)
     return files
 
 
@@ -88,16 +90,11 @@ def make_bundle(files: dict[str, Path]) -> dict[str, Any]:
     return {"id": bundle_id, "files": data, "sha256": sums}
 
 
-def remote_job(job: dict, project: Project) -> dict:
+def remote_job(job: Job, project: Project) -> Job:
     """A job as a worker gets it: paths relative to the project (the worker has its own)."""
-    p = dict(job["params"])
-    p["project"] = ""
-    if p.get("scenario"):
-        p["scenario"] = project.relative(p["scenario"])
-    out = {k: v for k, v in job.items() if k != "notebook"}
-    out["params"] = p
-    out["notebook"] = "notebooks/04_briefing.ipynb"
-    return out
+    r = job.request
+    request = r.but(project="", scenario=project.relative(r.scenario) if r.scenario else "")
+    return replace(job, request=request, notebook="notebooks/04_briefing.ipynb")
 
 
 # ---------------------------------------------------------------------------- the worker side
@@ -161,15 +158,12 @@ def code_fingerprint() -> str:
     return code_version()["fingerprint"]
 
 
-def remote_render(bundle: dict, job: dict, client_code: str) -> dict:
+def remote_render(bundle: dict, job: Job, client_code: str) -> dict:
     """Run on a worker: render ``job`` in the bundle's project; the files come back as bytes."""
     from distributed import get_worker
 
-    from .engine import failed_result
-
     worker = get_worker()
     plugin = worker.plugins[PLUGIN]
-    p = job["params"]
     here = code_fingerprint()
     if here != client_code:
         error = (
@@ -179,11 +173,9 @@ def remote_render(bundle: dict, job: dict, client_code: str) -> dict:
         )
         return {"result": failed_result(job, error), "files": {}}
     root = plugin.project_for(bundle)
-    job = dict(job)
-    job["params"] = dict(p, project=str(root))
-    if p.get("scenario"):
-        job["params"]["scenario"] = str(root / p["scenario"])
-    job["notebook"] = str(root / job["notebook"])
+    r = job.request
+    request = r.but(project=str(root), scenario=str(root / r.scenario) if r.scenario else "")
+    job = replace(job, request=request, notebook=str(root / job.notebook))
     engine = plugin.get_engine()
     rendered = engine.submit(job).result()
     try:
@@ -211,14 +203,13 @@ class _Returned:
 def render_on_cluster(
     address: str,
     project: Project,
-    jobs: list[dict],
+    jobs: list[Job],
     done: Callable[[dict], None],
     log,
 ) -> None:
     """Render ``jobs`` on the cluster at ``address``; ``done(result)`` for each, after its
     files are written."""
     distributed = require_distributed()
-    from .engine import failed_result
     from .render import commit
 
     try:
@@ -244,14 +235,14 @@ def render_on_cluster(
         tries: dict[str, int] = {}
         jobs_of: dict[str, dict] = {}
 
-        def submit(job: dict):
+        def submit(job: Job):
             fut = client.submit(
                 remote_render,
                 shared,
                 remote[id(job)],
                 code,
                 pure=False,
-                key=f"ontrack-{job['stem']}-{uuid.uuid4().hex[:8]}",
+                key=f"ontrack-{job.stem}-{uuid.uuid4().hex[:8]}",
             )
             jobs_of[fut.key] = job
             return fut
@@ -262,10 +253,10 @@ def render_on_cluster(
             try:
                 payload = fut.result()
             except Exception as exc:  # Dask gave up on it (its workers died, its data was lost)
-                stem = job["stem"]
+                stem = job.stem
                 tries[stem] = tries.get(stem, 1) + 1
                 if tries[stem] <= TRIES:
-                    log.detail(f"again  {job['params']['plan']}/{stem}: {type(exc).__name__}")
+                    log.detail(f"again  {job.request.plan}/{stem}: {type(exc).__name__}")
                     if _lost(shared):  # the bundle went with the worker: send it again
                         shared = scatter()
                     ac.add(submit(job))

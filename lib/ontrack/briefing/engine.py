@@ -45,11 +45,12 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from ..errors import OntrackError
+from .params import Request
 
 log = logging.getLogger("ontrack.engine")
 
@@ -258,6 +259,22 @@ class WarmKernel:
 
 
 # ---------------------------------------------------------------------------- jobs
+@dataclass(frozen=True)
+class Job:
+    """One briefing for the engine: the checked :class:`~.params.Request` (as-of resolved),
+    the formats, the notebook to run, the page's title and the output file stem (made by
+    ``render.make_job``)."""
+
+    request: Request
+    formats: tuple[str, ...]
+    notebook: str
+    title: str
+    stem: str
+    output_label: str = ""  # the executed notebook's name in papermill's metadata
+    cell_timeout: float | None = None  # seconds a cell may run (None: the engine's)
+    kernel: int | None = None  # the kernel that ran it (set by the engine)
+
+
 @dataclass
 class Rendered:
     """What a job made: the result dict (status, seconds, error, ...) and its files by format
@@ -409,7 +426,7 @@ class Engine:
             self.reaper.close()
 
     # ------------------------------------------------------------------ jobs
-    def submit(self, job: dict[str, Any]) -> Future:
+    def submit(self, job: Job) -> Future:
         """Queue a job; the future's result is a :class:`Rendered`."""
         if self.tmp is None:
             self.start()
@@ -454,7 +471,7 @@ class Engine:
     def _finish(self, ex: Executed, fut: Future) -> None:
         try:
             out = finish_job(ex, self)
-            out.result["kernel"] = ex.job.get("kernel")
+            out.result["kernel"] = ex.job.kernel
             fut.set_result(out)
         except BaseException as exc:
             fut.set_exception(exc)
@@ -509,18 +526,17 @@ class Engine:
         raise AssertionError("unreachable")
 
     def _run(
-        self, i: int, kernel: WarmKernel | None, job: dict
+        self, i: int, kernel: WarmKernel | None, job: Job
     ) -> tuple[WarmKernel, Rendered | Executed]:
         from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
         assert self.tmp is not None
         folder = self.tmp / "jobs" / f"{next(self._jobs)}"
         folder.mkdir(parents=True)
-        params = job["params"]
         for attempt in range(2):
             t0 = time.perf_counter()
             try:
-                kernel = self._ready(i, kernel, params["project"])
+                kernel = self._ready(i, kernel, job.request.project)
             except Exception as exc:  # no kernel to be had: this job fails, the run goes on
                 return kernel, _failed(job, folder, f"no working kernel: {exc}")
             reset_s = time.perf_counter() - t0
@@ -529,7 +545,7 @@ class Engine:
                 seconds = out.seconds if isinstance(out, Executed) else out.result["seconds"]
                 seconds["reset"] = round(reset_s, 2)
                 if isinstance(out, Executed):
-                    out.job = dict(job, kernel=kernel.n)
+                    out.job = replace(job, kernel=kernel.n)
                 kernel.jobs += 1
                 return kernel, out
             except DeadKernelError:
@@ -539,7 +555,7 @@ class Engine:
                 self.on_event(f"slot {i}: {why}; trying again on a fresh kernel")
             except CellTimeoutError as exc:
                 cell = getattr(exc, "cell_index", None)
-                limit = job.get("cell_timeout", self.cell_timeout)
+                limit = job.cell_timeout or self.cell_timeout
                 why = f"a cell ran longer than {limit:g} s" + (f" (cell {cell})" if cell else "")
                 with contextlib.suppress(Exception):
                     kernel = self._replace(i, kernel, why)
@@ -562,26 +578,21 @@ def _warm_exporter() -> None:
         warm_up()
 
 
-def failed_result(job: dict, error: str) -> dict[str, Any]:
+def failed_result(job: Job, error: str) -> dict[str, Any]:
     """The result of a job that made no briefing, for the manifest (the engine's, a local
     run's or a cluster's failure alike)."""
-    p = job["params"]
+    r = job.request
     return dict(
-        plan=p["plan"],
-        region=p["region"],
-        as_of=p["as_of"],
-        status="failed",
-        name=job["stem"],
-        error=error,
+        plan=r.plan, region=r.region, as_of=r.as_of, status="failed", name=job.stem, error=error
     )
 
 
-def _failed(job: dict, folder: Path, error: str) -> Rendered:
+def _failed(job: Job, folder: Path, error: str) -> Rendered:
     return Rendered(failed_result(job, error), {}, folder)
 
 
 # ---------------------------------------------------------------------------- one job
-def execute_job(job: dict, kernel: WarmKernel, folder: Path, engine: Engine) -> Rendered | Executed:
+def execute_job(job: Job, kernel: WarmKernel, folder: Path, engine: Engine) -> Rendered | Executed:
     """Execute one briefing's notebook on a ready kernel through ``papermill.execute_notebook``
     and the suite's engine (:mod:`.pmengine`): an :class:`Executed` for :func:`finish_job`; a
     failing cell is a failed :class:`Rendered` (the executed notebook kept as 'failed'); a dead
@@ -595,26 +606,26 @@ def execute_job(job: dict, kernel: WarmKernel, folder: Path, engine: Engine) -> 
 
     pmengine.ensure_registered()
     t0 = time.perf_counter()
-    params, stem = job["params"], job["stem"]
+    stem = job.stem
     seconds: dict[str, float] = {}
     executed: list = []
     try:
         # the notebook as an object: papermill formats no path with the parameters (a '{}' in a
         # scenario's file name is just a character) and writes nothing itself
         nb = papermill.execute_notebook(
-            load_notebook_node(str(job["notebook"])),
+            load_notebook_node(job.notebook),
             None,
-            parameters=params,
+            parameters=job.request.params(),
             engine_name=pmengine.NAME,
             kernel_name=KERNEL,
             language="python",
             progress_bar=False,
             log_output=False,
             start_timeout=engine.start_timeout,
-            execution_timeout=job.get("cell_timeout", engine.cell_timeout),
+            execution_timeout=job.cell_timeout or engine.cell_timeout,
             warm_kernel=kernel,
-            source=str(job["notebook"]),
-            label=job.get("output_label", f"{stem}.ipynb"),
+            source=job.notebook,
+            label=job.output_label or f"{stem}.ipynb",
             executed=executed,
         )
     except PapermillExecutionError as exc:
@@ -640,7 +651,7 @@ def execute_job(job: dict, kernel: WarmKernel, folder: Path, engine: Engine) -> 
 class Executed:
     """A notebook executed, waiting to be exported and printed (the kernel is free again)."""
 
-    job: dict
+    job: Job
     nb: Any
     folder: Path
     files: dict[str, Path]
@@ -654,10 +665,10 @@ def finish_job(ex: Executed, engine: Engine) -> Rendered:
     from .export import export_html
 
     job, folder, files, seconds, t0 = ex.job, ex.folder, ex.files, ex.seconds, ex.t0
-    params, formats, stem = job["params"], tuple(job["formats"]), job["stem"]
+    r, formats, stem = job.request, job.formats, job.stem
     try:
         t1 = time.perf_counter()
-        html = export_html(ex.nb, lang=params["lang"], title=job["title"])
+        html = export_html(ex.nb, lang=r.lang, title=job.title)
         files["html"] = folder / f"{stem}.html"
         files["html"].write_text(html, encoding="utf-8")
         seconds["html"] = round(time.perf_counter() - t1, 2)
@@ -676,9 +687,9 @@ def finish_job(ex: Executed, engine: Engine) -> Rendered:
         files.pop("html")
     seconds["total"] = round(time.perf_counter() - t0, 2)
     result = dict(
-        plan=params["plan"],
-        region=params["region"],
-        as_of=params["as_of"],
+        plan=r.plan,
+        region=r.region,
+        as_of=r.as_of,
         status="ok",
         name=stem,
         stderr_outputs=ex.stderr,

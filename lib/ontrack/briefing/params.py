@@ -1,4 +1,9 @@
-"""The briefing notebook's parameters, checked before any kernel starts.
+"""The briefing notebook's parameters, checked once at the edge into a typed :class:`Request`.
+
+Every way in builds a :class:`Request` with :meth:`Request.check` where the values arrive (the
+command line, the notebook's parameters cell, render-all's plans, the lab) and passes it inward;
+nothing further in checks them again. The render machinery hands the notebook
+:meth:`Request.params` (plain values, as papermill injects them).
 
 papermill only warns about an unknown parameter and never checks values; a scheduled run would
 then burn a kernel start and fail deep inside a cell. :func:`validate_params` fails at once with
@@ -13,7 +18,8 @@ from __future__ import annotations
 
 import csv
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +107,7 @@ def _choices(items: list[str], n: int = 20) -> str:
     return shown + (", ..." if len(items) > n else "")
 
 
-def params_project(params: dict[str, Any]) -> Project:
+def params_project(params: Mapping[str, Any]) -> Project:
     """The project a set of parameters names (``project``), else the one found from the working
     folder; InputError naming the parameter when it is not a project."""
     root = params.get("project") or ""
@@ -113,13 +119,52 @@ def params_project(params: dict[str, Any]) -> Project:
         raise InputError("parameter 'project'", str(exc).splitlines()[0]) from None
 
 
-def validate_params(params: dict[str, Any], project: Project | None = None) -> dict[str, Any]:
-    """Defaults filled in and every value checked; raises InputError(s) naming the parameter.
+@dataclass(frozen=True)
+class Request:
+    """One briefing asked for: the notebook's parameters (:data:`PARAMS`, in that order),
+    checked. ``project`` is the project's absolute root, ``scenario`` an absolute path or "",
+    ``as_of`` a month or 'latest' (``ontrack render`` resolves it to the month with data)."""
 
-    Returns a new dict holding every parameter of :data:`PARAMS`: ``project`` the project's
-    absolute root, ``plan`` and ``region`` filled in when empty, ``scenario`` an absolute path
-    (or ""). Unknown parameters (e.g. the run cache ``cache`` of old versions) are refused.
-    """
+    plan: str
+    region: str
+    as_of: str
+    scenario: str
+    lang: str
+    n_sims: int
+    seed: int
+    project: str
+
+    @classmethod
+    def check(cls, raw: Mapping[str, Any], project: Project | None = None) -> Request:
+        """The request ``raw`` asks for, defaults filled in and every value checked; InputErrors
+        naming each parameter that is wrong (all of them at once). Unknown parameters (e.g.
+        the run cache ``cache`` of old versions) are refused. ``project``: the project already
+        opened (else the one ``raw['project']`` names, or the working folder's)."""
+        return cls(**_checked(raw, project))
+
+    def params(self) -> dict[str, Any]:
+        """The notebook's parameters: plain values, as papermill injects them."""
+        return asdict(self)
+
+    def but(self, **changes: Any) -> Request:
+        """This request with some parameters changed (e.g. another region of the same plan,
+        the as-of month resolved): values the caller has already checked."""
+        return replace(self, **changes)
+
+    @property
+    def stem(self) -> str:
+        """File name stem: the region id; '.en' for English, '.<scenario>' for a scenario run,
+        so that a variant never replaces the baseline Chinese briefing."""
+        stem = self.region
+        if self.lang != "zh":
+            stem += f".{self.lang}"
+        if self.scenario:
+            stem += f".{Path(self.scenario).stem}"
+        return stem
+
+
+def _checked(params: Mapping[str, Any], project: Project | None = None) -> dict[str, Any]:
+    """:meth:`Request.check`'s work: a dict of every parameter of :data:`PARAMS`, checked."""
     errors: list[InputError] = []
     unknown = sorted(set(params) - set(PARAMS))
     for name in unknown:

@@ -32,6 +32,7 @@ from ..fileio import atomic_path, remove_pending
 from ..lock import data_lock
 from ..months import resolve_as_of
 from ..project import Project, find_project, open_project
+from .engine import Engine, Job
 from .manifest import (
     is_fresh,
     job_key,
@@ -41,7 +42,7 @@ from .manifest import (
     write_index,
     write_manifest,
 )
-from .params import PARAMS, validate_params
+from .params import PARAMS, Request
 from .status import plan_summaries
 
 NOTEBOOK = "04_briefing.ipynb"
@@ -82,36 +83,23 @@ def check_scenario_name(scenario: str | Path, where: str = "--scenario") -> None
         )
 
 
-def output_stem(params: dict[str, Any]) -> str:
-    """File name stem: the region id; '.en' for English, '.<scenario>' for a scenario run, so a
-    variant never replaces the baseline Chinese briefing."""
-    stem = params["region"]
-    if params.get("lang", "zh") != "zh":
-        stem += f".{params['lang']}"
-    if params.get("scenario"):
-        stem += f".{Path(params['scenario']).stem}"
-    return stem
-
-
 # ---------------------------------------------------------------------------- jobs
 def make_job(
-    project: Project, params: dict[str, Any], formats: tuple[str, ...], cell_timeout: float = 600
-) -> dict[str, Any]:
-    """A job for the engine: validated parameters (as_of resolved), formats, the notebook, the
-    page title and the output file stem."""
-    plan, region, as_of, lang = params["plan"], params["region"], params["as_of"], params["lang"]
-    stem = output_stem(params)
-    name = project.registry().region_name(region, lang)
-    title = name + (" 简报" if lang == "zh" else " briefing")
-    return {
-        "params": params,
-        "formats": tuple(formats),
-        "notebook": str(notebook_path(project)),
-        "title": f"{title} {as_of}",
-        "stem": stem,
-        "output_label": str(out_dir(project, as_of, plan) / f"{stem}.ipynb"),
-        "cell_timeout": cell_timeout,
-    }
+    project: Project, request: Request, formats: tuple[str, ...], cell_timeout: float = 600
+) -> Job:
+    """A job for the engine: the checked request (as-of resolved), the formats, the notebook,
+    the page title and the output file stem."""
+    name = project.registry().region_name(request.region, request.lang)
+    title = name + (" 简报" if request.lang == "zh" else " briefing")
+    return Job(
+        request=request,
+        formats=tuple(formats),
+        notebook=str(notebook_path(project)),
+        title=f"{title} {request.as_of}",
+        stem=request.stem,
+        output_label=str(out_dir(project, request.as_of, request.plan) / f"{request.stem}.ipynb"),
+        cell_timeout=cell_timeout,
+    )
 
 
 def commit(project: Project, rendered) -> dict[str, Any]:
@@ -160,20 +148,15 @@ def io_problem(exc: OSError, project: Project | None = None) -> str:
     return _io_problem(exc, project.relative if project is not None else None)
 
 
-def render_one(job: dict[str, Any], engine=None) -> dict[str, Any]:
-    """Render one briefing and write its files: ``job`` holds ``params`` (validated, as_of
-    resolved) and ``formats`` (the rest is filled in by :func:`make_job`). Uses ``engine`` if
-    given, else a one-kernel engine of its own. Returns the result dict (status ok / failed,
-    outputs, seconds, error); never raises for a failure of this region."""
-    from .engine import Engine
-
-    project = open_project(job["params"]["project"])
-    if "notebook" not in job:
-        job = make_job(project, job["params"], tuple(job["formats"]), job.get("cell_timeout", 600))
+def render_one(job: Job, engine: Engine | None = None) -> dict[str, Any]:
+    """Render one briefing (a :func:`make_job` job) and write its files. Uses ``engine`` if
+    given, else a one-kernel engine of its own. Returns the result dict for the manifest
+    (status ok / failed, outputs, seconds, error); never raises for a failure of this region."""
+    project = open_project(job.request.project)
     t0 = time.perf_counter()
     own = engine is None
     if own:
-        engine = Engine(slots=1, pdf="pdf" in job["formats"]).start()
+        engine = Engine(slots=1, pdf="pdf" in job.formats).start()
     try:
         rendered = engine.submit(job).result()
         try:
@@ -266,41 +249,40 @@ def check_scenario(project: Project, scenario: str) -> None:
 
 
 def prepare(
-    params: dict[str, Any],
+    request: Request,
     project: Project,
-    on_checked: Callable[[dict[str, Any]], None] | None = None,
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Validated params with as_of resolved; the forecast tables of the parameters made sure to
-    exist and be current (computed when missing or stale; the targets and progress tables are
-    built first where missing). Returns (params, plan info for the manifest: parameters, inputs
-    read by the briefing, code, forecast folder and seconds, tables built).
+    on_checked: Callable[[Request], None] | None = None,
+) -> tuple[Request, dict[str, Any]]:
+    """The request with its as-of month resolved, and the forecast tables of its parameters made
+    sure to exist and be current (computed when missing or stale; the targets and progress
+    tables are built first where missing). Returns (request, plan info for the manifest:
+    parameters, inputs read by the briefing, code, forecast folder and seconds, tables built).
 
-    Everything a user can get wrong is checked here, before any kernel starts: the parameters,
-    the month (:func:`check_as_of`), the scenario's names (:func:`check_scenario`).
-    ``on_checked(params)`` is called once they pass, before the forecast is made sure of (the
-    commands start their kernels there, so that kernel start and forecast overlap)."""
+    What the request's check (:meth:`Request.check`, at the edge) cannot know is checked here,
+    before any kernel starts: the month against the data (:func:`check_as_of`) and the
+    scenario's names against the registry (:func:`check_scenario`). ``on_checked(request)`` is
+    called once they pass, before the forecast is made sure of (the commands start their kernels
+    there, so that kernel start and forecast overlap)."""
     from ..forecast import tables as ft
     from .data import NOTEBOOK as NB
     from .data import code_version, input_checksums
 
     t0 = time.perf_counter()
-    params = validate_params(params, project)
     built = ft.build_missing_inputs(project)  # a fresh project: as `ontrack targets` / `ingest`
-    check_scenario(project, params["scenario"])
-    as_of = check_as_of(project, params["plan"], params["as_of"])
-    params = dict(params, as_of=as_of)
+    check_scenario(project, request.scenario)
+    request = request.but(as_of=check_as_of(project, request.plan, request.as_of))
     if on_checked is not None:
-        on_checked(params)
+        on_checked(request)
     folder, computed = ft.ensure(
         project,
-        as_of,
-        scenario=params["scenario"] or None,
-        n_sims=params["n_sims"],
-        seed=params["seed"],
+        request.as_of,
+        scenario=request.scenario or None,
+        n_sims=request.n_sims,
+        seed=request.seed,
     )
     info = {
-        "parameters": {k: v for k, v in params.items() if k not in ("region", "project")},
-        "inputs": input_checksums(project, folder, params["scenario"]),
+        "parameters": {k: v for k, v in request.params().items() if k not in ("region", "project")},
+        "inputs": input_checksums(project, folder, request.scenario),
         "code": code_version(project.notebook(NB)),
         "forecast": project.relative(folder),
         "forecast_computed": computed,
@@ -308,7 +290,7 @@ def prepare(
     }
     if built:
         info["built"] = built
-    return params, info
+    return request, info
 
 
 # ---------------------------------------------------------------------------- one run at a time
@@ -414,55 +396,55 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()  # the whole command is timed: data, forecast, briefing
     formats = parse_formats(args.format)
     project = find_project(getattr(args, "project", None))
-    raw = dict(
-        plan=args.plan or project.default_plan(),
-        region=args.region,
-        as_of=args.as_of,
-        scenario=args.scenario,
-        lang=args.lang or project.lang,
-        n_sims=args.sims,
-        seed=args.seed,
-        project=str(project.root),
+    request = Request.check(  # the edge: checked once, before the forecast and any kernel
+        dict(
+            plan=args.plan or project.default_plan(),
+            region=args.region,
+            as_of=args.as_of,
+            scenario=args.scenario,
+            lang=args.lang or project.lang,
+            n_sims=args.sims,
+            seed=args.seed,
+            project=str(project.root),
+        ),
+        project,
     )
-    validate_params(raw, project)  # fail fast, before the forecast and any kernel
     check_browser(formats)
     with stop_on_sigterm(), run_lock(project):
         log = RunLog("render", level_of(args), project.reports / LOG_NAME)
         try:
-            return _run(project, raw, formats, args.force, log, started)
+            return _run(project, request, formats, args.force, log, started)
         except OSError as exc:
             raise OntrackError(io_problem(exc, project)) from None
 
 
 def _run(
     project: Project,
-    raw: dict,
+    request: Request,
     formats: tuple[str, ...],
     force: bool,
     log,
     started: float | None = None,
 ) -> int:
-    from .engine import Engine
-
     engine = Engine(slots=1, pdf="pdf" in formats, on_event=log.detail, sweep=project.reports)
 
-    def start_early(params: dict[str, Any]) -> None:
+    def start_early(request: Request) -> None:
         """Start the kernel and the browser while the forecast is made sure of, unless the
         briefing looks up to date (then no kernel starts at all)."""
-        manifest = read_manifest(project, params["as_of"])
-        if force or not looks_fresh(project, manifest, params["plan"], output_stem(params)):
+        manifest = read_manifest(project, request.as_of)
+        if force or not looks_fresh(project, manifest, request.plan, request.stem):
             engine.start()
 
     try:
-        return _render(project, raw, formats, force, log, engine, start_early, started)
+        return _render(project, request, formats, force, log, engine, start_early, started)
     finally:
         engine.close()
 
 
-def _render(project, raw, formats, force, log, engine, start_early, started=None) -> int:
+def _render(project, request, formats, force, log, engine, start_early, started=None) -> int:
     started = time.perf_counter() if started is None else started
     try:
-        params, info = prepare(raw, project, on_checked=start_early)
+        request, info = prepare(request, project, on_checked=start_early)
     except (OntrackError, OSError):
         raise
     except Exception as exc:  # a bug or bad data in an earlier stage: one line, no traceback
@@ -473,20 +455,19 @@ def _render(project, raw, formats, force, log, engine, start_early, started=None
         log.plain(
             f"已生成 / built {path} (from data/raw, as `ontrack targets` / `ontrack ingest` would)"
         )
-    if info.get("forecast") and not params.get("scenario"):
+    r = request
+    if info.get("forecast") and not r.scenario:
         # what the index shows of the region: the baseline's (a scenario's figures are its own
         # briefing's, never the official row's)
         info["summary"] = plan_summaries(
-            project, params["plan"], project.root / info["forecast"], [params["region"]],
-            params["as_of"],
-        )  # fmt: skip
-    key = job_key(params, formats, info["inputs"], info["code"])
-    manifest = read_manifest(project, params["as_of"])
-    stem = output_stem(params)
+            project, r.plan, project.root / info["forecast"], [r.region], r.as_of
+        )
+    key = job_key(r.params(), formats, info["inputs"], info["code"])
+    manifest = read_manifest(project, r.as_of)
     reports = project.reports
-    what = f"{params['plan']}/{params['region']} as of {params['as_of']}"
-    if not force and is_fresh(project, manifest, params["plan"], stem, key):
-        entry = manifest["plans"][params["plan"]]["regions"][stem]
+    what = f"{r.plan}/{r.region} as of {r.as_of}"
+    if not force and is_fresh(project, manifest, r.plan, r.stem, key):
+        entry = manifest["plans"][r.plan]["regions"][r.stem]
         log.plain(f"briefing {what}: up to date (--force renders again) / 简报未变，无需重新生成")
         for fmt in (*formats, "ipynb"):
             log.detail(f"  {fmt:5s} {reports / entry['outputs'][fmt]}")
@@ -494,7 +475,7 @@ def _render(project, raw, formats, force, log, engine, start_early, started=None
         log.summary(f"summary: 0 rendered, 1 up to date, 0 failed; {first} / 汇总：未变1份")
         return 0
     t0 = time.perf_counter()
-    result = render_one({"params": params, "formats": formats}, engine.start())
+    result = render_one(make_job(project, r, formats), engine.start())
     result.setdefault("seconds", {})["wall"] = round(time.perf_counter() - t0, 2)
     # the whole command: building the tables and the forecast count too
     result["seconds"]["command"] = round(time.perf_counter() - started, 2)

@@ -20,19 +20,20 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
 from ..errors import InputError, OntrackError
 from ..project import Project, find_project
+from .engine import Engine, Job, failed_result
 from .manifest import is_fresh, job_key, read_manifest, record, write_index, write_manifest
-from .params import PARAMS, plan_ids, plan_regions, validate_params
+from .params import PARAMS, Request, plan_ids, plan_regions
 from .render import (
     check_browser,
     commit,
     io_problem,
     make_job,
-    output_stem,
     parse_formats,
     prepare,
     run_lock,
@@ -107,77 +108,56 @@ def render_all(
     if log is None:
         log = RunLog("render-all", "verbose" if verbose else "quiet")
     jobs = max(1, jobs) if cluster else checked_jobs(jobs, log)  # kernels on this machine
-    from .engine import Engine
-
+    root = str(project.root)
+    requests = [  # the edge: every plan's parameters checked before any work starts
+        Request.check(
+            dict(plan=plan, as_of=as_of, lang=lang, n_sims=n_sims, seed=seed, project=root),
+            project,
+        )
+        for plan in plans
+    ]
+    options = Options(formats, force, progress, cluster, cell_timeout)
     with run_lock(project):
         engine = Engine(
             slots=max(1, jobs), pdf="pdf" in formats, on_event=log.detail, sweep=project.reports
         )
         try:
-            return _render_plans(
-                project,
-                plans,
-                as_of,
-                formats,
-                lang,
-                n_sims,
-                seed,
-                force,
-                progress,
-                log,
-                cluster,
-                cell_timeout,
-                engine,
-            )
+            return _render_plans(project, requests, options, log, engine)
         finally:
             engine.close()
 
 
+@dataclass(frozen=True)
+class Options:
+    """How a render-all run goes (the same for every plan of it)."""
+
+    formats: tuple[str, ...]
+    force: bool = False
+    progress: bool = True
+    cluster: str = ""  # a Dask scheduler's address, or "" for this machine's engine
+    cell_timeout: float = 600
+
+
 def _render_plans(
-    project,
-    plans,
-    as_of,
-    formats,
-    lang,
-    n_sims,
-    seed,
-    force,
-    progress,
-    log,
-    cluster,
-    cell_timeout,
-    engine,
-):
+    project: Project, requests: list[Request], options: Options, log: RunLog, engine: Engine
+) -> list[dict[str, Any]]:
     from tqdm import tqdm
 
-    root = str(project.root)
-    for plan in plans:  # all parameters checked before any work starts
-        validate_params(
-            dict(plan=plan, as_of=as_of, lang=lang, n_sims=n_sims, seed=seed, project=root),
-            project,
-        )
+    formats, force, cluster = options.formats, options.force, options.cluster
     results: list[dict[str, Any]] = []
-    todo: list[tuple[dict, str, dict]] = []  # (job, key, plan_info)
+    todo: list[tuple[Job, str, dict]] = []  # (job, key, plan_info)
     manifests: dict[str, dict] = {}
     plan_failures: list[tuple[str, str]] = []  # (plan, error): failed before any region
     if force and not cluster:
         engine.start()  # kernels start while the forecasts are made sure of
-    for plan in plans:
+    for request in requests:
+        plan = request.plan
         regions = plan_regions(plan, project)
-        base = dict(
-            plan=plan,
-            region=regions[0],
-            as_of=as_of,
-            lang=lang,
-            n_sims=n_sims,
-            seed=seed,
-            project=root,
-        )
         try:
-            params0, info = prepare(base, project)
+            request, info = prepare(request, project)
             if info.get("forecast"):  # what the index shows per region
                 info["summary"] = plan_summaries(
-                    project, plan, project.root / info["forecast"], regions, params0["as_of"]
+                    project, plan, project.root / info["forecast"], regions, request.as_of
                 )
         except Exception as exc:  # a broken plan (inputs or forecast) must not stop the others
             error = (
@@ -188,27 +168,24 @@ def _render_plans(
             plan_failures.append((plan, error))
             log.error(f"FAILED plan {plan}: {error} / 计划无法生成简报")
             for region in regions:
-                results.append(
-                    dict(plan=plan, region=region, as_of=as_of, status="failed", error=error)
-                )
+                failed = dict(plan=plan, region=region, as_of=request.as_of, status="failed")
+                results.append(dict(failed, error=error))
             continue
-        m = manifests.setdefault(params0["as_of"], read_manifest(project, params0["as_of"]))
+        m = manifests.setdefault(request.as_of, read_manifest(project, request.as_of))
         entry = m["plans"].get(plan)
         if entry:  # a failure of the whole plan recorded by an earlier run is over
             for k in ("status", "error", "failed_at"):
                 entry.pop(k, None)
         for region in regions:
-            params = dict(params0, region=region)
-            key = job_key(params, formats, info["inputs"], info["code"])
-            if not force and is_fresh(project, m, plan, output_stem(params), key):
-                results.append(
-                    dict(plan=plan, region=region, as_of=params["as_of"], status="skipped")
-                )
+            r = request.but(region=region)
+            key = job_key(r.params(), formats, info["inputs"], info["code"])
+            if not force and is_fresh(project, m, plan, r.stem, key):
+                results.append(dict(plan=plan, region=region, as_of=r.as_of, status="skipped"))
                 log.detail(f"up to date {plan}/{region}")
                 continue
-            todo.append((make_job(project, params, formats, cell_timeout), key, info))
+            todo.append((make_job(project, r, formats, options.cell_timeout), key, info))
     for plan, error in plan_failures:
-        month = _failure_month(project, as_of, manifests)
+        month = _failure_month(project, requests[0].as_of, manifests)
         m = manifests.setdefault(month, read_manifest(project, month))
         entry = m["plans"].setdefault(plan, {"regions": {}})
         entry.update(
@@ -218,9 +195,13 @@ def _render_plans(
         )
         write_manifest(project, m)
     bar = tqdm(
-        total=len(todo), file=sys.stderr, unit="briefing", disable=not progress or None, leave=False
+        total=len(todo),
+        file=sys.stderr,
+        unit="briefing",
+        disable=not options.progress or None,
+        leave=False,
     )
-    keys = {(j["params"]["plan"], j["stem"]): (k, info) for j, k, info in todo}
+    keys = {(j.request.plan, j.stem): (k, info) for j, k, info in todo}
 
     def done(res: dict) -> None:
         key, info = keys[(res["plan"], res.get("name") or res["region"])]
@@ -252,11 +233,11 @@ def _render_plans(
     return results
 
 
-def _render_local(project: Project, todo: list[dict], engine, done: Callable[[dict], None]) -> None:
+def _render_local(
+    project: Project, todo: list[Job], engine: Engine, done: Callable[[dict], None]
+) -> None:
     """The jobs on this machine's warm engine, in the order given (plan by plan)."""
     from concurrent.futures import as_completed
-
-    from .engine import failed_result
 
     if engine.tmp is None:  # not started early: no more kernels than briefings
         engine.slots = max(1, min(engine.slots, len(todo)))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from ..progress.status import reporting_status
 from . import changes, charts, facts, narrative, tables
 from .data import BriefingData, code_label, load_briefing_data
-from .params import validate_params
+from .params import Request, params_project
 from .status import suspect_series
 from .tables import Html, esc, pending_targets
 
@@ -24,7 +24,7 @@ class Briefing:
     data: BriefingData
     region: str
     lang: str = "zh"
-    params: dict | None = None
+    request: Request | None = None
 
     # -- helpers
     @property
@@ -328,8 +328,7 @@ class Briefing:
         """Audit details (ids, parameters, paths, checksums, code version): shown in the executed
         notebook only; the cell is tagged ``remove`` and never reaches a reader's page."""
         d = self.data
-        params = dict(self.params or {})
-        params["as_of"] = d.as_of
+        params = self.request.but(as_of=d.as_of).params() if self.request else {"as_of": d.as_of}
         return tables.audit_section(
             {
                 "plan": d.plan,
@@ -396,10 +395,10 @@ def open_briefing(
     seed: int = 0,
     project: str = "",
 ) -> Briefing:
-    """Check the parameters, read the plan's tables (the forecast folder of these parameters
-    must exist: ``ontrack render`` makes it), set the CJK font."""
+    """Check the parameters (the notebook's edge: :meth:`Request.check`), read the plan's
+    tables (the forecast folder of these parameters must exist: ``ontrack render`` makes it),
+    set the CJK font."""
     from ..fonts import use_cjk_font
-    from .params import params_project
 
     raw = dict(
         plan=plan,
@@ -412,15 +411,8 @@ def open_briefing(
         project=project,
     )
     proj = params_project(raw)  # opened once: its registry is read once per briefing
-    params = validate_params(raw, proj)
+    request = Request.check(raw, proj)
     use_cjk_font()
-    data = load_briefing_data(
-        proj,
-        params["plan"],
-        params["region"],
-        params["as_of"],
-        params["scenario"],
-        params["n_sims"],
-        params["seed"],
-    )
-    return Briefing(data=data, region=params["region"], lang=lang, params=params)
+    r = request
+    data = load_briefing_data(proj, r.plan, r.region, r.as_of, r.scenario, r.n_sims, r.seed)
+    return Briefing(data=data, region=r.region, lang=r.lang, request=r)
