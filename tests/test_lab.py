@@ -573,8 +573,10 @@ def test_saved_scenario_runs_in_ontrack_forecast(lab, lab_project, tmp_path):
 
 
 def test_trajectory_figure_shows_both_fans(lab):
+    from ontrack.lab import trajectory_figure
+
     lab.add_project(AOJIANG, "space", "2026-11", 2.5, 1.0, "B")
-    fig = lab.trajectory_figure("space", 2026, AOJIANG)
+    fig = trajectory_figure(lab, "space", 2026, AOJIANG)
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert any("基线" in t for t in labels) and any("情景" in t for t in labels)
     assert any("目标" in t for t in labels)

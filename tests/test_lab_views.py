@@ -159,6 +159,8 @@ def test_messages_are_chinese_first_and_never_a_traceback(lab):
 
 
 def test_the_page_without_widgets(lab):
-    page = lab.view()._repr_html_()
+    from ontrack.lab import view
+
+    page = view(lab)._repr_html_()
     assert "<style>" in page and "otl-table" in page and "data:image/png;base64," in page
     assert "情景实验室" in page and "完成概率" in page

@@ -12,7 +12,9 @@ Modules, one job each:
   with every check (the forecast's own scenario checks, closed years, implausible amounts);
 * :mod:`.engine`: loading, the one fit, the baseline, partial re-simulation, caches;
 * :mod:`.core`: :class:`Lab`, the two together (what notebooks and widgets call);
-* :mod:`.views`: the table, the chart and the messages, in the briefing's words;
+* :mod:`.views`: the table, the chart and the messages, in the briefing's words, and what a
+  notebook shows of a lab without widgets (:func:`view`, :func:`trajectory_figure`,
+  :func:`render_command`);
 * :mod:`.widgets`: the JupyterLab/Voilà controls (``widget(lab)``; imports ipywidgets);
 """
 
@@ -20,5 +22,14 @@ from __future__ import annotations
 
 from .core import Lab
 from .state import KEY, LabInputError, NeedsConfirmation
+from .views import render_command, trajectory_figure, view
 
-__all__ = ["KEY", "Lab", "LabInputError", "NeedsConfirmation"]
+__all__ = [
+    "KEY",
+    "Lab",
+    "LabInputError",
+    "NeedsConfirmation",
+    "render_command",
+    "trajectory_figure",
+    "view",
+]

@@ -26,6 +26,7 @@ from .engine import Engine
 from .state import (
     KEY,
     PROJECT_FIELDS,
+    ChartData,
     LabInputError,
     NeedsConfirmation,
     ScenarioState,
@@ -573,11 +574,9 @@ class Lab:
     def chart_data(
         self, indicator: str | None = None, year: int | None = None, region: str | None = None
     ):
-        """Everything one trajectory chart shows (:class:`~ontrack.lab.views.ChartData`).
+        """Everything one trajectory chart shows (:class:`~ontrack.lab.state.ChartData`).
 
         Defaults: the first indicator, the first open year, the lab's region."""
-        from .views import ChartData
-
         s = self.scope
         region = s.check_region(region or s.region, "图 地区 chart region")
         indicator = s.check_indicator(indicator or s.indicators[0], "图 指标 chart indicator")
@@ -607,24 +606,6 @@ class Lab:
             p_meet=self._p_meet(region, indicator, year),
             scenario_empty=self.is_empty(),
         )
-
-    def trajectory_figure(
-        self, indicator: str | None = None, year: int | None = None, region: str | None = None
-    ):
-        """Running total vs target for one indicator and year: baseline fan vs scenario fan (a
-        matplotlib Figure). Defaults: the first indicator, the first open year, the region."""
-        from .views import ChartView
-
-        return ChartView().draw(self.chart_data(indicator, year, region))
-
-    def view(
-        self, region: str | None = None, year: int | None = None, indicator: str | None = None
-    ):
-        """The lab's results as a page (no widgets): the probability table and the chart, as
-        the widgets show them; what a papermill run of the notebook displays."""
-        from .views import static_view
-
-        return static_view(self, region, year, indicator)
 
     # ------------------------------------------------------------------ saving
 
@@ -682,15 +663,6 @@ class Lab:
         self.saved_path = path
         self._record(f"保存 saved {path.name}", "无 nothing", time.perf_counter() - t0)
         return path
-
-    def render_command(self, path: str | os.PathLike | None = None) -> str:
-        """The exact command that renders the briefing of the lab's region with the scenario
-        saved at ``path`` (default: where it was last saved, else :meth:`default_path`), with
-        the lab's month, draws and seed: the briefing then shows the lab's numbers."""
-        from .views import render_command
-
-        p = Path(path) if path else (self.saved_path or self.default_path())
-        return render_command(self, self.engine.in_project(p))
 
     def __repr__(self) -> str:
         return (

@@ -595,3 +595,19 @@ __all__ = [
     "number",
     "where",
 ]
+
+
+@dataclass
+class ChartData:
+    """Everything one trajectory chart shows (``Lab.chart_data``; drawn by
+    :class:`ontrack.lab.views.ChartView`)."""
+
+    region: str
+    indicator: str
+    unit: str
+    year: int
+    as_of: str
+    base: pd.DataFrame
+    scen: pd.DataFrame | None
+    p_meet: tuple[float, float] | None
+    scenario_empty: bool

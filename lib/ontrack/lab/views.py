@@ -1,7 +1,7 @@
 """What the lab shows, in the briefing's words: the probability table, the chart, the messages.
 
 Pure functions and one chart object, no widgets: the widgets (:mod:`.widgets`) put these into
-controls, and :func:`static_view` puts them on a page for a notebook run without widgets. The
+controls, and :func:`view` puts them on a page for a notebook run without widgets. The
 words and colours are the briefing's (完成概率, 状态 绿/黄/红 with its chip colours, periods as
 "2026年" / "2025—2027年累计"), numbers go through the briefing's formatter, and every amount
 carries its unit. Chinese first, English in small print.
@@ -13,12 +13,12 @@ import base64
 import functools
 import html
 import io
+import os
 import shlex
 import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,8 +26,9 @@ import pandas as pd
 
 from ..briefing.fmt import fmt_num, fmt_pct
 from ..briefing.narrative import RAG_MEANING_ZH, RAG_ZH, period_label
+from ..briefing.params import PARAMS
 from ..errors import InputError, InputErrors, OntrackError
-from .state import LabInputError, NeedsConfirmation
+from .state import ChartData, LabInputError, NeedsConfirmation
 
 if TYPE_CHECKING:
     from .core import Lab
@@ -316,21 +317,6 @@ def header_html(lab: Lab) -> str:
 # --------------------------------------------------------------------------- the chart
 
 
-@dataclass
-class ChartData:
-    """Everything one trajectory chart shows."""
-
-    region: str
-    indicator: str
-    unit: str
-    year: int
-    as_of: str
-    base: pd.DataFrame
-    scen: pd.DataFrame | None
-    p_meet: tuple[float, float] | None
-    scenario_empty: bool
-
-
 @functools.lru_cache(maxsize=1)
 def _cjk() -> list[str]:
     from .. import fonts
@@ -483,12 +469,13 @@ def ontrack_command() -> str:
     return str(here) if here.exists() else "ontrack"
 
 
-def render_command(lab: Lab, path: Path) -> str:
-    """The command that renders the briefing of the lab's region with the scenario at ``path``
-    (a project-relative path: the command works from any folder, ``--project`` names it), with
-    the ``ontrack`` that runs the lab (:func:`ontrack_command`)."""
-    from ..briefing.params import PARAMS
-
+def render_command(lab: Lab, path: str | os.PathLike | None = None) -> str:
+    """The exact command that renders the briefing of the lab's region with the scenario saved
+    at ``path`` (default: where the lab last saved it, else ``lab.default_path()``), with the
+    lab's month, draws and seed, so that the briefing shows the lab's numbers. The path is
+    written relative to the project (the command works from any folder, ``--project`` names
+    it), the program is the ``ontrack`` that runs the lab (:func:`ontrack_command`)."""
+    path = lab.engine.in_project(Path(path) if path else (lab.saved_path or lab.default_path()))
     parts = [ontrack_command(), "--project", str(lab.project.root), "render", "--plan", lab.plan]
     parts += ["--region", lab.region, "--as-of", lab.as_of]
     parts += ["--scenario", lab.project.relative(path)]
@@ -513,18 +500,27 @@ def saved_html(lab: Lab, path: Path) -> str:
 # --------------------------------------------------------------------------- a page
 
 
-def static_view(
+def trajectory_figure(
+    lab: Lab, indicator: str | None = None, year: int | None = None, region: str | None = None
+):
+    """Running total vs target for one indicator and year: baseline fan vs scenario fan (a
+    matplotlib Figure). Defaults: the first indicator, the first open year, the lab's region."""
+    return ChartView().draw(lab.chart_data(indicator, year, region))
+
+
+def view(
     lab: Lab, region: str | None = None, year: int | None = None, indicator: str | None = None
 ) -> Page:
-    """The table and the chart on one page (a notebook run without widgets shows this)."""
+    """The lab's results as a page (no widgets): the probability table and the chart, as the
+    widgets show them; what a papermill run of the lab notebook displays."""
     s = lab.scope
     region = s.check_region(region or s.region, "地区 region")
     year = int(year) if year else (s.open_years[0] if s.open_years else max(s.years))
     indicator = s.check_indicator(indicator or s.indicators[0], "指标 indicator")
     results = lab.results()
-    view = ChartView()
-    view.draw(lab.chart_data(indicator, year, region))
-    png = base64.b64encode(view.png()).decode("ascii")
+    chart = ChartView()
+    chart.draw(lab.chart_data(indicator, year, region))
+    png = base64.b64encode(chart.png()).decode("ascii")
     return Page(
         f"<style>{CSS}</style>"
         + header_html(lab)
@@ -548,6 +544,7 @@ __all__ = [
     "saved_html",
     "select_rows",
     "solver_message",
-    "static_view",
     "summary_html",
+    "trajectory_figure",
+    "view",
 ]
