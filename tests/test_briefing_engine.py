@@ -20,12 +20,12 @@ from pathlib import Path
 import pytest
 from conftest import copy_example_project
 
-from ontrack.briefing.engine import Engine
-from ontrack.briefing.export import find_browser
 from ontrack.briefing.params import Request
-from ontrack.briefing.render import commit, make_job, render_one
 from ontrack.errors import OntrackError
 from ontrack.project import open_project
+from ontrack.render.engine import Engine
+from ontrack.render.export import find_browser
+from ontrack.render.single import commit, make_job, render_one
 from ontrack_evidence.sample import AS_OF, PLAN, SIMS, write_sample
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -114,7 +114,7 @@ def test_reset_puts_back_what_a_briefing_changes(tmp_path):
     script = textwrap.dedent(
         f"""
         import os, random, sys, warnings
-        import ontrack.briefing.warm as w
+        import ontrack.render.warm as w
         w.prepare(("matplotlib", "matplotlib.pyplot", "numpy", "ontrack.fonts"))
         import matplotlib, numpy as np
         import logging, matplotlib.units
@@ -155,7 +155,7 @@ def test_nothing_is_imported_from_the_project_folder_without_pythonsafepath(tmp_
     """PYTHONSAFEPATH keeps the working folder off sys.path only from Python 3.11, and IPython
     adds it ("") otherwise: a kernel without it (as on 3.10) must still not import a module
     planted in the folder a briefing runs in (its project)."""
-    from ontrack.briefing.engine import KernelFault, WarmKernel, kernel_env
+    from ontrack.render.engine import KernelFault, WarmKernel, kernel_env
 
     project = tmp_path / "project"
     project.mkdir()
@@ -301,7 +301,7 @@ def test_killing_render_all_leaves_no_process_and_no_temp_folder(
     assert not list(Path("/tmp").glob(f"ontrack-{proc.pid}-*"))  # Chromium's short tmp
     assert not list(out.rglob("*.tmp"))  # no half-written report either
     # the lock died with the process: the next run starts
-    from ontrack.briefing.render import run_lock
+    from ontrack.render.single import run_lock
 
     with run_lock(built_copy):
         pass
@@ -329,7 +329,7 @@ def test_one_browser_prints_every_pdf_like_the_command_line(sample, tmp_path):
     A4 pages and text, here for two briefings from one browser process."""
     from pypdf import PdfReader
 
-    from ontrack.briefing.export import print_pdf
+    from ontrack.render.export import print_pdf
 
     with Engine(slots=1, pdf=True) as engine:
         res = [
@@ -378,8 +378,26 @@ def test_papermill_finds_the_warm_engine_by_its_entry_point():
 
     from papermill.engines import papermill_engines
 
-    from ontrack.briefing.pmengine import NAME, WarmEngine
+    from ontrack.render.pmengine import NAME, WarmEngine
 
     names = {ep.name: ep.value for ep in entry_points(group="papermill.engine")}
-    assert names.get(NAME) == "ontrack.briefing.pmengine:WarmEngine"
+    assert names.get(NAME) == "ontrack.render.pmengine:WarmEngine"
     assert papermill_engines.get_engine(NAME) is WarmEngine
+
+
+@pytest.mark.parametrize("first", ["ontrack.render.pmengine", "papermill"])
+def test_the_engine_module_imports_first_or_after_papermill(first):
+    """papermill loads its entry points when it is first imported: when that happens from
+    inside ontrack.render.pmengine (imported first), the half-made module must still give it
+    the one class (before the fix: AttributeError, 'partially initialized module')."""
+    code = (
+        f"import {first}\n"
+        "from papermill.engines import papermill_engines\n"
+        "import ontrack.render.pmengine as p\n"
+        "assert papermill_engines.get_engine(p.NAME) is p.WarmEngine\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-W", "error", "-c", code], capture_output=True, text=True, check=False
+    )
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr

@@ -5,8 +5,8 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from ontrack.briefing.export import _prune, external_refs, find_browser, stylesheet
 from ontrack.errors import OntrackError
+from ontrack.render.export import _prune, external_refs, find_browser, stylesheet
 
 
 @pytest.mark.parametrize(
@@ -58,7 +58,7 @@ def test_page_numbers_in_the_briefing_language():
 def test_missing_browser_names_what_to_install(monkeypatch, tmp_path):
     monkeypatch.delenv("ONTRACK_BROWSER", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path))
-    monkeypatch.setattr("ontrack.briefing.export._PATHS", ())
+    monkeypatch.setattr("ontrack.render.export._PATHS", ())
     monkeypatch.delenv("LOCALAPPDATA", raising=False)
     with pytest.raises(OntrackError, match="install chromium"):
         find_browser()

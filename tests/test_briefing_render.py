@@ -18,12 +18,12 @@ from pathlib import Path
 import pytest
 from conftest import copy_example_project
 
-from ontrack.briefing.export import external_refs, find_browser
 from ontrack.briefing.params import Request
-from ontrack.briefing.render import make_job, render_one
 from ontrack.cli import main
 from ontrack.errors import OntrackError
 from ontrack.project import open_project
+from ontrack.render.export import external_refs, find_browser
+from ontrack.render.single import make_job, render_one
 from ontrack_evidence.sample import AS_OF, PLAN, SIMS, write_sample
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -153,8 +153,8 @@ def test_failed_render_keeps_the_previous_report(rendered):
 
 
 def test_bad_parameters_are_rejected_before_any_kernel_starts(example_project, monkeypatch, capsys):
-    from ontrack.briefing.engine import Engine
     from ontrack.cli import main
+    from ontrack.render.engine import Engine
 
     monkeypatch.setattr(Engine, "start", lambda self: pytest.fail("a kernel was started"))
     rc = main(["render", "--project", str(example_project.root), "--plan",
@@ -196,7 +196,7 @@ def test_render_all_in_parallel_skips_unchanged_and_survives_a_failure(tmp_path,
     """Two workers; a region that fails does not stop the others; a rerun skips the good ones."""
     import json
 
-    import ontrack.briefing.render_all as ra
+    import ontrack.render.batch as ra
 
     project = _sample_project(tmp_path / "project")
     regions = ["pingyang", "pingyang-kunyang", "pingyang-nowhere"]  # the last has no targets
@@ -228,7 +228,7 @@ def test_render_all_records_a_plan_that_fails_before_any_region(tmp_path, monkey
     month the other plans resolved 'latest' to; a later run where it works clears the mark."""
     import json
 
-    import ontrack.briefing.render_all as ra
+    import ontrack.render.batch as ra
 
     project = _sample_project(tmp_path / "project")
     regions = {PLAN: ["pingyang"], "lucheng-2025-2027": ["lucheng"]}
@@ -268,7 +268,7 @@ def test_render_skips_an_unchanged_briefing_unless_forced(tmp_path, monkeypatch)
     """`make briefing` twice: the second run finds the same inputs, parameters and code in the
     manifest and the outputs in place, so it renders nothing; --force renders again, and a
     deleted output is rendered again."""
-    import ontrack.briefing.render as rd
+    import ontrack.render.single as rd
 
     project = _sample_project(tmp_path / "project")
     calls = []

@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 from conftest import copy_example_project
 
-from ontrack.briefing import render as rd
-from ontrack.briefing.engine import Engine, Rendered
-from ontrack.briefing.render import check_as_of, commit, run_lock
 from ontrack.cli import main
 from ontrack.errors import InputError
 from ontrack.project import open_project
+from ontrack.render import single as rd
+from ontrack.render.engine import Engine, Rendered
+from ontrack.render.single import check_as_of, commit, run_lock
 from ontrack_evidence.sample import AS_OF, PLAN, SIMS, write_sample
 
 ROOT = Path(__file__).resolve().parents[1]

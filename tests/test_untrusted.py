@@ -175,7 +175,7 @@ def test_a_scenario_with_an_alias_bomb_is_refused(tmp_path):
 
 
 def test_jobs_are_capped_by_the_machine():
-    from ontrack.briefing.render_all import checked_jobs, job_limit
+    from ontrack.render.batch import checked_jobs, job_limit
 
     limit, why = job_limit()
     assert 1 <= limit <= (os.cpu_count() or 1) and "cores" in why

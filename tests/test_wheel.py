@@ -300,7 +300,7 @@ def test_the_wheel_carries_notebooks_example_and_license(fresh):
         ep = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
         entry_points = whl.read(ep).decode("utf-8")
     assert "[papermill.engine]" in entry_points
-    assert "ontrack-warm = ontrack.briefing.pmengine:WarmEngine" in entry_points
+    assert "ontrack-warm = ontrack.render.pmengine:WarmEngine" in entry_points
     assert not any("__pycache__" in n or n.startswith("tests/") for n in names)
     # the evidence (benchmarks, evaluation, synthetic worlds, sample generators) stays in the
     # checkout: lib/ontrack_evidence is not what users install

@@ -36,8 +36,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "ontrack.forecast.backtest",
         "rolling-origin evaluation vs baselines",
     ),
-    "render": ("ontrack.briefing.render", "render one briefing to HTML/PDF"),
-    "render-all": ("ontrack.briefing.render_all", "render every region's briefing (for cron)"),
+    "render": ("ontrack.render.single", "render one briefing to HTML/PDF"),
+    "render-all": ("ontrack.render.batch", "render every region's briefing (for cron)"),
     "lab": (
         "ontrack.launch",
         "JupyterLab on the project's notebooks (--app: the scenario lab page)",

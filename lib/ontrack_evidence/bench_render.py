@@ -91,7 +91,7 @@ def _floor(root: Path) -> list[Row]:
     import nbformat
     import papermill as pm
 
-    from ontrack.briefing.export import export_html, print_pdf
+    from ontrack.render.export import export_html, print_pdf
 
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(c) for c in FLOOR_CELLS]
@@ -144,8 +144,8 @@ def _one(copy: Project) -> list[Row]:
 
 def _naive(copy: Project, regions: list[tuple[str, str, str]], out: Path) -> float:
     """papermill → nbconvert → chromium for each region, one after another."""
-    from ontrack.briefing.export import BROWSER_FLAGS, find_browser
-    from ontrack.briefing.render import notebook_path
+    from ontrack.render.export import BROWSER_FLAGS, find_browser
+    from ontrack.render.single import notebook_path
 
     browser = find_browser()
     out.mkdir()
@@ -176,9 +176,9 @@ def _naive(copy: Project, regions: list[tuple[str, str, str]], out: Path) -> flo
 def _all(project: Project, root: Path) -> list[Row]:
     if not (project.targets_csv.is_file() and project.progress_csv.is_file()):
         return [("render-all: default plans", float("nan"), "skipped: run `make data` first")]
-    from ontrack.briefing.manifest import read_manifest
     from ontrack.briefing.params import plan_regions
-    from ontrack.briefing.render import prepare
+    from ontrack.render.manifest import read_manifest
+    from ontrack.render.single import prepare
 
     copy = scratch_copy(project, root / "copy")
     regions = []

@@ -151,12 +151,12 @@ def measure(
 ) -> list[tuple[str, str]]:
     """Build the province, forecast it, render a sample; (what, value) lines (each also given
     to ``say`` as soon as it is measured)."""
-    from ontrack.briefing.cluster import bundle_files, make_bundle
     from ontrack.briefing.params import Request, plan_regions
-    from ontrack.briefing.render import make_job, prepare
-    from ontrack.briefing.render_all import render_all
-    from ontrack.briefing.runlog import RunLog
     from ontrack.forecast import tables as ft
+    from ontrack.render.batch import render_all
+    from ontrack.render.cluster import bundle_files, make_bundle
+    from ontrack.render.runlog import RunLog
+    from ontrack.render.single import make_job, prepare
 
     out = _Lines(say)
     tmp = Path(tempfile.mkdtemp(prefix="ontrack-scale-"))
@@ -288,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
         "already made)",
     )
     args = p.parse_args(argv)
-    from ontrack.briefing.render import parse_formats
+    from ontrack.render.single import parse_formats
 
     def say(what: str, value: str) -> None:
         print(f"{what:48s} {value}", flush=True)

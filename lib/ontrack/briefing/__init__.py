@@ -1,5 +1,12 @@
-"""Stage 4-5: briefings (notebook → HTML/PDF) and render-all.
+"""Stage 4: what a briefing page says: its sections (:mod:`.report`, :mod:`.tables`,
+:mod:`.charts`, :mod:`.narrative`, :mod:`.changes`), the figures behind them (:mod:`.data`,
+:mod:`.facts`, :mod:`.status`, :mod:`.fmt`), its look (:mod:`.palette`, ``templates/``) and its
+parameters (:mod:`.params`). Rendering it is :mod:`ontrack.render`.
 
-Import the submodules you need (``ontrack.briefing.render``, ``.report`` ...); this package
-imports nothing heavy so that ``ontrack render --help`` and parameter checks stay fast.
+Import the submodules you need; this package imports nothing heavy.
 """
+
+from pathlib import Path
+
+#: the page's nbconvert template and stylesheet (templates/briefing/)
+TEMPLATES = Path(__file__).resolve().parent / "templates"

@@ -2,7 +2,7 @@
 
 The plans are those ontrack.toml names under [render] plans, else every plan (``--plans``
 overrides). Each plan's forecast tables are made sure to exist and be current once (see
-ontrack.briefing.render.prepare) and read by every region's notebook; regions are rendered in
+ontrack.render.single.prepare) and read by every region's notebook; regions are rendered in
 parallel worker processes; one failing region does not stop the others; the exit status is 0
 only if all succeeded. Regions whose inputs, parameters and code match the manifest and whose
 outputs exist are skipped, so a rerun with unchanged inputs is quick.
@@ -24,12 +24,14 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from ..briefing.params import PARAMS, Request, plan_ids, plan_regions
+from ..briefing.status import plan_summaries
 from ..errors import InputError, OntrackError
 from ..project import Project, find_project
 from .engine import Engine, Job, failed_result
 from .manifest import is_fresh, job_key, read_manifest, record, write_index, write_manifest
-from .params import PARAMS, Request, plan_ids, plan_regions
-from .render import (
+from .runlog import LOG_NAME, RunLog, add_log_arguments, level_of
+from .single import (
     check_browser,
     commit,
     io_problem,
@@ -39,8 +41,6 @@ from .render import (
     run_lock,
     stop_on_sigterm,
 )
-from .runlog import LOG_NAME, RunLog, add_log_arguments, level_of
-from .status import plan_summaries
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -13,7 +13,7 @@ worker ADDRESS``, README "Running on a schedule"); a worker needs only the insta
   its own temporary folder (a project of its own, checked against the id), renders there with
   its warm engine (:mod:`.engine`: kernels started once per worker, one browser) and sends back
   the files it made, as bytes;
-* the client writes them into reports/ atomically (:func:`.render.commit`), records the
+* the client writes them into reports/ atomically (:func:`.single.commit`), records the
   manifest, moves the progress bar and writes the index, exactly as for a local run.
 
 A worker that is lost mid-run costs only its jobs: Dask runs them on another worker (and the
@@ -58,8 +58,8 @@ def bundle_files(project: Project, jobs: list[Job]) -> dict[str, Path]:
     every plan folder (the registry reads them all), indicators.csv, the processed tables, the
     forecast folders of the jobs, their scenarios, and the briefing notebook (as the project's
     own copy, so a worker runs the notebook this machine would)."""
+    from ..briefing.data import input_files
     from ..forecast import tables as ft
-    from .data import input_files
 
     files: dict[str, Path] = {CONFIG: project.config}
     if project.plans_dir.is_dir():
@@ -153,7 +153,7 @@ def _worker_plugin_class():
 def code_fingerprint() -> str:
     """The fingerprint of the briefing's code on this machine (without the notebook, which the
     bundle carries)."""
-    from .data import code_version
+    from ..briefing.data import code_version
 
     return code_version()["fingerprint"]
 
@@ -210,7 +210,7 @@ def render_on_cluster(
     """Render ``jobs`` on the cluster at ``address``; ``done(result)`` for each, after its
     files are written."""
     distributed = require_distributed()
-    from .render import commit
+    from .single import commit
 
     try:
         client = distributed.Client(address, timeout="30s", set_as_default=False)

@@ -25,7 +25,7 @@ gone (ipykernel).
 
 Results are data: :meth:`Engine.submit` returns a future of :class:`Rendered` (a result dict
 for the manifest and the files made, in the run's folder), and the caller writes the files
-where they belong (``render.commit``), so that the same engine serves ``ontrack render``,
+where they belong (``single.commit``), so that the same engine serves ``ontrack render``,
 ``render-all`` and a Dask worker.
 """
 
@@ -49,8 +49,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ..briefing.params import Request
 from ..errors import OntrackError
-from .params import Request
 
 log = logging.getLogger("ontrack.engine")
 
@@ -206,7 +206,7 @@ class WarmKernel:
         self.started = time.perf_counter() - t0
         t1 = time.perf_counter()
         self.run_silent(
-            "import ontrack.briefing.warm as _w; _w.prepare(); del _w", timeout=start_timeout
+            "import ontrack.render.warm as _w; _w.prepare(); del _w", timeout=start_timeout
         )
         self.warmed = time.perf_counter() - t1
 
@@ -235,7 +235,7 @@ class WarmKernel:
 
     def reset(self, cwd: str, timeout: float = 60) -> None:
         # the module is reached through sys.modules: the ontrack package itself was dropped
-        code = f"__import__('sys').modules['ontrack.briefing.warm'].reset({cwd!r})"
+        code = f"__import__('sys').modules['ontrack.render.warm'].reset({cwd!r})"
         self.run_silent(code, timeout)
 
     def alive(self) -> bool:

@@ -1,8 +1,9 @@
 """Export an executed briefing notebook to offline HTML (nbconvert) and A4 PDF (headless Chromium).
 
 The HTML has no code, prompts or stderr, embeds its images, fetches nothing (no require.js,
-MathJax or mermaid CDN: see templates/briefing/index.html.j2) and declares ``lang="zh-CN"`` so
-that Chromium picks simplified-Chinese glyph shapes. The PDF is printed from that same HTML.
+MathJax or mermaid CDN: see the page's template, ontrack/briefing/templates/briefing/index.html.j2)
+and declares ``lang="zh-CN"`` so that Chromium picks simplified-Chinese glyph shapes. The PDF is
+printed from that same HTML.
 """
 
 from __future__ import annotations
@@ -15,10 +16,9 @@ import tempfile
 import threading
 from pathlib import Path
 
+from ..briefing import TEMPLATES, palette
 from ..errors import OntrackError
-from . import palette
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
 CSS = TEMPLATES / "briefing" / "briefing.css"
 HTML_LANG = {"zh": "zh-CN", "en": "en"}
 PAGE_FOOTER = {

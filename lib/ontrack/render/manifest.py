@@ -15,10 +15,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from ..briefing.palette import css_vars
+from ..briefing.params import plan_regions
 from ..fileio import read_yaml, write_text
 from ..project import Project
-from .palette import css_vars
-from .params import plan_regions
 
 INDEX = "index.html"
 

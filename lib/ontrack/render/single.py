@@ -26,6 +26,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..briefing.params import PARAMS, Request
+from ..briefing.status import plan_summaries
 from ..errors import InputError, OntrackError, raise_errors
 from ..errors import io_problem as _io_problem
 from ..fileio import atomic_path, remove_pending
@@ -42,8 +44,6 @@ from .manifest import (
     write_index,
     write_manifest,
 )
-from .params import PARAMS, Request
-from .status import plan_summaries
 
 NOTEBOOK = "04_briefing.ipynb"
 FORMATS = ("html", "pdf")
@@ -191,8 +191,8 @@ def check_browser(formats: tuple[str, ...]) -> str | None:
 
 def data_months(project: Project, plan: str) -> list[str]:
     """The months that have progress data for a plan's regions (sorted)."""
+    from ..briefing.data import project_tables
     from ..forecast.model import plan_inputs
-    from .data import project_tables
 
     progress, targets = project_tables(project)
     plan_progress, _ = plan_inputs(progress, targets, plan, project.registry())
@@ -263,9 +263,9 @@ def prepare(
     scenario's names against the registry (:func:`check_scenario`). ``on_checked(request)`` is
     called once they pass, before the forecast is made sure of (the commands start their kernels
     there, so that kernel start and forecast overlap)."""
+    from ..briefing.data import NOTEBOOK as NB
+    from ..briefing.data import code_version, input_checksums
     from ..forecast import tables as ft
-    from .data import NOTEBOOK as NB
-    from .data import code_version, input_checksums
 
     t0 = time.perf_counter()
     built = ft.build_missing_inputs(project)  # a fresh project: as `ontrack targets` / `ingest`

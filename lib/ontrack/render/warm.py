@@ -48,7 +48,7 @@ WARM_IMPORTS = (
 )
 
 #: ontrack modules that outlive a reset: this one, and the cache of tables keyed by checksums.
-KEEP = ("ontrack.briefing.warm", "ontrack.briefing.tablecache")
+KEEP = ("ontrack.render.warm", "ontrack.briefing.tablecache")
 
 _state: dict[str, Any] | None = None
 
@@ -107,7 +107,7 @@ def prepare(imports: tuple[str, ...] = WARM_IMPORTS) -> None:
 def reset(cwd: str) -> None:
     """Put the kernel back into the state :func:`prepare` recorded; work in ``cwd``."""
     if _state is None:
-        raise RuntimeError("ontrack.briefing.warm.prepare() has not run in this kernel")
+        raise RuntimeError("ontrack.render.warm.prepare() has not run in this kernel")
     ip = _ipython()
     if ip is not None:
         ip.reset(new_session=True)  # namespace, In/Out, execution count back to 1
