@@ -12,7 +12,9 @@ import os
 import select
 import sys
 
+from . import __version__
 from .errors import WRITE_ERRNOS, OntrackError, io_problem
+from .project import NotAProject, find_project
 
 #: command → (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -53,7 +55,6 @@ PROJECT_HELP = (
 
 def build_parser(command: str | None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ontrack", description=__doc__.splitlines()[0])
-    from . import __version__
 
     parser.add_argument("--version", action="version", version=f"ontrack {__version__}")
     parser.add_argument("--project", default=None, metavar="DIR", help=PROJECT_HELP)
@@ -114,8 +115,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def _relative(args: argparse.Namespace):
     """The project's path-in-project function for messages, or None outside a project."""
-    from .project import NotAProject, find_project
-
     try:
         return find_project(getattr(args, "project", None)).relative
     except (NotAProject, OntrackError, OSError):

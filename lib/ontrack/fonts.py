@@ -12,6 +12,8 @@ import os
 import sys
 from pathlib import Path
 
+from .errors import OntrackError
+
 #: Family names in order of preference (simplified-Chinese faces first).
 FAMILIES: tuple[str, ...] = (
     "Noto Sans CJK SC",
@@ -78,8 +80,6 @@ def cjk_family() -> str:
     charts use simplified glyph shapes. Raises OntrackError naming the package to install when no
     CJK font is found.
     """
-    from .errors import OntrackError
-
     found = find_cjk_font()
     if found is None:
         raise OntrackError(

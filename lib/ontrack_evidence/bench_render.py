@@ -176,15 +176,15 @@ def _naive(copy: Project, regions: list[tuple[str, str, str]], out: Path) -> flo
 def _all(project: Project, root: Path) -> list[Row]:
     if not (project.targets_csv.is_file() and project.progress_csv.is_file()):
         return [("render-all: default plans", float("nan"), "skipped: run `make data` first")]
-    from ontrack.briefing.params import plan_regions
+    from ontrack.briefing.params import Request, plan_regions
     from ontrack.render.manifest import read_manifest
     from ontrack.render.single import prepare
 
     copy = scratch_copy(project, root / "copy")
     regions = []
     for plan in copy.render_plans:  # the forecast tables, made once for both routes
-        params, _ = prepare(dict(plan=plan, project=str(copy.root)), copy)
-        regions += [(plan, r, params["as_of"]) for r in plan_regions(plan, copy)]
+        request, _ = prepare(Request.check(dict(plan=plan, project=str(copy.root)), copy), copy)
+        regions += [(plan, r, request.as_of) for r in plan_regions(plan, copy)]
     n = len(regions)
     rows = _one(copy)
     naive = _naive(copy, regions, root / "naive")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..fonts import use_cjk_font
 from ..progress.status import reporting_status
 from . import changes, charts, facts, narrative, tables
 from .data import BriefingData, code_label, load_briefing_data
@@ -398,8 +399,6 @@ def open_briefing(
     """Check the parameters (the notebook's edge: :meth:`Request.check`), read the plan's
     tables (the forecast folder of these parameters must exist: ``ontrack render`` makes it),
     set the CJK font."""
-    from ..fonts import use_cjk_font
-
     raw = dict(
         plan=plan,
         region=region,

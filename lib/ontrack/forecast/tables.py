@@ -34,16 +34,20 @@ from typing import Any
 import pandas as pd
 
 from .. import __version__
+from ..build import ensure_tables
 from ..errors import InputError, OntrackError, raise_errors
 from ..fileio import read_csv, sha256, write_csv, write_text
 from ..months import check_month, resolve_as_of
 from ..project import Project
 from ..registry import Registry
 from ..schema import ATTAINMENT_TABLE, PROGRESS, TRAJECTORIES, validate
-from .model import default_registry, fit, plan_inputs
+from ..stamps import code_fingerprint as fp
+from ..stamps import outputs
+from ..targets import read_targets
+from .model import default_registry, fit, month_index, month_label, plan_inputs
 from .scenario import Scenario, as_scenario, check_scenario
 from .simulate import NOT_FORECAST_COLUMNS as NF_COLUMNS
-from .simulate import PATH_SIMS, simulate_all, simulate_tables
+from .simulate import PATH_SIMS, simulate_all, simulate_attainment, simulate_tables
 from .verdicts import RAG, RagThresholds
 
 ATTAINMENT_CSV = "attainment.csv"
@@ -90,8 +94,6 @@ def code_fingerprint(extra: tuple[Path, ...] = ()) -> str:
     """The fingerprint of the code the tables depend on: every file of the installed ontrack
     package and the versions of its libraries (:func:`ontrack.stamps.code_fingerprint`), and
     the ``extra`` files (a project's own briefing notebook)."""
-    from ..stamps import code_fingerprint as fp
-
     return fp(extra)
 
 
@@ -367,8 +369,6 @@ def read_progress_table(path: str | Path) -> pd.DataFrame:
 
 def read_targets_table(path: str | Path) -> pd.DataFrame:
     """A targets table (docs/data-contracts.md), checked."""
-    from ..targets import read_targets
-
     path = Path(path)
     if not path.is_file():
         raise InputError(str(path), "not found", "a targets table (run `ontrack targets` first)")
@@ -433,9 +433,6 @@ def build_missing_inputs(project: Project) -> list[str]:
     date (a plan folder, a report, the indicators, ontrack or a library changed since they were
     made: :mod:`ontrack.stamps`), as ``ontrack targets`` and ``ontrack ingest`` (no arguments)
     would, from its data/raw. Returns the tables built (paths in the project)."""
-    from ..build import ensure_tables
-    from ..stamps import outputs
-
     return [project.relative(outputs(project, t)[0]) for t, _ in ensure_tables(project)]
 
 
@@ -579,8 +576,6 @@ def history_months(as_of: str, first_progress: str | None = None) -> list[str]:
     """The as-of months of a plan's history: the December before the as-of year (the forecast
     at the start of the year) up to the as-of month, none before the first month of progress.
     2026-10 → 2025-12, 2026-01 … 2026-10."""
-    from .model import month_index, month_label
-
     end = month_index(as_of)
     start = month_index(f"{int(as_of[:4]) - 1}-12")
     if first_progress:
@@ -608,9 +603,6 @@ def compute_history(
     changes are read in 百分点); the earlier months, only drawn as a line over the year, use at
     most :data:`HISTORY_SIMS`. ``current``: the baseline attainment table as of the as-of month
     when already computed (rows copied, not simulated again)."""
-    from .model import month_index, month_label
-    from .simulate import simulate_attainment
-
     if not as_of:
         return pd.DataFrame(columns=HISTORY_COLUMNS)
     months = progress["month"].astype(str)

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import InputError, InputErrors, raise_errors
-from ..forecast.scenario import reserved_name
+from ..forecast.scenario import load_scenario, reserved_name, save_scenario
 from ..project import Project, find_project
 from .engine import Engine
 from .state import (
@@ -402,8 +402,6 @@ class Lab:
     def load(self, path_or_dict: str | os.PathLike | dict) -> None:
         """Replace the lab's scenario by a saved one (checked like every other change; its
         amounts count as confirmed). A relative path is read from the project folder."""
-        from ..forecast.scenario import load_scenario
-
         if not isinstance(path_or_dict, dict):
             path_or_dict = self.engine.in_project(path_or_dict)
         d = load_scenario(path_or_dict).to_dict()
@@ -624,8 +622,6 @@ class Lab:
         (nothing is ever written outside it), as is a name that is not ``.yml``/``.yaml``. A file
         that is already there (another scenario, an example) is replaced only with ``overwrite``
         (:class:`~ontrack.lab.state.NeedsConfirmation` otherwise), unless this lab wrote it."""
-        from ..forecast.scenario import save_scenario
-
         if path is None or str(path).strip() == "":
             path = self.default_path()
         path = self.engine.in_project(str(path).strip())

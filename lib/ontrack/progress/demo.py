@@ -49,8 +49,10 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..fileio import atomic_path, write_csv, write_text
 from ..project import Project, find_project
 from ..registry import Registry
+from ..targets import build_targets
 from . import project_output
 from .periods import month_str
 from .template import sub_regions
@@ -118,8 +120,6 @@ def yearly_pace(reg: Registry, targets: pd.DataFrame, plans: Iterable[str]) -> p
 def project_pace(project: Project, plans: Iterable[str] | None = None) -> pd.DataFrame:
     """:func:`yearly_pace` of a project's plans (default: those render-all renders), from its
     targets as the plan folders give them now (``ontrack.targets.build_targets``)."""
-    from ..targets import build_targets
-
     reg = project.registry()
     return yearly_pace(reg, build_targets(reg), list(plans or project.render_plans))
 
@@ -331,8 +331,6 @@ def _write_reports(
     """A plan simulated region by region: 督查 workbooks under ``out/<plan region>/``."""
     from openpyxl import Workbook
 
-    from ..fileio import atomic_path
-
     plan = reg.plans[plan_id]
     rid = plan.region_id
     folder = out / rid
@@ -381,8 +379,6 @@ def _write_tidy(
     out: Path, reg: Registry, plan_id: str, truth: pd.DataFrame, end_y: int
 ) -> list[Path]:
     """A plan simulated as its own region: a tidy monthly CSV under ``out/<region>/``."""
-    from ..fileio import write_csv
-
     rid = reg.plans[plan_id].region_id
     folder = out / rid
     _clear(folder, (f"{rid}-progress-*.csv",))
@@ -418,9 +414,6 @@ def write_demo(
 
     The pace comes from ``targets`` (default: the project's targets as its plan folders give
     them now)."""
-    from ..fileio import write_text
-    from ..targets import build_targets
-
     reg = project.registry()
     plans = list(plans or project.render_plans)
     if targets is None:

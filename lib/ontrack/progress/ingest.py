@@ -15,6 +15,7 @@ from pathlib import Path
 from ..errors import InputErrors
 from ..project import find_project
 from . import project_output
+from .record import ingest
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -44,8 +45,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .record import ingest
-
     project = find_project(getattr(args, "project", None))
     out = project_output(project, args.out, project.progress_csv, "--out")
     log_path = out.with_name("cleaning_log.csv") if args.out else project.cleaning_log_csv

@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..project import Project
 from . import read_progress
+from .record import load_targets_for_checks, rebuild
 
 
 def load_progress(
@@ -26,8 +27,6 @@ def load_progress(
     ``as_of`` is YYYY-MM, or None / '' / 'latest' for everything read.
     """
     if paths:
-        from .record import load_targets_for_checks
-
         progress, log = read_progress(
             [project.root / Path(p) for p in paths],
             project.registry(),
@@ -37,8 +36,6 @@ def load_progress(
             confine=project.raw,
         )
     else:
-        from .record import rebuild
-
         progress, log = rebuild(project, split_jan_feb=split_jan_feb)
     if as_of and as_of != "latest":
         progress = progress[progress["month"] <= as_of].reset_index(drop=True)

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import OntrackError
-from .export import BROWSER_FLAGS, find_browser
+from .export import BROWSER_FLAGS, find_browser, print_pdf
 
 #: Page.printToPDF settings: those of ``--print-to-pdf`` (backgrounds, the CSS @page size and
 #: margins, no header or footer of the browser's own: the page numbers come from the CSS).
@@ -314,7 +314,5 @@ class OneShot:
         pass
 
     def print_pdf(self, html_path: str | os.PathLike, pdf_path: str | os.PathLike) -> Path:
-        from .export import print_pdf
-
         self.starts += 1
         return print_pdf(html_path, pdf_path)
