@@ -43,3 +43,16 @@ def test_the_briefing_benchs_scratch_copy_is_up_to_date(built_project, tmp_path)
     copy = scratch_copy(built_project, tmp_path / "copy")
     assert staleness(copy, "targets") is None
     assert staleness(copy, "progress") is None
+
+
+def test_the_briefing_bench_lists_every_briefing_of_the_render_plans(built_project, tmp_path):
+    # the regions both routes render: 平阳县 and its 9 townships of regions.csv with targets,
+    # and 鹿城区 (the example's ontrack.toml renders both plans): 11 briefings as of the last
+    # month with data, 2026-10 (make bench printed "11 briefings" before it broke on the typed
+    # request, which this test would have caught)
+    from ontrack_evidence.bench_render import bench_regions, scratch_copy
+
+    regions = bench_regions(scratch_copy(built_project, tmp_path / "copy"))
+    assert len(regions) == 11
+    assert regions[0] == ("pingyang-2025-2027", "pingyang", "2026-10")
+    assert ("lucheng-2025-2027", "lucheng", "2026-10") in regions

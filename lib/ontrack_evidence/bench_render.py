@@ -173,18 +173,26 @@ def _naive(copy: Project, regions: list[tuple[str, str, str]], out: Path) -> flo
     return time.perf_counter() - t0
 
 
+def bench_regions(copy: Project) -> list[tuple[str, str, str]]:
+    """(plan, region, as-of month) of every briefing of the project's render plans, with the
+    forecast tables made (once, for both routes: not timed)."""
+    from ontrack.briefing.params import Request, plan_regions
+    from ontrack.render.single import prepare
+
+    regions = []
+    for plan in copy.render_plans:
+        request, _ = prepare(Request.check(dict(plan=plan, project=str(copy.root)), copy), copy)
+        regions += [(plan, r, request.as_of) for r in plan_regions(plan, copy)]
+    return regions
+
+
 def _all(project: Project, root: Path) -> list[Row]:
     if not (project.targets_csv.is_file() and project.progress_csv.is_file()):
         return [("render-all: default plans", float("nan"), "skipped: run `make data` first")]
-    from ontrack.briefing.params import Request, plan_regions
     from ontrack.render.manifest import read_manifest
-    from ontrack.render.single import prepare
 
     copy = scratch_copy(project, root / "copy")
-    regions = []
-    for plan in copy.render_plans:  # the forecast tables, made once for both routes
-        request, _ = prepare(Request.check(dict(plan=plan, project=str(copy.root)), copy), copy)
-        regions += [(plan, r, request.as_of) for r in plan_regions(plan, copy)]
+    regions = bench_regions(copy)
     n = len(regions)
     rows = _one(copy)
     naive = _naive(copy, regions, root / "naive")
