@@ -74,6 +74,33 @@ def test_the_change_section_says_it_in_percentage_points_and_why(moved, example_
     )
 
 
+def test_the_headline_names_the_largest_move_not_the_first(example_registry):
+    """Two targets move: talent 2026 from 52% (amber) to 48% (red), a status change of −4
+    个百分点, listed first by the changes table (status changes first); firms 2026 from 45% to
+    5%, −40, red both months. The sentence says 变化最大, so it must name firms (the one the
+    strip names: largest_change), and count talent among the others that moved markedly (its
+    status changed). Before: it named talent, the first row of the table."""
+    now = pd.DataFrame([
+        _att("pingyang", "talent", 2026, 2026, 1000, 400, 0.48, "red"),
+        _att("pingyang", "firms", 2026, 2026, 200, 50, 0.05, "red"),
+    ])  # fmt: skip
+    hist = pd.DataFrame([
+        _hist("2026-09", region="pingyang", ind="talent", ys=2026, ye=2026, target=1000,
+              done=380, p=0.52, rag="amber"),
+        _hist("2026-09", region="pingyang", ind="firms", ys=2026, ye=2026, target=200,
+              done=48, p=0.45, rag="red"),
+    ])  # fmt: skip
+    moves = changes.month_changes(now, hist, "pingyang", "2026-10")
+    assert moves["indicator_id"].tolist() == ["talent", "firms"]
+    assert moves["delta_pp"].tolist() == [-4, -40]
+    sentence = narrative.change_sentence(moves, "2026-10", "zh", example_registry)
+    assert sentence == (
+        "较上月变化最大的是“新增在孵企业(项目)”2026年目标：完成概率由45%变为5%"
+        "（−40个百分点），另有1项变化明显。"
+    )
+    assert narrative.largest_change(moves)["indicator_id"] == "firms"
+
+
 def test_without_a_previous_month_the_section_says_so(example_registry):
     now = pd.DataFrame([_att("pingyang", "firms", 2026, 2026, 200, 150, 0.39, "red")])
     empty = changes.month_changes(now, pd.DataFrame(), "pingyang", "2026-10")

@@ -371,29 +371,31 @@ def change_sentence(
     suspect=frozenset(),
     marks: bool = False,
 ) -> str:
-    """One sentence for the headline on what moved most since last month (the baseline targets
-    whose status changed, else the largest move of at least 5 百分点); '' when nothing did. A
-    target whose figures hold a value flagged as implausible (``suspect``) never leads it."""
+    """One sentence for the headline on what moved most since last month: the target whose
+    probability moved most (:func:`largest_change`, the one the page's strip names too) and how
+    many others moved markedly (their status changed, or they moved 5 百分点 or more); a
+    sentence saying nothing moved that much when none did. A target whose figures hold a value
+    flagged as implausible (``suspect``) never leads it."""
     reg = reg or Registry()
     if changes is None or changes.empty:
         return ""
     c = changes[(changes["level"] == "baseline") & (changes["target"] > 0)]
     c = c.loc[~flagged(c, suspect)]
     moved = c[(c["rag_prev"] != c["rag_now"]) | (c["delta_pp"].abs() >= 5)]
-    if moved.empty:
+    r = largest_change(c)
+    if moved.empty or r is None:
         return (
             "与上月相比，各项目标的完成概率变化均不足5个百分点。"
             if lang == "zh"
             else "Since last month no probability has moved by 5 points or more."
         )
-    r = moved.iloc[0]
     ind = reg.indicator_name(r["indicator_id"], lang)
     per = _period_level(r, lang)
     key = row_key(r)
     pp = mark(fmt_pp(int(r["delta_pp"]), lang), key, "change_pp")
     a = mark(fmt_pct(r["p_prev"], prob=True), key, "p_prev")
     b = mark(fmt_pct(r["p_now"], prob=True), key, "p_now")
-    n = len(moved) - 1
+    n = len(moved) - int(r.name in moved.index)
     if lang == "zh":
         s = f"较上月变化最大的是“{ind}”{per}目标：完成概率由{a}变为{b}（{pp}）"
         s += f"，另有{n}项变化明显。" if n else "。"
