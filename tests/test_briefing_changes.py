@@ -8,7 +8,7 @@ import re
 import pandas as pd
 import pytest
 
-from ontrack.briefing import changes, fmt, narrative, tables
+from ontrack.briefing import changes, fmt, moves, narrative, tables
 from ontrack.briefing.report import plan_topic, plan_topic_en
 
 
@@ -59,13 +59,13 @@ def test_change_since_last_month_is_worked_out_from_the_two_forecasts(moved):
 
 
 def test_the_change_section_says_it_in_percentage_points_and_why(moved, example_registry):
-    html = _text(tables.changes_section(moved, "2026-10", "zh", example_registry))
+    html = _text(moves.changes_section(moved, "2026-10", "zh", example_registry))
     assert "与2026年9月的预测相比" in html
     assert "−48个百分点" in html and "状态绿→红" in html
     # 14 added, 27 expected (more than 5% below: slower)
     assert "本月新增14个，慢于上月预计（约27个）" in html
     assert "上月数据经修订：截至上月累计由130个改为136个" in html
-    en = _text(tables.changes_section(moved, "2026-10", "en", example_registry))
+    en = _text(moves.changes_section(moved, "2026-10", "en", example_registry))
     assert "−48 pp" in en and "14 added this month, less than last month" in en
     assert "rose for 0 and fell for 1 of 1 target;" in en
     sentence = narrative.change_sentence(moved, "2026-10", "zh", example_registry)
@@ -105,7 +105,7 @@ def test_without_a_previous_month_the_section_says_so(example_registry):
     now = pd.DataFrame([_att("pingyang", "firms", 2026, 2026, 200, 150, 0.39, "red")])
     empty = changes.month_changes(now, pd.DataFrame(), "pingyang", "2026-10")
     assert empty.empty
-    assert "没有2026年9月的预测可比较" in tables.changes_section(empty, "2026-10", "zh")
+    assert "没有2026年9月的预测可比较" in moves.changes_section(empty, "2026-10", "zh")
 
 
 def test_percentage_points_are_taken_between_the_rounded_percents():
@@ -144,7 +144,7 @@ def test_townships_are_ranked_by_their_shortfall(example_registry):
     assert list(s["shortfall"]) == [20, 10]
     assert s["share"].round(4).tolist() == [0.6667, 0.3333]  # 20 / 30, 10 / 30
     assert s["county_shortfall"].iloc[0] == 25  # 200 − 175
-    html = tables.slipping_section(s, "pingyang-aojiang", "pingyang", "zh", example_registry)
+    html = moves.slipping_section(s, "pingyang-aojiang", "pingyang", "zh", example_registry)
     assert "平阳县完成概率39%，按中位预计差25个" in _text(html)
     assert "昆阳：目标100，预计80，差20（占乡镇缺口合计67%）" in _text(html)
     assert "class=me>▶ 鳌江" in html  # the township's own briefing marks it
@@ -243,7 +243,7 @@ def test_the_english_topic_comes_from_name_en():
 def test_a_reason_never_contradicts_the_sign_of_the_change(example_registry):
     """较上月变化 said "+6个百分点 | 本月新增30件，慢于上月预计" (issue 21): when the month
     points one way and the probability the other, the reason that moved it is said."""
-    from ontrack.briefing.tables import change_reasons
+    from ontrack.briefing.moves import change_reasons
 
     r = pd.Series(
         dict(indicator_id="firms", year_start=2026, year_end=2026, level="baseline",

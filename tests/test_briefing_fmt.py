@@ -57,7 +57,7 @@ def test_target_lines_and_table_cells_agree(value):
 
 
 def test_an_english_count_is_labelled_number_but_reads_without_a_unit_in_a_sentence():
-    from ontrack.briefing.tables import unit_label, unit_text
+    from ontrack.briefing.html import unit_label, unit_text
 
     # a column or row label needs a word; "14 number added" is not English
     assert unit_label("个", "en") == "number" and unit_text("个", "en") == ""

@@ -7,7 +7,7 @@ import datetime as dt
 
 from conftest import FIXTURES
 
-from ontrack.briefing.tables import cleaning_flags, quality_section
+from ontrack.briefing.notes import cleaning_flags, quality_section
 from ontrack.fileio import read_csv, write_csv
 from ontrack.progress import read_progress
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ontrack.briefing.tables import assumptions_section
+from ontrack.briefing.notes import assumptions_section
 from ontrack.forecast.coverage import complete_years
 
 

@@ -1,5 +1,6 @@
-"""Stage 4: what a briefing page says: its sections (:mod:`.report`, :mod:`.tables`,
-:mod:`.charts`, :mod:`.narrative`, :mod:`.changes`), the figures behind them (:mod:`.data`,
+"""Stage 4: what a briefing page says: its sections (:mod:`.report` calls them: :mod:`.tables`,
+:mod:`.moves`, :mod:`.reporting`, :mod:`.notes`, :mod:`.charts`, :mod:`.narrative`, built from
+the blocks of :mod:`.html`), the figures behind them (:mod:`.data`, :mod:`.changes`,
 :mod:`.facts`, :mod:`.status`, :mod:`.fmt`), its look (:mod:`.palette`, ``templates/``) and its
 parameters (:mod:`.params`). Rendering it is :mod:`ontrack.render`.
 

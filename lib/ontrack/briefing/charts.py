@@ -26,9 +26,9 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from ..registry import Registry
 from .fmt import COUNT_NATURES, UNIT_EN, fact_key, fmt_amount, fmt_num, fmt_pct, mark
+from .html import Html, esc, unit_of
 from .narrative import active_rows, month_label, period_label, row_key
 from .palette import SERIES, colour, p_colour
-from .tables import Html, esc, unit_of
 
 C_ACTUAL = colour("actual")
 C_FAN = colour("fan")

@@ -123,7 +123,7 @@ MARKED = re.compile(f"{_OPEN}([^{_SEP}]*){_SEP}([^{_SEP}]*){_SEP}([^{_CLOSE}]*){
 
 def mark(text: str, key: str, field: str) -> str:
     """``text`` marked as the fact ``field`` of ``key`` (:mod:`.facts`): a section's HTML
-    escaper (``tables.esc``) turns it into ``<span data-key=… data-fact=…>text</span>``, so a
+    escaper (``html.esc``) turns it into ``<span data-key=… data-fact=…>text</span>``, so a
     test can compare the page with the facts table; :func:`unmark` gives the plain text."""
     return f"{_OPEN}{key}{_SEP}{field}{_SEP}{text}{_CLOSE}"
 

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 
 from ..fonts import use_cjk_font
 from ..progress.status import reporting_status
-from . import changes, charts, facts, narrative, tables
+from . import changes, charts, facts, html, moves, narrative, notes, reporting, tables
+from .changes import pending_targets
 from .data import BriefingData, code_label, load_briefing_data
+from .html import Html, esc
 from .params import Request, params_project
 from .status import suspect_series
-from .tables import Html, esc, pending_targets
 
 
 @dataclass
@@ -85,7 +86,7 @@ class Briefing:
         )
         scen = ""
         if d.scenario:
-            sc = tables.scenario_name(d.scenario, d.scenario_meta)
+            sc = notes.scenario_name(d.scenario, d.scenario_meta)
             title += self._t("（情景分析）", " (scenario)")
             scen = (
                 '<p class="scenario-head">'
@@ -169,7 +170,7 @@ class Briefing:
         township's reason beside its plan's: the pace they share)."""
         d = self.data
         plan = self.month_changes(self.parent) if self.is_township else None
-        return tables.changes_section(
+        return moves.changes_section(
             self.month_changes(), d.as_of, self.lang, self.reg, d.targets, plan_changes=plan,
             scenario=bool(d.scenario),
         )  # fmt: skip
@@ -189,7 +190,7 @@ class Briefing:
     def slipping(self) -> Html:
         """Which townships account for the plan region's expected shortfall, ranked."""
         d = self.data
-        return tables.slipping_section(
+        return moves.slipping_section(
             changes.shortfalls(d.attainment, self.parent, d.as_of, self.reg),
             self.region,
             self.parent,
@@ -201,7 +202,7 @@ class Briefing:
     def all_targets(self) -> Html:
         """Every target of the region's plan rows across all years."""
         d = self.data
-        return tables.fold(
+        return html.fold(
             tables.overview_section(
                 changes.plan_overview(
                     d.targets, d.attainment, self.region, d.as_of, d.not_forecast
@@ -224,7 +225,7 @@ class Briefing:
         if not d.scenario:
             return Html("")
         head = self._t("情景与基准对比", "Scenario against baseline")
-        rules_list = tables.scenario_lines(d.scenario_meta, self.lang, self.reg)
+        rules_list = notes.scenario_lines(d.scenario_meta, self.lang, self.reg)
         lines = "".join(f"<li>{esc(x)}</li>" for x in rules_list)
         rules = f"<ul class='scenario'>{lines}</ul>" if lines else ""
         return Html(
@@ -250,7 +251,7 @@ class Briefing:
         """报送情况: which offices have sent this month's figures and which not (未报), per
         indicator, with the last month each has reported (for 催报)."""
         d = self.data
-        return tables.reporting_section(
+        return reporting.reporting_section(
             reporting_status(d.progress, d.targets, self.reg, self.region, d.as_of),
             d.as_of,
             self.lang,
@@ -287,7 +288,7 @@ class Briefing:
 
     def scenario(self) -> Html:
         d = self.data
-        return tables.scenario_section(
+        return notes.scenario_section(
             d.scenario, d.scenario_meta, d.n_sims, d.seed, self.lang, self.reg
         )
 
@@ -298,8 +299,8 @@ class Briefing:
 
     def quality(self) -> Html:
         d = self.data
-        return tables.fold(
-            tables.quality_section(d.quality, d.cleaning, self._regions(), self.lang, d.plan),
+        return html.fold(
+            notes.quality_section(d.quality, d.cleaning, self._regions(), self.lang, d.plan),
             "数据质量报告",
             "the data quality report",
             self.lang,
@@ -308,19 +309,19 @@ class Briefing:
 
     def assumptions(self) -> Html:
         d = self.data
-        return tables.assumptions_section(
+        return notes.assumptions_section(
             d.attainment, self._regions(), d.as_of, self.lang, d.illustrative, self.reg,
             progress=d.progress,
         )  # fmt: skip
 
     def footer(self) -> Html:
         d = self.data
-        return tables.footer_section(
+        return notes.footer_section(
             d.plan,
             self.region,
             d.as_of,
             d.targets,
-            tables.settings_words(d.scenario, d.scenario_meta, d.n_sims, self.lang, self.reg),
+            notes.settings_words(d.scenario, d.scenario_meta, d.n_sims, self.lang, self.reg),
             self.lang,
             reg=self.reg,
         )
@@ -330,7 +331,7 @@ class Briefing:
         notebook only; the cell is tagged ``remove`` and never reaches a reader's page."""
         d = self.data
         params = self.request.but(as_of=d.as_of).params() if self.request else {"as_of": d.as_of}
-        return tables.audit_section(
+        return notes.audit_section(
             {
                 "plan": d.plan,
                 "region": self.region,
