@@ -357,6 +357,49 @@ def test_a_township_without_reports_is_not_forecast_but_its_county_counts_it():
     assert a.loc["r1", "months_left"] == 6
 
 
+def test_a_late_township_does_not_make_its_county_look_faster():
+    # r1 reports 10 a month through October 2026; r2 1 a month but has not sent October yet.
+    # As of 2026-10 the county c has 10 x 10 + 9 x 1 = 109 done; October is still to come for
+    # c (r2's), so months_left = 3 and required = (150 - 109) / 3 = 13.67 a month. Its pace so
+    # far is r1's 10 plus r2's 1 = 11 a month (the briefing's 此前月均), not 109 / 9 = 12.11:
+    # dividing the county's total by the months gone by for every township spreads r1's
+    # October over one month too few.
+    from ontrack.forecast.simulate import simulate_all
+    from ontrack.registry import Region, Registry, core_indicators
+
+    reg = Registry(
+        [Region("c", "县"), Region("r1", "甲镇", parent="c"), Region("r2", "乙镇", parent="c")],
+        core_indicators(),
+    )
+    prog = pd.concat(
+        [
+            _progress("r1", "firms", _months("2025-01", 22), [10.0] * 22),
+            _progress("r2", "firms", _months("2025-01", 21), [1.0] * 21),
+        ]
+    )
+    targ = pd.DataFrame(
+        [
+            _target("c", "firms", 2026, 2026, 150),
+            _target("r1", "firms", 2026, 2026, 130),
+            _target("r2", "firms", 2026, 2026, 20),
+        ]
+    )
+    att, _, _ = simulate_all(fit(prog, "2026-10", reg=reg), targ, n_sims=500)
+    a = att.set_index("region_id")
+    assert a.loc["c", "actual_to_date"] == 109
+    assert a.loc["c", "months_left"] == 3
+    assert a.loc["c", "required_per_month"] == pytest.approx(41 / 3)
+    assert a.loc["c", "pace_so_far"] == pytest.approx(11.0)
+    assert a.loc["c", "pace_ratio"] == pytest.approx(11.0 / (41 / 3))
+    assert a.loc["r1", "pace_so_far"] == pytest.approx(10.0)  # 100 over 10 months
+    assert a.loc["r2", "pace_so_far"] == pytest.approx(1.0)  # 9 over the 9 it reported
+    # and the briefing's sentence takes it from there
+    from ontrack.briefing.narrative import target_pace
+
+    left, need, so_far = target_pace(a.loc["c"], "2026-10")
+    assert (left, so_far) == (3.0, pytest.approx(11.0)) and need == pytest.approx(41 / 3)
+
+
 def test_monthly_paths_have_the_model_s_monthly_distribution(synth, reg):
     # The split of a stretch's total over its months is a conditional draw: month by month, the
     # running totals have the distribution of months simulated one by one (the `monthly`

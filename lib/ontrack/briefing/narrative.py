@@ -8,7 +8,8 @@ Rules (so that the sentences can be checked by hand):
 * If any baseline target is amber or red, the biggest risk is the one with the lowest p_meet
   (ties: lower share of the target done); sentence 2 gives its target, what is done and the
   probability, sentence 3 the pace needed: (target − done) / months left, compared with the
-  average so far, done / months elapsed since the target period began.
+  average so far (the forecast's ``pace_so_far``: done over the months gone by; for a county,
+  the sum of its townships' averages over the months each reported).
 * A baseline target of 0 (nothing assigned, as some townships' yearly targets) is not assessed;
   a sentence after the first says how many there are.
 * Targets of the region whose years include the as-of year but that have no attainment row (no
@@ -147,8 +148,9 @@ def _unit(row: pd.Series, reg: Registry) -> str:
 def target_pace(r, as_of: str) -> tuple[float, float, float]:
     """(months still to come, needed per month, monthly average so far) of an attainment row:
     the months to come are its ``months_left`` (after the last report, and the months not
-    reported) where it has them, else the calendar's; the months so far the rest of the
-    window."""
+    reported) where it has them, else the calendar's; the average so far its ``pace_so_far``
+    (for a county, the sum of its townships' averages over the months each reported) where it
+    has it, else what is done over the rest of the window."""
     target, done = float(r["target"]), float(r["actual_to_date"])
     n_total = (int(r["year_end"]) - int(r["year_start"]) + 1) * 12
     if "months_left" in r and not pd.isna(r["months_left"]):
@@ -157,6 +159,8 @@ def target_pace(r, as_of: str) -> tuple[float, float, float]:
     else:
         left = months_left(int(r["year_end"]), as_of)
         need = max(target - done, 0.0) / left if left > 0 else max(target - done, 0.0)
+    if "pace_so_far" in r and not pd.isna(r["pace_so_far"]):
+        return left, need, float(r["pace_so_far"])
     elapsed = n_total - left
     return left, need, (done / elapsed if elapsed > 0 else 0.0)
 

@@ -482,6 +482,41 @@ def _actual(fitted: Fitted, k: int, start_idx: int, end_idx: int) -> float:
     return float(fitted.values[k, a : b + 1].sum())
 
 
+def pace_so_far(
+    fitted: Fitted,
+    leaves: list[str],
+    ind: str,
+    cover: dict[str, SeriesCoverage],
+    w0: int,
+    w1: int,
+    actual: float,
+    elapsed: float,
+) -> float:
+    """The monthly amount so far of a target window ``w0..w1`` (``actual`` done in it): for a
+    region summed from several leaves, the sum of each leaf's average over the months it has
+    reported, so that a township that has not sent the as-of month yet does not make its
+    county look faster (the county's total holds the other townships' amounts of that month,
+    while the month is still to come for the county: actual / elapsed spreads them over one
+    month too few). One leaf, or leaves whose months an ancestor's own figure covers (their
+    amounts are not theirs to average): ``actual`` / ``elapsed`` (the months gone by for the
+    region); NaN when no month of the window has gone by."""
+    n = w1 - w0 + 1
+    if len(leaves) > 1:
+        total = pace = 0.0
+        for leaf in leaves:
+            c = cover[leaf]
+            if ((c.blocked >= w0) & (c.blocked <= w1)).any():
+                break
+            done = _actual(fitted, fitted.row(leaf, ind), w0, w1)
+            gone = n - float(c.drawn(w0, w1).sum())
+            total += done
+            pace += done / gone if gone > 0 else 0.0
+        else:
+            if abs(total - actual) <= 1e-9 * max(1.0, abs(actual)):
+                return pace
+    return actual / elapsed if elapsed > 0 else float("nan")
+
+
 def december_grid(year_from: int, year_to: int) -> np.ndarray:
     """Check points: every December from the one before ``year_from`` to ``year_to``'s.
 
@@ -621,6 +656,7 @@ _ROW_COLUMNS = (
     "months_left",
     "share_done",
     "share_time",
+    "pace_so_far",
     "pace_ratio",
     "seasonal_proj",
     "method",
@@ -858,7 +894,8 @@ def _simulate_plan(
                 elapsed = n_total - months_left
                 gap = max(target - actual, 0.0)
                 required = gap / months_left if months_left > 0 else gap
-                observed = actual / elapsed if elapsed > 0 else trailing
+                so_far = pace_so_far(fitted, leaves, ind, cover, w0, w1, actual, elapsed)
+                observed = so_far if np.isfinite(so_far) else trailing
                 pace_ratio = observed / required if required > 0 else np.inf
                 wm = season[np.arange(w0, w1 + 1) % 12]
                 share = float((wm * (1.0 - wc.to_come)).sum() / wm.sum()) if wm.sum() > 0 else 0.0
@@ -884,6 +921,7 @@ def _simulate_plan(
                     round(months_left, 6),
                     actual / target if target > 0 else 1.0,
                     elapsed / n_total,
+                    float(so_far),
                     float(pace_ratio),
                     float(seas_proj),
                     method,
@@ -971,6 +1009,7 @@ def _attainment_frame(cols_out: dict[str, list], rag_thresholds: RagThresholds) 
         "months_left",
         "share_done",
         "share_time",
+        "pace_so_far",
         "pace_ratio",
         "eurostat_class",
         "seasonal_proj",
