@@ -262,3 +262,20 @@ def test_a_reason_never_contradicts_the_sign_of_the_change(example_registry):
     fell = r.copy()
     fell["delta_pp"] = -6
     assert change_reasons(fell, "zh", example_registry) == [alone[0]]
+
+
+def test_the_strip_says_all_amber_rather_than_zero_unlikely(example_registry):
+    # two of Pingyang's 2026 targets are amber (p 0.6 and 0.7), one green, none red: the strip
+    # reads "2/3 项目标有风险（均为黄色）", never "其中0项完成困难"; with one red it counts it.
+    rows = [
+        _att("pingyang", "firms", 2026, 2026, 200, 150, 0.6, "amber"),
+        _att("pingyang", "talent", 2026, 2026, 2000, 1400, 0.7, "amber"),
+        _att("pingyang", "space", 2026, 2026, 22, 23, 0.99, "green"),
+    ]
+    att = pd.DataFrame(rows).assign(required_per_month=10.0)
+    strip = _text(tables.kpi_strip(att, None, None, "pingyang", "2026-10", "zh", example_registry))
+    assert "2/3" in strip and "项目标有风险（均为黄色）" in strip and "其中0项" not in strip
+    rows[0] = _att("pingyang", "firms", 2026, 2026, 200, 150, 0.2, "red")
+    att = pd.DataFrame(rows).assign(required_per_month=10.0)
+    strip = _text(tables.kpi_strip(att, None, None, "pingyang", "2026-10", "zh", example_registry))
+    assert "项目标有风险（其中1项完成困难）" in strip

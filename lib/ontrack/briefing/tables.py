@@ -474,8 +474,20 @@ def kpi_strip(
                 scen,
                 tr(
                     lang,
-                    f"项目标有风险（其中{red_s}项完成困难）" if risky else "项目标均预计能完成",
-                    f"targets at risk ({red_s} unlikely)" if risky else "targets at risk: none",
+                    (
+                        f"项目标有风险（其中{red_s}项完成困难）"
+                        if red
+                        else "项目标有风险（均为黄色）"
+                    )
+                    if risky
+                    else "项目标均预计能完成",
+                    (
+                        f"targets at risk ({red_s} unlikely)"
+                        if red
+                        else "targets at risk (all amber)"
+                    )
+                    if risky
+                    else "targets at risk: none",
                 ),
             )
         )
