@@ -1,12 +1,12 @@
 """The briefing notebook's parameters, checked once at the edge into a typed :class:`Request`.
 
 Every way in builds a :class:`Request` with :meth:`Request.check` where the values arrive (the
-command line, the notebook's parameters cell, render-all's plans, the lab) and passes it inward;
+command line, the notebook's parameters cell, render-all's plans) and passes it inward;
 nothing further in checks them again. The render machinery hands the notebook
 :meth:`Request.params` (plain values, as papermill injects them).
 
 papermill only warns about an unknown parameter and never checks values; a scheduled run would
-then burn a kernel start and fail deep inside a cell. :func:`validate_params` fails at once with
+then burn a kernel start and fail deep inside a cell. :meth:`Request.check` fails at once with
 the valid choices listed, and refuses any parameter the notebook does not declare. It reads
 targets.csv with the csv module (no pandas) to stay fast.
 

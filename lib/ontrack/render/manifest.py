@@ -176,7 +176,7 @@ def beijing(stamp: str) -> str:
 
 def _variant(name: str, entry: dict) -> tuple[str, str]:
     """(lang, scenario) of a manifest entry: from its own fields where it records them, else
-    from its output name, region[.en][.<scenario>] (see render.output_stem)."""
+    from its output name, region[.en][.<scenario>] (see briefing.params.Request.stem)."""
     region = entry.get("region", name)
     lang = entry.get("lang") or ""
     scenario = entry.get("scenario") or ""
