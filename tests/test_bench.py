@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ontrack_evidence import bench
 
 
@@ -45,6 +47,7 @@ def test_the_briefing_benchs_scratch_copy_is_up_to_date(built_project, tmp_path)
     assert staleness(copy, "progress") is None
 
 
+@pytest.mark.slow  # makes the forecast of both plans
 def test_the_briefing_bench_lists_every_briefing_of_the_render_plans(built_project, tmp_path):
     # the regions both routes render: 平阳县 and its 9 townships of regions.csv with targets,
     # and 鹿城区 (the example's ontrack.toml renders both plans): 11 briefings as of the last

@@ -122,6 +122,7 @@ def test_a_read_only_reports_folder_is_one_clear_line(example_project, capsys, n
     assert (reports / "old.html").read_text(encoding="utf-8") == "previous"
 
 
+@pytest.mark.render  # renders a briefing end to end: the full tier, not make check
 def test_a_full_disk_keeps_the_previous_report_and_says_so(tmp_path, capsys):
     """reports/ on a small file system that fills up: the re-render fails with one line saying
     the disk is full, and the previous briefing is still there, whole."""
@@ -196,6 +197,7 @@ def test_unknown_names_in_a_scenario_are_refused_with_suggestions(built_copy, ca
     assert "pace[1]: unknown indicator 'spaces' (did you mean" in err and "space" in err
 
 
+@pytest.mark.render  # renders a briefing end to end: the full tier, not make check
 def test_braces_in_a_scenario_file_name_render(built_copy, capsys):
     """papermill formats its paths with the parameters; a '{}' in the scenario's name broke the
     render. The engine formats nothing."""
@@ -212,6 +214,7 @@ def test_braces_in_a_scenario_file_name_render(built_copy, capsys):
 
 
 # ------------------------------------------------------------------ the log
+@pytest.mark.render  # renders a briefing end to end: the full tier, not make check
 def test_render_all_logs_for_cron(built_copy, capsys):
     """--quiet prints the summary line only; reports/render.log gets a timestamped line per
     briefing and the summary of every run; --verbose adds the engine's steps."""

@@ -84,6 +84,7 @@ def test_calibration_table_bins_by_decile():
     assert t["n"].sum() == 5
 
 
+@pytest.mark.slow  # scores a synthetic world (about 17 s): make test, not make check
 def test_intervals_are_honest_at_both_levels(scored):
     # Coverage of the 10-90% interval. The bands come from the sample: 6 counties x 5
     # indicators give about 30 independent county series (3 as-of months and 2 windows of one
@@ -98,6 +99,7 @@ def test_intervals_are_honest_at_both_levels(scored):
         assert 0.62 <= by["county"] <= 0.98, (cov, by.to_dict())
 
 
+@pytest.mark.slow  # scores a synthetic world (about 17 s): make test, not make check
 def test_brier_beats_the_verdict_and_nears_the_oracle(scored):
     s = summarize(scored)
     s = s[s["origin_month"].astype(str) == "all"].set_index("level_kind")
