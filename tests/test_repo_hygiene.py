@@ -227,8 +227,8 @@ def test_the_cycle_finder_finds_a_cycle_and_names_it():
 def test_the_import_graph_sees_function_level_and_relative_imports():
     graph, where = _graph()
     # the lab's engine imports the forecast inside a function (lazily), the project at module level
-    assert "ontrack.forecast" in graph["ontrack.lab.engine"]
-    assert "ontrack.project" in graph["ontrack.lab.engine"]
+    assert "ontrack.forecast" in graph["ontrack.lab.model"]
+    assert "ontrack.project" in graph["ontrack.lab.model"]
     # `from . import fileio, quality` in targets.py names the two modules
     assert {"ontrack.fileio", "ontrack.quality"} <= graph["ontrack.targets"]
     assert where[("ontrack.targets", "ontrack.quality")].startswith("lib/ontrack/targets.py:")

@@ -10,7 +10,7 @@ Modules, one job each:
 
 * :mod:`.state`: what the lab covers (:class:`~.state.Scope`) and the scenario being edited,
   with every check (the forecast's own scenario checks, closed years, implausible amounts);
-* :mod:`.engine`: loading, the one fit, the baseline, partial re-simulation, caches;
+* :mod:`.model`: loading, the one fit, the baseline, partial re-simulation, caches;
 * :mod:`.core`: :class:`Lab`, the two together (what notebooks and widgets call);
 * :mod:`.views`: the table, the chart and the messages, in the briefing's words, and what a
   notebook shows of a lab without widgets (:func:`view`, :func:`trajectory_figure`,

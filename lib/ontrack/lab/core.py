@@ -1,4 +1,4 @@
-"""``Lab``: the scenario being edited (:mod:`.state`) and its numbers (:mod:`.engine`) together.
+"""``Lab``: the scenario being edited (:mod:`.state`) and its numbers (:mod:`.model`) together.
 
 Every change (a pace factor, a pipeline project, a target override) is checked, applied to the
 state, and re-simulated at once (only what it reaches); a refused change changes nothing. The
@@ -22,7 +22,7 @@ import pandas as pd
 from ..errors import InputError, InputErrors, raise_errors
 from ..forecast.scenario import load_scenario, reserved_name, save_scenario
 from ..project import Project, find_project
-from .engine import Engine
+from .model import LabModel
 from .state import (
     KEY,
     PROJECT_FIELDS,
@@ -63,10 +63,10 @@ class Lab:
     ) -> None:
         t0 = time.perf_counter()
         self.project = project if isinstance(project, Project) else find_project(project or None)
-        self.engine = Engine(self.project, plan, region, as_of, n_sims, seed, targets, progress)
-        self.state = ScenarioState(self.engine.scope, str(name), str(description))
+        self.model = LabModel(self.project, plan, region, as_of, n_sims, seed, targets, progress)
+        self.state = ScenarioState(self.model.scope, str(name), str(description))
         self.timings: list[dict[str, Any]] = []
-        self.scenario_table = self.engine.baseline
+        self.scenario_table = self.model.baseline
         #: goes up by one with every recomputation (views redraw when it moved)
         self.version = 0
         #: the file the scenario was last saved to (None before the first save)
@@ -77,20 +77,20 @@ class Lab:
 
     # ------------------------------------------------------------------ what the lab covers
 
-    # read-only views of what the engine loaded (the engine owns them)
-    scope = property(lambda self: self.engine.scope, doc="what the lab covers (state.Scope)")
-    reg = property(lambda self: self.engine.reg, doc="the project's registry")
-    plan = property(lambda self: self.engine.plan)
-    region = property(lambda self: self.engine.scope.region)
-    as_of = property(lambda self: self.engine.scope.as_of)
-    years = property(lambda self: self.engine.scope.years)
-    n_sims = property(lambda self: self.engine.n_sims)
-    seed = property(lambda self: self.engine.seed)
-    baseline = property(lambda self: self.engine.baseline, doc="the baseline attainment table")
-    fitted = property(lambda self: self.engine.fitted, doc="the forecast's fit (made once)")
-    targets = property(lambda self: self.engine.targets, doc="the targets of the lab's regions")
-    plan_targets = property(lambda self: self.engine.plan_targets, doc="the plan's targets")
-    progress = property(lambda self: self.engine.progress, doc="the plan's regions' progress")
+    # read-only views of what the model loaded (the model owns them)
+    scope = property(lambda self: self.model.scope, doc="what the lab covers (state.Scope)")
+    reg = property(lambda self: self.model.reg, doc="the project's registry")
+    plan = property(lambda self: self.model.plan)
+    region = property(lambda self: self.model.scope.region)
+    as_of = property(lambda self: self.model.scope.as_of)
+    years = property(lambda self: self.model.scope.years)
+    n_sims = property(lambda self: self.model.n_sims)
+    seed = property(lambda self: self.model.seed)
+    baseline = property(lambda self: self.model.baseline, doc="the baseline attainment table")
+    fitted = property(lambda self: self.model.fitted, doc="the forecast's fit (made once)")
+    targets = property(lambda self: self.model.targets, doc="the targets of the lab's regions")
+    plan_targets = property(lambda self: self.model.plan_targets, doc="the plan's targets")
+    progress = property(lambda self: self.model.progress, doc="the plan's regions' progress")
 
     @property
     def regions(self) -> list[str]:
@@ -116,7 +116,7 @@ class Lab:
     @property
     def illustrative(self) -> bool:
         """True when the progress is illustrative (示例数据)."""
-        return self.engine.illustrative
+        return self.model.illustrative
 
     def target_keys(self) -> pd.DataFrame:
         """The targets a scenario can name (those the forecast covers here), their baseline
@@ -403,7 +403,7 @@ class Lab:
         """Replace the lab's scenario by a saved one (checked like every other change; its
         amounts count as confirmed). A relative path is read from the project folder."""
         if not isinstance(path_or_dict, dict):
-            path_or_dict = self.engine.in_project(path_or_dict)
+            path_or_dict = self.model.in_project(path_or_dict)
         d = load_scenario(path_or_dict).to_dict()
         saved = self.state.snapshot()
         try:
@@ -429,11 +429,11 @@ class Lab:
         self._dirty = False
         t0 = time.perf_counter()
         if self.state.is_empty():
-            self.scenario_table = self.engine.baseline
+            self.scenario_table = self.model.baseline
             done = "无需重算(空情景即基线) nothing: an empty scenario is the baseline"
         else:
-            self.scenario_table, n = self.engine.run(self.scenario)
-            total = len(self.engine.baseline)
+            self.scenario_table, n = self.model.run(self.scenario)
+            total = len(self.model.baseline)
             done = (
                 f"重算 {n}/{total} 个目标 scenario re-simulated, {n} of {total} targets "
                 f"({self.n_sims:,} draws)"
@@ -456,7 +456,7 @@ class Lab:
         """Baseline and scenario side by side for the lab's region and its sub-regions: one row
         per target with target, p_meet, proj_p50 (and change), status colour (rag) of both,
         ``closed`` (the period is over) and ``changed`` (the scenario moves the row)."""
-        return self.engine.results(self.scenario_table)
+        return self.model.results(self.scenario_table)
 
     def changed(self) -> pd.DataFrame:
         """The rows of :meth:`results` the scenario changes."""
@@ -511,7 +511,7 @@ class Lab:
                 "e.g. 0.8",
             )
         t0 = time.perf_counter()
-        result = self.engine.required_pace(
+        result = self.model.required_pace(
             self.scenario_dict(),
             self.scenario_table,
             region,
@@ -535,7 +535,7 @@ class Lab:
     def chart_key(self, region: str, indicator: str, year: int) -> tuple:
         """What the chart of one target depends on: equal keys, equal charts."""
         sc = None if self.is_empty() else self.scenario
-        same = self.engine.same_trajectory(region, indicator, sc)
+        same = self.model.same_trajectory(region, indicator, sc)
         sig = "" if same else repr((sc.pace, sc.pipeline, sc.targets))
         p = self._p_meet(region, indicator, int(year))
         return (region, indicator, int(year), sig, p, self.name)
@@ -546,14 +546,14 @@ class Lab:
         """(baseline, scenario) running-total fans of one target; the scenario's is None when
         the scenario leaves that series as it is."""
         sc = None if self.is_empty() else self.scenario
-        base = self.engine.trajectory(region, indicator, year, None)
-        if self.engine.same_trajectory(region, indicator, sc):
+        base = self.model.trajectory(region, indicator, year, None)
+        if self.model.same_trajectory(region, indicator, sc):
             return base, None
-        return base, self.engine.trajectory(region, indicator, year, sc)
+        return base, self.model.trajectory(region, indicator, year, sc)
 
     def _p_meet(self, region: str, indicator: str, year: int) -> tuple[float, float] | None:
         """Baseline and scenario p_meet of the yearly baseline-level target, if there is one."""
-        b, s = self.engine.baseline, self.scenario_table
+        b, s = self.model.baseline, self.scenario_table
 
         def pick(t: pd.DataFrame) -> pd.Series:
             return t[
@@ -624,7 +624,7 @@ class Lab:
         (:class:`~ontrack.lab.state.NeedsConfirmation` otherwise), unless this lab wrote it."""
         if path is None or str(path).strip() == "":
             path = self.default_path()
-        path = self.engine.in_project(str(path).strip())
+        path = self.model.in_project(str(path).strip())
         if reserved_name(path):
             raise LabInputError(
                 "文件 scenario path",

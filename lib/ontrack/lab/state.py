@@ -14,7 +14,7 @@ beside (:class:`LabInputError`); an amount far beyond the region's yearly target
 but asks again (:class:`NeedsConfirmation`), as a unit slip (㎡ typed into a 万㎡ field) looks
 exactly like that.
 
-Nothing here simulates; :mod:`.engine` does.
+Nothing here simulates; :mod:`.model` does.
 """
 
 from __future__ import annotations

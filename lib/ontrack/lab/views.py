@@ -475,7 +475,7 @@ def render_command(lab: Lab, path: str | os.PathLike | None = None) -> str:
     lab's month, draws and seed, so that the briefing shows the lab's numbers. The path is
     written relative to the project (the command works from any folder, ``--project`` names
     it), the program is the ``ontrack`` that runs the lab (:func:`ontrack_command`)."""
-    path = lab.engine.in_project(Path(path) if path else (lab.saved_path or lab.default_path()))
+    path = lab.model.in_project(Path(path) if path else (lab.saved_path or lab.default_path()))
     parts = [ontrack_command(), "--project", str(lab.project.root), "render", "--plan", lab.plan]
     parts += ["--region", lab.region, "--as-of", lab.as_of]
     parts += ["--scenario", lab.project.relative(path)]

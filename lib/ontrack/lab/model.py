@@ -1,6 +1,6 @@
 """The lab's numbers: load once, fit once, then re-simulate only what a scenario reaches.
 
-:class:`Engine` reads a project's targets and progress (the briefing's inputs: the plan's targets
+:class:`LabModel` reads a project's targets and progress (the briefing's inputs: the plan's targets
 for the prior, the progress of the plan's regions for the fit), fits the forecast once and keeps
 the baseline. For a scenario it re-simulates only the series the scenario reaches, with the same
 seed, so the baseline and the scenario differ by the scenario alone (common random numbers), and
@@ -84,7 +84,7 @@ class _Lru(OrderedDict):
         return value
 
 
-class Engine:
+class LabModel:
     """Loads, fits and simulates for one plan and region; see :class:`ontrack.lab.Lab`."""
 
     def __init__(
@@ -472,4 +472,4 @@ class Engine:
         return result
 
 
-__all__ = ["RESULT_COLUMNS", "Engine"]
+__all__ = ["RESULT_COLUMNS", "LabModel"]
