@@ -125,7 +125,7 @@ def test_scenario_must_exist(project, tmp_path, monkeypatch):
 def test_validation_reads_no_table(project, monkeypatch):
     """Parameters are checked against the registry alone (no table is read, nothing is built):
     what makes them quick is structural, not a wall-clock bound (speed: `make bench`)."""
-    from ontrack.forecast import tables as ft
+    from ontrack.forecast import store as ft
 
     def no(*a, **k):
         raise AssertionError("a table was read to validate parameters")

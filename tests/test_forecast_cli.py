@@ -10,7 +10,7 @@ import pytest
 
 from ontrack.cli import main
 from ontrack.fileio import read_csv, write_csv
-from ontrack.forecast import tables as ft
+from ontrack.forecast import store as ft
 from ontrack.schema import TARGET_KEY
 from ontrack_evidence.synthetic import make_synthetic
 

@@ -221,7 +221,7 @@ def test_a_scenario_naming_an_unknown_region_or_indicator_is_refused_with_a_did_
 
 
 def test_the_forecast_refuses_a_scenario_with_an_unknown_name(tmp_path):
-    from ontrack.forecast.tables import compute
+    from ontrack.forecast.store import compute
 
     prog, targ = make_synthetic(n_counties=1, n_towns=2, years=(2026, 2026), last_month="2026-06")
     path = tmp_path / "slip.yml"

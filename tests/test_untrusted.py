@@ -267,7 +267,7 @@ def test_a_hand_edited_progress_table_names_row_and_column(built_project, tmp_pa
     cells[2] = "2026-13"
     lines[3] = ",".join(cells)
     p.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    from ontrack.forecast.tables import read_progress_table
+    from ontrack.forecast.store import read_progress_table
 
     with pytest.raises(OntrackError) as ei:
         read_progress_table(p)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from ontrack.fileio import write_csv
-from ontrack.forecast import tables as ft
+from ontrack.forecast import store as ft
 from ontrack.forecast.verdicts import eurostat_class, linear_pace, rag
 from ontrack.project import Project
 

@@ -152,7 +152,7 @@ def measure(
     """Build the province, forecast it, render a sample; (what, value) lines (each also given
     to ``say`` as soon as it is measured)."""
     from ontrack.briefing.params import Request, plan_regions
-    from ontrack.forecast import tables as ft
+    from ontrack.forecast import store as ft
     from ontrack.render.batch import render_all
     from ontrack.render.cluster import bundle_files, make_bundle
     from ontrack.render.runlog import RunLog

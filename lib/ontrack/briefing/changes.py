@@ -2,7 +2,7 @@
 where it is slipping, every target of the plan, and scenario against baseline.
 
 Each function takes the forecast stage's tables (attainment, history: see
-ontrack.forecast.tables) and returns a plain DataFrame; :mod:`.tables` and :mod:`.charts` turn
+ontrack.forecast.store) and returns a plain DataFrame; :mod:`.tables` and :mod:`.charts` turn
 them into HTML. Rules, so that they can be checked by hand:
 
 * **Change since last month** (:func:`month_changes`): for each target of the region whose

@@ -4,7 +4,7 @@ Everything a briefing shows comes from a :class:`BriefingData` for a whole plan,
 files the earlier stages wrote (CSV and JSON only; nothing is unpickled or imported):
 
 * the forecast folder of the parameters (``data/processed/forecast/<as_of>/<variant>/``:
-  attainment.csv, trajectories.csv, history.csv, forecast.json; ontrack.forecast.tables), which
+  attainment.csv, trajectories.csv, history.csv, forecast.json; ontrack.forecast.store), which
   ``ontrack render`` computes with the forecast stage's function when missing or stale;
   history.csv holds the baseline forecast as of every earlier month of the year (较上月变化,
   probability over the year, and the baseline a scenario is compared with);
@@ -31,7 +31,7 @@ import pandas as pd
 from .. import __version__
 from ..errors import InputError
 from ..fileio import read_csv, read_yaml, sha256
-from ..forecast import tables as ft
+from ..forecast import store as ft
 from ..forecast.model import plan_members
 from ..forecast.scenario import as_scenario
 from ..months import is_month, previous_month

@@ -6,7 +6,7 @@ halves separately so a changed scenario only re-simulates. Every plan is forecas
 peer group (its regions' progress, its targets): ``plan_inputs(progress, targets, plan)`` gives
 those inputs, and the plan's numbers are the same from them as from all plans' inputs.
 
-The stage's outputs are tables (:mod:`.tables`: attainment.csv, trajectories.csv and
+The stage's outputs are tables (:mod:`.store`: attainment.csv, trajectories.csv and
 forecast.json); later stages read those and never recompute. Parents of regions come from a
 :class:`~ontrack.registry.Registry` (``fit(..., reg=...)``), never from the shape of ids.
 """

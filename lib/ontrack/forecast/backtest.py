@@ -165,7 +165,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from . import tables as ft
+    from . import store as ft
     from .cli import adhoc_inputs
 
     if args.progress or args.targets or args.regions:

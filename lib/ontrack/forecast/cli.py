@@ -5,7 +5,7 @@
 
 On a project, the inputs are its data/processed/ tables and its registry (regions.csv parents,
 indicators), and the tables go to data/processed/ (or ``--out DIR``): attainment.csv,
-trajectories.csv and forecast.json (ontrack.forecast.tables). Each plan is forecast from its own
+trajectories.csv and forecast.json (ontrack.forecast.store). Each plan is forecast from its own
 peer group (its targets, its regions' progress): the same numbers as the plan's briefing and
 scenario lab.
 
@@ -93,7 +93,7 @@ def adhoc_progress(path: Path, reg):
 
     from ..fileio import read_csv
     from ..progress import read_progress
-    from . import tables as ft
+    from . import store as ft
 
     try:
         cols = set(read_csv(path, nrows=0).columns)
@@ -118,7 +118,7 @@ def adhoc_targets(path: Path, reg):
     """An ad hoc targets table, checked: every indicator declared, every unit the indicator's
     or convertible to it (平方米 → 万平方米 converted), each problem naming row and column."""
     from ..units import factor
-    from . import tables as ft
+    from . import store as ft
 
     t = ft.read_targets_table(path)
     errors = []
@@ -177,7 +177,7 @@ def _adhoc_out(args: argparse.Namespace) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     from ..fileio import sha256
-    from . import tables as ft
+    from . import store as ft
 
     if args.sims < 1:
         raise InputError("--sims", f"{args.sims} is below 1", "a positive number of draws")

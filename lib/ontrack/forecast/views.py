@@ -29,7 +29,7 @@ def plan_or_default(project: Project, plan: str = "") -> str:
 
 def load_inputs(project: Project) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(progress, targets) from the project's data/processed (run `make data` first)."""
-    from .tables import load_inputs as _load
+    from .store import load_inputs as _load
 
     return _load(project)
 

@@ -200,7 +200,7 @@ class LabModel:
         return read_targets(path)
 
     def _load_progress(self, progress) -> pd.DataFrame:
-        from ..forecast.tables import build_missing_inputs, read_progress_table
+        from ..forecast.store import build_missing_inputs, read_progress_table
 
         if isinstance(progress, pd.DataFrame):
             return progress.copy()

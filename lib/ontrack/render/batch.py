@@ -266,7 +266,7 @@ def _failure_month(project: Project, as_of: str, manifests: dict[str, dict]) -> 
     if manifests:
         return max(manifests)
     try:
-        from ..forecast.tables import read_progress_table
+        from ..forecast.store import read_progress_table
 
         months = read_progress_table(project.progress_csv)["month"].dropna().astype(str)
         if not months.empty:

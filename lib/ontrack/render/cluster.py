@@ -59,7 +59,7 @@ def bundle_files(project: Project, jobs: list[Job]) -> dict[str, Path]:
     forecast folders of the jobs, their scenarios, and the briefing notebook (as the project's
     own copy, so a worker runs the notebook this machine would)."""
     from ..briefing.data import input_files
-    from ..forecast import tables as ft
+    from ..forecast import store as ft
 
     files: dict[str, Path] = {CONFIG: project.config}
     if project.plans_dir.is_dir():

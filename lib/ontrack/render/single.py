@@ -5,7 +5,7 @@ browser when a PDF is asked for, that reports/ can be written (the render lock, 
 ``render-all``), the month (one with progress data) and the scenario's names. The forecast
 tables of the parameters are made sure to exist and to be current (computed with the forecast
 stage's function into data/processed/forecast/<as-of>/<variant>/ when missing or stale:
-ontrack.forecast.tables) while the kernel starts. The notebook (the project's own
+ontrack.forecast.store) while the kernel starts. The notebook (the project's own
 notebooks/04_briefing.ipynb, else the packaged one) is executed on the render engine's kernel
 (:mod:`.engine`, papermill's parameters and metadata) in the project folder, and only reads
 tables; it is exported to offline HTML and printed to PDF. All outputs are replaced together and
@@ -265,7 +265,7 @@ def prepare(
     there, so that kernel start and forecast overlap)."""
     from ..briefing.data import NOTEBOOK as NB
     from ..briefing.data import code_version, input_checksums
-    from ..forecast import tables as ft
+    from ..forecast import store as ft
 
     t0 = time.perf_counter()
     built = ft.build_missing_inputs(project)  # a fresh project: as `ontrack targets` / `ingest`
