@@ -313,18 +313,24 @@ def test_seasonal_profile_matches_a_poisson_glm():
     np.testing.assert_allclose(fitted.pooled["firms"].season, glm_season, rtol=1e-5)
 
 
+def _county_of_two():
+    """A county c of two townships, r1 (甲镇) and r2 (乙镇)."""
+    from ontrack.registry import Region, Registry, core_indicators
+
+    return Registry(
+        [Region("c", "县"), Region("r1", "甲镇", parent="c"), Region("r2", "乙镇", parent="c")],
+        core_indicators(),
+    )
+
+
 def test_a_township_without_reports_is_not_forecast_but_its_county_counts_it():
     # r2 reports only after as_of (from 2026-07): as of June it has no data, so its own 2026
     # target is not forecast (listed, never 0 achieved); the county c, the sum of r1 and r2,
     # counts r2's whole year from the prior: the target pace times the pooled pace ratio (r1
     # runs at 4 a month against a target pace of 4: ratio ~1), so about 24 for r2's year.
     from ontrack.forecast.simulate import simulate_all
-    from ontrack.registry import Region, Registry, core_indicators
 
-    reg = Registry(
-        [Region("c", "县"), Region("r1", "甲镇", parent="c"), Region("r2", "乙镇", parent="c")],
-        core_indicators(),
-    )
+    reg = _county_of_two()
     prog = pd.concat(
         [
             _progress("r1", "firms", _months("2025-01", 18), [3.0, 5, 4, 6, 2, 4] * 3),
@@ -365,12 +371,8 @@ def test_a_late_township_does_not_make_its_county_look_faster():
     # dividing the county's total by the months gone by for every township spreads r1's
     # October over one month too few.
     from ontrack.forecast.simulate import simulate_all
-    from ontrack.registry import Region, Registry, core_indicators
 
-    reg = Registry(
-        [Region("c", "县"), Region("r1", "甲镇", parent="c"), Region("r2", "乙镇", parent="c")],
-        core_indicators(),
-    )
+    reg = _county_of_two()
     prog = pd.concat(
         [
             _progress("r1", "firms", _months("2025-01", 22), [10.0] * 22),
