@@ -167,9 +167,10 @@ def _render_plans(
             )
             plan_failures.append((plan, error))
             log.error(f"FAILED plan {plan}: {error} / 计划无法生成简报")
-            for region in regions:
-                failed = dict(plan=plan, region=region, as_of=request.as_of, status="failed")
-                results.append(dict(failed, error=error))
+            results += [
+                dict(plan=plan, region=r, as_of=request.as_of, status="failed", error=error)
+                for r in regions
+            ]
             continue
         m = manifests.setdefault(request.as_of, read_manifest(project, request.as_of))
         entry = m["plans"].get(plan)

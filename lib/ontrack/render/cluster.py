@@ -233,7 +233,7 @@ def render_on_cluster(
 
         shared = scatter()
         tries: dict[str, int] = {}
-        jobs_of: dict[str, dict] = {}
+        jobs_of: dict[str, Job] = {}
 
         def submit(job: Job):
             fut = client.submit(

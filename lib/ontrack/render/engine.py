@@ -261,18 +261,22 @@ class WarmKernel:
 # ---------------------------------------------------------------------------- jobs
 @dataclass(frozen=True)
 class Job:
-    """One briefing for the engine: the checked :class:`~.params.Request` (as-of resolved),
-    the formats, the notebook to run, the page's title and the output file stem (made by
-    ``render.make_job``)."""
+    """One briefing for the engine: the checked :class:`~ontrack.briefing.params.Request`
+    (as-of resolved), the formats, the notebook to run and the page's title (made by
+    :func:`.single.make_job`)."""
 
     request: Request
     formats: tuple[str, ...]
     notebook: str
     title: str
-    stem: str
     output_label: str = ""  # the executed notebook's name in papermill's metadata
     cell_timeout: float | None = None  # seconds a cell may run (None: the engine's)
     kernel: int | None = None  # the kernel that ran it (set by the engine)
+
+    @property
+    def stem(self) -> str:
+        """The output files' stem: the request's (:attr:`Request.stem`)."""
+        return self.request.stem
 
 
 @dataclass

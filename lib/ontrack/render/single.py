@@ -87,8 +87,8 @@ def check_scenario_name(scenario: str | Path, where: str = "--scenario") -> None
 def make_job(
     project: Project, request: Request, formats: tuple[str, ...], cell_timeout: float = 600
 ) -> Job:
-    """A job for the engine: the checked request (as-of resolved), the formats, the notebook,
-    the page title and the output file stem."""
+    """A job for the engine: the checked request (as-of resolved), the formats, the notebook
+    and the page title."""
     name = project.registry().region_name(request.region, request.lang)
     title = name + (" 简报" if request.lang == "zh" else " briefing")
     return Job(
@@ -96,7 +96,6 @@ def make_job(
         formats=tuple(formats),
         notebook=str(notebook_path(project)),
         title=f"{title} {request.as_of}",
-        stem=request.stem,
         output_label=str(out_dir(project, request.as_of, request.plan) / f"{request.stem}.ipynb"),
         cell_timeout=cell_timeout,
     )
