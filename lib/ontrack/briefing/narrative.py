@@ -169,14 +169,20 @@ def largest_change(changes: pd.DataFrame | None, suspect=frozenset()) -> pd.Seri
     """The baseline target (of a target above 0, not :func:`flagged`) whose probability moved
     most since last month (:func:`.changes.month_changes`; ties: the table's order), or None
     when none moved."""
-    if changes is None or changes.empty:
-        return None
-    c = changes[(changes["level"] == "baseline") & (changes["target"] > 0)]
-    c = c.loc[~flagged(c, suspect)]
+    c = _assessed_changes(changes, suspect)
     if c.empty:
         return None
     r = c.loc[c["delta_pp"].abs().sort_values(ascending=False, kind="stable").index[0]]
     return r if int(r["delta_pp"]) != 0 else None
+
+
+def _assessed_changes(changes: pd.DataFrame | None, suspect=frozenset()) -> pd.DataFrame:
+    """The rows of :func:`.changes.month_changes` a headline may speak of: baseline targets
+    above 0 whose figures hold no value flagged as implausible."""
+    if changes is None or changes.empty:
+        return pd.DataFrame(columns=getattr(changes, "columns", []))
+    c = changes[(changes["level"] == "baseline") & (changes["target"] > 0)]
+    return c.loc[~flagged(c, suspect)]
 
 
 def biggest_risk(rows: pd.DataFrame) -> pd.Series | None:
@@ -383,10 +389,9 @@ def change_sentence(
     reg = reg or Registry()
     if changes is None or changes.empty:
         return ""
-    c = changes[(changes["level"] == "baseline") & (changes["target"] > 0)]
-    c = c.loc[~flagged(c, suspect)]
+    c = _assessed_changes(changes, suspect)
     moved = c[(c["rag_prev"] != c["rag_now"]) | (c["delta_pp"].abs() >= 5)]
-    r = largest_change(c)
+    r = largest_change(changes, suspect)
     if moved.empty or r is None:
         return (
             "与上月相比，各项目标的完成概率变化均不足5个百分点。"
