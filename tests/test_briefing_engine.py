@@ -151,6 +151,53 @@ def test_reset_puts_back_what_a_briefing_changes(tmp_path):
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]
 
 
+def test_a_reset_runs_the_suites_modules_afresh_without_compiling_them_again(tmp_path, monkeypatch):
+    """The code cache of a warm kernel: a module dropped and imported again runs afresh (its
+    state is new) but is compiled once; an edited file is compiled again; other packages keep
+    the standard loader."""
+    from importlib.machinery import SourceFileLoader
+
+    from ontrack.render.warm import CodeCache
+
+    (tmp_path / "probe").mkdir()
+    source = tmp_path / "probe" / "__init__.py"
+    source.write_text("STATE = []\nVALUE = 1\n", encoding="utf-8")
+    (tmp_path / "other.py").write_text("", encoding="utf-8")
+    compiled: list[str] = []
+    real = SourceFileLoader.source_to_code
+
+    def counting(self, data, path, *, _optimize=-1):
+        compiled.append(str(path))
+        return real(self, data, path, _optimize=_optimize)
+
+    monkeypatch.setattr(SourceFileLoader, "source_to_code", counting)
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    monkeypatch.setattr(sys, "meta_path", list(sys.meta_path))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in ("probe", "other"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    CodeCache(("probe",)).install()
+
+    import probe
+
+    probe.STATE.append("from the last briefing")
+    del sys.modules["probe"]
+    import probe
+
+    assert probe.STATE == [] and probe.VALUE == 1
+    assert compiled == [str(source)]
+    source.write_text("STATE = []\nVALUE = 22\n", encoding="utf-8")
+    del sys.modules["probe"]
+    import probe
+
+    assert probe.VALUE == 22 and compiled == [str(source)] * 2
+    import other
+
+    assert type(other.__spec__.loader) is SourceFileLoader
+    for name in ("probe", "other"):
+        sys.modules.pop(name, None)
+
+
 def test_nothing_is_imported_from_the_project_folder_without_pythonsafepath(tmp_path):
     """PYTHONSAFEPATH keeps the working folder off sys.path only from Python 3.11, and IPython
     adds it ("") otherwise: a kernel without it (as on 3.10) must still not import a module
