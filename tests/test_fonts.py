@@ -50,3 +50,42 @@ def test_noto_cjk_collection_uses_the_simplified_chinese_face():
     from ontrack.fonts import cjk_family
 
     assert cjk_family() == "Noto Sans CJK SC"
+
+
+def test_the_theme_is_seaborns_whitegrid_without_importing_seaborn():
+    """ontrack.theme against seaborn itself: from matplotlib's defaults, apply_theme and
+    seaborn.set_theme(style="whitegrid", font=...) leave the same settings (all but
+    image.cmap, a colormap only an imported seaborn has); and use_cjk_font leaves seaborn
+    unimported (a fresh interpreter)."""
+    import subprocess
+    import sys
+
+    import matplotlib
+    import seaborn as sns
+
+    if find_cjk_font() is None:
+        pytest.skip("no CJK font installed (CI installs fonts-noto-cjk)")
+
+    from ontrack.theme import apply_theme
+
+    saved = dict(matplotlib.rcParams)
+    try:
+        matplotlib.rcdefaults()
+        apply_theme("Noto Sans CJK SC")
+        ours = dict(matplotlib.rcParams)
+        matplotlib.rcdefaults()
+        sns.set_theme(style="whitegrid", font="Noto Sans CJK SC")
+        theirs = dict(matplotlib.rcParams)
+    finally:
+        dict.update(matplotlib.rcParams, saved)
+    assert theirs["image.cmap"] == "rocket" and ours["image.cmap"] == "viridis"
+    differ = {k for k in theirs if k != "image.cmap" and ours.get(k) != theirs[k]}
+    assert not differ, {k: (ours.get(k), theirs[k]) for k in differ}
+    code = (
+        "import sys, matplotlib; matplotlib.use('agg')\n"
+        "from ontrack.fonts import use_cjk_font\n"
+        "use_cjk_font()\n"
+        "print(sorted(m for m in ('seaborn', 'scipy.stats') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

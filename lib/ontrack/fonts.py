@@ -1,8 +1,8 @@
 """A CJK font for matplotlib, so that Chinese chart labels are drawn (not empty boxes).
 
 matplotlib's font cache can predate the font install, so the file is registered with
-``fontManager.addfont`` rather than looked up by name; seaborn's ``set_theme`` resets the family
-unless it is given ``font=``, so :func:`use_cjk_font` passes it.
+``fontManager.addfont`` rather than looked up by name; :func:`use_cjk_font` sets the charts'
+theme (:mod:`.theme`, seaborn's whitegrid) with that family.
 """
 
 from __future__ import annotations
@@ -97,14 +97,15 @@ def cjk_family() -> str:
     return family
 
 
-def use_cjk_font(style: str = "whitegrid") -> str:
-    """Apply the seaborn theme with the CJK font (seaborn would reset it otherwise)."""
+def use_cjk_font() -> str:
+    """Apply the charts' theme (seaborn's whitegrid, :mod:`.theme`) with the CJK font."""
     import matplotlib
-    import seaborn as sns
+
+    from .theme import apply_theme
 
     family = cjk_family()
-
-    sns.set_theme(style=style, font=family, rc={"axes.unicode_minus": False})
+    apply_theme(family)
+    matplotlib.rcParams["axes.unicode_minus"] = False
     matplotlib.rcParams["font.sans-serif"] = [family, "DejaVu Sans"]
     matplotlib.rcParams["font.family"] = "sans-serif"
     return family

@@ -40,7 +40,7 @@ from ontrack.stamps import stamp_path
 Row = tuple[str, float, str]
 
 FLOOR_CELLS = (
-    "import pandas, matplotlib, seaborn\nfrom ontrack.briefing.report import open_briefing",
+    "import pandas, matplotlib\nfrom ontrack.briefing.report import open_briefing",
     "from ontrack.briefing.tables import Html\nHtml('<p>floor</p>')",
 )
 
