@@ -81,8 +81,21 @@ def _command(argv: list[str]) -> str | None:
     return None
 
 
+#: Optional packages a command's own process does without, because importing them costs seconds
+#: and nothing the commands do uses them. ``rfc3987_syntax``: jsonschema (imported by nbformat,
+#: papermill and nbconvert) imports it when installed (JupyterLab's ``jsonschema[format-nongpl]``
+#: brings it), and it builds some 35 Earley parsers at import, 1.2-2 s of every command that
+#: reads or writes a notebook (python-jsonschema/jsonschema#1428). Only the ``iri`` formats of
+#: jsonschema's format checker need it; no schema a command validates uses them. A ``None`` in
+#: ``sys.modules`` makes ``import`` raise ImportError, which jsonschema expects of an optional
+#: package. The command's process only: never set by ``import ontrack``.
+SKIPPED_IMPORTS = ("rfc3987_syntax",)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    for name in SKIPPED_IMPORTS:
+        sys.modules.setdefault(name, None)
     command = _command(argv)
     parser = build_parser(command if command in COMMANDS else None)
     args = parser.parse_args(argv)
