@@ -13,7 +13,10 @@ from ontrack_evidence.evaluate import (
     calibration_table,
     evaluate,
     main,
+    model_forecast,
     outcomes,
+    pit_coverage,
+    pit_tails,
     revision_summary,
     summarize,
 )
@@ -84,6 +87,72 @@ def test_calibration_table_bins_by_decile():
     assert t["n"].sum() == 5
 
 
+def test_pit_coverage_worked_by_hand():
+    # F(y-) and F(y) of five outcomes: continuous (equal) below, inside and above [0.1, 0.9];
+    # a count whose step [0, 0.2] reaches 0.1..0.2 of the interval (half of it), and one whose
+    # step [0.85, 0.95] reaches 0.85..0.9 (half); a step over all of [0, 1] covers 0.8.
+    below = [0.05, 0.5, 0.95, 0.0, 0.85, 0.0]
+    at = [0.05, 0.5, 0.95, 0.2, 0.95, 1.0]
+    assert pit_coverage(below, at) == pytest.approx([0, 1, 0, 0.5, 0.5, 0.8])
+    under, over = pit_tails(below, at)
+    assert under == pytest.approx([1, 0, 0, 0.5, 0, 0.1])
+    assert over == pytest.approx([0, 0, 1, 0, 0.5, 0.1])
+
+
+def test_pit_coverage_of_counts_is_80_percent_where_the_interval_covers_more():
+    """Poisson(3) outcomes forecast by the Poisson(3) itself: its 10-90% interval is 1..5 and
+    holds P(1 <= X <= 5) = F(5) - F(0) = 0.9161 - 0.0498 = 0.866 of the outcomes (by hand,
+    from the Poisson table), while the PIT coverage is 0.80; n = 4,000 outcomes give a standard
+    error below sqrt(0.16 / 4000) = 0.0063, so the bands are +- 0.025. A forecast too narrow
+    (the truth a negative binomial of the same mean, variance 3 + 3^2/2 = 7.5) covers less."""
+    from scipy import stats
+
+    rng = np.random.default_rng(5)
+    n = 4000
+    y = rng.poisson(3.0, n)
+    f = stats.poisson(3.0)
+    inside = (y >= f.ppf(0.1)) & (y <= f.ppf(0.9))
+    assert (f.ppf(0.1), f.ppf(0.9)) == (1, 5)
+    assert inside.mean() == pytest.approx(0.866, abs=0.025)
+    assert pit_coverage(f.cdf(y - 1), f.cdf(y)).mean() == pytest.approx(0.80, abs=0.025)
+    wide = rng.negative_binomial(2, 2 / (2 + 3.0), n)  # k = 2, mean 3
+    cov = pit_coverage(f.cdf(wide - 1), f.cdf(wide)).mean()
+    under, over = (t.mean() for t in pit_tails(f.cdf(wide - 1), f.cdf(wide)))
+    assert cov < 0.70 and under > 0.12 and over > 0.12
+
+
+def test_a_series_draws_do_not_depend_on_the_targets_values(small_world):
+    """What model_forecast's distribution at the outcome rests on: with the priors fixed, the
+    same seed gives the same projection whatever the targets' values, so p_meet at a target of
+    y is P(total >= y) from the same draws; and its cdf columns agree with the quantiles."""
+    from ontrack.forecast.model import fit
+    from ontrack.forecast.simulate import series_params, simulate_attainment
+    from ontrack_evidence.world import open_targets
+
+    w = small_world
+    fitted = fit(w.progress, "2026-06", reg=w.reg)
+    params = series_params(fitted, w.targets)
+    t = open_targets(w, 2026)
+    a = simulate_attainment(fitted, t, n_sims=500, seed=3, params=params)
+    b = simulate_attainment(
+        fitted, t.assign(value=t["value"] * 1.7 + 3), n_sims=500, seed=3, params=params
+    )
+    cols = ["proj_p10", "proj_p50", "proj_p90"]
+    assert (a[cols].to_numpy() == b[cols].to_numpy()).all()
+    assert (a["p_meet"] != b["p_meet"]).any()
+    truth = outcomes(w)
+    att = model_forecast(w, "2026-06", 500, 3, outcome=truth)
+    y = np.array([truth[k] for k in att[["region_id", "indicator_id", "year_start", "year_end"]]
+                  .itertuples(index=False, name=None)])  # fmt: skip
+    assert (att["cdf_below"] <= att["cdf_at"]).all()
+    # an outcome below the projection's 10% point has F(y) <= 0.1, one above its 90% point
+    # F(y-) >= 0.9; and both kinds occur in this world
+    low, high = y < att["proj_p10"] - 1e-9, y > att["proj_p90"] + 1e-9
+    assert low.sum() > 0 and high.sum() > 0
+    assert (att.loc[low, "cdf_at"] <= 0.1 + 1e-9).all()
+    assert (att.loc[high, "cdf_below"] >= 0.9 - 1e-9).all()
+
+
 @pytest.mark.slow  # scores a synthetic world (about 17 s): make test, not make check
 def test_intervals_are_honest_at_both_levels(scored):
     # Coverage of the 10-90% interval. The bands come from the sample: 6 counties x 5
@@ -96,6 +165,12 @@ def test_intervals_are_honest_at_both_levels(scored):
     for cov in ("covered", "oracle_covered"):
         by = scored.groupby("level_kind")[cov].mean()
         assert 0.73 <= by["township"] <= 0.93, (cov, by.to_dict())
+        assert 0.62 <= by["county"] <= 0.98, (cov, by.to_dict())
+    # The PIT coverage is 0.80 for a right forecast of counts too (no lift from ties), so the
+    # township band is 0.80 +- 2.5 SE = 0.74..0.86, the county one 0.62..0.98, for both.
+    for cov in ("pit_covered", "oracle_pit_covered"):
+        by = scored.groupby("level_kind")[cov].mean()
+        assert 0.74 <= by["township"] <= 0.86, (cov, by.to_dict())
         assert 0.62 <= by["county"] <= 0.98, (cov, by.to_dict())
 
 

@@ -114,3 +114,28 @@ def test_cached_baselines_are_used_only_for_the_same_protocol_and_code(tmp_path,
     monkeypatch.undo()
     realbench.run(plans=["us-accidental-deaths"], n_sims=200, seed=1, baselines=cache, jobs=1)
     assert set(pd.read_csv(cache)["key"]) == {realbench.baseline_key(1)}
+
+
+def test_sampling_error_resamples_whole_plans():
+    # Plan A: 100 forecasts, all covered, the model 0.1 closer (in squared error) than ETS on
+    # each; plan B: one forecast, not covered, the model 0.5 worse. Resampling two plans from
+    # {A, B}: AA (p 1/4) gives coverage 1, AB (1/2) 100/101, BB (1/4) 0, so the 5% point is 0
+    # and the 95% point 1 (resampling rows would never give 0). The point estimates are the
+    # pooled means: coverage 100/101, Brier difference (100 x -0.1 + 0.5) / 101.
+    met = np.ones(101, int)
+    bt = pd.DataFrame(
+        {
+            "part": "held-out", "origin_month": 9, "plan_id": ["A"] * 100 + ["B"],
+            "met": met,
+            "p_model": [1 - np.sqrt(0.01)] * 100 + [1 - np.sqrt(0.5)],
+            "p_ets": [1 - np.sqrt(0.11)] * 100 + [1.0],
+            "p_snaive": 0.0,
+            "covered_model": [True] * 100 + [False],
+        }
+    )  # fmt: skip
+    row = realbench.sampling_error(bt, n_boot=4000).iloc[0]
+    assert row["best"] == "ets" and row["plans"] == 2
+    assert row["cover_model"] == pytest.approx(100 / 101)
+    assert row["brier_minus_best"] == pytest.approx((100 * -0.1 + 0.5) / 101)
+    assert row["cover_low"] == 0.0 and row["cover_high"] == 1.0
+    assert row["low"] == pytest.approx(-0.1) and row["high"] == pytest.approx(0.5)

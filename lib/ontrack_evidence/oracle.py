@@ -309,9 +309,13 @@ def _noise(rng, nature, k, mu: np.ndarray, tw, prm: WorldParams) -> np.ndarray:
     return np.bincount(owner, weights=sizes, minlength=mu.shape[0])
 
 
-def oracle_forecast(world: World, as_of: str, *, n_sims: int = 2000, seed: int = 0) -> pd.DataFrame:
+def oracle_forecast(
+    world: World, as_of: str, *, n_sims: int = 2000, seed: int = 0, outcome: dict | None = None
+) -> pd.DataFrame:
     """p_meet and the 10/50/90% projection of every open target at ``as_of`` (townships and
-    their counties), from the world's exact posterior predictive."""
+    their counties), from the world's exact posterior predictive; with ``outcome`` (the true
+    total of each window, keyed by region, indicator, first and last year), also the predictive
+    distribution at it: ``cdf_below`` = P(total < y), ``cdf_at`` = P(total <= y)."""
     a_idx = month_index(as_of)
     Y = a_idx // 12
     t = open_targets(world, Y)
@@ -341,6 +345,14 @@ def oracle_forecast(world: World, as_of: str, *, n_sims: int = 2000, seed: int =
                 actual = float(p.loc[sel, "value"].sum())
                 proj = actual + sum(total[r][y] for y in range(max(ys, Y), ye + 1))
                 q = np.quantile(proj, [0.1, 0.5, 0.9])
+                cdf = {}
+                if outcome is not None:
+                    y = outcome[(r, ind, int(ys), int(ye))]
+                    tol = 1e-9 * max(1.0, abs(y))
+                    cdf = {
+                        "cdf_below": float(np.mean(proj < y - tol)),
+                        "cdf_at": float(np.mean(proj <= y + tol)),
+                    }
                 rows.append(
                     {
                         "region_id": r,
@@ -353,6 +365,7 @@ def oracle_forecast(world: World, as_of: str, *, n_sims: int = 2000, seed: int =
                         "proj_p10": float(q[0]),
                         "proj_p50": float(q[1]),
                         "proj_p90": float(q[2]),
+                        **cdf,
                     }
                 )
     return pd.DataFrame(rows)
