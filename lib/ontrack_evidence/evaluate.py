@@ -98,33 +98,43 @@ def model_forecast(
     )
 
 
-def pit_coverage(below, at, lo: float = 0.1, hi: float = 0.9) -> np.ndarray:
-    """The probability that the randomized PIT of an outcome falls in [lo, hi]: the PIT is
-    uniform on [F(y−), F(y)] (``below``, ``at``; a point where they are equal), and a forecast
-    whose distribution is right has it uniform on [0, 1], so the mean is hi − lo whether the
-    outcomes are counts or not (Czado, Gneiting and Held 2009, *Predictive model assessment for
-    count data*)."""
+def pit_parts(
+    below, at, lo: float = 0.1, hi: float = 0.9
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(below ``lo``, within [lo, hi], above ``hi``): the probabilities that the randomized PIT
+    of an outcome falls there. The PIT is uniform on [F(y−), F(y)] (``below``, ``at``; a point
+    where they are equal), and a forecast whose distribution is right has it uniform on [0, 1],
+    so the middle one's mean is hi − lo whether the outcomes are counts or not, and the tails'
+    are lo and 1 − hi (Czado, Gneiting and Held 2009, *Predictive model assessment for count
+    data*): a forecast too narrow has both tails too large, a biased one one of them."""
     a = np.asarray(below, float)
     b = np.maximum(np.asarray(at, float), a)
     width = b - a
-    inside = np.clip(np.minimum(b, hi) - np.maximum(a, lo), 0.0, None)
-    point = ((a >= lo) & (a <= hi)).astype(float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(width > 1e-12, inside / np.where(width > 1e-12, width, 1.0), point)
+    spread = width > 1e-12
+    safe = np.where(spread, width, 1.0)
+
+    def share(x0, x1, point):
+        return np.where(spread, np.clip(np.minimum(b, x1) - np.maximum(a, x0), 0.0, None) / safe,
+                        point).astype(float)  # fmt: skip
+
+    return (
+        share(-np.inf, lo, a < lo),
+        share(lo, hi, (a >= lo) & (a <= hi)),
+        share(hi, np.inf, a > hi),
+    )
+
+
+def pit_coverage(below, at, lo: float = 0.1, hi: float = 0.9) -> np.ndarray:
+    """The probability that the randomized PIT of an outcome falls in [lo, hi]
+    (:func:`pit_parts`)."""
+    return pit_parts(below, at, lo, hi)[1]
 
 
 def pit_tails(below, at, lo: float = 0.1, hi: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
-    """The probability that the randomized PIT falls below ``lo`` and above ``hi`` (each 0.1
-    for a forecast whose distribution is right): a forecast too narrow has both too large, one
-    biased one of them."""
-    a = np.asarray(below, float)
-    b = np.maximum(np.asarray(at, float), a)
-    width = b - a
-    with np.errstate(invalid="ignore", divide="ignore"):
-        safe = np.where(width > 1e-12, width, 1.0)
-        under = np.where(width > 1e-12, np.clip(np.minimum(b, lo) - a, 0, None) / safe, a < lo)
-        over = np.where(width > 1e-12, np.clip(b - np.maximum(a, hi), 0, None) / safe, a > hi)
-    return under.astype(float), over.astype(float)
+    """The probabilities that the randomized PIT falls below ``lo`` and above ``hi``
+    (:func:`pit_parts`)."""
+    under, _, over = pit_parts(below, at, lo, hi)
+    return under, over
 
 
 def oracle_table(
@@ -216,8 +226,7 @@ def evaluate(
     bt["covered"] = (bt["outcome"] >= bt["proj_p10"] - tol) & (
         bt["outcome"] <= bt["proj_p90"] + tol
     )
-    bt["pit_covered"] = pit_coverage(bt["cdf_below"], bt["cdf_at"])
-    bt["pit_under"], bt["pit_over"] = pit_tails(bt["cdf_below"], bt["cdf_at"])
+    bt["pit_under"], bt["pit_covered"], bt["pit_over"] = pit_parts(bt["cdf_below"], bt["cdf_at"])
     if "p_oracle" in bt:
         bt["oracle_covered"] = (bt["outcome"] >= bt["oracle_p10"] - tol) & (
             bt["outcome"] <= bt["oracle_p90"] + tol
