@@ -59,6 +59,9 @@ def scenario_lines(meta: dict, lang: str = "zh", reg: Registry | None = None) ->
     def pct(v: Any) -> str:
         return fmt_pct(float(v)) if isinstance(v, int | float) else str(v)
 
+    def num(v: Any) -> str:
+        return fmt_num(v) if isinstance(v, int | float) else str(v)
+
     for r in meta.get("pace") or []:
         if not isinstance(r, dict):
             continue
@@ -82,8 +85,7 @@ def scenario_lines(meta: dict, lang: str = "zh", reg: Registry | None = None) ->
         region, ind = names(r)
         p = pct(r.get("probability", 1))
         label = r.get("label", "")
-        amount = r.get("amount", "")
-        amount = fmt_num(amount) if isinstance(amount, int | float) else str(amount)
+        amount = num(r.get("amount", ""))
         out.append(
             tr(
                 lang,
@@ -102,8 +104,7 @@ def scenario_lines(meta: dict, lang: str = "zh", reg: Registry | None = None) ->
         lvl = {"stretch": tr(lang, "高线", "stretch")}.get(
             r.get("level"), tr(lang, "基准", "baseline")
         )
-        value = r.get("value", "")
-        value = fmt_num(value) if isinstance(value, int | float) else str(value)
+        value = num(r.get("value", ""))
         out.append(
             tr(
                 lang,
