@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import nbformat
 import pytest
 
@@ -73,3 +75,83 @@ def test_browser_override(monkeypatch, tmp_path):
     monkeypatch.setenv("ONTRACK_BROWSER", str(tmp_path / "missing"))
     with pytest.raises(OntrackError, match="ONTRACK_BROWSER"):
         find_browser()
+
+
+def _briefing_like_notebook():
+    """The kinds of cells a briefing has: markdown narrative (a table, emphasis, Chinese) and
+    HTML outputs (an inline SVG chart, a table, a folded section), with a stream and an error
+    that pruning drops."""
+    code, out = nbformat.v4.new_code_cell, nbformat.v4.new_output
+    svg = (
+        '<svg viewBox="0 0 10 10" class="chart" role="img" aria-label="新增孵化空间">'
+        '<text x="1" y="5" style="font-family: \'Noto Sans CJK SC\'">万㎡</text></svg>'
+    )
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("## 目标进展\n\n| 指标 | 目标 |\n|---|---|\n| 空间 | 22 |"),
+        code(
+            "b.cover()",
+            outputs=[out("display_data", data={"text/html": "<h1>简报 &amp; 说明</h1>"})],
+        ),
+        code("b.charts()", outputs=[out("execute_result", data={"text/html": svg})]),
+        code(
+            "b.all_targets()",
+            outputs=[
+                out("stream", name="stderr", text="warning"),
+                out(
+                    "display_data",
+                    data={
+                        "text/html": "<details><summary>全部目标</summary><table><tr>"
+                        "<td>1,234</td><td>80%</td></tr></table></details>",
+                        "text/plain": "<table>",
+                    },
+                ),
+            ],
+        ),
+        nbformat.v4.new_markdown_cell("**时间过半任务过半**：按月份比例判断。"),
+    ]
+    return nb
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_page_is_nbconverts_html_exporter_page(lang):
+    """The briefing's exporter skips HTMLExporter's BeautifulSoup pass and nothing else: parsed
+    and written by BeautifulSoup, our page is byte for byte what HTMLExporter gives."""
+    import copy
+
+    from bs4 import BeautifulSoup
+    from nbconvert import HTMLExporter
+
+    from ontrack.render.export import HTML_LANG, TEMPLATES, export_html
+
+    nb = _briefing_like_notebook()
+    ours = export_html(copy.deepcopy(nb), lang=lang, title="平阳县 简报")
+    theirs_exporter = HTMLExporter(
+        template_name="briefing",
+        extra_template_basedirs=[str(TEMPLATES)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    theirs_exporter.language_code = lang
+    resources = {
+        "html_lang": HTML_LANG[lang],
+        "briefing_css": stylesheet(lang),
+        "briefing_title": "平阳县 简报",
+    }
+    theirs, _ = theirs_exporter.from_notebook_node(_prune(nb, lang), resources=resources)
+    assert str(BeautifulSoup(ours, features="html.parser")) == theirs
+    assert "新增孵化空间" in ours and "全部目标" in ours and "warning" not in ours
+    # a heading's text as characters, not references (nbconvert writes &#30446;&#26631;...)
+    assert re.search(r"<h2[^>]*>目标进展<a", ours) and "&#" not in ours
+
+
+@pytest.mark.parametrize(
+    ("ref", "text"),
+    [("&#30446;", "目"), ("&#x76EE;", "目"), ("&#182;", "¶"), ("&#60;", "&#60;"),
+     ("&#38;", "&#38;"), ("&#xD800;", "&#xD800;"), ("&#1114112;", "&#1114112;")],
+)  # fmt: skip
+def test_references_to_characters_outside_ascii_become_the_characters(ref, text):
+    from ontrack.render.export import _NCR, _literal
+
+    assert _NCR.sub(_literal, f"a{ref}b") == f"a{text}b"

@@ -471,3 +471,25 @@ def test_the_index_shows_each_regions_targets_by_status_as_the_facts_count_them(
         assert f"{word} {known[('pingyang|page', field)]}" in row, (word, row)
     worst = known[("pingyang|page", "worst")]
     assert f"完成概率 {known[(worst, 'p_meet')]}" in row, row
+
+
+@pytest.mark.parametrize("which", ["county", "township", "english", "scenario"])
+def test_every_image_and_chart_has_a_text_alternative(pages, browser, which):
+    """The pages are exported without nbconvert's closing pass that gives an <img> without alt
+    a placeholder (render.export): the briefing must give every one its own."""
+    page = _open(browser, pages[0][which], 1280)
+    try:
+        missing = page.evaluate(
+            """() => [
+              ...document.querySelectorAll('img:not([alt])'),
+              ...[...document.querySelectorAll('svg')].filter(
+                (s) => !s.parentElement.closest('svg')
+                  && !(s.getAttribute('role') === 'img' && s.getAttribute('aria-label'))
+                  && s.getAttribute('aria-hidden') !== 'true'),
+            ].map((e) => e.outerHTML.slice(0, 80))"""
+        )
+        charts = page.locator("svg[role=img][aria-label]").count()
+    finally:
+        page.close()
+    assert missing == []
+    assert charts >= 2
