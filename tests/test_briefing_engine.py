@@ -370,6 +370,21 @@ def _alive(p) -> bool:
         return False
 
 
+def _same_text_but_shared_glyphs(ours: str, theirs: str) -> bool:
+    """``theirs`` is ``ours`` except where Chromium mapped a Type 3 glyph to another code point
+    that shares it: a CJK radical (U+2E80–U+2FDF) for an ideograph (页 as ⻚, 大 as ⼤, 目 as ⽬),
+    the figure dash U+2012 for the en dash, the horizontal bar U+2015 for the em dash."""
+    if len(ours) != len(theirs):
+        return False
+    for a, b in zip(ours, theirs, strict=True):
+        if a != b and not (
+            (0x2E80 <= ord(b) <= 0x2FDF and 0x4E00 <= ord(a) <= 0x9FFF)
+            or (a, b) in (("\u2013", "\u2012"), ("\u2014", "\u2015"))
+        ):
+            return False
+    return True
+
+
 @needs_browser
 def test_one_browser_prints_every_pdf_like_the_command_line(sample, tmp_path):
     """The kept-open browser prints what `chromium --headless --print-to-pdf` prints: the same
@@ -391,7 +406,15 @@ def test_one_browser_prints_every_pdf_like_the_command_line(sample, tmp_path):
         ours, theirs = PdfReader(sample.reports / r["outputs"]["pdf"]), PdfReader(cli)
         assert len(ours.pages) == len(theirs.pages)
         assert [p.mediabox for p in ours.pages] == [p.mediabox for p in theirs.pages]
-        assert [p.extract_text() for p in ours.pages] == [p.extract_text() for p in theirs.pages]
+        text = [p.extract_text() for p in ours.pages]
+        # ours is printed with TrueType copies of the font (render.printfonts), the command
+        # line with the system's CFF font, whose Type 3 glyphs Chromium maps to the first code
+        # point using them: 页 comes out of that PDF as the radical ⻚. Otherwise the text is
+        # the same, and ours has the page's own characters throughout.
+        for page, other in zip(text, (p.extract_text() for p in theirs.pages), strict=True):
+            assert _same_text_but_shared_glyphs(page, other), (page, other)
+        assert not [c for page in text for c in page if 0x2E80 <= ord(c) <= 0x2FDF]
+        assert "第 1 页" in text[0] and not {"\u2012", "\u2015"} & set("".join(text))
 
 
 def test_the_table_cache_reads_a_file_again_when_it_changes_and_hands_out_copies(tmp_path):

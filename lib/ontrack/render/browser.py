@@ -6,7 +6,10 @@ two pipes (file descriptors 3 and 4 of the browser), so no port is opened that a
 the machine could connect to, and no driver process or extra package is needed. Each PDF gets a
 fresh tab (no state carried from one briefing to the next), waits for the page's load event and
 its fonts, and is printed with ``Page.printToPDF`` using the page's CSS size (A4) and the same
-settings as ``chromium --headless --print-to-pdf``. Prints may run from several threads at once.
+settings as ``chromium --headless --print-to-pdf``. A print may bring fonts of its own
+(:mod:`.printfonts`: TrueType copies of the page's CJK font), added to the page as web fonts
+before it is printed; if they cannot be loaded, the page is printed with the system's fonts and
+the reason kept in :attr:`Browser.font_errors`. Prints may run from several threads at once.
 
 A browser that dies or stops answering is started again for the next PDF; the PDF that was
 printing is tried once more on the new browser.
@@ -23,7 +26,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
@@ -31,6 +34,7 @@ from typing import Any
 
 from ..errors import OntrackError
 from .export import BROWSER_FLAGS, find_browser, print_pdf
+from .printfonts import Copy
 
 #: Page.printToPDF settings: those of ``--print-to-pdf`` (backgrounds, the CSS @page size and
 #: margins, no header or footer of the browser's own: the page numbers come from the CSS).
@@ -40,6 +44,19 @@ PRINT = {
     "displayHeaderFooter": False,
     "transferMode": "ReturnAsBase64",
 }
+
+
+#: adds the print's fonts to the page (all or none), then waits for every font the page uses
+_ADD_FONTS = """(async (faces) => {
+  const loaded = await Promise.all(faces.map(
+    (f) => new FontFace(f.family, `url("${f.url}")`, {weight: String(f.weight)}).load()));
+  loaded.forEach((f) => document.fonts.add(f));
+  document.body.getBoundingClientRect();
+  await document.fonts.ready;
+  return true;
+})(%s)"""
+
+_WAIT_FONTS = "document.fonts.ready.then(() => true)"
 
 
 _TRAMPOLINE = (
@@ -83,6 +100,8 @@ class Browser:
         self._closed = False
         self.starts = 0
         self.start_seconds = 0.0
+        #: why a print's own fonts were not used (the page was printed with the system's)
+        self.font_errors: list[str] = []
 
     # ------------------------------------------------------------------ process
     def start(self) -> None:
@@ -254,17 +273,44 @@ class Browser:
         return fut
 
     # ------------------------------------------------------------------ printing
-    def print_pdf(self, html_path: str | os.PathLike, pdf_path: str | os.PathLike) -> Path:
-        """Print ``html_path`` to ``pdf_path`` (A4 from the CSS); one retry on a new browser."""
+    def print_pdf(
+        self,
+        html_path: str | os.PathLike,
+        pdf_path: str | os.PathLike,
+        fonts: Sequence[Copy] | None = None,
+    ) -> Path:
+        """Print ``html_path`` to ``pdf_path`` (A4 from the CSS), with ``fonts`` added to the
+        page when given; one retry on a new browser."""
         try:
-            return self._print(Path(html_path), Path(pdf_path))
+            return self._print(Path(html_path), Path(pdf_path), fonts)
         except BrowserError:
             with self._lock:
                 self._stop()
                 self._start()
-            return self._print(Path(html_path), Path(pdf_path))
+            return self._print(Path(html_path), Path(pdf_path), fonts)
 
-    def _print(self, html_path: Path, pdf_path: Path) -> Path:
+    def _add_fonts(self, session: str, fonts: Sequence[Copy] | None, name: str) -> None:
+        """Add ``fonts`` to the page and wait for its fonts; without them if they fail."""
+        if fonts:
+            faces = [{"family": f.family, "url": f.url, "weight": f.weight} for f in fonts]
+            res = self.call(
+                "Runtime.evaluate",
+                {"expression": _ADD_FONTS % json.dumps(faces), "awaitPromise": True},
+                session=session,
+                timeout=self.timeout,
+            )
+            if "exceptionDetails" not in res:
+                return
+            detail = res["exceptionDetails"].get("exception", {}).get("description", "")
+            self.font_errors.append(f"{name}: {detail or res['exceptionDetails'].get('text')}")
+        self.call(
+            "Runtime.evaluate",
+            {"expression": _WAIT_FONTS, "awaitPromise": True},
+            session=session,
+            timeout=self.timeout,
+        )
+
+    def _print(self, html_path: Path, pdf_path: Path, fonts: Sequence[Copy] | None) -> Path:
         self.start()
         t = self.timeout
         target = self.call("Target.createTarget", {"url": "about:blank"}, timeout=t)["targetId"]
@@ -283,12 +329,7 @@ class Browser:
                 loaded.result(timeout=t)
             except FutureTimeout:
                 raise BrowserError(f"{html_path.name} did not load within {t:.0f} s") from None
-            self.call(
-                "Runtime.evaluate",
-                {"expression": "document.fonts.ready.then(() => true)", "awaitPromise": True},
-                session=session,
-                timeout=t,
-            )
+            self._add_fonts(session, fonts, html_path.name)
             data = self.call("Page.printToPDF", PRINT, session=session, timeout=t)["data"]
         finally:
             with contextlib.suppress(BrowserError):
@@ -306,6 +347,7 @@ class OneShot:
 
     def __init__(self, *args, **kwargs):
         self.starts = 0
+        self.font_errors: list[str] = []
 
     def start(self) -> None:
         pass
@@ -313,6 +355,11 @@ class OneShot:
     def close(self) -> None:
         pass
 
-    def print_pdf(self, html_path: str | os.PathLike, pdf_path: str | os.PathLike) -> Path:
-        self.starts += 1
+    def print_pdf(
+        self,
+        html_path: str | os.PathLike,
+        pdf_path: str | os.PathLike,
+        fonts: Sequence[Copy] | None = None,
+    ) -> Path:
+        self.starts += 1  # the system's fonts: the command line cannot add any
         return print_pdf(html_path, pdf_path)

@@ -9,7 +9,7 @@ parameterized and executed by ``papermill.execute_notebook`` with the suite's pa
 metadata, error cell and error check, on the slot's kernel), exported to HTML in the slot's
 thread, and
 printed to PDF by the engine's one headless browser (:class:`.browser.Browser`), which every
-slot shares.
+slot shares, with TrueType copies of the page's CJK font (:mod:`.printfonts`).
 
 Faults: a kernel that dies during a briefing is replaced and the briefing is tried once more
 on the new kernel; a cell that runs past ``cell_timeout`` fails that briefing (with the cell
@@ -51,6 +51,7 @@ from typing import Any
 
 from ..briefing.params import Request
 from ..errors import OntrackError
+from ..project import open_project
 
 log = logging.getLogger("ontrack.engine")
 
@@ -331,6 +332,7 @@ class Engine:
         self._extra_tmp: list[Path] = []
         self.reaper: Reaper | None = None
         self.browser = None
+        self.print_fonts = None
         self._queue: queue.Queue = queue.Queue()
         self._threads: list[threading.Thread] = []
         self._finishers: ThreadPoolExecutor | None = None
@@ -363,6 +365,10 @@ class Engine:
                 on_start=self.reaper.watch_group,
                 env=kernel_env(self._browser_tmp()),
             )
+            if os.name == "posix":
+                from .printfonts import PrintFonts
+
+                self.print_fonts = PrintFonts(on_event=self.on_event)
             threading.Thread(target=self._start_browser, daemon=True, name="browser").start()
         threading.Thread(target=_warm_exporter, daemon=True, name="exporter").start()
         self._finishers = ThreadPoolExecutor(max_workers=self.slots, thread_name_prefix="finish")
@@ -664,6 +670,15 @@ class Executed:
     stderr: int
 
 
+def _likely_characters(job: Job) -> str:
+    """What the pages of ``job``'s project will likely print (:mod:`.printfonts`): the
+    suite's wording (its sources and the notebook) and the project's names (its data/raw)."""
+    from .printfonts import likely_characters
+
+    raw = open_project(job.request.project).raw
+    return likely_characters([Path(__file__).parents[1], Path(job.notebook), raw])
+
+
 def finish_job(ex: Executed, engine: Engine) -> Rendered:
     """Export an executed briefing to HTML and print it to PDF (off the kernel's thread)."""
     from .export import export_html
@@ -681,7 +696,10 @@ def finish_job(ex: Executed, engine: Engine) -> Rendered:
             files["pdf"] = folder / f"{stem}.pdf"
             if engine.browser is None:
                 raise OntrackError("no browser in this engine (it was started for HTML only)")
-            engine.browser.print_pdf(files["html"], files["pdf"])
+            fonts = None
+            if engine.print_fonts is not None:
+                fonts = engine.print_fonts.for_page(html, lambda: _likely_characters(job))
+            engine.browser.print_pdf(files["html"], files["pdf"], fonts=fonts)
             seconds["pdf"] = round(time.perf_counter() - t2, 2)
     except Exception as exc:
         out = _failed(job, folder, f"{type(exc).__name__}: {exc}")
