@@ -205,6 +205,14 @@ def test_no_copies_means_the_system_fonts(cff, tmp_path):
     assert fonts.errors and "system's fonts" in events[-1]
 
 
+def test_a_cache_that_cannot_be_written_is_given_up_for_the_run(cff, tmp_path):
+    blocked = tmp_path / "file"
+    blocked.write_text("", encoding="utf-8")  # the cache's folder would be under a file
+    fonts = PrintFonts([cff], root=blocked / "cache")
+    assert fonts.for_page("A") is None and len(fonts.errors) == 1
+    assert fonts.for_page("数") is None and len(fonts.errors) == 1  # not tried page by page
+
+
 @pytest.mark.parametrize(
     ("listing", "expected"),
     [

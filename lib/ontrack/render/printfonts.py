@@ -140,6 +140,7 @@ def truetype_copy(face: Face, chars: str, dest: Path) -> Path:
     from fontTools.pens.ttGlyphPen import TTGlyphPen
     from fontTools.ttLib import TTFont, newTable
 
+    dest.parent.mkdir(parents=True, exist_ok=True)  # before the work: fail early
     font = TTFont(str(face.path), fontNumber=face.index, lazy=True)
     options = subset.Options()
     options.layout_features = [f for f in options.layout_features if f not in _VERTICAL]
@@ -184,7 +185,6 @@ def truetype_copy(face: Face, chars: str, dest: Path) -> Path:
     font["head"].glyphDataFormat = 0
     font["post"].formatType = 3.0  # no glyph names
     font.sfntVersion = "\x00\x01\x00\x00"
-    dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".", suffix=".ttf", dir=dest.parent)
     os.close(fd)
     try:
@@ -223,11 +223,12 @@ class PrintFonts:
                 self._folder = self.root / "-".join(_face_key(f) for f in self.faces)
             except OSError as exc:
                 self._fail(exc)
-                self.faces = None
                 return
             self._adopt_latest()
 
     def _fail(self, exc: Exception) -> None:
+        """Give up for the rest of the run (a cache that cannot be written stays so)."""
+        self.faces = None
         self.errors.append(f"{type(exc).__name__}: {exc}")
         self.on_event(
             f"print fonts: no TrueType copy ({self.errors[-1]}): PDFs use the system's fonts"
