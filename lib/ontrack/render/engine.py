@@ -699,7 +699,10 @@ def finish_job(ex: Executed, engine: Engine) -> Rendered:
             fonts = None
             if engine.print_fonts is not None:
                 fonts = engine.print_fonts.for_page(html, lambda: _likely_characters(job))
+            seen = len(engine.browser.font_errors)
             engine.browser.print_pdf(files["html"], files["pdf"], fonts=fonts)
+            for err in engine.browser.font_errors[seen:]:
+                engine.on_event(f"print fonts not loaded ({err}): printed with the system's fonts")
             seconds["pdf"] = round(time.perf_counter() - t2, 2)
     except Exception as exc:
         out = _failed(job, folder, f"{type(exc).__name__}: {exc}")
