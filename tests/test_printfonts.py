@@ -23,8 +23,9 @@ from ontrack.render.printfonts import Face, PrintFonts, system_faces, truetype_c
 
 K = 0.5523  # a quarter circle as one cubic: control points at K times the radius
 
-# "数" stands for a CJK character: any code point the test font maps works the same way
-CHARS = {"A": "square", "O": "circle", "B": "square", "数": "square", " ": "space"}
+# "数" stands for a CJK character: any code point the test font maps works the same way; the
+# radical ⻚ shares the circle's glyph with O, as Noto Sans CJK's ⻚ shares 页's
+CHARS = {"A": "square", "O": "circle", "B": "square", "数": "square", " ": "space", "⻚": "circle"}
 
 
 def _square(pen):
@@ -152,6 +153,18 @@ def test_a_truetype_copy_keeps_the_glyphs_widths_and_only_the_characters_asked_f
     assert font["maxp"].numGlyphs == len(font.getGlyphOrder())
 
 
+def test_no_vocabulary_holds_a_code_point_that_shares_a_commoner_ones_glyph(cff, tmp_path):
+    """Chromium reads a PDF's text back through the first code point mapped to each glyph:
+    with the radical ⻚ (U+2EDA) beside O on one glyph, O would copy out as ⻚; and Chinese text
+    sets the em dash with the horizontal bar's glyph (U+2015), so with U+2015 in the copy an em
+    dash would copy out as a horizontal bar."""
+    fonts = PrintFonts([cff], root=tmp_path / "cache")
+    copies = fonts.for_page("AO⻚\u2015\u2012–—", likely=lambda: "⼤\uf900")
+    cmap = set(TTFont(str(copies[0].path)).getBestCmap())
+    assert ord("O") in cmap
+    assert not {0x2EDA, 0x2F24, 0xF900, 0x2015, 0x2012} & cmap
+
+
 def test_a_copy_is_written_whole_or_not_at_all(cff, tmp_path):
     broken = Face(tmp_path / "not-a-font.otf", 0, 400)
     broken.path.write_text("not a font", encoding="utf-8")
@@ -183,8 +196,14 @@ def test_the_vocabulary_grows_only_when_a_page_needs_it_and_the_next_run_finds_i
     cmap = TTFont(str(grown[0].path)).getBestCmap()
     assert {ord("数"), ord("A"), ord("O")} <= set(cmap)
 
+    # the likely characters come in with a new vocabulary (asked only then)
+    likely = fonts.for_page("<p>é</p>", likely=lambda: "O数")
+    assert fonts.builds == 6
+    assert {ord("O"), ord("数")} <= set(TTFont(str(likely[0].path)).getBestCmap())
+    assert fonts.for_page("<p>é</p>", likely=lambda: "never asked") == likely
+
     again = PrintFonts([cff, bold], root=tmp_path / "cache")  # the next run
-    assert again.for_page("<p>A 数</p>") == grown
+    assert again.for_page("<p>A 数</p>") == likely
     assert again.builds == 0
 
 

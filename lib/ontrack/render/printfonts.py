@@ -55,7 +55,7 @@ LIMIT = 4000
 KEEP_DAYS = 30
 
 #: raised when the way copies are made changes (old copies are then made again)
-FORMAT = 1
+FORMAT = 3
 
 #: the layout features kept: fontTools' default set without the vertical ones (pages are set
 #: horizontally), so the browser shapes the copy as it shapes the original
@@ -196,6 +196,21 @@ def truetype_copy(face: Face, chars: str, dest: Path) -> Path:
     return dest
 
 
+def _alternate(code: int) -> bool:
+    """A code point whose glyph a commoner one also uses in CJK fonts, by the cmap or by the
+    layout (Chinese text sets the em dash with the horizontal bar's glyph): the radicals (⻚ for
+    页, ⼤ for 大), the compatibility ideographs, the figure dash and the horizontal bar. A PDF's
+    text is read back through the font's code points, Chromium taking the first one mapped to a
+    glyph: with ⻚ in a copy, 页 would copy out of the PDF as ⻚ (as it does from the system's
+    font). So no vocabulary holds one."""
+    return (
+        0x2E80 <= code <= 0x2FDF
+        or 0xF900 <= code <= 0xFAFF
+        or 0x2F800 <= code <= 0x2FA1F
+        or code in (0x2012, 0x2015)
+    )
+
+
 class PrintFonts:
     """TrueType copies of the family's faces for the pages of a run (:func:`for_page`).
 
@@ -302,7 +317,11 @@ class PrintFonts:
 
 
 def _characters(text: str) -> frozenset[str]:
-    return frozenset(c for c in text if c >= " " and not 0xD800 <= ord(c) <= 0xDFFF)
+    """The characters of ``text`` a vocabulary may hold: not control characters, surrogates or
+    alternates (:func:`_alternate`; a page that has one prints it with the system's font)."""
+    return frozenset(
+        c for c in text if c >= " " and not 0xD800 <= ord(c) <= 0xDFFF and not _alternate(ord(c))
+    )
 
 
 #: the files :func:`likely_characters` reads: tables, settings and sources (not documents, whose
