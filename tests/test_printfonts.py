@@ -207,6 +207,28 @@ def test_the_vocabulary_grows_only_when_a_page_needs_it_and_the_next_run_finds_i
     assert again.builds == 0
 
 
+def test_copies_and_folders_unused_for_30_days_are_removed_when_a_copy_is_made(cff, tmp_path):
+    import os
+    import time
+
+    root = tmp_path / "cache"
+    fonts = PrintFonts([cff], root=root)
+    first = fonts.for_page("A")[0].path
+    old_font = root / "an-older-font"
+    old_font.mkdir()
+    (old_font / "x-400.ttf").write_bytes(b"")
+    (old_font / "latest.txt").write_text("A", encoding="utf-8")
+    recent = root / "a-recent-font"
+    recent.mkdir()
+    (recent / "y-400.ttf").write_bytes(b"")
+    month_ago = time.time() - 31 * 86400
+    for f in (first, old_font / "x-400.ttf", old_font / "latest.txt"):
+        os.utime(f, (month_ago, month_ago))
+    fonts.for_page("数")  # a new vocabulary: the old copy and the old font's folder go
+    assert not first.exists() and not old_font.exists()
+    assert (recent / "y-400.ttf").exists() and (first.parent / "latest.txt").exists()
+
+
 def test_a_vocabulary_past_the_limit_starts_afresh(cff, tmp_path, monkeypatch):
     monkeypatch.setattr(printfonts, "LIMIT", len(printfonts.BASE) + 1)
     fonts = PrintFonts([cff], root=tmp_path / "cache")

@@ -18,10 +18,11 @@ characters and those the next pages will likely need (:func:`likely_characters`:
 wording and the project's names, about 800 characters for the example), so that a run seldom
 makes more than one. Vocabularies are kept in the user's cache
 (``$XDG_CACHE_HOME/ontrack/print-fonts``, by the source font's path, size and time and
-fontTools' version) and found again by the next run; copies unused for 30 days are removed;
-files are written whole (a temporary file renamed into place). When the family is not a CFF
-font, has faces other than one regular and one bold, or a copy cannot be made or loaded, the
-page is printed with the system's fonts as before.
+fontTools' version) and found again by the next run; when a copy is made, copies and folders of
+fonts no longer installed that were unused for 30 days are removed; files are written whole (a
+temporary file renamed into place). When the family is not a CFF font, has faces other than one
+regular and one bold, or a copy cannot be made or loaded, the page is printed with the system's
+fonts as before.
 """
 
 from __future__ import annotations
@@ -264,13 +265,21 @@ class PrintFonts:
         self._chars, self._copies = chars, copies
 
     def _prune(self, keep: list[Copy]) -> None:
-        """Remove copies of other vocabularies not used for :data:`KEEP_DAYS` days."""
+        """Remove copies of other vocabularies, and folders of other fonts (an upgraded font, a
+        new fontTools), not used for :data:`KEEP_DAYS` days."""
         cutoff = time.time() - KEEP_DAYS * 86400
-        for path in self._folder.glob("*.ttf"):
-            if path not in {c.path for c in keep}:
+        kept = {c.path for c in keep}
+        for folder in [self._folder, *(d for d in self.root.iterdir() if d != self._folder)]:
+            files = [f for f in folder.glob("*") if f.is_file() and f not in kept]
+            for path in files:
                 with contextlib.suppress(OSError):
-                    if path.stat().st_mtime < cutoff:
+                    if path.stat().st_mtime < cutoff and (
+                        folder != self._folder or path.suffix == ".ttf"
+                    ):
                         path.unlink()
+            if folder != self._folder:
+                with contextlib.suppress(OSError):
+                    folder.rmdir()  # only once empty
 
     def _copies_for(self, chars: frozenset[str]) -> list[Copy]:
         key = _chars_key(chars)
