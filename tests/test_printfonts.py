@@ -237,6 +237,17 @@ def test_a_vocabulary_past_the_limit_starts_afresh(cff, tmp_path, monkeypatch):
     assert ord("数") not in TTFont(str(copies[0].path)).getBestCmap()
 
 
+def test_likely_characters_that_cannot_be_read_leave_the_pages_own(cff, tmp_path):
+    def unreadable():
+        raise OSError("no such project")
+
+    events: list[str] = []
+    fonts = PrintFonts([cff], root=tmp_path / "cache", on_event=events.append)
+    copies = fonts.for_page("AO", likely=unreadable)
+    assert {ord("A"), ord("O")} <= set(TTFont(str(copies[0].path)).getBestCmap())
+    assert "no such project" in events[0]
+
+
 def test_no_copies_means_the_system_fonts(cff, tmp_path):
     assert PrintFonts([], root=tmp_path).for_page("A") is None
     events: list[str] = []

@@ -298,7 +298,12 @@ class PrintFonts:
         with self._lock:
             if self._copies is not None and needed <= self._chars:
                 return self._copies
-            more = _characters(likely()) if likely is not None else frozenset()
+            more: frozenset[str] = frozenset()
+            if likely is not None:
+                try:
+                    more = _characters(likely())
+                except Exception as exc:  # a hint only: the page's own characters suffice
+                    self.on_event(f"print fonts: likely characters not read ({exc})")
             chars = self._chars | needed | more | frozenset(BASE)
             if len(chars) > LIMIT:
                 chars = needed | frozenset(BASE)
