@@ -2,15 +2,15 @@
 
 Chromium embeds an OpenType-CFF font (Noto Sans CJK, the CJK font of Debian and most Linux
 machines) in a PDF as Type 3 glyph procedures: about 1 MB per briefing, about half of the
-print's time, and text that copies out wrong, because each glyph is mapped back to the first
-code point that uses it (页 comes out as the radical ⻚, 大 as ⼤, so a search for 风险 finds
-nothing). A TrueType font it embeds as a subset CID font: a third of the size, printed in half
-the time, with the page's own characters. So before a page is printed, the browser is given
-(as web fonts, :meth:`.browser.Browser.print_pdf`) TrueType copies of the faces fontconfig has
-for "Noto Sans CJK SC" (the family the stylesheet and the charts ask for first), cut to a
-vocabulary of characters and converted from cubic to quadratic outlines by fontTools' cu2qu
-(within one unit of the font's 1000-unit em: the same glyphs, in the same places; matplotlib
-already depends on fontTools).
+print's time, and a text layer with wrong code points, because each glyph is mapped back to
+the first code point that uses it (页 as the radical ⻚, 风 as ⻛: a reader that takes the text
+as written, pypdf for one, cannot find 风险). A TrueType font it embeds as a subset CID font:
+a third of the size, printed in less time, with the page's own characters. So before a page
+is printed, the browser is given (as web fonts, :meth:`.browser.Browser.print_pdf`) TrueType
+copies of the faces fontconfig has for "Noto Sans CJK SC" (the family the stylesheet and the
+charts ask for first), cut to a vocabulary of characters and converted from cubic to quadratic
+outlines by fontTools' cu2qu (within one unit of the font's 1000-unit em: the same glyphs, in
+the same places; matplotlib already depends on fontTools).
 
 The vocabulary is printable ASCII and the characters of every page printed with it so far. A
 page with characters outside it makes a new one (about 1 s): the old vocabulary, the page's
