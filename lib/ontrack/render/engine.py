@@ -672,11 +672,15 @@ class Executed:
 
 def _likely_characters(job: Job) -> str:
     """What the pages of ``job``'s project will likely print (:mod:`.printfonts`): the
-    suite's wording (its sources and the notebook) and the project's names (its data/raw)."""
+    suite's wording (its sources and the notebook), the project's names (its data/raw) and the
+    tables a page quotes (the targets' sources and quotes, the quality report)."""
     from .printfonts import likely_characters
 
-    raw = open_project(job.request.project).raw
-    return likely_characters([Path(__file__).parents[1], Path(job.notebook), raw])
+    project = open_project(job.request.project)
+    code, notebook = Path(__file__).parents[1], Path(job.notebook)
+    return likely_characters(
+        [code, notebook, project.raw, project.targets_csv, project.quality_csv]
+    )
 
 
 def finish_job(ex: Executed, engine: Engine) -> Rendered:

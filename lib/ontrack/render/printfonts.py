@@ -15,8 +15,8 @@ the same places; matplotlib already depends on fontTools).
 The vocabulary is printable ASCII and the characters of every page printed with it so far. A
 page with characters outside it makes a new one (about 1 s): the old vocabulary, the page's
 characters and those the next pages will likely need (:func:`likely_characters`: the suite's
-wording and the project's names, about 800 characters for the example), so that a run seldom
-makes more than one. Vocabularies are kept in the user's cache
+wording, the project's names and the targets' quotes, about 800 characters for the example),
+so that a run seldom makes more than one. Vocabularies are kept in the user's cache
 (``$XDG_CACHE_HOME/ontrack/print-fonts``, by the source font's path, size and time and
 fontTools' version) and found again by the next run; when a copy is made, copies and folders of
 fonts no longer installed that were unused for 30 days are removed; files are written whole (a
