@@ -257,6 +257,16 @@ def test_no_copies_means_the_system_fonts(cff, tmp_path):
     assert fonts.errors and "system's fonts" in events[-1]
 
 
+def test_no_home_folder_means_the_system_fonts(cff, monkeypatch):
+    def no_home():
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(printfonts.Path, "home", staticmethod(no_home))
+    fonts = PrintFonts([cff])
+    assert fonts.for_page("A") is None and "home directory" in fonts.errors[0]
+
+
 def test_a_cache_that_cannot_be_written_is_given_up_for_the_run(cff, tmp_path):
     blocked = tmp_path / "file"
     blocked.write_text("", encoding="utf-8")  # the cache's folder would be under a file

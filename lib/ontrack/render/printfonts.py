@@ -228,7 +228,7 @@ class PrintFonts:
         self.family = family
         self.on_event = on_event or (lambda msg: None)
         self.faces = system_faces(family) if faces is None else faces
-        self.root = root or cache_root()
+        self.root = root
         self.builds = 0
         self.errors: list[str] = []
         self._lock = threading.Lock()
@@ -236,8 +236,9 @@ class PrintFonts:
         self._copies: list[Copy] | None = None
         if self.faces:
             try:
+                self.root = self.root or cache_root()
                 self._folder = self.root / "-".join(_face_key(f) for f in self.faces)
-            except OSError as exc:
+            except (OSError, RuntimeError) as exc:  # a font gone; no home folder for the cache
                 self._fail(exc)
                 return
             self._adopt_latest()
