@@ -122,23 +122,13 @@ def test_the_page_is_nbconverts_html_exporter_page(lang):
     from bs4 import BeautifulSoup
     from nbconvert import HTMLExporter
 
-    from ontrack.render.export import HTML_LANG, TEMPLATES, export_html
+    from ontrack.render.export import EXPORTER_SETTINGS, export_html, page_resources
 
     nb = _briefing_like_notebook()
     ours = export_html(copy.deepcopy(nb), lang=lang, title="平阳县 简报")
-    theirs_exporter = HTMLExporter(
-        template_name="briefing",
-        extra_template_basedirs=[str(TEMPLATES)],
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-    )
+    theirs_exporter = HTMLExporter(**EXPORTER_SETTINGS)  # the same settings, nbconvert's class
     theirs_exporter.language_code = lang
-    resources = {
-        "html_lang": HTML_LANG[lang],
-        "briefing_css": stylesheet(lang),
-        "briefing_title": "平阳县 简报",
-    }
+    resources = page_resources(lang, "平阳县 简报")
     theirs, _ = theirs_exporter.from_notebook_node(_prune(nb, lang), resources=resources)
     assert str(BeautifulSoup(ours, features="html.parser")) == theirs
     assert "新增孵化空间" in ours and "全部目标" in ours and "warning" not in ours

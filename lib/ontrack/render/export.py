@@ -80,18 +80,31 @@ _exporters: dict[str, tuple] = {}
 _exporters_lock = threading.Lock()
 
 
+#: the exporter's settings: the briefing's template, no code, no prompts
+EXPORTER_SETTINGS = {
+    "template_name": "briefing",
+    "extra_template_basedirs": [str(TEMPLATES)],
+    "exclude_input": True,
+    "exclude_input_prompt": True,
+    "exclude_output_prompt": True,
+}
+
+
+def page_resources(lang: str, title: str) -> dict[str, str]:
+    """What the template reads besides the notebook: the page's language, stylesheet, title."""
+    return {
+        "html_lang": HTML_LANG.get(lang, "zh-CN"),
+        "briefing_css": stylesheet(lang),
+        "briefing_title": title,
+    }
+
+
 def _exporter(lang: str):
     """One HTMLExporter per language, made once per process (its templates compiled once) and
     used by one thread at a time (it keeps per-call state)."""
     with _exporters_lock:
         if lang not in _exporters:
-            exporter = _exporter_class()(
-                template_name="briefing",
-                extra_template_basedirs=[str(TEMPLATES)],
-                exclude_input=True,
-                exclude_input_prompt=True,
-                exclude_output_prompt=True,
-            )
+            exporter = _exporter_class()(**EXPORTER_SETTINGS)
             exporter.language_code = lang
             _exporters[lang] = (exporter, threading.Lock())
         return _exporters[lang]
@@ -156,11 +169,7 @@ def export_html(nb, lang: str = "zh", title: str = "") -> str:
     import copy
 
     lang = lang if lang in HTML_LANG else "zh"
-    resources = {
-        "html_lang": HTML_LANG.get(lang, "zh-CN"),
-        "briefing_css": stylesheet(lang),
-        "briefing_title": title,
-    }
+    resources = page_resources(lang, title)
     exporter, lock = _exporter(lang)
     with lock:
         body, _ = exporter.from_notebook_node(_prune(copy.deepcopy(nb), lang), resources=resources)
