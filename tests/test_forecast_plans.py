@@ -1,5 +1,6 @@
 """The peer group of the forecast's pooling is the plan: a plan's numbers do not depend on other
-plans' data, and `ontrack forecast`, the briefing and the lab agree by construction."""
+plans' data but through the project's seasonal profiles (the prior of the plan's own), and
+`ontrack forecast`, the briefing and the lab agree by construction."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from ontrack.forecast import (
     fit,
     plan_inputs,
     plan_members,
+    plan_season_prior,
     projection_draws,
     series_params,
     simulate_attainment,
@@ -59,17 +61,26 @@ def test_plan_members_are_the_plan_regions_and_their_sub_regions(example_registr
     }
 
 
-def test_a_plan_forecast_does_not_depend_on_other_plans(two_plans):
+def test_a_plan_forecast_depends_on_other_plans_only_through_the_project_season(two_plans):
     prog, targ = two_plans
     pa, ta = plan_inputs(prog, targ, "cty0-plan", REG)
     assert set(pa["region_id"]) == {"cty0", "cty0-t0", "cty0-t1", "cty0-t2"}
     assert set(ta["plan_id"]) == {"cty0-plan"}
     both = attainment(prog, targ, AS_OF, reg=REG, n_sims=2000, seed=3)
-    alone = attainment(pa, ta, AS_OF, reg=REG, n_sims=2000, seed=3)
+    prior = plan_season_prior(prog, targ, "cty0-plan", AS_OF, REG)
+    alone = attainment(pa, ta, AS_OF, reg=REG, n_sims=2000, seed=3, season_prior=prior)
     mine = both[both["plan_id"] == "cty0-plan"].reset_index(drop=True)
     assert len(mine) == len(alone) > 0
     # exact equality of every column (p_meet, quantiles, method, verdicts ...)
     pd.testing.assert_frame_equal(mine, alone, check_exact=True)
+    # the prior is the season learned from both plans' regions (B's 5x amounts are the same
+    # shape), and without it the plan's own inputs give other numbers (the test can fail)
+    proj = fit(prog, AS_OF, reg=REG).pooled
+    for ind, season in prior.items():
+        if ind:
+            np.testing.assert_array_equal(season, proj[ind].season)
+    own = attainment(pa, ta, AS_OF, reg=REG, n_sims=2000, seed=3)
+    assert not own["p_meet"].equals(alone["p_meet"])
     # and plan B's rows were forecast from B's own (5x faster) data, not from A's
     b = both[(both["plan_id"] == "cty1-plan") & (both["year_end"] == 2026)]
     assert b["p_meet"].mean() > mine.loc[mine["year_end"] == 2026, "p_meet"].mean()
@@ -79,7 +90,8 @@ def test_pooled_parameters_are_the_plan_s_own(two_plans):
     prog, targ = two_plans
     fitted = fit(prog, AS_OF, reg=REG)
     pa, ta = plan_inputs(prog, targ, "cty0-plan", REG)
-    alone = fit(pa, AS_OF, reg=REG)
+    alone = fit(pa, AS_OF, reg=REG, season_prior=plan_season_prior(prog, targ, "cty0-plan",
+                                                                   AS_OF, REG))  # fmt: skip
     pf = series_params(fitted, targ)["cty0-plan"]
     # the seasonal profile and dispersion pooled over A's 3 townships only
     for ind, pool in alone.pooled.items():
@@ -97,7 +109,8 @@ def test_pooled_parameters_are_the_plan_s_own(two_plans):
 def test_fit_once_then_simulate_trajectories_and_draws_are_plan_invariant(two_plans):
     prog, targ = two_plans
     pa, ta = plan_inputs(prog, targ, "cty0-plan", REG)
-    f_all, f_a = fit(prog, AS_OF, reg=REG), fit(pa, AS_OF, reg=REG)
+    prior = plan_season_prior(prog, targ, "cty0-plan", AS_OF, REG)
+    f_all, f_a = fit(prog, AS_OF, reg=REG), fit(pa, AS_OF, reg=REG, season_prior=prior)
     kw = {"n_sims": 1500, "seed": 7}
     t_all = trajectories(f_all, targ, "cty0-plan", "cty0", "firms", 2026, **kw)
     t_a = trajectories(f_a, ta, "cty0-plan", "cty0", "firms", 2026, **kw)
@@ -119,13 +132,21 @@ def test_fit_once_then_simulate_trajectories_and_draws_are_plan_invariant(two_pl
     pd.testing.assert_frame_equal(a1, a2, check_exact=True)
 
 
-def test_regions_in_no_plan_are_not_forecast_and_move_nothing(two_plans):
+def test_regions_in_no_plan_are_not_forecast_and_move_only_the_project_season(two_plans):
     prog, targ = two_plans
     stray = prog[prog["region_id"] == "cty1-t0"].assign(region_id="elsewhere")
-    base = attainment(prog, targ, AS_OF, reg=REG, n_sims=1000, seed=0)
-    more = attainment(pd.concat([prog, stray]), targ, AS_OF, reg=REG, n_sims=1000, seed=0)
-    pd.testing.assert_frame_equal(base, more, check_exact=True)
+    more_prog = pd.concat([prog, stray])
+    more = attainment(more_prog, targ, AS_OF, reg=REG, n_sims=1000, seed=0)
     assert "elsewhere" not in set(more["region_id"])
+    assert set(more["region_id"]) == set(targ["region_id"])
+    # its months are the project's monitoring data: they inform the project's season, and
+    # through it only (plan A from its own inputs with that season gives the same rows)
+    pa, ta = plan_inputs(more_prog, targ, "cty0-plan", REG)
+    assert "elsewhere" not in set(pa["region_id"])
+    prior = plan_season_prior(more_prog, targ, "cty0-plan", AS_OF, REG)
+    alone = attainment(pa, ta, AS_OF, reg=REG, n_sims=1000, seed=0, season_prior=prior)
+    mine = more[more["plan_id"] == "cty0-plan"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(mine, alone, check_exact=True)
 
 
 # ------------------------------------------------------------------ the bundled (demo) data
@@ -164,6 +185,19 @@ def test_the_bundled_plans_are_forecast_from_their_own_data(built_project, tmp_p
     # the county is the sum of its nine townships (regions.csv parents)
     county = cli[(cli["region_id"] == "pingyang") & (cli["indicator_id"] == "firms")]
     assert county["method"].str.startswith("sum of 9 sub-regions").all()
+
+    # the lab fits the plan from its own regions' progress with the project's season (鹿城区's
+    # months inform it): the same numbers as the forecast of both plans, draw for draw
+    from ontrack.lab import Lab
+    from ontrack.project import Project
+
+    lab = Lab("pingyang-2025-2027", "pingyang", "latest", n_sims=2000, seed=0,
+              project=Project(root))  # fmt: skip
+    key = ["plan_id", "region_id", "indicator_id", "year_start", "year_end", "level"]
+    merged = lab.results().merge(cli, on=key)
+    assert len(merged) > 100
+    assert (merged["p_meet"] - merged["p_meet_baseline"]).abs().max() < 1e-12
+    assert (merged["proj_p50"] - merged["proj_p50_baseline"]).abs().max() < 1e-9
 
 
 def test_a_region_is_summed_from_sub_regions_only_where_the_plan_breaks_it_down():
@@ -204,3 +238,35 @@ def test_a_region_is_summed_from_sub_regions_only_where_the_plan_breaks_it_down(
     assert keys == {("split", "c"), ("split", "c-a"), ("split", "c-b")}
     county = out[(out["plan_id"] == "split") & (out["region_id"] == "c")].iloc[0]
     assert county["actual_to_date"] == 18.0
+
+
+def test_a_plan_without_a_complete_year_takes_the_project_season():
+    # plan A (county a, 3 townships) has two and a half years of firms at exactly 10 a month
+    # times a season whose December is 5 times any other month (12 x 5 / 16 = 3.75 of the mean
+    # month); plan B (county b, 3 townships) reports January-June 2026 only, flat. B's own
+    # months say nothing of December: alone its December is the prior's (1.8 / 12 x 12 =
+    # 1.80); with the project's season (A's exact months outweigh its prior) it is 3.75.
+    reg = Registry(
+        [Region("a", "a"), Region("b", "b")]
+        + [Region(f"{c}-t{j}", f"{c}-t{j}", parent=c) for c in "ab" for j in range(3)]
+    )
+    shape = np.array([1.0] * 11 + [5.0]) * 12 / 16
+    rows = []
+    for j in range(3):
+        for idx in range(2024 * 12, 2026 * 12 + 6):
+            rows.append((f"a-t{j}", f"{idx // 12}-{idx % 12 + 1:02d}", 10 * shape[idx % 12]))
+            if idx >= 2026 * 12:
+                rows.append((f"b-t{j}", f"{idx // 12}-{idx % 12 + 1:02d}", 10.0))
+    prog = pd.DataFrame(rows, columns=["region_id", "month", "value"]).assign(indicator_id="firms")
+    prog["covers"] = 1
+    b_regions = {f"b-t{j}" for j in range(3)}
+    alone = fit(prog[prog["region_id"].isin(b_regions)], "2026-06", reg=reg)
+    assert alone.pooled["firms"].season[11] == pytest.approx(1.8, abs=0.01)
+    whole = fit(prog, "2026-06", reg=reg)
+    prior = whole.project_season_of(b_regions)
+    assert prior["firms"][11] == pytest.approx(3.75, abs=0.05)
+    with_prior = fit(prog[prog["region_id"].isin(b_regions)], "2026-06", reg=reg,
+                     season_prior=prior)  # fmt: skip
+    assert with_prior.pooled["firms"].season[11] == pytest.approx(3.75, abs=0.05)
+    # a plan that is the whole project has no prior but its own
+    assert whole.project_season_of(set(prog["region_id"])) is None

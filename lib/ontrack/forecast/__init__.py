@@ -4,7 +4,9 @@ Method: docs/methods.md (and the docstrings of :mod:`.model` and :mod:`.simulate
 ``attainment()`` = ``fit()`` once + ``simulate_attainment()``; the scenario lab calls the two
 halves separately so a changed scenario only re-simulates. Every plan is forecast from its own
 peer group (its regions' progress, its targets): ``plan_inputs(progress, targets, plan)`` gives
-those inputs, and the plan's numbers are the same from them as from all plans' inputs.
+those inputs. Only its seasonal profiles look beyond them: they are shrunk towards the
+project's, learned from all its progress (``plan_season_prior``); fitted with those, the
+plan's numbers are the same from its own inputs as from all plans' inputs.
 
 The stage's outputs are tables (:mod:`.store`: attainment.csv, trajectories.csv and
 forecast.json); later stages read those and never recompute. Parents of regions come from a
@@ -14,7 +16,7 @@ forecast.json); later stages read those and never recompute. Parents of regions 
 from __future__ import annotations
 
 from .attainment import attainment
-from .model import Fitted, fit, plan_inputs, plan_members
+from .model import Fitted, fit, plan_inputs, plan_members, plan_season_prior
 from .scenario import Scenario, load_scenario, save_scenario
 from .simulate import (
     PlanFit,
@@ -38,6 +40,7 @@ __all__ = [
     "load_scenario",
     "plan_inputs",
     "plan_members",
+    "plan_season_prior",
     "projection_draws",
     "save_scenario",
     "scenario_params",

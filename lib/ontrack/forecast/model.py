@@ -64,6 +64,8 @@ WALK_PRIOR_SD = 4e-4
 #: purpose; the data move it by SEASON_PRIOR_N region-months per calendar month.
 PRIOR_SEASON = np.array([0.6, 0.5, 0.95, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.15, 1.8])
 PRIOR_SEASON = PRIOR_SEASON * 12 / PRIOR_SEASON.sum()
+#: the key of ``fit(season_prior=...)`` for the profile a project's indicators share
+SHARED = ""
 
 #: a running month number and back (:mod:`ontrack.months`), under the names the forecast uses
 month_label = index_month
@@ -123,12 +125,23 @@ def plan_inputs(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(progress, targets) of one plan: its targets, and the progress of its peer group.
 
-    The forecast of the plan from these equals its forecast from all plans' inputs.
+    The forecast of the plan from these, fitted with the project's profiles as the prior
+    (:func:`plan_season_prior`), equals its forecast from all plans' inputs.
     """
     t = targets[targets["plan_id"].astype(str) == str(plan_id)].reset_index(drop=True)
     regs = progress["region_id"].astype(str)
     members = plan_members(regs.unique(), targets, plan_id, reg)
     return progress[regs.isin(members)].reset_index(drop=True), t
+
+
+def plan_season_prior(
+    progress: pd.DataFrame, targets: pd.DataFrame, plan_id: str, as_of: str, reg: Registry
+) -> dict[str, np.ndarray] | None:
+    """``fit(season_prior=...)`` for a plan fitted from its own inputs (:func:`plan_inputs`):
+    the project's profiles (from all of ``progress``) as the forecast of all plans gives them
+    the plan (:meth:`Fitted.project_season_of`)."""
+    members = plan_members(progress["region_id"].astype(str).unique(), targets, plan_id, reg)
+    return fit(progress, as_of, reg=reg).project_season_of(members) if members else None
 
 
 @dataclass
@@ -194,6 +207,10 @@ class Fitted:
     source: pd.DataFrame | None = field(default=None, repr=False)
     as_of_arg: str = ""
     season_prior_weight: float = 1.0
+    #: the project's profiles the plan's were shrunk towards (fit's ``season_prior``), and
+    #: the profile this fit's indicators share
+    season_prior: dict | None = field(default=None, repr=False)
+    shared_season: np.ndarray = field(default_factory=lambda: PRIOR_SEASON.copy(), repr=False)
     #: the regions' parents and the indicators' natures (regions.csv, indicators.csv)
     reg: Registry = field(default_factory=default_registry, repr=False)
     #: per series and calendar year (column 0 = ``year0``): the amount reported and the
@@ -226,9 +243,10 @@ class Fitted:
         """Regions with progress rows (any month)."""
         return frozenset(self._rows_of)
 
-    def restrict(self, regions, expected=()) -> Fitted:
+    def restrict(self, regions, expected=(), season_prior: dict | None = None) -> Fitted:
         """The fit of the progress of ``regions`` only (cached): a plan's own peer group, with
-        the ``expected`` series of those regions that have no progress (see :func:`fit`).
+        the ``expected`` series of those regions that have no progress (see :func:`fit`) and
+        the project's profiles as the prior of its own (``season_prior``, see :func:`fit`).
 
         ``'latest'`` is resolved again on those regions' progress. Returns ``self`` when no
         region is dropped and no series is added.
@@ -238,19 +256,61 @@ class Fitted:
         exp = frozenset((str(r), str(i)) for r, i in expected) - set(self._pos)
         if (key == have and not exp) or self.source is None:
             return self
-        hit = self._sub.get((key, exp))
+        prior_key = _season_key(season_prior)
+        hit = self._sub.get((key, exp, prior_key))
         if hit is None:
-            rows = np.sort(np.concatenate([self._rows_of[r] for r in key] or [np.array([], int)]))
-            sub = self.source.iloc[rows]
+            sub = self._progress_of(key)
             as_of = self.as_of_arg or self.as_of
             if as_of == "latest" and sub.empty:
                 as_of = self.as_of
             hit = fit(
-                sub, as_of, reg=self.reg, season_prior_weight=self.season_prior_weight,
+                sub, as_of, reg=self.reg,
+                season_prior_weight=self.season_prior_weight,
                 expected=(self.expected & {k for k in self._pos if k[0] in key}) | exp,
+                season_prior=season_prior,
             )  # fmt: skip
-            self._sub[(key, exp)] = hit
+            self._sub[(key, exp, prior_key)] = hit
         return hit
+
+    def project_season_of(self, plan_regions) -> dict[str, np.ndarray] | None:
+        """The project's profiles for the plan of ``plan_regions``: those learned from all the
+        progress fitted, up to the plan's as-of month (its own for 'latest'); None when the
+        plan's regions are all of them (the plan is the project)."""
+        have = self.source_regions
+        mine = frozenset(map(str, plan_regions)) & have
+        if mine == have or self.source is None:
+            return None
+        month = self._month_of(mine)
+        if month == self.as_of and self.season_prior is None:
+            return self.project_season
+        hit = self._sub.get(("project", month))
+        if hit is None:
+            hit = fit(
+                self.source, month, reg=self.reg, season_prior_weight=self.season_prior_weight,
+                season_prior=self.season_prior,
+            )  # fmt: skip
+            self._sub[("project", month)] = hit
+        return hit.project_season
+
+    def _progress_of(self, regions: frozenset[str]) -> pd.DataFrame:
+        rows = np.sort(np.concatenate([self._rows_of[r] for r in regions] or [np.array([], int)]))
+        return self.source.iloc[rows]
+
+    def _month_of(self, regions: frozenset[str]) -> str:
+        """The as-of month of a fit of ``regions``: 'latest' resolved on their progress."""
+        as_of = self.as_of_arg or self.as_of
+        if as_of != "latest":
+            return as_of
+        sub = self._progress_of(regions)
+        return self.as_of if sub.empty else parse_as_of("latest", sub)
+
+    @property
+    def project_season(self) -> dict[str, np.ndarray]:
+        """The profiles learned from all the progress fitted, per indicator with history
+        (and :data:`SHARED`): the prior of each plan's profiles (:meth:`restrict`)."""
+        out = {SHARED: self.shared_season}
+        out.update({i: p.season for i, p in self.pooled.items() if p.has_history})
+        return out
 
     def row(self, region_id: str, indicator_id: str) -> int | None:
         """Position of a series in ``series`` / ``values``, or None."""
@@ -320,6 +380,7 @@ def fit(
     reg: Registry | None = None,
     season_prior_weight: float = 1.0,
     expected=(),
+    season_prior: dict[str, np.ndarray] | None = None,
 ) -> Fitted:
     """Learn seasonal profiles, dispersions and levels from progress up to ``as_of``.
 
@@ -329,6 +390,9 @@ def fit(
     ``expected`` names (region, indicator) series that exist without progress rows (a
     township with targets that has not reported: its months are still to come, its county is
     the sum of all its townships, not of those that reported).
+    ``season_prior`` is the project's profile per indicator (``Fitted.project_season`` of a
+    fit of all plans' progress; key :data:`SHARED` the profile its indicators share), which a
+    plan's profiles are shrunk towards in place of ``PRIOR_SEASON``.
 
     A month is known when a progress row covers it (its month and, with a ``covers`` column,
     the months before it that the value spans; ``through_day`` marks a value up to a day of
@@ -453,6 +517,8 @@ def fit(
 
     # seasonal profiles: each indicator on its own, then the plan's shared profile, then each
     # indicator shrunk towards the shared one by the information in its own months
+    proj = dict(season_prior or {})
+    base = np.asarray(proj.pop(SHARED, PRIOR_SEASON), float)
     pooled: dict[str, Pooled] = {}
     args = {}
     for ind in sorted(series["indicator_id"].unique()):
@@ -463,27 +529,29 @@ def fit(
             ind, nat, values[leaf], hist[leaf], gid[leaf], reported[leaf], moy, gyear[leaf],
             n_years, season_prior_weight, frac[leaf],
         )  # fmt: skip
-        pooled[ind] = _fit_pooled(*args[ind], rows=leaf)
+        pooled[ind] = _fit_pooled(*args[ind], rows=leaf, prior=proj.get(ind, base))
     # twice: the first pass's dispersion is measured around a profile still held to the prior
     # by region-months, the second's around one weighed by the data's own precision (a long
     # smooth series then keeps its small dispersion, so its months outweigh the prior)
     # (the last two passes give each series its own profile, the second with the dispersion
     # left once the first has taken the series' own seasons out of it)
     for last in (False, True, True):
-        shared_season, _share = _plan_season(pooled, season_prior_weight)
+        shared_season, _share = _plan_season(pooled, season_prior_weight, base)
         for ind, pool in pooled.items():
+            # the plan's shared profile, with the project's own profile of the indicator
+            prior = _indicator_prior(shared_season, proj.get(ind), base)
             if pool.has_history:
                 rows = np.flatnonzero(series["indicator_id"].to_numpy() == ind)
                 leaf = rows[(kind[rows] == "leaf") & hist[rows].any(1)]
                 pooled[ind] = _fit_pooled(
-                    *args[ind], rows=leaf, prior=shared_season, d_unit=pool.d_unit,
+                    *args[ind], rows=leaf, prior=prior, d_unit=pool.d_unit,
                     own=(pool.phi, pool.inv_k) if last else None, start=pool.season,
                 )  # fmt: skip
             else:
-                pool.season = shared_season.copy()
+                pool.season = prior
     # the prior's share of each month, against what complete years showed at the dispersion
     # finally estimated
-    _, prior_share = _plan_season(pooled, season_prior_weight)
+    shared_season, prior_share = _plan_season(pooled, season_prior_weight, base)
     for pool in pooled.values():
         pool.prior_share = prior_share
     sm_all = np.ones((n, T))
@@ -541,6 +609,8 @@ def fit(
         source=progress.assign(region_id=progress["region_id"].astype(str)),
         as_of_arg=as_of_arg,
         season_prior_weight=season_prior_weight,
+        season_prior=season_prior,
+        shared_season=shared_season,
         reg=reg,
         year0=y_first,
         year_amount=Yy,
@@ -722,7 +792,29 @@ def _fit_pooled(
     return pool
 
 
-def _plan_season(pooled: dict[str, Pooled], prior_weight: float) -> tuple[np.ndarray, np.ndarray]:
+def _season_key(season_prior: dict | None):
+    """A hashable key of a ``season_prior`` (restrict's cache)."""
+    if season_prior is None:
+        return None
+    return tuple(
+        sorted((k, tuple(np.round(np.asarray(v, float), 15))) for k, v in season_prior.items())
+    )
+
+
+def _indicator_prior(
+    shared: np.ndarray, project: np.ndarray | None, project_shared: np.ndarray
+) -> np.ndarray:
+    """An indicator's prior in a plan: the plan's shared profile times how the project's
+    profile of the indicator departs from the project's shared one."""
+    if project is None:
+        return shared.copy()
+    s = shared * np.asarray(project, float) / project_shared
+    return s * 12 / s.sum()
+
+
+def _plan_season(
+    pooled: dict[str, Pooled], prior_weight: float, prior: np.ndarray = PRIOR_SEASON
+) -> tuple[np.ndarray, np.ndarray]:
     """The profile shared by a plan's indicators (the year-end rush is administrative): each
     indicator's month effects weighted by their pseudo-counts (amounts / variance-to-mean),
     shrunk towards ``PRIOR_SEASON`` by ``SEASON_PLAN_N`` pseudo-counts a calendar month; and
@@ -735,9 +827,9 @@ def _plan_season(pooled: dict[str, Pooled], prior_weight: float) -> tuple[np.nda
             num += p.month_num / p.d_unit
             den += p.month_den / p.d_unit
             info += p.month_full / p.d_unit
-    raw = np.divide(num, den, out=PRIOR_SEASON.copy(), where=den > 0)
+    raw = np.divide(num, den, out=prior.copy(), where=den > 0)
     n0 = SEASON_PLAN_N * prior_weight
-    s = np.where(num + n0 > 0, (num * raw + n0 * PRIOR_SEASON) / np.maximum(num + n0, 1e-300), 1)
+    s = np.where(num + n0 > 0, (num * raw + n0 * prior) / np.maximum(num + n0, 1e-300), 1)
     share = SEASON_PLAN_N / (info + SEASON_PLAN_N)
     return s * 12 / s.sum(), share
 

@@ -106,8 +106,10 @@ def series_params(fitted: Fitted, targets: pd.DataFrame) -> dict[str, PlanFit]:
 
     The pooling (seasonal profile, dispersion, pooled pace ratio and its spread) runs over the
     plan's regions only (:func:`~ontrack.forecast.model.plan_members`), so a plan's parameters
-    do not depend on other plans' targets or progress. ``targets`` should hold the plan's whole
-    targets table (the prior uses every target of the plan).
+    do not depend on other plans' targets or progress, but for one thing: its seasonal
+    profiles are shrunk towards the project's, learned from all the progress fitted
+    (:meth:`~ontrack.forecast.model.Fitted.project_season_of`). ``targets`` should hold the
+    plan's whole targets table (the prior uses every target of the plan).
     """
     t = prepare_targets(targets)
     groups = all_plan_members(fitted.source_regions, t, fitted.reg)
@@ -117,8 +119,9 @@ def series_params(fitted: Fitted, targets: pd.DataFrame) -> dict[str, PlanFit]:
         if not members:  # no progress in the plan's regions: nothing to forecast
             continue
         expected = expected_series(fitted, tp, members)
+        prior = fitted.project_season_of(members)
         members = members | {r for r, _ in expected}
-        fp = fitted.restrict(members, expected)
+        fp = fitted.restrict(members, expected, season_prior=prior)
         out[str(plan)] = PlanFit(str(plan), members, fp, _series_params_one(fp, tp, str(plan)))
     return out
 

@@ -130,9 +130,8 @@ class LabModel:
         region = self._resolve_region(region, plan_targets)
         regions = self._scope_regions(region, plan_targets)
         # the briefing's inputs and the CLI's peer group: the same numbers for the same scenario
-        self.progress, _ = fc.plan_inputs(
-            self._load_progress(progress), all_targets, self.plan, self.reg
-        )
+        all_progress = self._load_progress(progress)
+        self.progress, _ = fc.plan_inputs(all_progress, all_targets, self.plan, self.reg)
         #: every target of the plan (the forecast's prior); ``targets``: the lab's regions
         self.plan_targets = plan_targets.reset_index(drop=True)
         self.targets = self.plan_targets[self.plan_targets["region_id"].isin(regions)]
@@ -147,7 +146,9 @@ class LabModel:
             )
         as_of = parse_as_of(str(as_of).strip() or "latest", self.progress, "as_of")
 
-        self.fitted = fc.fit(self.progress, as_of, reg=self.reg)
+        # the project's seasonal profiles, the prior of the plan's own (as in the forecast)
+        prior = fc.plan_season_prior(all_progress, all_targets, self.plan, as_of, self.reg)
+        self.fitted = fc.fit(self.progress, as_of, reg=self.reg, season_prior=prior)
         self._params = _Lru(4)
         self._tables = _Lru(4)
         self._traj = _Lru(64)
