@@ -42,11 +42,12 @@ def test_complete_years_counts_region_years_with_every_month_known():
     assert complete_years(partial.drop(columns=["through_day", "covers"]), "2026-03") == 1
 
 
-def _assumptions(progress):
+def _assumptions(progress, project_years=None):
     att = pd.DataFrame(
         {"region_id": ["a"], "indicator_id": ["firms"], "year_start": [2026], "year_end": [2026]}
     )
-    return str(assumptions_section(att, ["a"], "2026-09", "zh", False, progress=progress))
+    return str(assumptions_section(att, ["a"], "2026-09", "zh", False, progress=progress,
+                                   project_years=project_years))  # fmt: skip
 
 
 def test_the_briefing_says_when_the_season_is_still_the_priors():
@@ -55,3 +56,12 @@ def test_the_briefing_says_when_the_season_is_still_the_priors():
     m, c = _year(2025)
     with_history = pd.concat([_rows("a", m, c), first_year], ignore_index=True)
     assert "尚无完整一年" not in _assumptions(with_history)
+
+
+def test_a_plan_without_a_complete_year_in_a_project_with_some_takes_the_others_season():
+    # the project's other plans have complete years: the plan's shape is theirs, not the
+    # assumed Spring-Festival one (docs/methods.md, the season: the project)
+    first_year = _rows("a", [f"2026-{k:02d}" for k in range(1, 10)])
+    text = _assumptions(first_year, project_years=4)
+    assert "参照本项目其他计划的月度进度" in text and "春节淡季" not in text
+    assert "暂按经验设定" in _assumptions(first_year, project_years=0)

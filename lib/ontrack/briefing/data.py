@@ -32,6 +32,7 @@ from .. import __version__
 from ..errors import InputError
 from ..fileio import read_csv, read_yaml, sha256
 from ..forecast import store as ft
+from ..forecast.coverage import complete_years
 from ..forecast.model import plan_members
 from ..forecast.scenario import as_scenario
 from ..months import is_month, previous_month
@@ -67,6 +68,9 @@ class BriefingData:
     previous: pd.DataFrame | None = None
     #: the plan's targets the data do not cover (not_forecast.csv: years without data)
     not_forecast: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: complete region-years in the whole project's progress by as_of when the plan has none
+    #: (the project's season, the prior of the plan's, has seen a whole year when > 0)
+    project_complete_years: int | None = None
 
     @property
     def illustrative(self) -> bool:
@@ -291,6 +295,9 @@ def load_briefing_data(
         seed=seed,
         targets=plan_targets,
         progress=plan_progress.reset_index(drop=True),
+        project_complete_years=(
+            complete_years(progress, as_of) if complete_years(plan_progress, as_of) == 0 else None
+        ),
         attainment=tables.attainment,
         trajectories=tables.trajectories,
         quality=_read_optional(project.quality_csv),

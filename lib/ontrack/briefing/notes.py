@@ -253,9 +253,12 @@ def assumptions_section(
     illustrative: bool,
     reg: Registry | None = None,
     progress: pd.DataFrame | None = None,
+    project_years: int | None = None,
 ) -> Html:
     """Assumptions: assumed (split) targets, methods used, illustrative data, and (given the
-    plan's ``progress``) a season still the prior's when no region-year is complete."""
+    plan's ``progress``) a season still the prior's when no region-year is complete, or the
+    project's other plans' when only those have complete years (``project_years``: complete
+    region-years in the project's progress)."""
     reg = reg or Registry()
     items = []
     if illustrative:
@@ -297,17 +300,31 @@ def assumptions_section(
                 + _methods_note(methods, lang)
             )
     if progress is not None and complete_years(progress, as_of) == 0:
-        items.append(
-            tr(
-                lang,
-                "季节规律：本计划尚无完整一年的月度进度，各月占全年的比重暂按经验设定（1—2月春节淡季、"
-                "年底集中完成），剩余月份的预测因此更不确定；如本地进度节奏不同，今年的完成概率仅供参考。",
-                "Seasonal pattern: no complete year of monthly progress yet, so each month's share "
-                "of the year is still the assumed one (a Spring-Festival lull in January–February, "
-                "a year-end rush); the months to come are more uncertain, and where local progress "
-                "follows another rhythm this year's probabilities are indicative only.",
+        if project_years:
+            items.append(
+                tr(
+                    lang,
+                    "季节规律：本计划尚无完整一年的月度进度，各月占全年的比重参照本项目其他计划的"
+                    "月度进度估计，剩余月份的预测因此更不确定；如本地进度节奏与其他计划不同，"
+                    "今年的完成概率仅供参考。",
+                    "Seasonal pattern: this plan has no complete year of monthly progress yet, so "
+                    "each month's share of the year is taken from the project's other plans; the "
+                    "months to come are more uncertain, and where local progress follows another "
+                    "rhythm this year's probabilities are indicative only.",
+                )
             )
-        )
+        else:
+            items.append(
+                tr(
+                    lang,
+                    "季节规律：本计划尚无完整一年的月度进度，各月占全年的比重暂按经验设定（1—2月春节淡季、"
+                    "年底集中完成），剩余月份的预测因此更不确定；如本地进度节奏不同，今年的完成概率仅供参考。",
+                    "Seasonal pattern: no complete year of monthly progress yet, so each month's share "
+                    "of the year is still the assumed one (a Spring-Festival lull in January–February, "
+                    "a year-end rush); the months to come are more uncertain, and where local progress "
+                    "follows another rhythm this year's probabilities are indicative only.",
+                )
+            )
     items.append(
         tr(
             lang,

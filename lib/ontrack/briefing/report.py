@@ -311,7 +311,7 @@ class Briefing:
         d = self.data
         return notes.assumptions_section(
             d.attainment, self._regions(), d.as_of, self.lang, d.illustrative, self.reg,
-            progress=d.progress,
+            progress=d.progress, project_years=d.project_complete_years,
         )  # fmt: skip
 
     def footer(self) -> Html:
