@@ -6,8 +6,8 @@
 On a project, the inputs are its data/processed/ tables and its registry (regions.csv parents,
 indicators), and the tables go to data/processed/ (or ``--out DIR``): attainment.csv,
 trajectories.csv and forecast.json (ontrack.forecast.store). Each plan is forecast from its own
-peer group (its targets, its regions' progress): the same numbers as the plan's briefing and
-scenario lab.
+peer group (its targets, its regions' progress; its seasonal shape shrunk towards the
+project's): the same numbers as the plan's briefing and scenario lab.
 
 Ad hoc (``--progress`` / ``--targets``), on any data with ids of any shape: the regions' parents
 come only from ``--regions`` (a table with region_id and parent_id, e.g. R0017 a township of
