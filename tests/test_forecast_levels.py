@@ -229,3 +229,57 @@ def test_a_stall_moves_the_level():
     rest = a["proj_p50"] - a["actual_to_date"]
     assert rest["t0"] < 0.2 * rest.drop("t0").median()
     assert 45 < rest.drop("t0").median() < 75
+
+
+def test_one_low_last_month_is_a_dip_two_are_a_stall():
+    # _stall's three readings of a year's reports: no change; a stall from report j on (prior
+    # STALL_HAZARD each); a dip, the last report alone low (prior DIP_P). Nine reports of 10
+    # (exposure 1 each, d = 1, the level's prior Gamma(10, mean 10)):
+    from ontrack.forecast.levels import DIP_P, STALL_HAZARD, _stall
+
+    e = np.ones(9)
+    # the last one 0: a stall from it and a dip have the same likelihood (the same months at
+    # the level, the same one from a low level), so their posteriors stand as their priors,
+    # 0.01 : 0.03; a stall from an earlier report explains the eighth 10 badly (the stalled
+    # level's mean is 2): those weigh next to nothing
+    amt = np.array([10.0] * 8 + [0.0])
+    p, pre, post, (p_dip, pre_dip) = _stall(amt, e, 1.0, 10.0, 10.0)
+    assert p_dip / p == pytest.approx(DIP_P / STALL_HAZARD, rel=0.01)
+    assert p_dip > 0.5 and p + p_dip > 0.99
+    assert pre_dip == pytest.approx((80.0, 8.0)) and pre == pytest.approx((80.0, 8.0))
+    assert post == pytest.approx((0.0, 1.0))
+    # two low reports: a dip explains one of them only
+    amt = np.array([10.0] * 7 + [0.0, 0.0])
+    p, pre, post, (p_dip, _) = _stall(amt, e, 1.0, 10.0, 10.0)
+    assert p > 0.95 and p_dip < 0.01
+    assert pre == pytest.approx((70.0, 7.0)) and post == pytest.approx((0.0, 2.0))
+    # no low report: none of them
+    p, _, _, (p_dip, _) = _stall(np.full(9, 10.0), e, 1.0, 10.0, 10.0)
+    assert p < 0.01 and p_dip < 0.01
+
+
+def test_a_month_hit_by_a_typhoon_does_not_stop_the_year():
+    # Eight townships report 10 firms a month from January 2025; in September 2026 a typhoon
+    # leaves t0 with 1 (10 expected). A stall from September and a dip explain it alike, so
+    # the dip's prior (3 to a stall's 1 from that month) takes about three quarters of that
+    # reading: t0's stall probability falls from about 0.7 (read as a stall only) to well
+    # under a half, and the median of its October-December (3 x 10 for the others) is no
+    # longer the stalled level's (about 9) but near the others'.
+    rng = np.random.default_rng(7)
+    towns = [f"t{j}" for j in range(8)]
+    rows = []
+    for t in towns:
+        rows += _poisson_progress(rng, t, "firms", _months(2025), 10)
+        rows += _poisson_progress(rng, t, "firms", _months(2026, 8), 10)
+        rows.append({"region_id": t, "indicator_id": "firms", "month": "2026-09",
+                     "value": 1.0 if t == "t0" else 10.0})  # fmt: skip
+    prog = pd.DataFrame(rows).assign(source="test")
+    targ = _targets([(t, "firms", y, y, 120) for t in towns for y in (2025, 2026)])
+    fitted = fit(prog, "2026-09", reg=_plan(towns), season_prior_weight=0)
+    pf = plan_fit(fitted, targ, "p")
+    assert 0.1 < pf.params[("t0", "firms")].stall_p < 0.45
+    a = simulate_attainment(fitted, targ, n_sims=4000, params={"p": pf})
+    a = a[a["year_start"] == 2026].set_index("region_id")
+    rest = a["proj_p50"] - a["actual_to_date"]
+    assert rest["t0"] > 0.6 * rest.drop("t0").median()
+    assert 22 < rest.drop("t0").median() < 38

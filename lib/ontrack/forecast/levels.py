@@ -30,7 +30,9 @@ mean size of a completion, which scales with the region's target, not with its p
 Stalls: a change point in this year's reports (a stall from report ``j`` on: the level before,
 a much lower level after, prior stall probability :data:`STALL_HAZARD` a month) is weighed
 against no change by the marginal likelihoods of the two; the posterior probability of a stall
-and the post-stall level then drive the rest of the year (:class:`SeriesParams`).
+and the post-stall level then drive the rest of the year (:class:`SeriesParams`). A low last
+report alone may also be a dip (:data:`DIP_P`: a typhoon, entries late for the month), after
+which the level goes on from the months before it.
 """
 
 from __future__ import annotations
@@ -69,6 +71,9 @@ REST_SD_PRIOR = (0.04, 1.0)
 STALL_HAZARD = 0.01
 STALL_DEPTH = 0.2
 STALL_SHAPE = 1.0
+#: a dip: prior probability that the latest report is a one-off low (a typhoon, a holiday, a
+#: month's entries late and caught up in the next report) after which the level goes on
+DIP_P = 0.03
 #: lumpy: completion sizes are a mixture of usual buildings and giants (GIANT_X times the usual
 #: size, at most GIANT_SHARE of completions); DEFAULT_SIZE_MONTHS months of target pace per
 #: completion and DEFAULT_SIZE_CV2 where the data cannot tell
@@ -483,34 +488,34 @@ def _discounted(a: float, y: np.ndarray, e: np.ndarray, ends: np.ndarray, walk: 
 
 
 def _stall(amt, expo, d, a, m):
-    """(posterior stall probability, pre (y, e), post (y, e)) of this year's reports, in
-    pseudo-counts (amount / d), with the level's prior Gamma(a, mean m) before the change."""
+    """(posterior stall probability, pre (y, e), post (y, e), (dip probability, pre (y, e)))
+    of this year's reports, in pseudo-counts (amount / d), with the level's prior Gamma(a,
+    mean m) before the change.
+
+    A **dip** (:data:`DIP_P`) is a low last report after which the level goes on: its
+    likelihood is the same as a stall's from that report, so one low month is read as either,
+    by their priors; two low reports are a stall."""
     G = len(amt)
     if G < 2 or m <= 0 or a <= 0:
-        return 0.0, None, None
+        return 0.0, None, None, (0.0, None)
     y, e = amt / d, expo * 1.0 / d
     cy, ce = np.cumsum(y), np.cumsum(e)
     b = a / m
     l0 = _log_marginal(cy[-1], ce[-1], a, b)
-    best, lj = None, []
     bs = STALL_SHAPE / (STALL_DEPTH * m)
-    for j in range(1, G):
-        pre_y, pre_e = cy[j - 1], ce[j - 1]
-        post_y, post_e = cy[-1] - pre_y, ce[-1] - pre_e
-        lj.append(
-            _log_marginal(pre_y, pre_e, a, b) + _log_marginal(post_y, post_e, STALL_SHAPE, bs)
-        )
-    lj = np.array(lj)
+    pre_y, pre_e = cy[:-1], ce[:-1]
+    lj = _log_marginal(pre_y, pre_e, a, b) + _log_marginal(
+        cy[-1] - pre_y, ce[-1] - pre_e, STALL_SHAPE, bs
+    )
     h = STALL_HAZARD
-    lp = np.r_[np.log(1 - h * (G - 1)), np.log(h) + lj - l0]
+    lp = np.r_[np.log(1 - h * (G - 1) - DIP_P), np.log(h) + lj - l0, np.log(DIP_P) + lj[-1] - l0]
     w = np.exp(lp - lp.max())
     w /= w.sum()
-    p = float(1 - w[0])
-    j = int(np.argmax(w[1:])) + 1
+    p = float(w[1:-1].sum())
+    j = int(np.argmax(w[1:-1])) + 1
     pre = (cy[j - 1], ce[j - 1])
     post = (cy[-1] - cy[j - 1], ce[-1] - ce[j - 1])
-    del best
-    return p, pre, post
+    return p, pre, post, (float(w[-1]), (cy[-2], ce[-2]))
 
 
 def _rest_spread(fitted: Fitted, rows: np.ndarray, d: np.ndarray, Y: int) -> tuple[float, float]:
@@ -895,7 +900,7 @@ def plan_levels(
         )
         # stalls: this year's reports against the level's prior at the plan ratio's median
         z_med = float(np.exp(np.interp(0.5, cdf, grid)))
-        stall = [(0.0, None, None)] * n_r
+        stall = [(0.0, None, None, (0.0, None))] * n_r
         groups: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # j → this year's reports
         any_stall = False
         for j in range(n_r):
@@ -903,15 +908,17 @@ def plan_levels(
                 continue
             k = int(it.rows[j])
             amt, expo = groups[j] = _report_groups(fitted, k, Y, fitted.season_of(k))
-            p, pre, post = _stall(amt, expo, it.d[j], a[j], z_med * c[j])
-            if p > 0.01:
-                stall[j] = (p, pre, post)
-                any_stall = any_stall or p >= 0.5
-        if any_stall:  # the plan ratio from the regions' pre-stall months
+            p, pre, post, dip = _stall(amt, expo, it.d[j], a[j], z_med * c[j])
+            if p > 0.01 or dip[0] > 0.01:
+                stall[j] = (p, pre, post, dip)
+                any_stall = any_stall or p >= 0.5 or dip[0] >= 0.5
+        if any_stall:  # the plan ratio from the regions' months before a stall or a dip
             yc2, ec2 = yc.copy(), ec.copy()
-            for j, (p, pre, _) in enumerate(stall):
+            for j, (p, pre, _, dip) in enumerate(stall):
                 if p >= 0.5:
                     yc2[j], ec2[j] = pre
+                elif dip[0] >= 0.5:
+                    yc2[j], ec2[j] = dip[1]
             use2 = (ec2 > 0) & (c > 0)
             grid, cdf = _z_posterior(mz, sz, yc2[use2], ec2[use2], a[use2], c[use2])
         shared = Shared(
@@ -960,12 +967,14 @@ def plan_levels(
                 year_ratio=ratios,
                 shared=shared,
             )
-            p_st, pre, post = stall[j]
+            p_st, pre, post, (p_dip, pre_dip) = stall[j]
             if p_st >= 0.5:
                 sp.y, sp.e = float(pre[0]), float(pre[1])
+            elif p_dip >= 0.5:  # the level from the months before the dip
+                sp.y, sp.e = float(pre_dip[0]), float(pre_dip[1])
             else:
                 sp.y, sp.e = float(yc[j]), float(ec[j])
-            if pool.walk > 0 and j in groups and p_st < 0.5:
+            if pool.walk > 0 and j in groups and p_st < 0.5 and p_dip < 0.5:
                 # the level at the last report: earlier months (and the prior) discounted by
                 # the walk since them (a walk is estimated for counts only: their reports were
                 # grouped for the stall check above)
