@@ -283,3 +283,34 @@ def test_a_month_hit_by_a_typhoon_does_not_stop_the_year():
     rest = a["proj_p50"] - a["actual_to_date"]
     assert rest["t0"] > 0.6 * rest.drop("t0").median()
     assert 22 < rest.drop("t0").median() < 38
+
+
+def test_a_steady_series_keeps_its_steadiness_beside_a_volatile_one():
+    # Six townships, 2023-2025 complete and January-June 2026. t0-t4 report exactly 100 a
+    # month: the rest of their years never departs from their months so far. t5 reports 100 a
+    # month in January-June and 150, 60 and 140 a month in July-December of the three years:
+    # its rest departs by log 1.5, log 0.6, log 1.4 around its mean. Pooled over the plan, the
+    # spread beyond the noise is about a sixth of t5's; each series' own is its own years
+    # shrunk towards the plan's by 3 region-years: t0 about half the plan's variance, t5 about
+    # (3 x 1/6 + 3) / 6 = 0.58 of its own. So t5's own sd is more than twice t0's (they were
+    # equal when the spread was the plan's for every series).
+    towns = [f"t{j}" for j in range(6)]
+    h2 = {2023: 1.5, 2024: 0.6, 2025: 1.4}
+    rows = []
+    for t in towns:
+        for y in (2023, 2024, 2025):
+            for m, month in enumerate(_months(y), start=1):
+                f = h2[y] if t == "t5" and m > 6 else 1.0
+                rows.append({"region_id": t, "indicator_id": "firms", "month": month,
+                             "value": 100.0 * f})  # fmt: skip
+        rows += [{"region_id": t, "indicator_id": "firms", "month": month, "value": 100.0}
+                 for month in _months(2026, 6)]  # fmt: skip
+    prog = pd.DataFrame(rows).assign(source="test")
+    targ = _targets([(t, "firms", y, y, 1200) for t in towns for y in (2025, 2026)])
+    fitted = fit(prog, "2026-06", reg=_plan(towns), season_prior_weight=0)
+    params = plan_fit(fitted, targ, "p").params
+    steady = [np.hypot(params[(t, "firms")].rest_own, params[(t, "firms")].rest_common)
+              for t in towns[:5]]  # fmt: skip
+    volatile = np.hypot(params[("t5", "firms")].rest_own, params[("t5", "firms")].rest_common)
+    assert max(steady) == pytest.approx(min(steady))
+    assert volatile > 2 * max(steady) > 0

@@ -66,6 +66,8 @@ SEASON_SHARE_SD = 0.2
 #: momentum, a season that shifts): log sd a priori and its weight in region-years; estimated
 #: from the complete years of the plan's series (:func:`_rest_spread`)
 REST_SD_PRIOR = (0.04, 1.0)
+#: ... and the weight (region-years) of the plan's spread as the prior of a series' own
+REST_SERIES_N = 3.0
 #: stalls: prior probability a month that a region's pace collapses for the rest of the year,
 #: the stalled pace's prior mean relative to the level, and its gamma shape (1: exponential)
 STALL_HAZARD = 0.01
@@ -518,19 +520,25 @@ def _stall(amt, expo, d, a, m):
     return p, pre, post, (float(w[-1]), (cy[-2], ce[-2]))
 
 
-def _rest_spread(fitted: Fitted, rows: np.ndarray, d: np.ndarray, Y: int) -> tuple[float, float]:
-    """(common, own) log sd of the rest of a year against its months so far, beyond the noise.
+def _rest_spread(
+    fitted: Fitted, rows: np.ndarray, d: np.ndarray, Y: int
+) -> dict[int, tuple[float, float]]:
+    """Per series (row): (common, own) log sd of the rest of a year against its months so far,
+    beyond the noise.
 
     For every complete year before ``Y`` of the plan's series (twelve single-month reports) and
     every split after month 1..11: log R = log((rest / its season share) / (so far / its
     share)), whose count noise is v = d (1 / so far + 1 / rest) (pseudo-counts). The spread of
     log R beyond v is a weighted moment (:func:`_mom`, shrunk to :data:`REST_SD_PRIOR`, a
     region-year counting once), inflated by n / (n - 1) for the season the same years fitted:
-    what a level that wanders, momentum or a season that shifts add to a year's rest. The same
-    for the plan's total (its series with the year complete) gives the share of it the plan's
-    regions have in common."""
+    what a level that wanders, momentum or a season that shifts add to a year's rest. Each
+    series' own spread is that of its own years shrunk towards the plan's by
+    :data:`REST_SERIES_N` region-years (a steady series beside a volatile one keeps its
+    steadiness). The same for the plan's total (its series with the year complete) gives the
+    share of it the plan's regions have in common."""
     y0 = fitted.start_idx // 12
     obs, tot_obs = [], []
+    by_row: dict[int, list] = {int(k): [] for k in rows}
     n_years = 0
     for yr in range(y0, Y):
         c0 = yr * 12 - fitted.start_idx
@@ -548,23 +556,33 @@ def _rest_spread(fitted: Fitted, rows: np.ndarray, d: np.ndarray, Y: int) -> tup
             tot_e += sw * (y.sum() / sw.sum())
             tot_d += float(dk) * y.sum()
             n_in += 1
-            obs.extend(_splits(y, sw, float(dk)))
+            split = _splits(y, sw, float(dk))
+            obs.extend(split)
+            by_row[k].extend(split)
         if n_in:
             n_years += 1
             dt = tot_d / max(tot_y.sum(), 1e-300)
             sw = np.divide(tot_e, tot_e.sum() / 12, out=np.ones(12), where=tot_e.sum() > 0)
             tot_obs.extend(_splits(tot_y, sw, dt))
     if not obs:
-        return REST_SD_PRIOR[0], 0.0
+        return {int(k): (REST_SD_PRIOR[0], 0.0) for k in rows}
     infl = n_years / (n_years - 1) if n_years > 1 else 1.0
     x, v = map(np.array, zip(*obs, strict=True))
     own = max(_mom(x * infl, v * infl, REST_SD_PRIOR, n_max=len(x) / 11), 0.0)
-    if len(rows) == 1 or not tot_obs:
-        return float(np.sqrt(own)), 0.0
-    xt, vt = map(np.array, zip(*tot_obs, strict=True))
-    tot = max(_mom(xt * infl, vt * infl, REST_SD_PRIOR, n_max=len(xt) / 11), 0.0)
-    share = float(np.clip(tot / max(own, 1e-12), 0.0, 1.0))
-    return float(np.sqrt(own * share)), float(np.sqrt(own * (1 - share)))
+    share = 0.0
+    if len(rows) > 1 and tot_obs:
+        xt, vt = map(np.array, zip(*tot_obs, strict=True))
+        tot = max(_mom(xt * infl, vt * infl, REST_SD_PRIOR, n_max=len(xt) / 11), 0.0)
+        share = float(np.clip(tot / max(own, 1e-12), 0.0, 1.0))
+    out = {}
+    for k, ob in by_row.items():
+        own_k = own
+        if ob and len(rows) > 1:
+            xk, vk = map(np.array, zip(*ob, strict=True))
+            prior = (float(np.sqrt(own)), REST_SERIES_N)
+            own_k = max(_mom(xk * infl, vk * infl, prior, n_max=len(xk) / 11), 0.0)
+        out[k] = (float(np.sqrt(own_k * share)), float(np.sqrt(own_k * (1 - share))))
+    return out
 
 
 def _splits(y: np.ndarray, sw: np.ndarray, d: float) -> list[tuple[float, float]]:
@@ -896,7 +914,7 @@ def plan_levels(
         rest = (
             _rest_spread(fitted, it.rows[noisy], it.d[noisy], Y)
             if pool.nature in ("count", "other") and noisy.any()
-            else (0.0, 0.0)
+            else {}
         )
         # stalls: this year's reports against the level's prior at the plan ratio's median
         z_med = float(np.exp(np.interp(0.5, cdf, grid)))
@@ -988,7 +1006,7 @@ def plan_levels(
                 sp.stall_rate = STALL_SHAPE / (STALL_DEPTH * z_med * c[j]) + float(post[1])
             sp.season_sd = _season_sd(last_idx[k], Y, pool)
             if int(last_idx[k]) // 12 == Y and p_st < 0.5 and pool.nature in ("count", "other"):
-                sp.rest_common, sp.rest_own = rest
+                sp.rest_common, sp.rest_own = rest.get(k, (0.0, 0.0))
             cov = series_coverage(fitted, k)
             sp.gaps = cov.gaps
             sp.skip = cov.blocked[cov.blocked > cov.last_idx]
