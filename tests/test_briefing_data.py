@@ -37,6 +37,8 @@ def test_the_plan_s_tables_are_read(sample):
     assert d.forecast["parameters"]["n_sims"] == SIMS
     assert d.reg.region_name("pingyang-kunyang") == "昆阳镇"  # names from the registry
     assert "data/processed/progress.csv" in d.inputs
+    # the sample's progress is the plan's own four regions: no other plan informs its season
+    assert d.other_plans_progress is False
 
 
 def test_a_missing_forecast_is_an_error_that_says_how_to_make_it(sample):

@@ -65,3 +65,16 @@ def test_a_plan_without_a_complete_year_in_a_project_with_some_takes_the_others_
     text = _assumptions(first_year, project_years=4)
     assert "参照本项目其他计划的月度进度" in text and "春节淡季" not in text
     assert "暂按经验设定" in _assumptions(first_year, project_years=0)
+
+
+def test_the_method_says_when_other_plans_inform_the_season():
+    first_year = _rows("a", [f"2026-{k:02d}" for k in range(1, 10)])
+    att = pd.DataFrame(
+        {"region_id": ["a"], "indicator_id": ["firms"], "year_start": [2026], "year_end": [2026],
+         "method": ["negbin2-gamma+pooled(3)"]}
+    )  # fmt: skip
+    with_others = str(assumptions_section(att, ["a"], "2026-09", "zh", False,
+                                          progress=first_year, other_plans=True))  # fmt: skip
+    alone = str(assumptions_section(att, ["a"], "2026-09", "zh", False, progress=first_year))
+    assert "参考本项目其他计划的进度" in with_others
+    assert "参考本项目其他计划" not in alone and "预测方法" in alone

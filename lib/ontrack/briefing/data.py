@@ -71,6 +71,8 @@ class BriefingData:
     #: complete region-years in the whole project's progress by as_of when the plan has none
     #: (the project's season, the prior of the plan's, has seen a whole year when > 0)
     project_complete_years: int | None = None
+    #: the project's progress holds regions beyond the plan's (their months inform its season)
+    other_plans_progress: bool = False
 
     @property
     def illustrative(self) -> bool:
@@ -295,6 +297,7 @@ def load_briefing_data(
         seed=seed,
         targets=plan_targets,
         progress=plan_progress.reset_index(drop=True),
+        other_plans_progress=bool(regions - members),
         project_complete_years=(
             complete_years(progress, as_of) if complete_years(plan_progress, as_of) == 0 else None
         ),

@@ -254,11 +254,13 @@ def assumptions_section(
     reg: Registry | None = None,
     progress: pd.DataFrame | None = None,
     project_years: int | None = None,
+    other_plans: bool = False,
 ) -> Html:
     """Assumptions: assumed (split) targets, methods used, illustrative data, and (given the
     plan's ``progress``) a season still the prior's when no region-year is complete, or the
     project's other plans' when only those have complete years (``project_years``: complete
-    region-years in the project's progress)."""
+    region-years in the project's progress). ``other_plans``: the project's progress holds
+    regions beyond the plan's, whose months inform the plan's season."""
     reg = reg or Registry()
     items = []
     if illustrative:
@@ -294,8 +296,18 @@ def assumptions_section(
             items.append(
                 tr(
                     lang,
-                    "预测方法：按各地每月进度建立计数模型（考虑月度季节规律和年底集中完成），同一县（区）的乡镇合并估计、县级为各乡镇之和。",
-                    "Forecast method: monthly count models with the seasonal pattern and the year-end rush; the townships of a county are estimated together, and the county is the sum of its townships.",
+                    "预测方法：按各地每月进度建立计数模型（考虑月度季节规律和年底集中完成），同一县（区）的乡镇合并估计、县级为各乡镇之和。"
+                    + (
+                        "各月季节规律以本计划进度为主，并参考本项目其他计划的进度。"
+                        if other_plans
+                        else ""
+                    ),
+                    "Forecast method: monthly count models with the seasonal pattern and the year-end rush; the townships of a county are estimated together, and the county is the sum of its townships."
+                    + (
+                        " The monthly pattern leans on this plan's progress and on the project's other plans'."
+                        if other_plans
+                        else ""
+                    ),
                 )
                 + _methods_note(methods, lang)
             )

@@ -312,6 +312,7 @@ class Briefing:
         return notes.assumptions_section(
             d.attainment, self._regions(), d.as_of, self.lang, d.illustrative, self.reg,
             progress=d.progress, project_years=d.project_complete_years,
+            other_plans=d.other_plans_progress,
         )  # fmt: skip
 
     def footer(self) -> Html:
