@@ -270,3 +270,28 @@ def test_a_plan_without_a_complete_year_takes_the_project_season():
     assert with_prior.pooled["firms"].season[11] == pytest.approx(3.75, abs=0.05)
     # a plan that is the whole project has no prior but its own
     assert whole.project_season_of(set(prog["region_id"])) is None
+
+
+def test_latest_is_each_plan_s_month_for_its_season_prior_too(two_plans):
+    # plan B has reported July as well; plan A's 'latest' is still June. A's season prior is
+    # the project's as of June (not July: B's July would move it), by `ontrack forecast` and
+    # by the lab's route (plan_season_prior with 'latest' resolved on A's own months) alike.
+    prog, targ = two_plans
+    july = prog[prog["region_id"].str.startswith("cty1") & (prog["month"] == AS_OF)].assign(
+        month="2026-07"
+    )
+    more = pd.concat([prog, july], ignore_index=True)
+    both = attainment(more, targ, "latest", reg=REG, n_sims=1000, seed=1)
+    mine = both[both["plan_id"] == "cty0-plan"].reset_index(drop=True)
+    assert set(mine["as_of"]) == {AS_OF}
+    assert set(both.loc[both["plan_id"] == "cty1-plan", "as_of"]) == {"2026-07"}
+    pa, ta = plan_inputs(more, targ, "cty0-plan", REG)
+    for as_of in ("latest", AS_OF):
+        prior = plan_season_prior(more, targ, "cty0-plan", as_of, REG)
+        alone = attainment(pa, ta, as_of, reg=REG, n_sims=1000, seed=1, season_prior=prior)
+        pd.testing.assert_frame_equal(mine, alone, check_exact=True)
+    # the prior is the project's season as of June: the same as without B's July
+    june = plan_season_prior(prog, targ, "cty0-plan", AS_OF, REG)
+    latest = plan_season_prior(more, targ, "cty0-plan", "latest", REG)
+    for ind in june:
+        np.testing.assert_array_equal(june[ind], latest[ind])
