@@ -64,7 +64,7 @@ def test_a_plan_without_a_complete_year_in_a_project_with_some_takes_the_others_
     first_year = _rows("a", [f"2026-{k:02d}" for k in range(1, 10)])
     text = _assumptions(first_year, project_years=4)
     assert "参照本项目其他计划的月度进度" in text and "春节淡季" not in text
-    assert "暂按经验设定" in _assumptions(first_year, project_years=0)
+    assert "暂按经验形状设定" in _assumptions(first_year, project_years=0)
 
 
 def test_the_method_says_when_other_plans_inform_the_season():

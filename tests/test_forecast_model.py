@@ -14,6 +14,7 @@ from ontrack.forecast import (
     simulate_attainment,
     trajectories,
 )
+from ontrack.registry import Region, Registry, core_indicators
 from ontrack_evidence.synthetic import make_synthetic, synthetic_registry
 
 
@@ -427,7 +428,21 @@ def test_monthly_paths_have_the_model_s_monthly_distribution(synth, reg):
         )[-1]
         se = np.sqrt((split.var() + direct.var()) / PATH_SIMS)
         assert abs(split.mean() - direct.mean()) < 4 * se + 1e-9, ind
-        assert split.std() == pytest.approx(direct.std(), rel=0.15, abs=1e-9), ind
+
+        # the variances within 4 standard errors of their difference, each from its sample's
+        # fourth central moment (Var(s^2) = (m4 - s^4) / n): rare counts (incubators, a few
+        # in a thousand draws) have a spread known far less well than a fixed 15%
+        def var_se(x):
+            c = x - x.mean()
+            return np.sqrt(max((c**4).mean() - c.var() ** 2, 0.0) / len(x))
+
+        band = 4 * np.hypot(var_se(split), var_se(direct))
+        assert abs(split.var() - direct.var()) < band + 1e-9, ind
+        # ... which for firms still tells a spread 30% off (space's giants and the incubators'
+        # few nonzero draws leave theirs at 0.6 and 0.9 of the variance: their means are the
+        # check there)
+        if ind == "firms":
+            assert band < 0.3 * direct.var()
 
 
 def test_trajectories_of_every_target_end_on_the_table_with_a_scenario(synth, reg):
@@ -453,3 +468,39 @@ def test_trajectories_of_every_target_end_on_the_table_with_a_scenario(synth, re
     # a window's months: 12 per year of the window
     n = (att["year_end"] - att["year_start"] + 1) * 12
     assert len(traj) == int(n.sum())
+
+
+def test_the_prior_s_amplitude_is_learned_from_the_months_seen():
+    # month effects exactly 1 + theta (PRIOR_SEASON - 1) for January-September, up to a
+    # constant (a partial year's level is free), with thousands of pseudo-counts: the
+    # amplitude comes back (grid step 0.025; the prior N(1, 0.5) weighs next to nothing)
+    from ontrack.forecast.model import PRIOR_SEASON, Pooled, _prior_amplitude
+
+    def pooled(theta, months=9, scale=3.0):
+        num = np.zeros(12)
+        den = np.zeros(12)
+        den[:months] = 1000.0
+        num[:months] = scale * 1000.0 * (1 + theta * (PRIOR_SEASON[:months] - 1))
+        return {"firms": Pooled("firms", "count", PRIOR_SEASON.copy(), 1.0, 0.25, 8, True,
+                                {}, 1.0, num, den, np.zeros(12))}  # fmt: skip
+
+    for theta in (0.0, 0.5, 1.0, 1.5):
+        assert _prior_amplitude(pooled(theta)) == pytest.approx(theta, abs=0.03)
+    # two months seen say nothing of a shape (one contrast, and the level is free): the prior's
+    assert _prior_amplitude(pooled(0.0, months=2)) == 1.0
+
+
+def test_a_first_year_without_a_lull_is_not_given_a_year_end_rush():
+    # Eight townships report exactly 10 firms a month January-September 2025 (as of September
+    # 2025: no complete year). January and February are no lower than the other months, so the
+    # prior's shape (a lull and a December of 1.8) is scaled to next to none: December comes
+    # out near 1 (the flat months) instead of 1.8, and the rest of the year is about 3 x 10.
+    towns = [f"t{j}" for j in range(8)]
+    rows = [{"region_id": t, "indicator_id": "firms", "month": f"2025-{m:02d}", "value": 10.0}
+            for t in towns for m in range(1, 10)]  # fmt: skip
+    prog = pd.DataFrame(rows).assign(covers=1, source="test")
+    reg = Registry([Region(t, t) for t in towns], core_indicators())
+    f = fit(prog, "2025-09", reg=reg)
+    season = f.pooled["firms"].season
+    assert season[11] < 1.15
+    assert season[9:].sum() / season.sum() == pytest.approx(0.25, abs=0.02)

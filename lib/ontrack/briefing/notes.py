@@ -329,12 +329,14 @@ def assumptions_section(
             items.append(
                 tr(
                     lang,
-                    "季节规律：本计划尚无完整一年的月度进度，各月占全年的比重暂按经验设定（1—2月春节淡季、"
-                    "年底集中完成），剩余月份的预测因此更不确定；如本地进度节奏不同，今年的完成概率仅供参考。",
+                    "季节规律：本计划尚无完整一年的月度进度，各月占全年的比重暂按经验形状设定（1—2月春节淡季、"
+                    "年底集中完成，其幅度按今年已报各月估计），剩余月份的预测因此更不确定；如本地进度节奏不同，"
+                    "今年的完成概率仅供参考。",
                     "Seasonal pattern: no complete year of monthly progress yet, so each month's share "
-                    "of the year is still the assumed one (a Spring-Festival lull in January–February, "
-                    "a year-end rush); the months to come are more uncertain, and where local progress "
-                    "follows another rhythm this year's probabilities are indicative only.",
+                    "of the year follows the assumed shape (a Spring-Festival lull in January–February, "
+                    "a year-end rush), its depth taken from this year's months so far; the months to "
+                    "come are more uncertain, and where local progress follows another rhythm this "
+                    "year's probabilities are indicative only.",
                 )
             )
     items.append(

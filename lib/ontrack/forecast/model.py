@@ -520,16 +520,26 @@ def fit(
     proj = dict(season_prior or {})
     base = np.asarray(proj.pop(SHARED, PRIOR_SEASON), float)
     pooled: dict[str, Pooled] = {}
-    args = {}
+    args, leaves = {}, {}
     for ind in sorted(series["indicator_id"].unique()):
         rows = np.flatnonzero(series["indicator_id"].to_numpy() == ind)
-        leaf = rows[(kind[rows] == "leaf") & hist[rows].any(1)]
+        leaf = leaves[ind] = rows[(kind[rows] == "leaf") & hist[rows].any(1)]
         nat = reg.nature(ind)
         args[ind] = (
             ind, nat, values[leaf], hist[leaf], gid[leaf], reported[leaf], moy, gyear[leaf],
             n_years, season_prior_weight, frac[leaf],
         )  # fmt: skip
         pooled[ind] = _fit_pooled(*args[ind], rows=leaf, prior=proj.get(ind, base))
+    # the project's own fit (no prior of a project's): the prior's amplitude from the months
+    # seen (a deeper or a shallower Spring-Festival lull than the prior's says as much of the
+    # year-end rush; before a complete year that is all there is of the rush)
+    if season_prior is None and season_prior_weight > 0:
+        theta = _prior_amplitude(pooled)
+        if theta != 1.0:
+            base = _scaled_prior(theta)
+            for ind, pool in pooled.items():
+                if pool.has_history:
+                    pooled[ind] = _fit_pooled(*args[ind], rows=leaves[ind], prior=base)
     # twice: the first pass's dispersion is measured around a profile still held to the prior
     # by region-months, the second's around one weighed by the data's own precision (a long
     # smooth series then keeps its small dispersion, so its months outweigh the prior)
@@ -799,6 +809,42 @@ def _season_key(season_prior: dict | None):
     return tuple(
         sorted((k, tuple(np.round(np.asarray(v, float), 15))) for k, v in season_prior.items())
     )
+
+
+#: the prior's amplitude (1: PRIOR_SEASON as it is; 0: no season): prior sd, and the grid
+AMPLITUDE_SD = 0.5
+_AMPLITUDES = np.linspace(0.0, 2.0, 81)
+
+
+def _scaled_prior(theta: float) -> np.ndarray:
+    """PRIOR_SEASON with its departures from 1 scaled by ``theta`` (mean 1)."""
+    s = np.maximum(1.0 + theta * (PRIOR_SEASON - 1.0), 0.05)
+    return s * 12 / s.sum()
+
+
+def _prior_amplitude(pooled: dict[str, Pooled]) -> float:
+    """The amplitude of the prior's shape that the months seen show (posterior mean on a grid,
+    prior N(1, AMPLITUDE_SD)): every indicator's month effects (amounts over the region-year
+    levels, pseudo-counts as in :func:`_plan_season`), on the log scale against
+    log(1 + theta (PRIOR_SEASON - 1)) up to a constant (a partial year's level is free, so only
+    the months' effects relative to each other count), weighted by their pseudo-counts. 1 when
+    fewer than three calendar months have been seen."""
+    num = np.zeros(12)
+    den = np.zeros(12)
+    for p in pooled.values():
+        if p.has_history and p.month_num is not None:
+            num += p.month_num / p.d_unit
+            den += p.month_den / p.d_unit
+    seen = (den > 0) & (num > 0)
+    if seen.sum() < 3:
+        return 1.0
+    x, w = np.log(num[seen] / den[seen]), num[seen]
+    f = np.log(np.maximum(1.0 + _AMPLITUDES[:, None] * (PRIOR_SEASON[seen] - 1.0), 0.05))
+    r = x[None, :] - f
+    r = r - (r * w).sum(1, keepdims=True) / w.sum()
+    lp = -0.5 * (w * r * r).sum(1) - 0.5 * ((_AMPLITUDES - 1.0) / AMPLITUDE_SD) ** 2
+    post = np.exp(lp - lp.max())
+    return float((post * _AMPLITUDES).sum() / post.sum())
 
 
 def _indicator_prior(
