@@ -205,6 +205,18 @@ def test_the_size_mixture_has_giants():
     assert share < 0.08
 
 
+def _rest_of_2026(rows: list[dict], towns: list[str], as_of: str):
+    """(series parameters, the median rest of 2026 by township) of the townships' firms with
+    flat targets of 120 a year and the data's own season, 4,000 draws."""
+    prog = pd.DataFrame(rows).assign(source="test")
+    targ = _targets([(t, "firms", y, y, 120) for t in towns for y in (2025, 2026)])
+    fitted = fit(prog, as_of, reg=_plan(towns), season_prior_weight=0)
+    pf = plan_fit(fitted, targ, "p")
+    a = simulate_attainment(fitted, targ, n_sims=4000, params={"p": pf})
+    a = a[a["year_start"] == 2026].set_index("region_id")
+    return pf.params, a["proj_p50"] - a["actual_to_date"]
+
+
 def test_a_stall_moves_the_level():
     # Eight townships report 10 firms a month through 2025 and January-March 2026; t0 then
     # reports 0 in April, May and June (30 expected: Poisson probability e^-30). The change point
@@ -218,15 +230,9 @@ def test_a_stall_moves_the_level():
         rows += _poisson_progress(rng, t, "firms", _months(2026, 3), 10)
         later = 0 if t == "t0" else 10
         rows += _poisson_progress(rng, t, "firms", ["2026-04", "2026-05", "2026-06"], later)
-    prog = pd.DataFrame(rows).assign(source="test")
-    targ = _targets([(t, "firms", y, y, 120) for t in towns for y in (2025, 2026)])
-    fitted = fit(prog, "2026-06", reg=_plan(towns), season_prior_weight=0)
-    pf = plan_fit(fitted, targ, "p")
-    assert pf.params[("t0", "firms")].stall_p > 0.95
-    assert pf.params[("t1", "firms")].stall_p < 0.1
-    a = simulate_attainment(fitted, targ, n_sims=4000, params={"p": pf})
-    a = a[a["year_start"] == 2026].set_index("region_id")
-    rest = a["proj_p50"] - a["actual_to_date"]
+    params, rest = _rest_of_2026(rows, towns, "2026-06")
+    assert params[("t0", "firms")].stall_p > 0.95
+    assert params[("t1", "firms")].stall_p < 0.1
     assert rest["t0"] < 0.2 * rest.drop("t0").median()
     assert 45 < rest.drop("t0").median() < 75
 
@@ -273,14 +279,8 @@ def test_a_month_hit_by_a_typhoon_does_not_stop_the_year():
         rows += _poisson_progress(rng, t, "firms", _months(2026, 8), 10)
         rows.append({"region_id": t, "indicator_id": "firms", "month": "2026-09",
                      "value": 1.0 if t == "t0" else 10.0})  # fmt: skip
-    prog = pd.DataFrame(rows).assign(source="test")
-    targ = _targets([(t, "firms", y, y, 120) for t in towns for y in (2025, 2026)])
-    fitted = fit(prog, "2026-09", reg=_plan(towns), season_prior_weight=0)
-    pf = plan_fit(fitted, targ, "p")
-    assert 0.1 < pf.params[("t0", "firms")].stall_p < 0.45
-    a = simulate_attainment(fitted, targ, n_sims=4000, params={"p": pf})
-    a = a[a["year_start"] == 2026].set_index("region_id")
-    rest = a["proj_p50"] - a["actual_to_date"]
+    params, rest = _rest_of_2026(rows, towns, "2026-09")
+    assert 0.1 < params[("t0", "firms")].stall_p < 0.45
     assert rest["t0"] > 0.6 * rest.drop("t0").median()
     assert 22 < rest.drop("t0").median() < 38
 

@@ -551,10 +551,8 @@ def fit(
             # the plan's shared profile, with the project's own profile of the indicator
             prior = _indicator_prior(shared_season, proj.get(ind), base)
             if pool.has_history:
-                rows = np.flatnonzero(series["indicator_id"].to_numpy() == ind)
-                leaf = rows[(kind[rows] == "leaf") & hist[rows].any(1)]
                 pooled[ind] = _fit_pooled(
-                    *args[ind], rows=leaf, prior=prior, d_unit=pool.d_unit,
+                    *args[ind], rows=leaves[ind], prior=prior, d_unit=pool.d_unit,
                     own=(pool.phi, pool.inv_k) if last else None, start=pool.season,
                 )  # fmt: skip
             else:
@@ -825,16 +823,11 @@ def _scaled_prior(theta: float) -> np.ndarray:
 def _prior_amplitude(pooled: dict[str, Pooled]) -> float:
     """The amplitude of the prior's shape that the months seen show (posterior mean on a grid,
     prior N(1, AMPLITUDE_SD)): every indicator's month effects (amounts over the region-year
-    levels, pseudo-counts as in :func:`_plan_season`), on the log scale against
+    levels, pseudo-counts: :func:`_month_sums`), on the log scale against
     log(1 + theta (PRIOR_SEASON - 1)) up to a constant (a partial year's level is free, so only
     the months' effects relative to each other count), weighted by their pseudo-counts. 1 when
     fewer than three calendar months have been seen."""
-    num = np.zeros(12)
-    den = np.zeros(12)
-    for p in pooled.values():
-        if p.has_history and p.month_num is not None:
-            num += p.month_num / p.d_unit
-            den += p.month_den / p.d_unit
+    num, den, _ = _month_sums(pooled)
     seen = (den > 0) & (num > 0)
     if seen.sum() < 3:
         return 1.0
@@ -858,13 +851,10 @@ def _indicator_prior(
     return s * 12 / s.sum()
 
 
-def _plan_season(
-    pooled: dict[str, Pooled], prior_weight: float, prior: np.ndarray = PRIOR_SEASON
-) -> tuple[np.ndarray, np.ndarray]:
-    """The profile shared by a plan's indicators (the year-end rush is administrative): each
-    indicator's month effects weighted by their pseudo-counts (amounts / variance-to-mean),
-    shrunk towards ``PRIOR_SEASON`` by ``SEASON_PLAN_N`` pseudo-counts a calendar month; and
-    per month the prior's share against what complete years have shown."""
+def _month_sums(pooled: dict[str, Pooled]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per calendar month, over the indicators with history, in pseudo-counts (amounts /
+    variance-to-mean): the allocated amounts, the region-year levels, and the amounts of
+    complete region-years."""
     num = np.zeros(12)
     den = np.zeros(12)
     info = np.zeros(12)
@@ -873,6 +863,18 @@ def _plan_season(
             num += p.month_num / p.d_unit
             den += p.month_den / p.d_unit
             info += p.month_full / p.d_unit
+    return num, den, info
+
+
+def _plan_season(
+    pooled: dict[str, Pooled], prior_weight: float, prior: np.ndarray = PRIOR_SEASON
+) -> tuple[np.ndarray, np.ndarray]:
+    """The profile shared by a plan's indicators (the year-end rush is administrative): each
+    indicator's month effects weighted by their pseudo-counts (:func:`_month_sums`), shrunk
+    towards ``prior`` (the project's shared profile, else ``PRIOR_SEASON``) by
+    ``SEASON_PLAN_N`` pseudo-counts a calendar month; and per month the prior's share against
+    what complete years have shown."""
+    num, den, info = _month_sums(pooled)
     raw = np.divide(num, den, out=prior.copy(), where=den > 0)
     n0 = SEASON_PLAN_N * prior_weight
     s = np.where(num + n0 > 0, (num * raw + n0 * prior) / np.maximum(num + n0, 1e-300), 1)
