@@ -314,3 +314,89 @@ def test_a_steady_series_keeps_its_steadiness_beside_a_volatile_one():
     volatile = np.hypot(params[("t5", "firms")].rest_own, params[("t5", "firms")].rest_common)
     assert max(steady) == pytest.approx(min(steady))
     assert volatile > 2 * max(steady) > 0
+
+
+def test_the_stall_hazard_is_what_the_complete_years_show():
+    # stall_hazard's EM: the posterior mode of the hazard a report, prior STALL_HAZARD worth
+    # STALL_HAZARD_N reports. Evidence: per region-year, the log likelihood ratio of a stall
+    # from each report against none.
+    from ontrack.forecast.levels import STALL_HAZARD, STALL_HAZARD_N, stall_hazard
+
+    assert stall_hazard([]) == STALL_HAZARD
+    # years that cannot tell (every ratio 1): the prior is the fixed point, h = (N n h + n0 h0)
+    # / (N n + n0) with h = h0
+    assert stall_hazard([np.zeros(11)] * 40) == pytest.approx(STALL_HAZARD, rel=1e-4)
+    # 10 region-years with a certain stall (one report at e^50), 40 certainly without: 10
+    # stalls over 50 x 11 reports at risk, with the prior's 24 x 0.01
+    sure = np.full(11, -50.0)
+    sure[5] = 50.0
+    h = stall_hazard([sure] * 10 + [np.full(11, -50.0)] * 40)
+    n0 = STALL_HAZARD_N
+    assert h == pytest.approx((10 + n0 * STALL_HAZARD) / (550 + n0), rel=1e-4)
+
+
+def _stall_plan(stalled: int, seed: int):
+    """Ten townships' firms, Poisson 30 a month through 2024-2025 and January-March 2026;
+    ``stalled`` of them fall to 3 a month from July in each complete year."""
+    rng = np.random.default_rng(seed)
+    towns = [f"t{j}" for j in range(10)]
+    rows = []
+    for j, t in enumerate(towns):
+        for y in (2024, 2025):
+            for m, month in enumerate(_months(y), start=1):
+                rate = 3 if j < stalled and m >= 7 else 30
+                rows.append({"region_id": t, "indicator_id": "firms", "month": month,
+                             "value": float(rng.poisson(rate))})  # fmt: skip
+        rows += _poisson_progress(rng, t, "firms", _months(2026, 3), 30)
+    prog = pd.DataFrame(rows).assign(source="test")
+    targ = _targets([(t, "firms", y, y, 360) for t in towns for y in (2024, 2025, 2026)])
+    fitted = fit(prog, "2026-03", reg=_plan(towns), season_prior_weight=0)
+    return fitted, targ
+
+
+def test_a_plan_whose_townships_stall_expects_stalls_to_come():
+    # Four of ten townships stalled in each of two complete years (30 a month, then 3 from
+    # July: each beyond doubt). The plan's hazard a report is then (8 + 24 x 0.01) / (20 x 11
+    # + 24) = 0.034, about 3.4 times the prior. In a plan whose townships never stalled it is
+    # (0 + 0.24) / 244 = 0.001. The draws of the rest of 2026 carry the hazard: a stall from
+    # April to December (1 - (1 - h)^9 of the draws, about 0.27) leaves a tenth of the level;
+    # so the 10% quantile of a township's year falls well below its median, while without
+    # stalls it stays within the count noise (9 x 30 = 270 to come, sd about 16 + the level's).
+    fitted, targ = _stall_plan(4, seed=3)
+    pf = plan_fit(fitted, targ, "p")
+    h = pf.params[("t5", "firms")].stall_hazard
+    assert 0.025 < h < 0.045
+    fitted0, targ0 = _stall_plan(0, seed=3)
+    pf0 = plan_fit(fitted0, targ0, "p")
+    assert pf0.params[("t5", "firms")].stall_hazard < 0.002
+
+    def spread(f, t, p):
+        a = simulate_attainment(f, t, n_sims=4000, params={"p": p})
+        a = a[(a["year_start"] == 2026) & (a["region_id"] == "t5")].iloc[0]
+        return (a["proj_p50"] - a["proj_p10"]) / (a["proj_p50"] - a["actual_to_date"])
+
+    assert spread(fitted, targ, pf) > 0.35
+    assert spread(fitted0, targ0, pf0) < 0.2
+
+
+def test_stalls_to_come_add_spread_not_a_shift():
+    # _future_stalls: a mean-one factor a month (the season, fitted on years with their stalls,
+    # carries the average effect). After a last report in March 2026 (hazard 0.02), a draw has
+    # stalled by month k of April..December with probability 1 - 0.98^k, and the stalled share
+    # is below 1 unless the exponential share of mean 0.2 is above 1 (e^-5). In 2027 the months
+    # at risk start again in January.
+    from ontrack.forecast.simulate import _future_stalls
+    from ontrack.months import month_index
+
+    last = month_index("2026-03")
+    months = np.arange(last + 1, last + 13)  # April 2026 .. March 2027
+    p = SeriesParams("t", "firms", "count", last, np.ones(12), "test", stall_hazard=0.02)
+    n = 40_000
+    f = _future_stalls(p, months, seed=5, n_sims=n)
+    mean, se = f.mean(0), f.std(0) / np.sqrt(n)
+    assert np.all(np.abs(mean - 1) < 4 * se)
+    k = np.r_[np.arange(1, 10), np.arange(1, 4)]  # months at risk: Apr..Dec, then Jan..Mar
+    expect = (1 - 0.98**k) * (1 - np.exp(-5))
+    top = f.max(0)  # an unstalled draw: 1 / E[factor]
+    share = (f < top - 1e-12).mean(0)
+    assert np.all(np.abs(share - expect) < 4 * np.sqrt(expect * (1 - expect) / n))

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.special import gammaln
+from scipy.special import gammainc, gammaln
 
 from .coverage import series_coverage
 from .model import Fitted, season_ratio
@@ -73,9 +73,21 @@ REST_SERIES_N = 3.0
 STALL_HAZARD = 0.01
 STALL_DEPTH = 0.2
 STALL_SHAPE = 1.0
+#: the stalled level's mean share of the level, the share at most 1: E[min(f, 1)]
+STALL_MEAN_SHARE = float(
+    STALL_DEPTH * gammainc(STALL_SHAPE + 1, STALL_SHAPE / STALL_DEPTH)
+    + 1
+    - gammainc(STALL_SHAPE, STALL_SHAPE / STALL_DEPTH)
+)
 #: a dip: prior probability that the latest report is a one-off low (a typhoon, a holiday, a
 #: month's entries late and caught up in the next report) after which the level goes on
 DIP_P = 0.03
+#: the weight (reports at risk) of STALL_HAZARD as the prior of a plan's own hazard, learned
+#: from its complete years (:func:`stall_hazard`)
+STALL_HAZARD_N = 24.0
+#: ... the level's prior in a complete year when its stalls are counted: the year's mean, and
+#: this gamma shape (a year's level is known to about 1 / sqrt(shape) before its months)
+PAST_LEVEL_SHAPE = 2.0
 #: lumpy: completion sizes are a mixture of usual buildings and giants (GIANT_X times the usual
 #: size, at most GIANT_SHARE of completions); DEFAULT_SIZE_MONTHS months of target pace per
 #: completion and DEFAULT_SIZE_CV2 where the data cannot tell
@@ -199,6 +211,9 @@ class SeriesParams:
     stall_p: float = 0.0
     stall_shape: float = 1.0
     stall_rate: float = 1.0
+    #: stalls still to come: hazard a month after the last report (and from January in later
+    #: years), drawn as a mean-one spread around the season (:func:`stall_factors`)
+    stall_hazard: float = 0.0
     #: log sd of this year's remaining months relative to its months so far (season shape)
     season_sd: float = 0.0
     #: log sd of the rest of this year against its months so far beyond the noise: the part
@@ -447,11 +462,13 @@ def _z_posterior(mz, sz, y, e, a, c):
     return grid, cdf
 
 
-def _report_groups(fitted: Fitted, k: int, year: int, season: np.ndarray):
-    """This year's reports of series ``k``: arrays (amount, season exposure), in order."""
+def _report_groups(fitted: Fitted, k: int, year: int, season: np.ndarray, whole: bool = False):
+    """This year's reports of series ``k``: arrays (amount, season exposure), in order (with
+    ``whole``, only reports within the year: a past year's)."""
     gid = fitted.gid[k]
     c0 = max(year * 12 - fitted.start_idx, 0)
-    cols = np.arange(c0, gid.shape[0])
+    c1 = min(year * 12 + 12 - fitted.start_idx, gid.shape[0]) if whole else gid.shape[0]
+    cols = np.arange(c0, c1)
     cols = cols[gid[cols] >= 0]
     if len(cols) == 0:
         return np.zeros(0), np.zeros(0)
@@ -489,17 +506,13 @@ def _discounted(a: float, y: np.ndarray, e: np.ndarray, ends: np.ndarray, walk: 
     return float(a) * pw, yy, ee
 
 
-def _stall(amt, expo, d, a, m):
-    """(posterior stall probability, pre (y, e), post (y, e), (dip probability, pre (y, e)))
-    of this year's reports, in pseudo-counts (amount / d), with the level's prior Gamma(a,
-    mean m) before the change.
-
-    A **dip** (:data:`DIP_P`) is a low last report after which the level goes on: its
-    likelihood is the same as a stall's from that report, so one low month is read as either,
-    by their priors; two low reports are a stall."""
-    G = len(amt)
-    if G < 2 or m <= 0 or a <= 0:
-        return 0.0, None, None, (0.0, None)
+def _stall_evidence(amt, expo, d, a, m):
+    """(log marginal likelihood of no change, of a stall from each report 1..G-1) of a year's
+    reports, in pseudo-counts (amount / d), with the level's prior Gamma(a, mean m) before the
+    change and the stalled level's Gamma(:data:`STALL_SHAPE`, mean :data:`STALL_DEPTH` m)
+    after it; None with fewer than two reports."""
+    if len(amt) < 2 or m <= 0 or a <= 0:
+        return None
     y, e = amt / d, expo * 1.0 / d
     cy, ce = np.cumsum(y), np.cumsum(e)
     b = a / m
@@ -509,7 +522,24 @@ def _stall(amt, expo, d, a, m):
     lj = _log_marginal(pre_y, pre_e, a, b) + _log_marginal(
         cy[-1] - pre_y, ce[-1] - pre_e, STALL_SHAPE, bs
     )
-    h = STALL_HAZARD
+    return l0, lj, cy, ce
+
+
+def _stall(amt, expo, d, a, m, hazard: float = STALL_HAZARD):
+    """(posterior stall probability, pre (y, e), post (y, e), (dip probability, pre (y, e)))
+    of this year's reports, in pseudo-counts (amount / d), with the level's prior Gamma(a,
+    mean m) before the change and the prior probability ``hazard`` of a stall from each report
+    (:func:`_stall_evidence`).
+
+    A **dip** (:data:`DIP_P`) is a low last report after which the level goes on: its
+    likelihood is the same as a stall's from that report, so one low month is read as either,
+    by their priors; two low reports are a stall."""
+    ev = _stall_evidence(amt, expo, d, a, m)
+    if ev is None:
+        return 0.0, None, None, (0.0, None)
+    l0, lj, cy, ce = ev
+    G = len(amt)
+    h = hazard
     lp = np.r_[np.log(1 - h * (G - 1) - DIP_P), np.log(h) + lj - l0, np.log(DIP_P) + lj[-1] - l0]
     w = np.exp(lp - lp.max())
     w /= w.sum()
@@ -518,6 +548,33 @@ def _stall(amt, expo, d, a, m):
     pre = (cy[j - 1], ce[j - 1])
     post = (cy[-1] - cy[j - 1], ce[-1] - ce[j - 1])
     return p, pre, post, (float(w[-1]), (cy[-2], ce[-2]))
+
+
+def stall_hazard(evidence: list[tuple[float, np.ndarray]]) -> float:
+    """The hazard of a stall a report, from the complete years' evidence (:func:`_stall_evidence`:
+    each year's log likelihood ratios of a stall from each report against none): the posterior
+    mode under a prior of :data:`STALL_HAZARD` worth :data:`STALL_HAZARD_N` reports, by EM (the
+    expected number of stalls over the reports at risk)."""
+    h0, n0 = STALL_HAZARD, STALL_HAZARD_N
+    if not evidence:
+        return h0
+    n_j = np.array([len(lr) for lr in evidence])
+    at_risk, lr_max = float(n_j.sum()), int(n_j.max())
+    L = np.full((len(evidence), lr_max), -np.inf)
+    for i, lr in enumerate(evidence):
+        L[i, : len(lr)] = lr
+    h = h0
+    for _ in range(50):
+        top = np.maximum(L.max(1), 0.0)
+        num = h * np.exp(L - top[:, None]).sum(1)
+        p = num / (num + (1 - h * n_j) * np.exp(-top))
+        new = float((p.sum() + n0 * h0) / (at_risk + n0))
+        new = min(new, 0.5 / lr_max)
+        if abs(new - h) < 1e-6:
+            h = new
+            break
+        h = new
+    return h
 
 
 def _rest_spread(
@@ -634,6 +691,32 @@ def _zero_targets(P, Z0, Yy, Ey, hcol) -> np.ndarray:
         a += float(Yy[zr, h].sum())
         b += float(Ey[zr, h].sum()) * typical[col] * ratio
     return np.where(Z0, (a / b) * typical[None, :], P)
+
+
+def _past_stalls(fitted: Fitted, inds: list, Y: int) -> list[np.ndarray]:
+    """The evidence of stalls in the plan's complete years before ``Y`` (every month reported):
+    per region-year, the log likelihood ratio of a stall from each report against none
+    (:func:`_stall_evidence`, the level's prior the year's own mean, shape 2)."""
+    out = []
+    for it in inds:
+        if fitted.pooled[it.ind].nature == "small_count":
+            continue
+        for j, k in enumerate(it.rows):
+            k, d = int(k), float(it.d[j])
+            if d <= 1e-9:
+                continue
+            season = fitted.season_of(k)
+            for yr in range(fitted.year0, Y):
+                c0 = yr * 12 - fitted.start_idx
+                cols = fitted.gid[k, max(c0, 0) : c0 + 12]
+                if c0 < 0 or len(cols) < 12 or (cols < 0).any():
+                    continue
+                amt, expo = _report_groups(fitted, k, yr, season, whole=True)
+                m = amt.sum() / expo.sum() if expo.sum() > 0 else 0.0
+                ev = _stall_evidence(amt, expo, d, PAST_LEVEL_SHAPE, m)
+                if ev is not None:
+                    out.append(ev[1] - ev[0])
+    return out
 
 
 # ------------------------------------------------------------------------------ the plan
@@ -828,6 +911,7 @@ def plan_levels(
     shock_var = _mom(np.array(step_x) / 2, np.array(step_v) / 2, SHOCK_SD_PRIOR)
     shock_sd = float(np.sqrt(np.clip(shock_var, 0.03**2, 0.6**2)))
     last_year = int(years_all[-1])
+    hazard = stall_hazard(_past_stalls(fitted, inds, Y))
 
     out: dict[tuple[str, str], SeriesParams] = {}
     for it in inds:
@@ -926,7 +1010,7 @@ def plan_levels(
                 continue
             k = int(it.rows[j])
             amt, expo = groups[j] = _report_groups(fitted, k, Y, fitted.season_of(k))
-            p, pre, post, dip = _stall(amt, expo, it.d[j], a[j], z_med * c[j])
+            p, pre, post, dip = _stall(amt, expo, it.d[j], a[j], z_med * c[j], hazard)
             if p > 0.01 or dip[0] > 0.01:
                 stall[j] = (p, pre, post, dip)
                 any_stall = any_stall or p >= 0.5 or dip[0] >= 0.5
@@ -1005,6 +1089,7 @@ def plan_levels(
                 sp.stall_shape = STALL_SHAPE + float(post[0])
                 sp.stall_rate = STALL_SHAPE / (STALL_DEPTH * z_med * c[j]) + float(post[1])
             sp.season_sd = _season_sd(last_idx[k], Y, pool)
+            sp.stall_hazard = hazard
             if int(last_idx[k]) // 12 == Y and p_st < 0.5 and pool.nature in ("count", "other"):
                 sp.rest_common, sp.rest_own = rest.get(k, (0.0, 0.0))
             cov = series_coverage(fitted, k)
@@ -1033,5 +1118,6 @@ def plan_levels(
                 sp.exact = float(lev)
                 sp.year_ratio = {yr: v**beta for yr, v in ratios.items()}
                 sp.stall_p = 0.0
+                sp.stall_hazard = 0.0
             out[(region, it.ind)] = sp
     return out

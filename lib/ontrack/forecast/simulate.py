@@ -39,7 +39,14 @@ import pandas as pd
 from ..errors import InputError
 from ..schema import ATTAINMENT_COLUMNS, TARGET_KEY, TRAJECTORY_COLUMNS
 from .coverage import SeriesCoverage, missing_text, series_coverage, window
-from .levels import SeriesParams, plan_levels, stream
+from .levels import (
+    STALL_DEPTH,
+    STALL_MEAN_SHARE,
+    STALL_SHAPE,
+    SeriesParams,
+    plan_levels,
+    stream,
+)
 from .model import Fitted, all_plan_members, month_index, month_label, plan_members
 from .scenario import Scenario, apply_target_overrides, as_scenario
 from .verdicts import RAG, RagThresholds, eurostat_class, linear_pace, rag
@@ -345,6 +352,34 @@ def _walk(
     return out
 
 
+def _future_stalls(p: SeriesParams, months: np.ndarray, seed: int, n_sims: int):
+    """Draws (n_sims x months) of the factor of stalls still to come, mean one a month, or None.
+
+    In each year, from the month after the last report (from January in later years), the
+    level may collapse for the rest of the year (:attr:`SeriesParams.stall_hazard` a month; the
+    stalled level a share of it, Gamma(:data:`STALL_SHAPE`) of mean :data:`STALL_DEPTH`, at most
+    1). The factor is divided by its expectation: the season, fitted on years with their
+    stalls, already carries their average effect; the draws add its spread (most regions a
+    little above the season, a few far below)."""
+    h = p.stall_hazard
+    on = months > p.last_idx
+    if h <= 0 or not on.any():
+        return None
+    rng = _stream(seed, p.region_id, p.indicator_id, 5)
+    loss = 1.0 - STALL_MEAN_SHARE
+    out = np.ones((n_sims, len(months)))
+    years = months // 12
+    for y in np.unique(years[on]):
+        sel = np.flatnonzero(on & (years == y))
+        first = p.last_idx + 1 if y == p.last_idx // 12 else int(y) * 12
+        start = first + rng.geometric(h, n_sims) - 1
+        share = np.minimum(rng.standard_gamma(STALL_SHAPE, n_sims) * (STALL_DEPTH / STALL_SHAPE), 1)
+        k = months[sel] - first + 1  # months at risk up to each month
+        expect = 1.0 - loss * (1.0 - (1.0 - h) ** k)
+        out[:, sel] = np.where(months[sel][None, :] >= start[:, None], share[:, None], 1.0) / expect
+    return out
+
+
 def series_paths(
     p: SeriesParams,
     checkpoints: np.ndarray,
@@ -395,6 +430,9 @@ def series_paths(
         gpos = np.searchsorted(months, np.asarray(grid, int), side="right")
         split_rng = _stream(seed, p.region_id, p.indicator_id, 3)
     walked = _walk(p, months, sm, seed, n_sims)
+    stalls = _future_stalls(p, months, seed, n_sims)
+    if stalls is not None:
+        walked = (sm[None, :] if walked is None else walked) * stalls
     total = np.zeros(n_sims)
     at_cut = {0: total}
     for prev, q in itertools.pairwise(cuts):
