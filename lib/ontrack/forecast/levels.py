@@ -85,8 +85,8 @@ DIP_P = 0.03
 #: the weight (reports at risk) of STALL_HAZARD as the prior of a plan's own hazard, learned
 #: from its complete years (:func:`stall_hazard`)
 STALL_HAZARD_N = 24.0
-#: ... the level's prior in a complete year when its stalls are counted: the year's mean, and
-#: this gamma shape (a year's level is known to about 1 / sqrt(shape) before its months)
+#: ... the level's prior in a complete year of a region without a target pace, when its stalls
+#: are counted: the year's own mean, and this gamma shape
 PAST_LEVEL_SHAPE = 2.0
 #: lumpy: completion sizes are a mixture of usual buildings and giants (GIANT_X times the usual
 #: size, at most GIANT_SHARE of completions); DEFAULT_SIZE_MONTHS months of target pace per
@@ -693,27 +693,44 @@ def _zero_targets(P, Z0, Yy, Ey, hcol) -> np.ndarray:
     return np.where(Z0, (a / b) * typical[None, :], P)
 
 
-def _past_stalls(fitted: Fitted, inds: list, Y: int) -> list[np.ndarray]:
+def _past_stalls(fitted: Fitted, inds: list, zhat: dict, drift_sd: float, Y: int) -> list:
     """The evidence of stalls in the plan's complete years before ``Y`` (every month reported):
     per region-year, the log likelihood ratio of a stall from each report against none
-    (:func:`_stall_evidence`, the level's prior the year's own mean, shape 2)."""
+    (:func:`_stall_evidence`). The level's prior in a year is what the region's other years
+    say of it (their amounts against their target paces and the plan's ratios, :func:`plan_levels`'
+    ``T*`` and ``Z``), uncertain by the region's own drift between two years and those years'
+    count noise; a region without a target pace takes the year's own mean, shape
+    :data:`PAST_LEVEL_SHAPE`. A stalled year's own mean would hide its stall."""
     out = []
+    cv2_two = float(np.expm1(2 * drift_sd**2))
     for it in inds:
         if fitted.pooled[it.ind].nature == "small_count":
             continue
+        lz = zhat[it.ind][0]
         for j, k in enumerate(it.rows):
             k, d = int(k), float(it.d[j])
             if d <= 1e-9:
                 continue
             season = fitted.season_of(k)
+            base = it.Tstar[j] * np.exp(lz)  # the level per unit of the region's pace ratio
+            known = np.isfinite(base) & (base > 0) & (it.Ey[j] > 0)
             for yr in range(fitted.year0, Y):
                 c0 = yr * 12 - fitted.start_idx
                 cols = fitted.gid[k, max(c0, 0) : c0 + 12]
                 if c0 < 0 or len(cols) < 12 or (cols < 0).any():
                     continue
                 amt, expo = _report_groups(fitted, k, yr, season, whole=True)
-                m = amt.sum() / expo.sum() if expo.sum() > 0 else 0.0
-                ev = _stall_evidence(amt, expo, d, PAST_LEVEL_SHAPE, m)
+                h = yr - fitted.year0
+                other = known.copy()
+                other[h] = False
+                y_o = float(it.Yy[j, other].sum())
+                if known[h] and y_o > 0:
+                    m = y_o / float((it.Ey[j, other] * base[other]).sum()) * base[h]
+                    a = 1.0 / (cv2_two + d / y_o)
+                else:
+                    m = amt.sum() / expo.sum() if expo.sum() > 0 else 0.0
+                    a = PAST_LEVEL_SHAPE
+                ev = _stall_evidence(amt, expo, d, a, m)
                 if ev is not None:
                     out.append(ev[1] - ev[0])
     return out
@@ -911,7 +928,7 @@ def plan_levels(
     shock_var = _mom(np.array(step_x) / 2, np.array(step_v) / 2, SHOCK_SD_PRIOR)
     shock_sd = float(np.sqrt(np.clip(shock_var, 0.03**2, 0.6**2)))
     last_year = int(years_all[-1])
-    hazard = stall_hazard(_past_stalls(fitted, inds, Y))
+    hazard = stall_hazard(_past_stalls(fitted, inds, zhat, drift_sd, Y))
 
     out: dict[tuple[str, str], SeriesParams] = {}
     for it in inds:
