@@ -318,21 +318,25 @@ def test_a_steady_series_keeps_its_steadiness_beside_a_volatile_one():
 
 def test_the_stall_hazard_is_what_the_complete_years_show():
     # stall_hazard's EM: the posterior mode of the hazard a report, prior STALL_HAZARD worth
-    # STALL_HAZARD_N reports. Evidence: per region-year, the log likelihood ratio of a stall
-    # from each report against none.
+    # STALL_HAZARD_N reports; and the expected share of reports that began a stall, the prior
+    # left out (what the season fitted on those years carries). Evidence: per region-year, the
+    # log likelihood ratio of a stall from each report against none.
     from ontrack.forecast.levels import STALL_HAZARD, STALL_HAZARD_N, stall_hazard
 
-    assert stall_hazard([]) == STALL_HAZARD
+    assert stall_hazard([]) == (STALL_HAZARD, 0.0)
     # years that cannot tell (every ratio 1): the prior is the fixed point, h = (N n h + n0 h0)
-    # / (N n + n0) with h = h0
-    assert stall_hazard([np.zeros(11)] * 40) == pytest.approx(STALL_HAZARD, rel=1e-4)
+    # / (N n + n0) with h = h0, and each year's posterior is its prior, n h: seen = h
+    h, seen = stall_hazard([np.zeros(11)] * 40)
+    assert h == pytest.approx(STALL_HAZARD, rel=1e-4)
+    assert seen == pytest.approx(STALL_HAZARD, rel=1e-3)
     # 10 region-years with a certain stall (one report at e^50), 40 certainly without: 10
-    # stalls over 50 x 11 reports at risk, with the prior's 24 x 0.01
+    # stalls over 50 x 11 reports at risk, with the prior's 24 x 0.01; seen, 10 / 550
     sure = np.full(11, -50.0)
     sure[5] = 50.0
-    h = stall_hazard([sure] * 10 + [np.full(11, -50.0)] * 40)
+    h, seen = stall_hazard([sure] * 10 + [np.full(11, -50.0)] * 40)
     n0 = STALL_HAZARD_N
     assert h == pytest.approx((10 + n0 * STALL_HAZARD) / (550 + n0), rel=1e-4)
+    assert seen == pytest.approx(10 / 550, rel=1e-4)
 
 
 def _stall_plan(stalled: int, seed: int):
@@ -380,23 +384,32 @@ def test_a_plan_whose_townships_stall_expects_stalls_to_come():
 
 
 def test_stalls_to_come_add_spread_not_a_shift():
-    # _future_stalls: a mean-one factor a month (the season, fitted on years with their stalls,
-    # carries the average effect). After a last report in March 2026 (hazard 0.02), a draw has
-    # stalled by month k of April..December with probability 1 - 0.98^k, and the stalled share
-    # is below 1 unless the exponential share of mean 0.2 is above 1 (e^-5). In 2027 the months
-    # at risk start again in January.
+    # _future_stalls: after a last report in March 2026 (hazard 0.02), a draw has stalled by
+    # month k of April..December with probability 1 - 0.98^k, and the stalled share is below 1
+    # unless the exponential share of mean 0.2 is above 1 (e^-5). In 2027 the months at risk
+    # start again in January. Where the season already carries stalls at the same rate (the
+    # years it was fitted on), the factor's mean is one a month: spread, no shift.
+    from ontrack.forecast.levels import STALL_MEAN_SHARE
     from ontrack.forecast.simulate import _future_stalls
     from ontrack.months import month_index
 
     last = month_index("2026-03")
     months = np.arange(last + 1, last + 13)  # April 2026 .. March 2027
-    p = SeriesParams("t", "firms", "count", last, np.ones(12), "test", stall_hazard=0.02)
+    k = np.r_[np.arange(1, 10), np.arange(1, 4)]  # months at risk: Apr..Dec, then Jan..Mar
     n = 40_000
+    p = SeriesParams("t", "firms", "count", last, np.ones(12), "test", stall_hazard=0.02)
+    p.stall_seen = 0.02
     f = _future_stalls(p, months, seed=5, n_sims=n)
     mean, se = f.mean(0), f.std(0) / np.sqrt(n)
     assert np.all(np.abs(mean - 1) < 4 * se)
-    k = np.r_[np.arange(1, 10), np.arange(1, 4)]  # months at risk: Apr..Dec, then Jan..Mar
     expect = (1 - 0.98**k) * (1 - np.exp(-5))
     top = f.max(0)  # an unstalled draw: 1 / E[factor]
     share = (f < top - 1e-12).mean(0)
     assert np.all(np.abs(share - expect) < 4 * np.sqrt(expect * (1 - expect) / n))
+    # past years without a stall (seen 0): nothing to take back, the stalls to come lower the
+    # mean to 1 - (1 - E[share]) (1 - 0.98^k) and the unstalled draws stay at 1
+    p.stall_seen = 0.0
+    f = _future_stalls(p, months, seed=5, n_sims=n)
+    mean, se = f.mean(0), f.std(0) / np.sqrt(n)
+    assert np.all(np.abs(mean - (1 - (1 - STALL_MEAN_SHARE) * (1 - 0.98**k))) < 4 * se)
+    assert f.max() == 1.0

@@ -212,8 +212,10 @@ class SeriesParams:
     stall_shape: float = 1.0
     stall_rate: float = 1.0
     #: stalls still to come: hazard a month after the last report (and from January in later
-    #: years), drawn as a mean-one spread around the season (:func:`stall_factors`)
+    #: years), and the hazard the season carries already (the stalls of the years it was
+    #: fitted on), see :func:`.simulate._future_stalls`
     stall_hazard: float = 0.0
+    stall_seen: float = 0.0
     #: log sd of this year's remaining months relative to its months so far (season shape)
     season_sd: float = 0.0
     #: log sd of the rest of this year against its months so far beyond the noise: the part
@@ -550,31 +552,36 @@ def _stall(amt, expo, d, a, m, hazard: float = STALL_HAZARD):
     return p, pre, post, (float(w[-1]), (cy[-2], ce[-2]))
 
 
-def stall_hazard(evidence: list[tuple[float, np.ndarray]]) -> float:
-    """The hazard of a stall a report, from the complete years' evidence (:func:`_stall_evidence`:
-    each year's log likelihood ratios of a stall from each report against none): the posterior
-    mode under a prior of :data:`STALL_HAZARD` worth :data:`STALL_HAZARD_N` reports, by EM (the
-    expected number of stalls over the reports at risk)."""
+def stall_hazard(evidence: list[np.ndarray]) -> tuple[float, float]:
+    """(hazard, seen): the hazard of a stall a report, from the complete years' evidence
+    (:func:`_stall_evidence`: each year's log likelihood ratios of a stall from each report
+    against none), the posterior mode under a prior of :data:`STALL_HAZARD` worth
+    :data:`STALL_HAZARD_N` reports, by EM (the expected number of stalls over the reports at
+    risk); and the expected share of those years' reports that began a stall, the prior left
+    out: what the season fitted on those years carries (0 without a complete year)."""
     h0, n0 = STALL_HAZARD, STALL_HAZARD_N
     if not evidence:
-        return h0
+        return h0, 0.0
     n_j = np.array([len(lr) for lr in evidence])
     at_risk, lr_max = float(n_j.sum()), int(n_j.max())
     L = np.full((len(evidence), lr_max), -np.inf)
     for i, lr in enumerate(evidence):
         L[i, : len(lr)] = lr
+    top = np.maximum(L.max(1), 0.0)
+    lik = np.exp(L - top[:, None]).sum(1)
+
+    def stalls(h: float) -> float:  # the expected number of stalls (E step)
+        num = h * lik
+        return float((num / (num + (1 - h * n_j) * np.exp(-top))).sum())
+
     h = h0
     for _ in range(50):
-        top = np.maximum(L.max(1), 0.0)
-        num = h * np.exp(L - top[:, None]).sum(1)
-        p = num / (num + (1 - h * n_j) * np.exp(-top))
-        new = float((p.sum() + n0 * h0) / (at_risk + n0))
-        new = min(new, 0.5 / lr_max)
+        new = min((stalls(h) + n0 * h0) / (at_risk + n0), 0.5 / lr_max)
         if abs(new - h) < 1e-6:
             h = new
             break
         h = new
-    return h
+    return h, stalls(h) / at_risk
 
 
 def _rest_spread(
@@ -928,7 +935,7 @@ def plan_levels(
     shock_var = _mom(np.array(step_x) / 2, np.array(step_v) / 2, SHOCK_SD_PRIOR)
     shock_sd = float(np.sqrt(np.clip(shock_var, 0.03**2, 0.6**2)))
     last_year = int(years_all[-1])
-    hazard = stall_hazard(_past_stalls(fitted, inds, zhat, drift_sd, Y))
+    hazard, seen = stall_hazard(_past_stalls(fitted, inds, zhat, drift_sd, Y))
 
     out: dict[tuple[str, str], SeriesParams] = {}
     for it in inds:
@@ -1106,7 +1113,7 @@ def plan_levels(
                 sp.stall_shape = STALL_SHAPE + float(post[0])
                 sp.stall_rate = STALL_SHAPE / (STALL_DEPTH * z_med * c[j]) + float(post[1])
             sp.season_sd = _season_sd(last_idx[k], Y, pool)
-            sp.stall_hazard = hazard
+            sp.stall_hazard, sp.stall_seen = hazard, seen
             if int(last_idx[k]) // 12 == Y and p_st < 0.5 and pool.nature in ("count", "other"):
                 sp.rest_common, sp.rest_own = rest.get(k, (0.0, 0.0))
             cov = series_coverage(fitted, k)

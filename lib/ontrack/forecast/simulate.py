@@ -353,15 +353,17 @@ def _walk(
 
 
 def _future_stalls(p: SeriesParams, months: np.ndarray, seed: int, n_sims: int):
-    """Draws (n_sims x months) of the factor of stalls still to come, mean one a month, or None.
+    """Draws (n_sims x months) of the factor of stalls still to come, or None.
 
     In each year, from the month after the last report (from January in later years), the
     level may collapse for the rest of the year (:attr:`SeriesParams.stall_hazard` a month; the
     stalled level a share of it, Gamma(:data:`STALL_SHAPE`) of mean :data:`STALL_DEPTH`, at most
-    1). The factor is divided by its expectation: the season, fitted on years with their
-    stalls, already carries their average effect; the draws add its spread (most regions a
-    little above the season, a few far below)."""
-    h = p.stall_hazard
+    1). The factor is divided by the expectation the season already carries: the season was
+    fitted on years with their stalls (:attr:`SeriesParams.stall_seen` a month), so where the
+    two hazards agree the draws keep the season's mean and add the spread (most regions a
+    little above the season, a few far below), and where the past years showed no stall the
+    stalls to come lower the mean."""
+    h, seen = p.stall_hazard, p.stall_seen
     on = months > p.last_idx
     if h <= 0 or not on.any():
         return None
@@ -375,8 +377,9 @@ def _future_stalls(p: SeriesParams, months: np.ndarray, seed: int, n_sims: int):
         start = first + rng.geometric(h, n_sims) - 1
         share = np.minimum(rng.standard_gamma(STALL_SHAPE, n_sims) * (STALL_DEPTH / STALL_SHAPE), 1)
         k = months[sel] - first + 1  # months at risk up to each month
-        expect = 1.0 - loss * (1.0 - (1.0 - h) ** k)
-        out[:, sel] = np.where(months[sel][None, :] >= start[:, None], share[:, None], 1.0) / expect
+        carried = 1.0 - loss * (1.0 - (1.0 - seen) ** k)
+        stalled = months[sel][None, :] >= start[:, None]
+        out[:, sel] = np.where(stalled, share[:, None], 1.0) / carried
     return out
 
 
