@@ -352,35 +352,72 @@ def _walk(
     return out
 
 
+@dataclass(frozen=True)
+class FutureStalls:
+    """Stalls still to come in a series' draws (:func:`_future_stalls`): the months' weights are
+    divided by ``carried``; per year, draw ``rows[i]`` runs at ``share[i]`` of its level from
+    month position ``start[i]`` to the year's last position ``end - 1`` (positions in the months
+    drawn; a draw stalls at most once a year)."""
+
+    carried: np.ndarray  # per month drawn: the stalls' expectation the season carries
+    years: tuple[tuple[np.ndarray, np.ndarray, int, np.ndarray], ...]  # (rows, start, end, share)
+
+    def factor(self, n_sims: int) -> np.ndarray:
+        """The draws (n_sims x months) of the factor, written out."""
+        out = np.broadcast_to(1.0 / self.carried, (n_sims, len(self.carried))).copy()
+        self.apply(out)
+        return out
+
+    def apply(self, weights: np.ndarray) -> None:
+        """Multiply the stalled draws' months of ``weights`` (n_sims x months) by their share."""
+        col = np.arange(weights.shape[1])
+        for rows, start, end, share in self.years:
+            hit = (col[None, :] >= start[:, None]) & (col[None, :] < end)
+            weights[rows] *= np.where(hit, share[:, None], 1.0)
+
+    def lost(self, cum: np.ndarray, prev: int, q: int, n_sims: int) -> np.ndarray:
+        """Per draw: the weight its stall takes from months ``prev``..``q - 1`` (``cum``: the
+        cumulative weights, from 0)."""
+        out = np.zeros(n_sims)
+        for rows, start, end, share in self.years:
+            lo, hi = np.maximum(start, prev), min(end, q)
+            out[rows] += (1.0 - share) * np.where(hi > lo, cum[hi] - cum[np.minimum(lo, hi)], 0.0)
+        return out
+
+
 def _future_stalls(p: SeriesParams, months: np.ndarray, seed: int, n_sims: int):
-    """Draws (n_sims x months) of the factor of stalls still to come, or None.
+    """The stalls still to come in the draws of a series (:class:`FutureStalls`), or None.
 
     In each year, from the month after the last report (from January in later years), the
     level may collapse for the rest of the year (:attr:`SeriesParams.stall_hazard` a month; the
     stalled level a share of it, Gamma(:data:`STALL_SHAPE`) of mean :data:`STALL_DEPTH`, at most
-    1). The factor is divided by the expectation the season already carries: the season was
-    fitted on years with their stalls (:attr:`SeriesParams.stall_seen` a month), so where the
-    two hazards agree the draws keep the season's mean and add the spread (most regions a
-    little above the season, a few far below), and where the past years showed no stall the
-    stalls to come lower the mean."""
+    1). The months' weights are divided by the expectation the season already carries: the
+    season was fitted on years with their stalls (:attr:`SeriesParams.stall_seen` a month), so
+    where the two hazards agree the draws keep the season's mean and add the spread (most
+    regions a little above the season, a few far below), and where the past years showed no
+    stall the stalls to come lower the mean."""
     h, seen = p.stall_hazard, p.stall_seen
     on = months > p.last_idx
     if h <= 0 or not on.any():
         return None
     rng = _stream(seed, p.region_id, p.indicator_id, 5)
     loss = 1.0 - STALL_MEAN_SHARE
-    out = np.ones((n_sims, len(months)))
+    carried = np.ones(len(months))
     years = months // 12
+    parts = []
     for y in np.unique(years[on]):
-        sel = np.flatnonzero(on & (years == y))
+        pos = np.flatnonzero(on & (years == y))  # months are in order: a year's are together
         first = p.last_idx + 1 if y == p.last_idx // 12 else int(y) * 12
-        start = first + rng.geometric(h, n_sims) - 1
-        share = np.minimum(rng.standard_gamma(STALL_SHAPE, n_sims) * (STALL_DEPTH / STALL_SHAPE), 1)
-        k = months[sel] - first + 1  # months at risk up to each month
-        carried = 1.0 - loss * (1.0 - (1.0 - seen) ** k)
-        stalled = months[sel][None, :] >= start[:, None]
-        out[:, sel] = np.where(stalled, share[:, None], 1.0) / carried
-    return out
+        carried[pos] = 1.0 - loss * (1.0 - (1.0 - seen) ** (months[pos] - first + 1))
+        # the month a draw stalls from: first + a geometric number of months - 1, by its
+        # inverse cdf (only the draws that stall within the year need it)
+        u = rng.random(n_sims)
+        rows = np.flatnonzero(u < -np.expm1((months[pos[-1]] - first + 1) * np.log1p(-h)))
+        start = first + np.floor(np.log1p(-u[rows]) / np.log1p(-h)).astype(int)
+        share = rng.standard_gamma(STALL_SHAPE, len(rows)) * (STALL_DEPTH / STALL_SHAPE)
+        at = pos[0] + np.searchsorted(months[pos], start)
+        parts.append((rows, at, int(pos[-1]) + 1, np.minimum(share, 1.0)))
+    return FutureStalls(carried, tuple(parts))
 
 
 def series_paths(
@@ -422,6 +459,9 @@ def series_paths(
     sm = p.season[months % 12] * _factors(scenario, p, months, parents)
     if p.first_weight < 1.0:
         sm = np.where(months == p.last_idx + 1, sm * p.first_weight, sm)
+    stalls = _future_stalls(p, months, seed, n_sims)
+    if stalls is not None:
+        sm = sm / stalls.carried
     cum_s = np.concatenate([[0.0], np.cumsum(sm)])
     cum_s2 = np.concatenate([[0.0], np.cumsum(sm**2)])
     pos = np.searchsorted(months, cps, side="right")  # months drawn up to each check point
@@ -433,9 +473,8 @@ def series_paths(
         gpos = np.searchsorted(months, np.asarray(grid, int), side="right")
         split_rng = _stream(seed, p.region_id, p.indicator_id, 3)
     walked = _walk(p, months, sm, seed, n_sims)
-    stalls = _future_stalls(p, months, seed, n_sims)
-    if stalls is not None:
-        walked = (sm[None, :] if walked is None else walked) * stalls
+    if walked is not None and stalls is not None:
+        stalls.apply(walked)
     total = np.zeros(n_sims)
     at_cut = {0: total}
     for prev, q in itertools.pairwise(cuts):
@@ -444,6 +483,8 @@ def series_paths(
         lam = level(int(years[prev]))
         if walked is not None and seg > 0:
             lam = lam * (walked[:, prev:q].sum(1) / seg)
+        elif stalls is not None and seg > 0:
+            lam = lam * (1.0 - stalls.lost(cum_s, prev, q, n_sims) / seg)
         amount, count = _draw_amount(p, lam, float(seg), seg2, rng)
         if grid is not None:
             inside = np.flatnonzero((gpos > prev) & (gpos < q))
