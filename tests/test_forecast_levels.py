@@ -413,3 +413,27 @@ def test_stalls_to_come_add_spread_not_a_shift():
     mean, se = f.mean(0), f.std(0) / np.sqrt(n)
     assert np.all(np.abs(mean - (1 - (1 - STALL_MEAN_SHARE) * (1 - 0.98**k))) < 4 * se)
     assert f.max() == 1.0
+
+
+def test_a_stretch_loses_what_its_stalled_months_lose():
+    # The draws of a series without a walk take the stalls off each stretch's weight
+    # (FutureStalls.lost); with a walk, off the walk's matrix (FutureStalls.apply). Both are
+    # the same sum: for every draw and stretch, the weights of the months in it, the stalled
+    # ones times their share.
+    from ontrack.forecast.simulate import _future_stalls
+    from ontrack.months import month_index
+
+    last = month_index("2026-05")
+    months = np.arange(last + 1, last + 20)  # June 2026 .. December 2027
+    p = SeriesParams("t", "firms", "count", last, np.ones(12), "test", stall_hazard=0.05)
+    p.stall_seen = 0.03
+    n = 2000
+    fs = _future_stalls(p, months, seed=2, n_sims=n)
+    w = np.random.default_rng(0).uniform(0.5, 2.0, len(months)) / fs.carried
+    full = np.broadcast_to(w, (n, len(months))).copy()
+    fs.apply(full)
+    cum = np.concatenate([[0.0], np.cumsum(w)])
+    for prev, q in ((0, 3), (3, 7), (7, 19), (0, 19)):
+        direct = full[:, prev:q].sum(1)
+        assert np.allclose(direct, w[prev:q].sum() - fs.lost(cum, prev, q, n), rtol=1e-12)
+    assert (full < w).any(1).mean() > 0.5  # most draws stall in one of the two years
