@@ -78,3 +78,5 @@ def test_the_method_says_when_other_plans_inform_the_season():
     alone = str(assumptions_section(att, ["a"], "2026-09", "zh", False, progress=first_year))
     assert "参考本项目其他计划的进度" in with_others
     assert "参考本项目其他计划" not in alone and "预测方法" in alone
+    # the stalls to come are part of the method, said in words (docs/methods.md, Stalls to come)
+    assert "中途停滞的可能" in alone and "中途停滞的可能" in with_others

@@ -301,13 +301,17 @@ def assumptions_section(
                         "各月季节规律以本计划进度为主，并参考本项目其他计划的进度。"
                         if other_plans
                         else ""
-                    ),
+                    )
+                    + "模拟中计入各地进度在年内中途停滞的可能，其频率按本计划以往完整年度的进度估计"
+                    "（尚无完整年度时按经验值）。",
                     "Forecast method: monthly count models with the seasonal pattern and the year-end rush; the townships of a county are estimated together, and the county is the sum of its townships."
                     + (
                         " The monthly pattern leans on this plan's progress and on the project's other plans'."
                         if other_plans
                         else ""
-                    ),
+                    )
+                    + " The draws include the chance that a region's pace stalls for the rest of a"
+                    " year, as often as the plan's past complete years show (before any, a usual rate).",
                 )
                 + _methods_note(methods, lang)
             )
