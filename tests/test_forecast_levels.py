@@ -383,6 +383,14 @@ def test_a_plan_whose_townships_stall_expects_stalls_to_come():
     assert spread(fitted0, targ0, pf0) < 0.2
 
 
+def _stall_factor(fs, n: int) -> np.ndarray:
+    """The draws (n x months) of the stalls' factor, written out: 1 / carried a month, times
+    the stalled draws' share from their stall on (FutureStalls.apply)."""
+    out = np.broadcast_to(1.0 / fs.carried, (n, len(fs.carried))).copy()
+    fs.apply(out)
+    return out
+
+
 def test_stalls_to_come_add_spread_not_a_shift():
     # _future_stalls: after a last report in March 2026 (hazard 0.02), a draw has stalled by
     # month k of April..December with probability 1 - 0.98^k, and the stalled share is below 1
@@ -399,7 +407,7 @@ def test_stalls_to_come_add_spread_not_a_shift():
     n = 40_000
     p = SeriesParams("t", "firms", "count", last, np.ones(12), "test", stall_hazard=0.02)
     p.stall_seen = 0.02
-    f = _future_stalls(p, months, seed=5, n_sims=n).factor(n)
+    f = _stall_factor(_future_stalls(p, months, seed=5, n_sims=n), n)
     mean, se = f.mean(0), f.std(0) / np.sqrt(n)
     assert np.all(np.abs(mean - 1) < 4 * se)
     expect = (1 - 0.98**k) * (1 - np.exp(-5))
@@ -409,7 +417,7 @@ def test_stalls_to_come_add_spread_not_a_shift():
     # past years without a stall (seen 0): nothing to take back, the stalls to come lower the
     # mean to 1 - (1 - E[share]) (1 - 0.98^k) and the unstalled draws stay at 1
     p.stall_seen = 0.0
-    f = _future_stalls(p, months, seed=5, n_sims=n).factor(n)
+    f = _stall_factor(_future_stalls(p, months, seed=5, n_sims=n), n)
     mean, se = f.mean(0), f.std(0) / np.sqrt(n)
     assert np.all(np.abs(mean - (1 - (1 - STALL_MEAN_SHARE) * (1 - 0.98**k))) < 4 * se)
     assert f.max() == 1.0

@@ -576,11 +576,9 @@ def stall_hazard(evidence: list[np.ndarray]) -> tuple[float, float]:
 
     h = h0
     for _ in range(50):
-        new = min((stalls(h) + n0 * h0) / (at_risk + n0), 0.5 / lr_max)
-        if abs(new - h) < 1e-6:
-            h = new
+        h, prev = min((stalls(h) + n0 * h0) / (at_risk + n0), 0.5 / lr_max), h
+        if abs(h - prev) < 1e-6:
             break
-        h = new
     return h, stalls(h) / at_risk
 
 
@@ -709,6 +707,8 @@ def _past_stalls(fitted: Fitted, inds: list, zhat: dict, drift_sd: float, Y: int
     count noise; a region without a target pace takes the year's own mean, shape
     :data:`PAST_LEVEL_SHAPE`. A stalled year's own mean would hide its stall."""
     out = []
+    if fitted.year0 >= Y:  # no year before this one: nothing complete
+        return out
     cv2_two = float(np.expm1(2 * drift_sd**2))
     for it in inds:
         if fitted.pooled[it.ind].nature == "small_count":

@@ -362,12 +362,6 @@ class FutureStalls:
     carried: np.ndarray  # per month drawn: the stalls' expectation the season carries
     years: tuple[tuple[np.ndarray, np.ndarray, int, np.ndarray], ...]  # (rows, start, end, share)
 
-    def factor(self, n_sims: int) -> np.ndarray:
-        """The draws (n_sims x months) of the factor, written out."""
-        out = np.broadcast_to(1.0 / self.carried, (n_sims, len(self.carried))).copy()
-        self.apply(out)
-        return out
-
     def apply(self, weights: np.ndarray) -> None:
         """Multiply the stalled draws' months of ``weights`` (n_sims x months) by their share."""
         col = np.arange(weights.shape[1])
